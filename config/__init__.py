@@ -1,0 +1,1 @@
+"""Deployment configuration: settings classes, Babel extraction map, gunicorn settings."""

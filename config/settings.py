@@ -1,0 +1,89 @@
+"""Settings classes read from the environment.
+
+`create_app()` picks one by `SALDO_ENV` (production, development, test); every value can be
+overridden by an environment variable of the same name.
+"""
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+class Config:
+    SECRET_KEY = _env("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE / 'saldo.sqlite3'}")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = _env("REDIS_URL")
+    PORTAL_BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
+
+    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY")
+    STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY")
+    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET")
+    #: None means api.stripe.com; localstripe is e.g. http://127.0.0.1:8420
+    STRIPE_API_BASE = _env("STRIPE_API_BASE")
+    STRIPE_JS_URL = _env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+
+    #: smtp://user:password@host:port, smtps://… or smtp+starttls://…; unset keeps mail in the outbox
+    SMTP_URL = _env("SMTP_URL")
+    MAIL_FROM = _env("MAIL_FROM", "Saldo <no-reply@saldo.invalid>")
+    OUTBOX_ENABLED = _env("OUTBOX_ENABLED", "0") == "1"
+
+    LINK_LIFETIME_DAYS = int(_env("LINK_LIFETIME_DAYS", "45"))
+    VERIFY_MAX_FAILURES = 5
+    VERIFY_WINDOW = timedelta(minutes=15)
+
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    WTF_CSRF_TIME_LIMIT = None
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+    LANGUAGES = ("en", "it")
+
+    RATELIMIT_STORAGE_URI = _env("REDIS_URL", "memory://")
+    RATELIMIT_DEFAULT = "300 per minute"
+    RATELIMIT_HEADERS_ENABLED = True
+
+
+class ProductionConfig(Config):
+    pass
+
+
+class DevelopmentConfig(Config):
+    SECRET_KEY = _env("SECRET_KEY", "development-only-secret-key")
+    SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "0") == "1"
+    OUTBOX_ENABLED = _env("OUTBOX_ENABLED", "1") == "1"
+    STRIPE_SECRET_KEY = _env("STRIPE_SECRET_KEY", "sk_test_saldo_demo")
+    STRIPE_PUBLISHABLE_KEY = _env("STRIPE_PUBLISHABLE_KEY", "pk_test_saldo_demo")
+    STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET", "whsec_saldo_demo")
+    STRIPE_API_BASE = _env("STRIPE_API_BASE", "http://127.0.0.1:8420")
+    STRIPE_JS_URL = _env("STRIPE_JS_URL", "http://127.0.0.1:8420/js.stripe.com/v3/")
+
+
+class TestConfig(DevelopmentConfig):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    RATELIMIT_ENABLED = False
+    RATELIMIT_STORAGE_URI = "memory://"
+
+
+CONFIGS = {
+    "production": ProductionConfig,
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+}
+
+
+def config_for(name: str | None) -> type[Config]:
+    """Return the settings class for `name` (default: SALDO_ENV, else development)."""
+    return CONFIGS[name or _env("SALDO_ENV", "development")]

@@ -1,0 +1,61 @@
+"""Saldo: a self-hostable patient payment portal."""
+
+from pathlib import Path
+
+from flask import Flask
+
+from config.settings import ROOT, config_for
+from portal import gateways, i18n, security
+from portal.extensions import babel, csrf, db, limiter, migrate
+
+
+def create_app(config: dict | str | None = None) -> Flask:
+    """Build the app; `config` is a settings name ("test") or a dict of overrides."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    name = config if isinstance(config, str) else None
+    app.config.from_object(config_for(name))
+    if isinstance(config, dict):
+        app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set")
+    Path(app.instance_path).mkdir(exist_ok=True)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    security.init_app(app)
+    gateways.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.errors import register_error_handlers
+    from portal.patient import bp as patient_bp
+    from portal.webhooks import bp as webhooks_bp
+
+    app.register_blueprint(patient_bp)
+    app.register_blueprint(webhooks_bp)
+    if app.config["OUTBOX_ENABLED"]:
+        from portal.dev import bp as dev_bp
+
+        app.register_blueprint(dev_bp)
+    register_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from portal.cli import register
+
+    register(app)

@@ -1,0 +1,112 @@
+"""`flask --app portal …` command groups: practice, demo, translate."""
+
+import subprocess
+import sys
+from datetime import date
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from config.settings import ROOT
+from portal import gateways
+from portal.extensions import db
+from portal.models import Practice
+
+practice_cli = AppGroup("practice", help="Manage practices.")
+translate_cli = AppGroup("translate", help="Extract, update and compile translations.")
+stripe_cli = AppGroup("stripe", help="Stripe helpers.")
+
+
+@practice_cli.command("create")
+@click.option("--slug", required=True)
+@click.option("--name", required=True)
+@click.option("--country", required=True, help="ISO 3166 code, e.g. IT")
+@click.option("--currency", required=True, help="ISO 4217 code, e.g. EUR")
+@click.option("--language", "locale", default="en", type=click.Choice(["en", "it"]))
+@click.option("--timezone", default="UTC")
+@click.option("--email")
+@click.option("--phone")
+def create_practice(slug, name, country, currency, locale, timezone, email, phone):
+    """Create a practice."""
+    practice = Practice(
+        slug=slug,
+        name=name,
+        country=country.upper(),
+        currency=currency.upper(),
+        default_locale=locale,
+        timezone=timezone,
+        email=email,
+        phone=phone,
+    )
+    db.session.add(practice)
+    db.session.commit()
+    click.echo(f"practice {practice.id} {practice.slug}")
+
+
+@click.command("demo")
+def demo():
+    """Seed the demo practices and print patient links with their dates of birth."""
+    from portal.services import demo as demo_service
+
+    base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
+    for link in demo_service.seed(date.today()):
+        click.echo(
+            f"{link.practice} · {link.patient} ({link.language}) · invoice {link.invoice_number}\n"
+            f"    {base}/p/{link.token}\n"
+            f"    date of birth: {link.date_of_birth:%d/%m/%Y} (day/month/year)"
+        )
+    if current_app.config["OUTBOX_ENABLED"]:
+        click.echo(f"\nSent emails and texts: {base}/dev/outbox")
+
+
+@stripe_cli.command("register-local-webhook")
+@click.option("--url", help="where localstripe should deliver events")
+def register_local_webhook(url):
+    """Point a localstripe server (STRIPE_API_BASE) at this portal's webhook."""
+    target = url or current_app.config["PORTAL_BASE_URL"].rstrip("/") + "/webhooks/stripe"
+    gateways.stripe().register_local_webhook(target)
+    click.echo(f"localstripe delivers events to {target}")
+
+
+def _pybabel(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+
+
+@translate_cli.command("extract")
+def extract():
+    """Extract messages into translations/messages.pot."""
+    _pybabel(
+        "extract",
+        "-F",
+        "config/babel.cfg",
+        "-k",
+        "_l",
+        "--no-location",
+        "--sort-output",
+        "-o",
+        "translations/messages.pot",
+        ".",
+    )
+
+
+@translate_cli.command("update")
+def update():
+    """Extract, then merge new messages into every catalog."""
+    extract.callback()
+    _pybabel(
+        "update", "-i", "translations/messages.pot", "-d", "translations", "--no-fuzzy-matching"
+    )
+
+
+@translate_cli.command("compile")
+def compile_():
+    """Compile catalogs to .mo files."""
+    _pybabel("compile", "-d", "translations")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(practice_cli)
+    app.cli.add_command(translate_cli)
+    app.cli.add_command(stripe_cli)
+    app.cli.add_command(demo)

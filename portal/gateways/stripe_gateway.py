@@ -1,0 +1,201 @@
+"""Every call Saldo makes to Stripe (or to localstripe, which speaks the same API).
+
+Only parameters that both accept are sent: explicit `payment_method_types`, no automatic
+payment methods, no description on intents.
+"""
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
+
+import stripe as stripe_sdk
+
+
+class GatewayError(Exception):
+    """Stripe refused or could not be reached; `code` is Stripe's error code if any."""
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code
+
+
+class PaymentDeclined(GatewayError):
+    """The bank or Stripe declined the payment method."""
+
+
+class GatewayUnavailable(GatewayError):
+    """Stripe could not be reached or failed; nothing is known to have been charged."""
+
+
+class BadSignature(GatewayError):
+    """A webhook whose signature does not match the configured secret."""
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    id: str
+    status: str
+    customer_id: str | None
+    payment_method_id: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IntentResult:
+    id: str
+    status: str
+    amount: int
+    currency: str
+    client_secret: str | None
+    payment_method_id: str | None
+    failure_code: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_stripe(cls, obj: Any) -> "IntentResult":
+        error = obj.get("last_payment_error") or {}
+        return cls(
+            id=obj["id"],
+            status=obj["status"],
+            amount=int(obj["amount"]),
+            currency=str(obj["currency"]).upper(),
+            client_secret=obj.get("client_secret"),
+            payment_method_id=_id_of(obj.get("payment_method")),
+            failure_code=error.get("code"),
+            metadata=dict(obj.get("metadata") or {}),
+        )
+
+
+def _id_of(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return value["id"]
+
+
+class StripeGateway:
+    def __init__(
+        self,
+        secret_key: str,
+        api_base: str | None = None,
+        webhook_secret: str | None = None,
+        max_network_retries: int = 2,
+    ):
+        addresses = {"api": api_base} if api_base else None
+        self._client = stripe_sdk.StripeClient(
+            secret_key or "sk_unset",
+            base_addresses=addresses,
+            max_network_retries=max_network_retries,
+        )
+        self._webhook_secret = webhook_secret
+        self._api_base = api_base
+
+    def create_customer(self, name: str, email: str | None, metadata: dict[str, str]) -> str:
+        params: dict[str, Any] = {"name": name, "metadata": metadata}
+        if email:
+            params["email"] = email
+        return self._call(self._client.v1.customers.create, params).id
+
+    def create_setup_intent(self, customer_id: str, method: str, metadata: dict[str, str]):
+        """A SetupIntent for saving `method` ("card" or "sepa_debit") for off-session use."""
+        params = {
+            "customer": customer_id,
+            "usage": "off_session",
+            "payment_method_types": [method],
+            "metadata": metadata,
+        }
+        intent = self._call(self._client.v1.setup_intents.create, params)
+        return intent.id, intent.client_secret
+
+    def retrieve_setup_intent(self, setup_intent_id: str) -> SetupResult:
+        obj = self._call(self._client.v1.setup_intents.retrieve, setup_intent_id)
+        return SetupResult(
+            id=obj.id,
+            status=obj.status,
+            customer_id=_id_of(obj.get("customer")),
+            payment_method_id=_id_of(obj.get("payment_method")),
+            metadata=dict(obj.get("metadata") or {}),
+        )
+
+    def charge(
+        self,
+        *,
+        customer_id: str,
+        payment_method_id: str,
+        method: str,
+        amount_minor: int,
+        currency: str,
+        metadata: dict[str, str],
+        idempotency_key: str,
+        off_session: bool,
+    ) -> IntentResult:
+        """Create and confirm a PaymentIntent; a decline raises PaymentDeclined."""
+        params: dict[str, Any] = {
+            "amount": amount_minor,
+            "currency": currency.lower(),
+            "customer": customer_id,
+            "payment_method": payment_method_id,
+            "payment_method_types": [method],
+            "metadata": metadata,
+            "confirm": True,
+        }
+        if off_session:
+            params["off_session"] = True
+        obj = self._call(
+            self._client.v1.payment_intents.create,
+            params,
+            {"idempotency_key": idempotency_key},
+        )
+        return IntentResult.from_stripe(obj)
+
+    def retrieve_intent(self, payment_intent_id: str) -> IntentResult:
+        obj = self._call(self._client.v1.payment_intents.retrieve, payment_intent_id)
+        return IntentResult.from_stripe(obj)
+
+    def cancel_intent(self, payment_intent_id: str) -> IntentResult:
+        obj = self._call(self._client.v1.payment_intents.cancel, payment_intent_id)
+        return IntentResult.from_stripe(obj)
+
+    def describe_method(self, payment_method_id: str) -> str:
+        """A short label for receipts: "visa •••• 4242" or "SEPA DE •••• 3000"."""
+        pm = self._call(self._client.v1.payment_methods.retrieve, payment_method_id)
+        if pm.type == "card":
+            return f"{pm.card.brand} •••• {pm.card.last4}"
+        if pm.type == "sepa_debit":
+            return f"SEPA {pm.sepa_debit.country} •••• {pm.sepa_debit.last4}"
+        return pm.type
+
+    def register_local_webhook(self, url: str) -> None:
+        """localstripe only: deliver events to `url`, signed with the webhook secret."""
+        base = self._api_base or ""
+        if not base or not self._webhook_secret:
+            raise GatewayError("needs STRIPE_API_BASE and STRIPE_WEBHOOK_SECRET")
+        body = urlencode({"url": url, "secret": self._webhook_secret}).encode()
+        request = Request(f"{base.rstrip('/')}/_config/webhooks/saldo", data=body, method="POST")
+        with urlopen(request, timeout=10) as response:  # noqa: S310 (configured base URL)
+            response.read()
+
+    def parse_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
+        """Verify the Stripe-Signature over the raw body and return the event as a dict."""
+        if not self._webhook_secret:
+            raise BadSignature("no webhook secret configured")
+        try:
+            stripe_sdk.WebhookSignature.verify_header(
+                payload.decode("utf-8"), signature or "", self._webhook_secret, 300
+            )
+        except (stripe_sdk.SignatureVerificationError, UnicodeDecodeError) as exc:
+            raise BadSignature(str(exc)) from exc
+        return json.loads(payload)
+
+    def _call(self, method, *args):
+        try:
+            return method(*args)
+        except stripe_sdk.CardError as exc:
+            raise PaymentDeclined(exc.user_message or str(exc), exc.code) from exc
+        except (stripe_sdk.APIConnectionError, stripe_sdk.RateLimitError) as exc:
+            raise GatewayUnavailable(str(exc)) from exc
+        except stripe_sdk.APIError as exc:
+            raise GatewayUnavailable(str(exc)) from exc
+        except stripe_sdk.StripeError as exc:
+            raise GatewayError(str(exc), getattr(exc, "code", None)) from exc

@@ -1,0 +1,71 @@
+"""Locale and time zone selection, and Jinja filters for money and dates through CLDR."""
+
+from contextlib import contextmanager
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime
+from flask import Flask, current_app, g, has_request_context, request, session
+from flask_babel import force_locale, get_locale
+
+from portal.money import format_money
+
+
+def supported() -> tuple[str, ...]:
+    return tuple(current_app.config["LANGUAGES"])
+
+
+def select_locale() -> str:
+    """Explicit choice on the page, then the patient's language, Accept-Language, the practice."""
+    if has_request_context():
+        chosen = session.get("lang")
+        if chosen in supported():
+            return chosen
+        patient_locale = getattr(g, "patient_locale", None)
+        if patient_locale in supported():
+            return patient_locale
+        best = request.accept_languages.best_match(supported())
+        if best:
+            return best
+        practice_locale = getattr(g, "practice_locale", None)
+        if practice_locale in supported():
+            return practice_locale
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str | None:
+    return getattr(g, "practice_timezone", None) if has_request_context() else None
+
+
+def current_locale() -> str:
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+@contextmanager
+def rendering_in(locale: str | None):
+    """Render templates in `locale` (emails, PDFs, jobs), whatever the request says."""
+    wanted = locale if locale in supported() else current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(wanted):
+        yield wanted
+
+
+def money_filter(amount_minor: int, currency: str) -> str:
+    return format_money(amount_minor, currency, current_locale())
+
+
+def day_filter(value: date, style: str = "medium") -> str:
+    return format_date(value, format=style, locale=current_locale())
+
+
+def moment_filter(value: datetime, tz: str = "UTC", style: str = "medium") -> str:
+    """A stored naive-UTC timestamp shown in the practice's time zone."""
+    aware = value.replace(tzinfo=ZoneInfo("UTC"))
+    return format_datetime(aware, format=style, tzinfo=ZoneInfo(tz), locale=current_locale())
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["money"] = money_filter
+    app.jinja_env.filters["day"] = day_filter
+    app.jinja_env.filters["moment"] = moment_filter
+    app.jinja_env.globals["current_locale"] = current_locale
+    app.jinja_env.add_extension("jinja2.ext.i18n")

@@ -1,0 +1,25 @@
+"""SQLAlchemy 2 typed models, one module per aggregate."""
+
+from portal.models.audit import AuditEvent
+from portal.models.invoice import Invoice, InvoiceLine
+from portal.models.ledger import LedgerEntry
+from portal.models.link import PaymentLink, VerificationAttempt
+from portal.models.outbox import OutboxMessage
+from portal.models.patient import Patient
+from portal.models.payment import Payment
+from portal.models.practice import Practice
+from portal.models.stripe_event import StripeEvent
+
+__all__ = [
+    "AuditEvent",
+    "Invoice",
+    "InvoiceLine",
+    "LedgerEntry",
+    "OutboxMessage",
+    "Patient",
+    "Payment",
+    "PaymentLink",
+    "Practice",
+    "StripeEvent",
+    "VerificationAttempt",
+]

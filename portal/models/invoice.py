@@ -1,0 +1,64 @@
+"""An invoice and its itemized lines. Amounts are integer minor units of `Invoice.currency`."""
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.models.patient import Patient
+from portal.models.practice import Practice
+
+INVOICE_STATUSES = ("open", "paid", "void")
+
+
+class Invoice(db.Model):
+    __table_args__ = (
+        UniqueConstraint("practice_id", "number"),
+        CheckConstraint(f"status IN {INVOICE_STATUSES}", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    #: the practice's own invoice number, shown to the patient
+    number: Mapped[str] = mapped_column(String(40))
+    currency: Mapped[str] = mapped_column(String(3))
+    issued_on: Mapped[date]
+    due_on: Mapped[date]
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    paid_at: Mapped[datetime | None]
+
+    practice: Mapped[Practice] = relationship()
+    patient: Mapped[Patient] = relationship()
+    lines: Mapped[list["InvoiceLine"]] = relationship(
+        back_populates="invoice", order_by="InvoiceLine.position", cascade="all, delete-orphan"
+    )
+
+
+class InvoiceLine(db.Model):
+    __table_args__ = (
+        CheckConstraint("charged_minor >= 0", name="charged_not_negative"),
+        CheckConstraint("patient_share_minor >= 0", name="share_not_negative"),
+        CheckConstraint(
+            "patient_share_minor = charged_minor - insurance_paid_minor - adjustment_minor",
+            name="share_adds_up",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    position: Mapped[int]
+    service_date: Mapped[date]
+    #: CDT/CPT or the practice's own code; optional
+    procedure_code: Mapped[str | None] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(String(300))
+    charged_minor: Mapped[int]
+    insurance_paid_minor: Mapped[int] = mapped_column(default=0)
+    #: contractual or courtesy adjustment taken off the charge
+    adjustment_minor: Mapped[int] = mapped_column(default=0)
+    patient_share_minor: Mapped[int]
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")

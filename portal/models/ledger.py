@@ -1,0 +1,49 @@
+"""The append-only ledger. A balance is the sum of an invoice's entries; nothing edits one."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.clock import utcnow
+from portal.extensions import db
+
+#: positive kinds add to what the patient owes, negative kinds take from it
+LEDGER_KINDS = (
+    "charge",
+    "payment",
+    "refund",
+    "discount",
+    "adjustment",
+    "settlement",
+    "write_off",
+)
+
+
+class LedgerEntry(db.Model):
+    __table_args__ = (
+        CheckConstraint(f"kind IN {LEDGER_KINDS}", name="kind"),
+        #: a payment is booked at most once per kind, whatever replays arrive
+        UniqueConstraint("payment_id", "kind", name="uq_ledger_payment_kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"), index=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    #: signed minor units: charges and refunds positive, payments and credits negative
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
+    memo: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LedgerIsAppendOnly(Exception):
+    pass
+
+
+@event.listens_for(LedgerEntry, "before_update")
+@event.listens_for(LedgerEntry, "before_delete")
+def _refuse_change(mapper, connection, target):
+    raise LedgerIsAppendOnly("ledger entries are never changed or deleted")

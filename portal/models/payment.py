@@ -1,0 +1,61 @@
+"""A payment attempt through Stripe and its explicit state machine."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.models.invoice import Invoice
+
+#: creating: row exists, Stripe not yet answered; the rest mirror the PaymentIntent
+PAYMENT_STATUSES = ("creating", "requires_action", "processing", "succeeded", "failed", "canceled")
+IN_FLIGHT = ("creating", "requires_action", "processing")
+TRANSITIONS = {
+    "creating": {"requires_action", "processing", "succeeded", "failed"},
+    "requires_action": {"processing", "succeeded", "failed", "canceled"},
+    "processing": {"succeeded", "failed"},
+    #: money moved on Stripe's side after a lost answer: it must still be booked
+    "failed": {"succeeded"},
+    "canceled": set(),
+    "succeeded": set(),
+}
+_IN_FLIGHT_SQL = "status IN ('creating', 'requires_action', 'processing')"
+
+
+class Payment(db.Model):
+    __table_args__ = (
+        CheckConstraint(f"status IN {PAYMENT_STATUSES}", name="status"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("method IN ('card', 'sepa_debit')", name="method"),
+        #: at most one payment in flight per invoice: two clicks cannot both charge
+        Index(
+            "uq_payment_one_in_flight",
+            "invoice_id",
+            unique=True,
+            sqlite_where=text(_IN_FLIGHT_SQL),
+            postgresql_where=text(_IN_FLIGHT_SQL),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    method: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(20), default="creating")
+    stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    stripe_payment_method_id: Mapped[str | None] = mapped_column(String(64))
+    #: e.g. "visa •••• 4242" or "SEPA DE •••• 3000", for receipts
+    method_label: Mapped[str | None] = mapped_column(String(64))
+    failure_code: Mapped[str | None] = mapped_column(String(64))
+    receipt_number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    succeeded_at: Mapped[datetime | None]
+
+    invoice: Mapped[Invoice] = relationship()
+
+    def can_become(self, status: str) -> bool:
+        return status in TRANSITIONS[self.status]

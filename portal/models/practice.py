@@ -1,0 +1,29 @@
+"""A practice: the business that bills patients and receives their payments."""
+
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.clock import utcnow
+from portal.extensions import db
+
+
+class Practice(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: ISO 3166-1 alpha-2, e.g. "IT", "US"
+    country: Mapped[str] = mapped_column(String(2))
+    #: ISO 4217, e.g. "EUR", "USD"
+    currency: Mapped[str] = mapped_column(String(3))
+    default_locale: Mapped[str] = mapped_column(String(5), default="en")
+    #: IANA zone, e.g. "Europe/Rome"
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    address: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"<Practice {self.slug}>"

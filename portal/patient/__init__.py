@@ -1,0 +1,13 @@
+"""The patient's side: a private link, identity check, the invoice and paying it."""
+
+from flask import Blueprint, g
+
+bp = Blueprint("patient", __name__)
+
+
+@bp.app_context_processor
+def practice_context() -> dict:
+    return {"practice": g.get("practice")}
+
+
+from portal.patient import payment_views, views  # noqa: E402, F401

@@ -1,0 +1,45 @@
+"""Patient forms; labels and messages are lazily translated."""
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange, ValidationError
+
+
+class DateOfBirthForm(FlaskForm):
+    day = IntegerField(
+        _l("Day"),
+        validators=[
+            InputRequired(_l("Enter the day.")),
+            NumberRange(1, 31, _l("The day must be between 1 and 31.")),
+        ],
+    )
+    month = IntegerField(
+        _l("Month"),
+        validators=[
+            InputRequired(_l("Enter the month.")),
+            NumberRange(1, 12, _l("The month must be between 1 and 12.")),
+        ],
+    )
+    year = IntegerField(
+        _l("Year"),
+        validators=[
+            InputRequired(_l("Enter the year.")),
+            NumberRange(1900, 2100, _l("Enter the year with four digits.")),
+        ],
+    )
+
+    def validate_year(self, field):
+        if self.day.data and self.month.data and field.data:
+            try:
+                born = date(field.data, self.month.data, self.day.data)
+            except ValueError as exc:
+                raise ValidationError(_l("This date does not exist.")) from exc
+            if born > date.today():
+                raise ValidationError(_l("The date of birth cannot be in the future."))
+
+    @property
+    def value(self) -> date:
+        return date(self.year.data, self.month.data, self.day.data)

@@ -1,0 +1,123 @@
+"""Paying the balance: the checkout page and the small JSON calls its script makes."""
+
+from flask import Response, abort, current_app, g, jsonify, render_template, request, url_for
+
+from portal.extensions import db
+from portal.i18n import current_locale
+from portal.models import Payment
+from portal.patient import bp
+from portal.patient import session as patient_session
+from portal.patient.messages import failure, refusal
+from portal.services import invoices, payments, receipts
+from portal.services.payments import PaymentRefused
+
+
+def _payment(payment_id: int) -> Payment:
+    payment = db.session.get(Payment, payment_id)
+    if payment is None or payment.invoice_id != g.invoice.id:
+        abort(404)
+    return payment
+
+
+def _next_step(payment: Payment) -> dict:
+    body: dict = {"status": payment.status}
+    if payment.status in ("succeeded", "processing", "failed", "canceled"):
+        body["next"] = url_for("patient.payment_result", payment_id=payment.id)
+    if payment.status == "failed":
+        body["error"] = failure(payment.failure_code)
+    return body
+
+
+def _refused(exc: PaymentRefused):
+    status = 409 if exc.reason in ("nothing_due", "in_progress") else 402
+    if exc.reason in ("method", "setup"):
+        status = 400
+    if exc.reason == "unavailable":
+        status = 503
+    return jsonify(error=refusal(exc.reason, exc.detail), reason=exc.reason), status
+
+
+@bp.get("/pay/checkout")
+@patient_session.link_required()
+def checkout():
+    summary = invoices.summarize(g.invoice)
+    pending = payments.in_flight(g.invoice)
+    if summary.balance_minor <= 0 or g.invoice.status != "open":
+        return render_template("patient/nothing_due.html", invoice=g.invoice), 200
+    return render_template(
+        "patient/checkout.html",
+        invoice=g.invoice,
+        practice=g.practice,
+        patient=g.invoice.patient,
+        summary=summary,
+        methods=payments.methods_for(g.invoice),
+        pending=pending,
+        stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+        stripe_js=current_app.config["STRIPE_JS_URL"],
+    )
+
+
+@bp.post("/pay/setup")
+@patient_session.link_required()
+def setup():
+    method = (request.get_json(silent=True) or {}).get("method")
+    try:
+        _, client_secret = payments.prepare_setup(g.invoice, str(method))
+    except PaymentRefused as exc:
+        return _refused(exc)
+    return jsonify(client_secret=client_secret)
+
+
+@bp.post("/pay/confirm")
+@patient_session.link_required()
+def confirm():
+    setup_intent_id = (request.get_json(silent=True) or {}).get("setup_intent_id")
+    if not isinstance(setup_intent_id, str) or not setup_intent_id.startswith("seti_"):
+        return _refused(PaymentRefused("setup"))
+    actor = patient_session.actor(request.remote_addr)
+    try:
+        outcome = payments.pay_in_full(g.invoice, setup_intent_id, actor)
+    except PaymentRefused as exc:
+        return _refused(exc)
+    body = _next_step(outcome.payment)
+    if outcome.client_secret:
+        body["client_secret"] = outcome.client_secret
+        body["refresh"] = url_for("patient.refresh_payment", payment_id=outcome.payment.id)
+    return jsonify(body)
+
+
+@bp.post("/pay/payments/<int:payment_id>/refresh")
+@patient_session.link_required()
+def refresh_payment(payment_id: int):
+    payment = payments.refresh(_payment(payment_id), patient_session.actor(request.remote_addr))
+    return jsonify(_next_step(payment))
+
+
+@bp.get("/pay/payments/<int:payment_id>")
+@patient_session.link_required()
+def payment_result(payment_id: int):
+    payment = _payment(payment_id)
+    if payment.status == "processing":
+        payments.refresh(payment, patient_session.actor(request.remote_addr))
+    return render_template(
+        "patient/result.html",
+        payment=payment,
+        invoice=g.invoice,
+        practice=g.practice,
+        summary=invoices.summarize(g.invoice),
+        message=failure(payment.failure_code) if payment.status == "failed" else None,
+    )
+
+
+@bp.get("/pay/payments/<int:payment_id>/receipt.pdf")
+@patient_session.link_required()
+def receipt(payment_id: int):
+    payment = _payment(payment_id)
+    if payment.status != "succeeded":
+        abort(404)
+    pdf = receipts.render_pdf(payment, current_locale())
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{receipts.filename(payment)}"'},
+    )

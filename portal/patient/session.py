@@ -1,0 +1,69 @@
+"""The short patient session that replaces the link token after the first request."""
+
+from functools import wraps
+
+from flask import g, redirect, render_template, session, url_for
+
+from portal.models import PaymentLink
+from portal.services import links
+from portal.services.audit import Actor
+
+LINK_KEY = "link_id"
+VERIFIED_KEY = "verified_link_id"
+
+
+def start(link: PaymentLink) -> None:
+    session.clear()
+    session.permanent = True
+    session[LINK_KEY] = link.id
+
+
+def mark_verified(link: PaymentLink) -> None:
+    lang = session.get("lang")
+    session.clear()
+    session.permanent = True
+    session[LINK_KEY] = link.id
+    session[VERIFIED_KEY] = link.id
+    if lang:
+        session["lang"] = lang
+
+
+def load_link() -> PaymentLink | None:
+    """Put the session's link, invoice and practice settings on `g`."""
+    link_id = session.get(LINK_KEY)
+    link = links.usable(link_id) if isinstance(link_id, int) else None
+    if link is None:
+        return None
+    invoice = link.invoice
+    g.link, g.invoice, g.practice = link, invoice, invoice.practice
+    g.patient_locale = invoice.patient.locale
+    g.practice_locale = invoice.practice.default_locale
+    g.practice_timezone = invoice.practice.timezone
+    return link
+
+
+def is_verified() -> bool:
+    return session.get(VERIFIED_KEY) is not None and session.get(VERIFIED_KEY) == session.get(
+        LINK_KEY
+    )
+
+
+def actor(ip_address: str | None) -> Actor:
+    return Actor("patient", f"link:{g.link.id}", ip_address)
+
+
+def link_required(verified: bool = True):
+    """The view needs a live link in the session (and, by default, a verified patient)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if load_link() is None:
+                return render_template("patient/session_ended.html"), 401
+            if verified and not is_verified():
+                return redirect(url_for("patient.verify"))
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

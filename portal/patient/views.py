@@ -1,0 +1,92 @@
+"""Opening a link, proving identity, reading the invoice, choosing the language."""
+
+from flask import abort, current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+
+from portal.extensions import db, limiter
+from portal.patient import bp
+from portal.patient import session as patient_session
+from portal.patient.forms import DateOfBirthForm
+from portal.services import invoices, links, payments, verification
+from portal.services.audit import Actor
+
+STATE_STATUS = {"unknown": 404, "expired": 410, "revoked": 410}
+
+
+@bp.get("/p/<token>")
+@limiter.limit("30 per minute")
+def open_link(token: str):
+    lookup = links.resolve(token)
+    if not lookup.ok:
+        practice = lookup.link.invoice.practice if lookup.link else None
+        if practice is not None:
+            g.practice_locale, g.patient_locale = practice.default_locale, None
+        return (
+            render_template("patient/link_state.html", state=lookup.state, practice=practice),
+            STATE_STATUS[lookup.state],
+        )
+    link = lookup.link
+    patient_session.start(link)
+    links.mark_opened(link, Actor("patient", f"link:{link.id}", request.remote_addr))
+    db.session.commit()
+    return redirect(url_for("patient.verify"))
+
+
+@bp.route("/pay/verify", methods=["GET", "POST"])
+@patient_session.link_required(verified=False)
+def verify():
+    if patient_session.is_verified():
+        return redirect(url_for("patient.invoice"))
+    form = DateOfBirthForm()
+    policy = verification.Policy(
+        current_app.config["VERIFY_MAX_FAILURES"], current_app.config["VERIFY_WINDOW"]
+    )
+    error = None
+    if form.validate_on_submit():
+        result = verification.check_date_of_birth(
+            g.link, form.value, ip_address=request.remote_addr or "unknown", policy=policy
+        )
+        db.session.commit()
+        if result == "ok":
+            patient_session.mark_verified(g.link)
+            return redirect(url_for("patient.invoice"))
+        if result == "locked":
+            return render_template("patient/locked.html"), 429
+        error = _("These details do not match our records. Please check them and try again.")
+    status = 422 if request.method == "POST" else 200
+    return (
+        render_template(
+            "patient/verify.html",
+            form=form,
+            error=error,
+            paid=g.invoice.status == "paid",
+            month_first=g.practice.country == "US",
+        ),
+        status,
+    )
+
+
+@bp.get("/pay")
+@patient_session.link_required()
+def invoice():
+    invoice = g.invoice
+    pending = payments.in_flight(invoice)
+    return render_template(
+        "patient/invoice.html",
+        invoice=invoice,
+        practice=g.practice,
+        summary=invoices.summarize(invoice),
+        receipts=payments.receipts_for(invoice),
+        pending=pending,
+    )
+
+
+@bp.get("/lang/<code>")
+def set_language(code: str):
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    session["lang"] = code
+    target = request.args.get("next", "")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = url_for("patient.verify")
+    return redirect(target)

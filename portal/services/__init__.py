@@ -1,0 +1,1 @@
+"""The domain: functions and small classes that never see the HTTP request."""

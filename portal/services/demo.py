@@ -1,0 +1,138 @@
+"""A demo practice in Italy and one in the US, each with invoices for an English- and an
+Italian-speaking patient, so a newcomer can pay in both languages straight away."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from portal.extensions import db
+from portal.models import Invoice, Patient, Practice
+from portal.services import invoices, links
+from portal.services.audit import SYSTEM
+from portal.services.invoices import LineInput
+
+
+@dataclass(frozen=True)
+class DemoLink:
+    practice: str
+    patient: str
+    language: str
+    date_of_birth: date
+    invoice_number: str
+    token: str
+
+
+PRACTICES = [
+    dict(
+        slug="studio-rossi",
+        name="Studio Dentistico Rossi",
+        country="IT",
+        currency="EUR",
+        default_locale="it",
+        timezone="Europe/Rome",
+        email="segreteria@studiorossi.example",
+        phone="+39 06 5550 1234",
+        address="Via del Corso 12, 00186 Roma RM",
+    ),
+    dict(
+        slug="maple-family-dental",
+        name="Maple Family Dental",
+        country="US",
+        currency="USD",
+        default_locale="en",
+        timezone="America/New_York",
+        email="billing@maplefamilydental.example",
+        phone="+1 212 555 0142",
+        address="120 Maple Ave, Brooklyn, NY 11201",
+    ),
+]
+
+PATIENTS = {
+    "studio-rossi": [
+        ("Giulia", "Bianchi", date(1984, 3, 9), "it"),
+        ("Emma", "Walker", date(1990, 11, 23), "en"),
+    ],
+    "maple-family-dental": [
+        ("John", "Miller", date(1978, 6, 14), "en"),
+        ("Marco", "Esposito", date(1965, 1, 30), "it"),
+    ],
+}
+
+LINES = {
+    "IT": [
+        ("D1110", "Igiene orale professionale", 9000, 0, 0),
+        ("D2391", "Otturazione in composito, un lato", 14000, 0, 1500),
+        ("D0210", "Radiografia endorale completa", 6000, 0, 0),
+    ],
+    "US": [
+        ("D0150", "Comprehensive oral evaluation", 12500, 8000, 1000),
+        ("D1110", "Prophylaxis, adult", 14000, 11200, 0),
+        ("D2740", "Crown, porcelain/ceramic", 145000, 72500, 18000),
+    ],
+}
+
+
+def seed(today: date) -> list[DemoLink]:
+    """Create (or reuse) the demo practices and patients, add one invoice each, issue links."""
+    result = []
+    for values in PRACTICES:
+        practice = db.session.scalar(db.select(Practice).filter_by(slug=values["slug"]))
+        if practice is None:
+            practice = Practice(**values)
+            db.session.add(practice)
+            db.session.flush()
+        for first, last, born, language in PATIENTS[practice.slug]:
+            patient = _patient(practice, first, last, born, language)
+            invoice = invoices.create_invoice(
+                patient,
+                number=_next_number(practice, today),
+                issued_on=today - timedelta(days=12),
+                due_on=today + timedelta(days=18),
+                lines=_lines(practice.country, today),
+                actor=SYSTEM,
+            )
+            _, token = links.issue(invoice, SYSTEM)
+            result.append(
+                DemoLink(practice.name, patient.full_name, language, born, invoice.number, token)
+            )
+    db.session.commit()
+    return result
+
+
+def _patient(practice: Practice, first: str, last: str, born: date, language: str) -> Patient:
+    patient = db.session.scalar(
+        db.select(Patient).filter_by(practice_id=practice.id, first_name=first, last_name=last)
+    )
+    if patient is None:
+        email = f"{first}.{last}@patients.example".lower()
+        patient = Patient(
+            practice_id=practice.id,
+            first_name=first,
+            last_name=last,
+            date_of_birth=born,
+            email=email,
+            locale=language,
+        )
+        db.session.add(patient)
+        db.session.flush()
+    return patient
+
+
+def _lines(country: str, today: date) -> list[LineInput]:
+    return [
+        LineInput(
+            service_date=today - timedelta(days=20 - i * 3),
+            procedure_code=code,
+            description=text,
+            charged_minor=charged,
+            insurance_paid_minor=insurance,
+            adjustment_minor=adjustment,
+        )
+        for i, (code, text, charged, insurance, adjustment) in enumerate(LINES[country])
+    ]
+
+
+def _next_number(practice: Practice, today: date) -> str:
+    count = db.session.scalar(
+        db.select(db.func.count()).select_from(Invoice).filter_by(practice_id=practice.id)
+    )
+    return f"{today.year}-{count + 1:04d}"

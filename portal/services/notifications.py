@@ -1,0 +1,85 @@
+"""Messages to patients, each rendered in the patient's language."""
+
+import logging
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+
+from flask import current_app, render_template
+
+from portal import gateways
+from portal.extensions import db
+from portal.i18n import rendering_in
+from portal.models import Payment
+from portal.services import audit, receipts
+from portal.services.audit import SYSTEM
+
+log = logging.getLogger(__name__)
+
+
+def render_email(name: str, locale: str | None, **context) -> tuple[str, str, str]:
+    """(subject, text, html) of `templates/email/<name>/` rendered in `locale`."""
+    with rendering_in(locale):
+        subject = render_template(f"email/{name}/subject.txt", **context).strip()
+        text = render_template(f"email/{name}/body.txt", **context)
+        html = render_template(f"email/{name}/body.html", **context)
+    return subject, text, html
+
+
+def build_message(practice, to: str, subject: str, text: str, html: str) -> EmailMessage:
+    message = EmailMessage()
+    sender = current_app.config["MAIL_FROM"]
+    message["From"] = (
+        sender
+        if "<" not in sender
+        else formataddr((practice.name, sender.split("<", 1)[1].rstrip(">")))
+    )
+    if practice.email:
+        message["Reply-To"] = practice.email
+    message["To"] = to
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="saldo.invalid")
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def send_receipt(payment: Payment) -> bool:
+    """Email the payment confirmation with the receipt PDF; False if it could not be sent."""
+    invoice = payment.invoice
+    patient, practice = invoice.patient, invoice.practice
+    if not patient.email:
+        return False
+    locale = receipts.locale_of(payment)
+    subject, text, html = render_email(
+        "receipt", locale, payment=payment, invoice=invoice, practice=practice, patient=patient
+    )
+    message = build_message(practice, patient.email, subject, text, html)
+    message.add_attachment(
+        receipts.render_pdf(payment, locale),
+        maintype="application",
+        subtype="pdf",
+        filename=receipts.filename(payment),
+    )
+    try:
+        gateways.mailer().send(message)
+    except OSError as exc:
+        log.warning("receipt email for payment %s failed: %s", payment.id, exc)
+        audit.record(
+            "receipt.email_failed",
+            practice_id=practice.id,
+            invoice_id=invoice.id,
+            actor=SYSTEM,
+            payment_id=payment.id,
+        )
+        db.session.commit()
+        return False
+    audit.record(
+        "receipt.emailed",
+        practice_id=practice.id,
+        invoice_id=invoice.id,
+        actor=SYSTEM,
+        payment_id=payment.id,
+        locale=locale,
+    )
+    db.session.commit()
+    return True

@@ -1,0 +1,293 @@
+"""Paying an invoice in full through Stripe, with guards against double charges.
+
+The amount is always the ledger balance at the moment of charging. A payment row is inserted
+in state "creating" before Stripe is called; a partial unique index allows one such in-flight
+row per invoice, and the balance is re-read after that row is committed, so neither a second
+click nor a second tab can charge twice. State changes are compare-and-set updates, so the
+page's read-back and the webhook can race and the payment is still booked once.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+
+from portal import gateways
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.gateways.stripe_gateway import (
+    GatewayError,
+    GatewayUnavailable,
+    IntentResult,
+    PaymentDeclined,
+)
+from portal.models import Invoice, Payment
+from portal.models.payment import IN_FLIGHT
+from portal.services import audit, invoices, ledger
+from portal.services.audit import Actor
+
+STALE_CREATING = timedelta(minutes=10)
+
+#: Stripe PaymentIntent status -> Payment status
+INTENT_STATES = {
+    "succeeded": "succeeded",
+    "processing": "processing",
+    "requires_action": "requires_action",
+    "requires_payment_method": "failed",
+    "canceled": "canceled",
+}
+
+
+class PaymentRefused(Exception):
+    """Why a payment cannot go ahead: nothing_due, in_progress, method, setup, declined,
+    unavailable. `detail` carries the bank's decline code when there is one."""
+
+    def __init__(self, reason: str, detail: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Outcome:
+    payment: Payment
+    client_secret: str | None = None
+
+    @property
+    def status(self) -> str:
+        return self.payment.status
+
+
+def methods_for(invoice: Invoice) -> list[str]:
+    """Payment methods offered: cards everywhere, SEPA Direct Debit for euro invoices."""
+    return ["card", "sepa_debit"] if invoice.currency == "EUR" else ["card"]
+
+
+def prepare_setup(invoice: Invoice, method: str) -> tuple[str, str]:
+    """Create a SetupIntent for the patient's customer; returns (id, client_secret)."""
+    if method not in methods_for(invoice):
+        raise PaymentRefused("method")
+    if invoice.status != "open" or ledger.balance(invoice.id) <= 0:
+        raise PaymentRefused("nothing_due")
+    gateway = gateways.stripe()
+    patient = invoice.patient
+    try:
+        if not patient.stripe_customer_id:
+            patient.stripe_customer_id = gateway.create_customer(
+                patient.full_name, patient.email, {"saldo_patient_id": str(patient.id)}
+            )
+            db.session.commit()
+        return gateway.create_setup_intent(
+            patient.stripe_customer_id,
+            method,
+            {"saldo_invoice_id": str(invoice.id), "saldo_method": method},
+        )
+    except GatewayError as exc:
+        raise PaymentRefused("unavailable") from exc
+
+
+def pay_in_full(invoice: Invoice, setup_intent_id: str, actor: Actor) -> Outcome:
+    """Charge the whole balance to the payment method saved by `setup_intent_id`."""
+    gateway = gateways.stripe()
+    try:
+        setup = gateway.retrieve_setup_intent(setup_intent_id)
+    except GatewayError as exc:
+        raise PaymentRefused(
+            "unavailable" if isinstance(exc, GatewayUnavailable) else "setup"
+        ) from exc
+    method = setup.metadata.get("saldo_method")
+    if (
+        setup.status != "succeeded"
+        or setup.customer_id != invoice.patient.stripe_customer_id
+        or setup.metadata.get("saldo_invoice_id") != str(invoice.id)
+        or method not in methods_for(invoice)
+        or not setup.payment_method_id
+    ):
+        raise PaymentRefused("setup")
+    payment = _claim(invoice, method, actor)
+    try:
+        intent = gateway.charge(
+            customer_id=setup.customer_id,
+            payment_method_id=setup.payment_method_id,
+            method=method,
+            amount_minor=payment.amount_minor,
+            currency=payment.currency,
+            metadata={"saldo_payment_id": str(payment.id), "saldo_invoice_id": str(invoice.id)},
+            idempotency_key=f"saldo-payment-{payment.id}",
+            off_session=method == "sepa_debit",
+        )
+    except GatewayError as exc:
+        code = exc.code if isinstance(exc, PaymentDeclined) else "gateway_unavailable"
+        _move(payment, "failed", actor, failure_code=code or "declined")
+        db.session.commit()
+        reason = "declined" if isinstance(exc, PaymentDeclined) else "unavailable"
+        raise PaymentRefused(reason, code) from exc
+    payment.stripe_payment_intent_id = intent.id
+    payment.stripe_payment_method_id = setup.payment_method_id
+    db.session.commit()
+    apply_intent(payment, intent, actor)
+    secret = intent.client_secret if payment.status == "requires_action" else None
+    return Outcome(payment, secret)
+
+
+def _claim(invoice: Invoice, method: str, actor: Actor) -> Payment:
+    """Insert the in-flight payment row for the current balance, or refuse."""
+    _release_stale(invoice, actor)
+    amount = ledger.balance(invoice.id)
+    if invoice.status != "open" or amount <= 0:
+        raise PaymentRefused("nothing_due")
+    payment = Payment(
+        invoice_id=invoice.id, amount_minor=amount, currency=invoice.currency, method=method
+    )
+    db.session.add(payment)
+    try:
+        db.session.commit()
+    except IntegrityError as exc:
+        db.session.rollback()
+        raise PaymentRefused("in_progress") from exc
+    db.session.expire_all()
+    if ledger.balance(invoice.id) != amount:
+        _move(payment, "canceled", actor, force=True)
+        db.session.commit()
+        raise PaymentRefused("nothing_due")
+    audit.record(
+        "payment.started",
+        practice_id=invoice.practice_id,
+        invoice_id=invoice.id,
+        actor=actor,
+        payment_id=payment.id,
+        amount_minor=amount,
+        method=method,
+    )
+    db.session.commit()
+    return payment
+
+
+def _release_stale(invoice: Invoice, actor: Actor) -> None:
+    """Free the invoice from an abandoned 3-D Secure step or a crashed attempt."""
+    query = db.select(Payment).where(
+        Payment.invoice_id == invoice.id, Payment.status.in_(IN_FLIGHT)
+    )
+    for payment in db.session.scalars(query):
+        if payment.status == "requires_action" and payment.stripe_payment_intent_id:
+            refresh(payment, actor)
+            if payment.status == "requires_action":
+                try:
+                    gateways.stripe().cancel_intent(payment.stripe_payment_intent_id)
+                except GatewayError as exc:
+                    raise PaymentRefused("in_progress") from exc
+                _move(payment, "canceled", actor)
+        elif payment.status == "creating" and payment.created_at < utcnow() - STALE_CREATING:
+            _move(payment, "failed", actor, failure_code="abandoned")
+        db.session.commit()
+
+
+def refresh(payment: Payment, actor: Actor) -> Payment:
+    """Read the PaymentIntent back from Stripe and apply it (the page's read-back path)."""
+    if payment.stripe_payment_intent_id and payment.status in IN_FLIGHT:
+        try:
+            intent = gateways.stripe().retrieve_intent(payment.stripe_payment_intent_id)
+        except GatewayError:
+            return payment
+        apply_intent(payment, intent, actor)
+    return payment
+
+
+def apply_intent(payment: Payment, intent: IntentResult, actor: Actor) -> bool:
+    """Move `payment` to the state Stripe reports; book it once on success. Commits."""
+    target = INTENT_STATES.get(intent.status)
+    if target is None or target == payment.status or not payment.can_become(target):
+        return False
+    if target == "succeeded" and (
+        intent.amount != payment.amount_minor or intent.currency != payment.currency
+    ):
+        raise ValueError(f"PaymentIntent {intent.id} does not match payment {payment.id}")
+    if not _move(payment, target, actor, failure_code=intent.failure_code):
+        db.session.rollback()
+        return False
+    if target == "succeeded":
+        _book(payment, actor)
+    db.session.commit()
+    if target == "succeeded":
+        from portal.services import notifications
+
+        notifications.send_receipt(payment)
+    return True
+
+
+def _move(
+    payment: Payment, target: str, actor: Actor, failure_code: str | None = None, force=False
+) -> bool:
+    """Compare-and-set the status; False if another process moved the payment first."""
+    if not force and not payment.can_become(target):
+        return False
+    values: dict = {"status": target, "updated_at": utcnow()}
+    if target in ("failed", "canceled"):
+        values["failure_code"] = failure_code
+    if target == "succeeded":
+        values["succeeded_at"] = utcnow()
+    result = db.session.execute(
+        update(Payment)
+        .where(Payment.id == payment.id, Payment.status == payment.status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    previous = payment.status
+    db.session.refresh(payment)
+    audit.record(
+        f"payment.{target}",
+        practice_id=payment.invoice.practice_id,
+        invoice_id=payment.invoice_id,
+        actor=actor,
+        payment_id=payment.id,
+        previous=previous,
+        failure_code=failure_code if target in ("failed", "canceled") else None,
+    )
+    return True
+
+
+def _book(payment: Payment, actor: Actor) -> None:
+    invoice = payment.invoice
+    ledger.post(invoice, "payment", payment.amount_minor, payment_id=payment.id)
+    payment.receipt_number = f"{invoice.number}-{payment.id}"
+    if payment.stripe_payment_method_id and not payment.method_label:
+        try:
+            payment.method_label = gateways.stripe().describe_method(
+                payment.stripe_payment_method_id
+            )
+        except GatewayError:
+            payment.method_label = None
+    db.session.flush()
+    invoices.settle_if_paid(invoice, actor)
+
+
+def find_by_intent(intent: IntentResult) -> Payment | None:
+    """The payment a PaymentIntent belongs to, by id or by the metadata Saldo set on it."""
+    payment = db.session.scalar(db.select(Payment).filter_by(stripe_payment_intent_id=intent.id))
+    if payment is None and intent.metadata.get("saldo_payment_id", "").isdigit():
+        payment = db.session.get(Payment, int(intent.metadata["saldo_payment_id"]))
+        if payment is not None and payment.stripe_payment_intent_id is None:
+            payment.stripe_payment_intent_id = intent.id
+        elif payment is not None and payment.stripe_payment_intent_id != intent.id:
+            return None
+    return payment
+
+
+def in_flight(invoice: Invoice) -> Payment | None:
+    """The payment currently being processed for `invoice`, if any."""
+    query = db.select(Payment).where(
+        Payment.invoice_id == invoice.id, Payment.status.in_(IN_FLIGHT)
+    )
+    return db.session.scalar(query)
+
+
+def receipts_for(invoice: Invoice) -> list[Payment]:
+    query = (
+        db.select(Payment)
+        .where(Payment.invoice_id == invoice.id, Payment.status == "succeeded")
+        .order_by(Payment.id)
+    )
+    return list(db.session.scalars(query))

@@ -1,0 +1,3 @@
+document.querySelectorAll("[data-print]").forEach(function (el) {
+  el.addEventListener("click", function (event) { event.preventDefault(); window.print(); });
+});
