@@ -10,14 +10,15 @@ from portal.extensions import babel, csrf, db, limiter, migrate
 
 
 def create_app(config: dict | str | None = None) -> Flask:
-    """Build the app; `config` is a settings name ("test") or a dict of overrides."""
+    """Build the app; `config` is a settings name ("test") or a dict of overrides, whose
+    optional "SALDO_ENV" key names the settings class they apply to."""
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
         instance_path=str(ROOT / "instance"),
     )
-    name = config if isinstance(config, str) else None
+    name = config if isinstance(config, str) else (config or {}).get("SALDO_ENV")
     app.config.from_object(config_for(name))
     if isinstance(config, dict):
         app.config.update(config)

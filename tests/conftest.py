@@ -1,0 +1,133 @@
+"""Fixtures: the app on SQLite and on a real PostgreSQL, localstripe, SMTP, a live server."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import create_engine
+
+from portal import create_app
+from portal.extensions import db
+from tests.support import servers
+from tests.support.mail import SMTPServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_sessionstart(session):
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "compile", "-d", "translations", "-f"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    with servers.postgres() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory):
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'saldo.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def stripe_base():
+    with servers.localstripe() as base:
+        yield base
+
+
+_migrated: set[str] = set()
+
+
+def _make_app(database_url: str, stripe_base: str | None = None, **overrides):
+    config = {
+        "SALDO_ENV": "test",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "STRIPE_MAX_NETWORK_RETRIES": 0,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+    if database_url.startswith("sqlite"):
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
+    if stripe_base:
+        config["STRIPE_API_BASE"] = stripe_base
+        config["STRIPE_JS_URL"] = f"{stripe_base}/js.stripe.com/v3/"
+    config.update(overrides)
+    app = create_app(config)
+    with app.app_context():
+        if database_url not in _migrated:
+            upgrade()
+            _migrated.add(database_url)
+        _empty_tables()
+    return app
+
+
+def _empty_tables():
+    engine = db.engine
+    with engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request):
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_url")
+    return request.getfixturevalue("postgres_url")
+
+
+@pytest.fixture
+def app(database_url):
+    app = _make_app(database_url)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def stripe_app(database_url, stripe_base):
+    app = _make_app(database_url, stripe_base)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def smtp():
+    with SMTPServer(servers.free_port()) as server:
+        yield server
+
+
+@pytest.fixture
+def live_stripe_app(sqlite_url, stripe_base):
+    """The portal on SQLite served over HTTP, with localstripe delivering webhooks to it."""
+    app = _make_app(sqlite_url, stripe_base, SESSION_COOKIE_SECURE=False)
+    with servers.LiveServer(app) as live, app.app_context():
+        app.config["PORTAL_BASE_URL"] = live.url
+        from portal import gateways
+
+        gateways.stripe().register_local_webhook(f"{live.url}/webhooks/stripe")
+        app.live_url = live.url
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_env(monkeypatch):
+    for name in ("DATABASE_URL", "SMTP_URL", "STRIPE_API_BASE"):
+        monkeypatch.delenv(name, raising=False)
+    os.environ.setdefault("SALDO_ENV", "test")

@@ -1,0 +1,1 @@
+"""Real servers the tests run against: PostgreSQL, localstripe, SMTP, the portal itself."""
