@@ -95,7 +95,7 @@ class StripeGateway:
         params: dict[str, Any] = {"name": name, "metadata": metadata}
         if email:
             params["email"] = email
-        return self._call(self._client.v1.customers.create, params).id
+        return self._call(self._client.v1.customers.create, params)["id"]
 
     def create_setup_intent(self, customer_id: str, method: str, metadata: dict[str, str]):
         """A SetupIntent for saving `method` ("card" or "sepa_debit") for off-session use."""
@@ -106,13 +106,13 @@ class StripeGateway:
             "metadata": metadata,
         }
         intent = self._call(self._client.v1.setup_intents.create, params)
-        return intent.id, intent.client_secret
+        return intent["id"], intent["client_secret"]
 
     def retrieve_setup_intent(self, setup_intent_id: str) -> SetupResult:
         obj = self._call(self._client.v1.setup_intents.retrieve, setup_intent_id)
         return SetupResult(
-            id=obj.id,
-            status=obj.status,
+            id=obj["id"],
+            status=obj["status"],
             customer_id=_id_of(obj.get("customer")),
             payment_method_id=_id_of(obj.get("payment_method")),
             metadata=dict(obj.get("metadata") or {}),
@@ -160,11 +160,11 @@ class StripeGateway:
     def describe_method(self, payment_method_id: str) -> str:
         """A short label for receipts: "visa •••• 4242" or "SEPA DE •••• 3000"."""
         pm = self._call(self._client.v1.payment_methods.retrieve, payment_method_id)
-        if pm.type == "card":
-            return f"{pm.card.brand} •••• {pm.card.last4}"
-        if pm.type == "sepa_debit":
-            return f"SEPA {pm.sepa_debit.country} •••• {pm.sepa_debit.last4}"
-        return pm.type
+        if pm["type"] == "card":
+            return f"{pm['card']['brand']} •••• {pm['card']['last4']}"
+        if pm["type"] == "sepa_debit":
+            return f"SEPA {pm['sepa_debit']['country']} •••• {pm['sepa_debit']['last4']}"
+        return pm["type"]
 
     def register_local_webhook(self, url: str) -> None:
         """localstripe only: deliver events to `url`, signed with the webhook secret."""
@@ -188,9 +188,10 @@ class StripeGateway:
             raise BadSignature(str(exc)) from exc
         return json.loads(payload)
 
-    def _call(self, method, *args):
+    def _call(self, method, *args) -> dict[str, Any]:
+        """Call the SDK, turning its objects into plain dicts and its errors into ours."""
         try:
-            return method(*args)
+            return method(*args).to_dict()
         except stripe_sdk.CardError as exc:
             raise PaymentDeclined(exc.user_message or str(exc), exc.code) from exc
         except (stripe_sdk.APIConnectionError, stripe_sdk.RateLimitError) as exc:
