@@ -101,8 +101,18 @@ def stripe_app(database_url, stripe_base):
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def web_app(database_url):
+    """The app with no context pushed, so each test-client request gets a fresh `g`;
+    a test sets up and inspects data inside `with web_app.app_context():`."""
+    app = _make_app(database_url)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(web_app):
+    return web_app.test_client()
 
 
 @pytest.fixture
