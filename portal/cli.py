@@ -54,8 +54,13 @@ def demo():
         click.echo(
             f"{link.practice} · {link.patient} ({link.language}) · invoice {link.invoice_number}\n"
             f"    {base}/p/{link.token}\n"
-            f"    date of birth: {link.date_of_birth:%d/%m/%Y} (day/month/year)"
+            f"    date of birth: {link.date_of_birth.day} {link.date_of_birth:%B %Y}"
         )
+    click.echo(
+        "\nTest payments: card 4242 4242 4242 4242 (any future date, any CVC);"
+        " 3-D Secure card 4000 0027 6000 3184;\ndeclined at charge 4000 0000 0000 0341;"
+        " SEPA IBAN DE89 3704 0044 0532 0130 00 (fails: DE62 3704 0044 0532 0130 01)."
+    )
     if current_app.config["OUTBOX_ENABLED"]:
         click.echo(f"\nSent emails and texts: {base}/dev/outbox")
 

@@ -5,9 +5,11 @@ payment methods, no description on intents.
 """
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
+from urllib.error import HTTPError, URLError
 from urllib.request import Request, urlopen
 
 import stripe as stripe_sdk
@@ -173,8 +175,15 @@ class StripeGateway:
             raise GatewayError("needs STRIPE_API_BASE and STRIPE_WEBHOOK_SECRET")
         body = urlencode({"url": url, "secret": self._webhook_secret}).encode()
         request = Request(f"{base.rstrip('/')}/_config/webhooks/saldo", data=body, method="POST")
-        with urlopen(request, timeout=10) as response:  # noqa: S310 (configured base URL)
-            response.read()
+        for attempt in range(50):
+            try:
+                with urlopen(request, timeout=10) as response:  # noqa: S310 (configured base URL)
+                    response.read()
+                return
+            except URLError as exc:
+                if isinstance(exc, HTTPError) or attempt == 49:
+                    raise
+                time.sleep(0.2)
 
     def parse_event(self, payload: bytes, signature: str | None) -> dict[str, Any]:
         """Verify the Stripe-Signature over the raw body and return the event as a dict."""

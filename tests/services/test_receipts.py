@@ -52,7 +52,7 @@ def test_italian_confirmation_email_and_receipt(mailed_app, smtp):
     assert "Gentile Giulia Bianchi," in text
     assert "154,50\xa0€" in text
     body = pdf_text(receipts.render_pdf(payment))
-    assert f"Ricevuta {payment.receipt_number}" in body
+    assert f"Ricevuta n. {payment.receipt_number}" in body
     assert "154,50" in body
     assert "tracciabile" in body
 

@@ -1,0 +1,60 @@
+# Saldo: `make demo` runs the portal with demo practices; `make test` runs every test.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := SALDO_ENV=development $(VENV)/bin/flask --app portal
+APT_PACKAGES := chromium postgresql poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+STRIPE_PORT ?= 8420
+PORT ?= 5000
+
+.PHONY: demo test lint format install system-deps translations bench clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed translations
+
+translations: $(VENV)/.installed
+	$(PY) -m babel.messages.frontend compile -d translations --statistics
+
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	ldconfig -p | grep -q libpango-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+demo: install
+	@mkdir -p instance
+	@$(PY) -m localstripe --port $(STRIPE_PORT) --from-scratch > instance/localstripe.log 2>&1 & \
+	echo $$! > instance/localstripe.pid; \
+	trap 'kill $$(cat instance/localstripe.pid) 2>/dev/null; rm -f instance/localstripe.pid' EXIT INT TERM; \
+	$(FLASK) db upgrade && \
+	$(FLASK) stripe register-local-webhook --url http://127.0.0.1:$(PORT)/webhooks/stripe && \
+	echo && echo "Patient links (open one on your phone or in a narrow browser window):" && \
+	$(FLASK) demo && echo && \
+	$(FLASK) run --port $(PORT)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: system-deps install lint
+	$(PY) -m pytest -p no:cacheprovider
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache translations/*/LC_MESSAGES/*.mo

@@ -1,0 +1,196 @@
+"""Saldo benchmark: `python bench/run.py` from the project root, inside the virtualenv.
+
+Prints requests/s and p50/p99 latency of the verified invoice page (GET /pay) next to a bare
+Flask route, both served by gunicorn with config/gunicorn.conf.py, and the bytes each patient
+page sends (HTML plus our own CSS/JS, raw and gzip). See bench/README.md.
+"""
+
+import argparse
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+import loader
+import pages
+import servers
+
+BARE_APP = "bench.bare_app:app"
+PORTAL_APP = "portal:create_app()"
+# same factory, default rate limit (300/min per IP) raised so the load test is not all 429s
+PORTAL_APP_UNLIMITED = "portal:create_app({'RATELIMIT_DEFAULT': '100000000 per minute'})"
+
+
+def options() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds")
+    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds")
+    parser.add_argument("--connections", type=int, default=8, help="keep-alive connections")
+    parser.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--workers", help="GUNICORN_WORKERS (default: the settings file's)")
+    parser.add_argument("--threads", help="GUNICORN_THREADS (default: the settings file's)")
+    parser.add_argument(
+        "--keep-rate-limit", action="store_true", help="keep the 300/min limit on /pay"
+    )
+    args = parser.parse_args()
+    args.duration = min(max(args.duration, 1.0), 60.0)
+    args.warmup = min(max(args.warmup, 0.0), 10.0)
+    args.connections = min(max(args.connections, 1), 64)
+    if args.loader == "auto":
+        args.loader = "wrk" if loader.have_wrk() else "python"
+    elif args.loader == "wrk" and not loader.have_wrk():
+        sys.exit("wrk is not on PATH (apt-get install wrk), or use --loader python")
+    return args
+
+
+def say(text: str) -> None:
+    print(f"· {text}", file=sys.stderr, flush=True)
+
+
+def environment(tmp: Path, args: argparse.Namespace) -> dict[str, str]:
+    env = dict(os.environ)
+    env |= {
+        "SALDO_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{tmp / 'bench.sqlite3'}",
+        "SESSION_COOKIE_SECURE": "0",
+        "GUNICORN_ACCESSLOG": "/dev/null",  # "" makes gunicorn exit: "'' isn't writable"
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    for name, value in (("GUNICORN_WORKERS", args.workers), ("GUNICORN_THREADS", args.threads)):
+        if value:
+            env[name] = value
+    return env
+
+
+def seed(env: dict[str, str]) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.seed"],
+        cwd=servers.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if done.returncode:
+        raise RuntimeError(f"seeding failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def load(args, port: int, path: str, cookie: str) -> loader.Result:
+    run = loader.run_wrk if args.loader == "wrk" else loader.run_python
+    return run(port, path, cookie, args.connections, args.warmup, args.duration)
+
+
+def measure(args, tmp: Path, env: dict[str, str], launcher: servers.Launcher) -> dict:
+    link = seed(env)
+    say(f"seeded demo data; patient link for {link['practice']}, invoice {link['invoice']}")
+    app = PORTAL_APP if args.keep_rate_limit else PORTAL_APP_UNLIMITED
+    portal_env = env | {"GUNICORN_BIND": f"127.0.0.1:{servers.free_port()}"}
+    bare_env = env | {"GUNICORN_BIND": f"127.0.0.1:{servers.free_port()}"}
+    found = {"settings": servers.settings(portal_env), "app": app}
+    with launcher.run("portal", app, portal_env, "/static/css/saldo.css") as server:
+        found["pages"], cookie = pages.walk(server.port, link)
+        first = pages.check(server.port, "/pay", cookie)
+        if first.status != 200 or link["invoice"].encode() not in first.body:
+            raise RuntimeError(f"GET /pay with the verified cookie gave HTTP {first.status}")
+        found["invoice_size"] = first.header_bytes + len(first.body)
+        say(f"load on GET /pay ({args.loader}, {args.warmup:g}+{args.duration:g} s)")
+        found["invoice"] = load(args, server.port, "/pay", cookie)
+        found["after"] = pages.check(server.port, "/pay", cookie).status
+    with launcher.run("bare", BARE_APP, bare_env) as server:
+        first = pages.check(server.port, "/", "")
+        found["bare_size"] = first.header_bytes + len(first.body)
+        say(f"load on the bare route ({args.loader}, {args.warmup:g}+{args.duration:g} s)")
+        found["bare"] = load(args, server.port, "/", "")
+    return found
+
+
+def load_table(found: dict) -> list[str]:
+    rows = [
+        ("bare flask route (GET /)", found["bare"], found["bare_size"]),
+        ("verified invoice page (GET /pay)", found["invoice"], found["invoice_size"]),
+    ]
+    out = [f"{'endpoint':34}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'B/resp':>9}{'bad':>7}"]
+    for name, r, _ in rows:
+        out.append(
+            f"{name:34}{r.rps:9.0f}{r.p50_ms:9.2f}{r.p99_ms:9.2f}"
+            f"{r.bytes_per_response:9.0f}{r.bad:7d}"
+        )
+    bare, invoice = found["bare"], found["invoice"]
+    if invoice.rps:
+        out.append(f"invoice page throughput = {invoice.rps / bare.rps:.0%} of the bare route")
+    for name, r, size in rows:
+        if r.bad or (r.requests and abs(r.bytes_per_response - size) > 0.05 * size):
+            out.append(
+                f"WARNING {name}: {r.bad} bad responses, {r.bytes_per_response:.0f} B/resp"
+                f" vs {size} B for a full answer; {r.statuses}"
+            )
+    out.append(f"after the load, GET /pay with the same cookie: HTTP {found['after']}")
+    return out
+
+
+def bytes_table(page_list: list[pages.Page]) -> list[str]:
+    out = [f"{'page / resource':40}{'raw B':>9}{'gzip B':>9}{'headers B':>11}"]
+    for page in page_list:
+        out.append(page.title)
+        for item in page.items:
+            out.append(f"  {item.label:38}{item.raw:9d}{item.gzip:9d}{item.headers:11d}")
+        raw, gz, head = (sum(getattr(i, a) for i in page.items) for a in ("raw", "gzip", "headers"))
+        out.append(f"  {'total (own HTML+CSS+JS)':38}{raw:9d}{gz:9d}{head:11d}")
+        out.extend(f"  not counted (third party): {url}" for url in page.external)
+    return out
+
+
+def report(args, found: dict, launcher: servers.Launcher, seconds: float) -> None:
+    conf = found["settings"]
+    cpus = os.cpu_count()
+    print(f"Saldo benchmark  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  ({seconds:.0f} s)")
+    print(
+        f"Python {platform.python_version()} ({platform.python_implementation()}) on "
+        f"{platform.platform()}, {cpus} CPUs; gunicorn {version('gunicorn')}, "
+        f"Flask {version('flask')}"
+    )
+    print(
+        f"gunicorn -c {launcher.conf}: {conf['workers']} workers x {conf['threads']} threads "
+        f"({conf['worker_class']}), keepalive {conf['keepalive']} s, access log discarded"
+    )
+    if launcher.note:
+        print(
+            f"  NOTE {launcher.note};\n  used {servers.FALLBACK_CONF} = the same settings "
+            "+ a root logger"
+        )
+    print(f"portal app: {found['app']}  (SALDO_ENV=development, SQLite in a temp dir)")
+    print(
+        f"load: {args.loader}, {args.connections} keep-alive connections, "
+        f"{args.warmup:g} s warm-up + {args.duration:g} s measured per endpoint, 127.0.0.1 only"
+    )
+    print(
+        f"NOTE client and server share this machine's {cpus} CPUs: compare rows, "
+        "don't read them as capacity.\n"
+    )
+    print("\n".join(load_table(found)))
+    print("\nBytes each patient page sends (first visit, empty cache). Flask/gunicorn send raw;")
+    print("gzip = level 6, what a compressing reverse proxy would send. Headers are not in gzip.\n")
+    print("\n".join(bytes_table(found["pages"])))
+
+
+def main() -> None:
+    args = options()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="saldo-bench-") as name:
+        tmp = Path(name)
+        launcher = servers.Launcher(tmp)
+        found = measure(args, tmp, environment(tmp, args), launcher)
+    report(args, found, launcher, time.monotonic() - started)
+
+
+if __name__ == "__main__":
+    main()
