@@ -31,7 +31,7 @@ class Config:
     STRIPE_API_BASE = _env("STRIPE_API_BASE")
     STRIPE_JS_URL = _env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 
-    #: smtp://user:password@host:port, smtps://… or smtp+starttls://…; unset keeps mail in the outbox
+    #: smtp://user:password@host:port, smtps://… or smtp+starttls://…; unset: the outbox
     SMTP_URL = _env("SMTP_URL")
     MAIL_FROM = _env("MAIL_FROM", "Saldo <no-reply@saldo.invalid>")
     OUTBOX_ENABLED = _env("OUTBOX_ENABLED", "0") == "1"

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import create_engine
 
 from portal import create_app
 from portal.extensions import db

@@ -1,18 +1,23 @@
 """Test data: practices, patients and invoices through the real services."""
 
+import itertools
 from datetime import date, timedelta
 
 from portal.extensions import db
 from portal.models import Patient, Practice
 from portal.services import invoices, links
-from portal.services.audit import SYSTEM  # noqa: F401 (re-exported)
+from portal.services.audit import SYSTEM
 from portal.services.invoices import LineInput
 
 ITALY = dict(country="IT", currency="EUR", default_locale="it", timezone="Europe/Rome")
 USA = dict(country="US", currency="USD", default_locale="en", timezone="America/New_York")
 
 
-def practice(slug="studio", name="Studio Dentistico Rossi", **kwargs) -> Practice:
+_slugs = itertools.count(1)
+
+
+def practice(slug=None, name="Studio Dentistico Rossi", **kwargs) -> Practice:
+    slug = slug or f"studio-{next(_slugs)}"
     values = {**ITALY, "phone": "+39 06 5550 1234", "email": "info@studio.example", **kwargs}
     practice = Practice(slug=slug, name=name, **values)
     db.session.add(practice)

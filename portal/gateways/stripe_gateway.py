@@ -8,8 +8,8 @@ import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 from urllib.error import HTTPError, URLError
+from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
 import stripe as stripe_sdk
@@ -174,7 +174,8 @@ class StripeGateway:
         if not base or not self._webhook_secret:
             raise GatewayError("needs STRIPE_API_BASE and STRIPE_WEBHOOK_SECRET")
         body = urlencode({"url": url, "secret": self._webhook_secret}).encode()
-        request = Request(f"{base.rstrip('/')}/_config/webhooks/saldo", data=body, method="POST")
+        endpoint = f"{base.rstrip('/')}/_config/webhooks/saldo"
+        request = Request(endpoint, data=body, method="POST")  # noqa: S310 (configured base URL)
         for attempt in range(50):
             try:
                 with urlopen(request, timeout=10) as response:  # noqa: S310 (configured base URL)

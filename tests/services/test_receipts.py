@@ -25,7 +25,7 @@ def pay(app, **patient):
 
 
 def test_english_confirmation_email_with_receipt(mailed_app, smtp):
-    invoice, payment = pay(mailed_app, locale="en", email="emma@example.org", first_name="Emma")
+    _invoice, payment = pay(mailed_app, locale="en", email="emma@example.org", first_name="Emma")
     [message] = smtp.messages
     assert message["To"] == "emma@example.org"
     assert message["Subject"] == "Payment received – Studio Dentistico Rossi"
@@ -45,7 +45,7 @@ def test_english_confirmation_email_with_receipt(mailed_app, smtp):
 
 
 def test_italian_confirmation_email_and_receipt(mailed_app, smtp):
-    invoice, payment = pay(mailed_app, locale="it")
+    _invoice, payment = pay(mailed_app, locale="it")
     [message] = smtp.messages
     assert message["Subject"] == "Pagamento ricevuto – Studio Dentistico Rossi"
     text = message.get_body(preferencelist=("plain",)).get_content()

@@ -49,7 +49,11 @@ def authenticated_intent(app):
     outcome = payments.pay_in_full(invoice, seti, PATIENT)
     base = app.config["STRIPE_API_BASE"]
     stripe_js.confirm_card_payment(base, outcome.client_secret)
-    return invoice, outcome.payment, stripe_event_for(base, outcome.payment.stripe_payment_intent_id)
+    return (
+        invoice,
+        outcome.payment,
+        stripe_event_for(base, outcome.payment.stripe_payment_intent_id),
+    )
 
 
 def test_webhook_first_then_twenty_simultaneous_replays_book_once(stripe_app):
@@ -95,9 +99,13 @@ def test_live_webhook_from_localstripe_books_the_payment(live_stripe_app):
         time.sleep(0.1)
     booked = db.session.get(Payment, payment.id)
     assert booked.status == "succeeded"
-    actions = db.session.execute(
-        db.text("SELECT actor_kind FROM audit_event WHERE action = 'payment.succeeded'")
-    ).scalars().all()
+    actions = (
+        db.session.execute(
+            db.text("SELECT actor_kind FROM audit_event WHERE action = 'payment.succeeded'")
+        )
+        .scalars()
+        .all()
+    )
     assert actions == ["stripe"]
     payments.refresh(booked, PATIENT)
     assert [e.amount_minor for e in payment_entries(invoice.id)] == [-8000]
@@ -127,7 +135,9 @@ def test_two_confirmations_at_the_same_time_charge_once(stripe_app):
     assert sorted(outcomes) in (["in_progress", "succeeded"], ["nothing_due", "succeeded"])
     db.session.expire_all()
     customer = db.session.get(Invoice, invoice.id).patient.stripe_customer_id
-    charges = stripe_js.get(stripe_app.config["STRIPE_API_BASE"], f"/v1/charges?customer={customer}")
+    charges = stripe_js.get(
+        stripe_app.config["STRIPE_API_BASE"], f"/v1/charges?customer={customer}"
+    )
     assert [c["amount"] for c in charges["data"] if c["status"] == "succeeded"] == [12000]
     assert [e.amount_minor for e in payment_entries(invoice.id)] == [-12000]
 
@@ -155,7 +165,7 @@ def test_event_for_an_unknown_intent_is_ignored(stripe_app):
 
 
 def test_stripe_actor_is_recorded_for_webhook_bookings(stripe_app):
-    invoice, payment, event = authenticated_intent(stripe_app)
+    _invoice, _payment, event = authenticated_intent(stripe_app)
     post_event(stripe_app, event)
     db.session.expire_all()
     rows = db.session.execute(
