@@ -1,12 +1,13 @@
 """Closed-loop HTTP load against 127.0.0.1: `wrk` when it is on PATH, else a Python loader.
 
-Both keep N keep-alive connections busy for a warm-up, then for a fixed measured duration, and
-report requests per second, p50/p99 latency, non-2xx/3xx responses and mean bytes per response.
+Both keep N keep-alive connections busy for a fixed duration and report requests per second,
+p50/p99 latency, bad answers (non-2xx/3xx, socket errors) and mean bytes read per response.
 The Python loader runs 2 processes x N/2 threads, each with one persistent http.client
 connection; every loop is bounded by a deadline and a request cap.
 """
 
 import http.client
+import math
 import re
 import shutil
 import subprocess
@@ -17,18 +18,21 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 MAX_REQUESTS_PER_CONNECTION = 500_000
+STARTUP = 0.5  # seconds the Python loader gives its processes before measuring
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
+SECONDS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}
 SIZES = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
 
 
 @dataclass
 class Result:
-    requests: int
+    requests: int  # answered inside the measured window
     seconds: float
     p50_ms: float
     p99_ms: float
-    bad: int  # non-2xx/3xx responses plus socket errors
+    bad: int
     bytes_per_response: float
+    sent: int  # answered during the whole call (the Python loader's start-up included)
     statuses: str = ""
 
     @property
@@ -40,20 +44,26 @@ def have_wrk() -> bool:
     return shutil.which("wrk") is not None
 
 
+def run(name: str, port: int, path: str, cookie: str, connections: int, seconds: float) -> Result:
+    """Load `path` for `seconds` with loader `name` ("wrk" or "python")."""
+    if name == "wrk":
+        return parse_wrk(_wrk(port, path, cookie, connections, seconds))
+    return _python(port, path, cookie, connections, seconds)
+
+
 # --- wrk ---------------------------------------------------------------------------------------
 
 
 def _wrk(port: int, path: str, cookie: str, connections: int, seconds: float) -> str:
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s", "--latency"]
-    cmd += ["--timeout", "5s"]
+    cmd += ["--timeout", "5s", f"http://127.0.0.1:{port}{path}"]
     if cookie:
-        cmd += ["-H", f"Cookie: {cookie}"]
-    cmd.append(f"http://127.0.0.1:{port}{path}")
+        cmd[1:1] = ["-H", f"Cookie: {cookie}"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30, check=True)
     return done.stdout
 
 
-def _num(pattern: str, text: str) -> re.Match:
+def _search(pattern: str, text: str) -> re.Match:
     match = re.search(pattern, text, re.MULTILINE)
     if match is None:
         raise RuntimeError(f"unexpected wrk output (no {pattern!r}):\n{text}")
@@ -61,31 +71,27 @@ def _num(pattern: str, text: str) -> re.Match:
 
 
 def parse_wrk(text: str) -> Result:
-    def latency(pct: str) -> float:
-        m = _num(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s)$", text)
-        return float(m.group(1)) * UNITS[m.group(2)]
-
     text = "\n".join(line.rstrip() for line in text.splitlines())
-    total = _num(r"(\d+) requests in ([\d.]+)(us|ms|s|m), ([\d.]+)(B|KB|MB|GB) read", text)
+    p50, p99 = (_search(rf"^\s*{p}%\s+([\d.]+)(us|ms|s)$", text) for p in (50, 99))
+    total = _search(r"(\d+) requests in ([\d.]+)(us|ms|s|m), ([\d.]+)(B|KB|MB|GB) read", text)
     requests = int(total.group(1))
-    seconds = float(total.group(2)) * {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0}[total.group(3)]
+    seconds = float(total.group(2)) * SECONDS[total.group(3)]
     read = float(total.group(4)) * SIZES[total.group(5)]
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     errors = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text
     )
-    bad = (int(non2xx.group(1)) if non2xx else 0) + (
-        sum(int(g) for g in errors.groups()) if errors else 0
+    bad = int(non2xx.group(1)) if non2xx else 0
+    bad += sum(int(g) for g in errors.groups()) if errors else 0
+    return Result(
+        requests,
+        seconds,
+        float(p50.group(1)) * UNITS[p50.group(2)],
+        float(p99.group(1)) * UNITS[p99.group(2)],
+        bad,
+        read / requests if requests else 0.0,
+        requests,
     )
-    p50 = latency("50")
-    p99 = latency("99")
-    return Result(requests, seconds, p50, p99, bad, read / requests if requests else 0.0)
-
-
-def run_wrk(port: int, path: str, cookie: str, connections: int, warmup: float, seconds: float):
-    if warmup > 0:
-        _wrk(port, path, cookie, connections, warmup)
-    return parse_wrk(_wrk(port, path, cookie, connections, seconds))
 
 
 # --- Python ------------------------------------------------------------------------------------
@@ -93,31 +99,28 @@ def run_wrk(port: int, path: str, cookie: str, connections: int, warmup: float, 
 
 def _connection_loop(port, path, headers, start, end, out):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    latencies, statuses, read, errors, count = [], Counter(), 0, 0, 0
-    while count < MAX_REQUESTS_PER_CONNECTION:
-        now = time.time()
-        if now >= end:
-            break
-        t0 = time.perf_counter()
+    latencies, statuses, read, errors, sent = [], Counter(), 0, 0, 0
+    while sent < MAX_REQUESTS_PER_CONNECTION and time.time() < end:
+        began, t0 = time.time(), time.perf_counter()
         try:
             conn.request("GET", path, headers=headers)
             resp = conn.getresponse()
             body = resp.read()
         except (OSError, http.client.HTTPException):
             conn.close()
-            errors += 1 if now >= start else 0
+            errors += began >= start
             time.sleep(0.01)
             continue
         elapsed = time.perf_counter() - t0
-        count += 1
-        if now >= start and time.time() <= end:
+        sent += 1
+        if began >= start and time.time() <= end:
             latencies.append(elapsed * 1000)
             statuses[resp.status] += 1
-            # status line + headers + blank line + body, as wrk counts "read" bytes
+            # status line + headers + blank line + body, as wrk counts bytes read
             head = sum(len(k) + len(v) + 4 for k, v in resp.getheaders())
             read += len(f"HTTP/1.1 {resp.status} {resp.reason}") + 4 + head + len(body)
     conn.close()
-    out.append((latencies, statuses, read, errors))
+    out.append((latencies, statuses, read, errors, sent))
 
 
 def _process(port, path, cookie, threads, start, end):
@@ -130,30 +133,28 @@ def _process(port, path, cookie, threads, start, end):
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join(timeout=end - time.time() + 15)
+        worker.join(timeout=max(0.0, end - time.time()) + 15)
     return out
 
 
-def run_python(port: int, path: str, cookie: str, connections: int, warmup: float, seconds: float):
-    processes = 2 if connections >= 2 else 1
-    per_process = [connections // processes + (i < connections % processes) for i in range(2)]
-    start = time.time() + 1.0 + warmup  # 1 s for the processes to start
+def _python(port: int, path: str, cookie: str, connections: int, seconds: float) -> Result:
+    processes = min(2, connections)
+    shares = [connections // processes + (i < connections % processes) for i in range(processes)]
+    start = time.time() + STARTUP
     end = start + seconds
     with ProcessPoolExecutor(processes) as pool:
-        futures = [
-            pool.submit(_process, port, path, cookie, n, start, end)
-            for n in per_process[:processes]
-        ]
-        parts = [part for f in futures for part in f.result(timeout=seconds + warmup + 30)]
+        futures = [pool.submit(_process, port, path, cookie, n, start, end) for n in shares]
+        parts = [part for f in futures for part in f.result(timeout=seconds + 30)]
     latencies = sorted(x for part in parts for x in part[0])
     statuses = sum((part[1] for part in parts), Counter())
-    read = sum(part[2] for part in parts)
-    errors = sum(part[3] for part in parts)
     n = len(latencies)
 
     def pct(p: float) -> float:
-        return latencies[min(n - 1, max(0, round(p / 100 * n + 0.5) - 1))] if n else float("nan")
+        return latencies[max(0, math.ceil(p / 100 * n) - 1)] if n else float("nan")
 
-    bad = errors + sum(c for s, c in statuses.items() if not 200 <= s < 400)
-    shown = ", ".join(f"{s}: {c}" for s, c in sorted(statuses.items()))
-    return Result(n, seconds, pct(50), pct(99), bad, read / n if n else 0.0, shown)
+    bad = sum(part[3] for part in parts)
+    bad += sum(c for s, c in statuses.items() if not 200 <= s < 400)
+    read = sum(part[2] for part in parts)
+    shown = ", ".join(f"HTTP {s}: {c}" for s, c in sorted(statuses.items()))
+    sent = sum(part[4] for part in parts)
+    return Result(n, seconds, pct(50), pct(99), bad, read / n if n else 0.0, sent, shown)

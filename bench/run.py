@@ -9,11 +9,13 @@ import argparse
 import json
 import os
 import platform
+import resource
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -83,9 +85,27 @@ def seed(env: dict[str, str]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def load(args, port: int, path: str, cookie: str) -> loader.Result:
-    run = loader.run_wrk if args.loader == "wrk" else loader.run_python
-    return run(port, path, cookie, args.connections, args.warmup, args.duration)
+@dataclass
+class Load:
+    result: loader.Result
+    server_cpu_ms: float | None  # gunicorn CPU time per request
+    client_cpu: float  # load generator CPU time / wall time (1.0 = one core)
+
+
+def load(args, server: servers.Server, path: str, cookie: str) -> Load:
+    say(f"load on GET {path} ({args.loader}, {args.warmup:g} s warm-up + {args.duration:g} s)")
+    if args.warmup:
+        loader.run(args.loader, server.port, path, cookie, args.connections, args.warmup)
+    cpu0, wall0 = servers.cpu_seconds(server), time.monotonic()
+    child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = loader.run(args.loader, server.port, path, cookie, args.connections, args.duration)
+    child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu1, wall = servers.cpu_seconds(server), time.monotonic() - wall0
+    client = (child1.ru_utime + child1.ru_stime - child0.ru_utime - child0.ru_stime) / wall
+    server_ms = None
+    if cpu0 is not None and cpu1 is not None and result.sent:
+        server_ms = (cpu1 - cpu0) * 1000 / result.sent
+    return Load(result, server_ms, client)
 
 
 def measure(args, tmp: Path, env: dict[str, str], launcher: servers.Launcher) -> dict:
@@ -95,20 +115,19 @@ def measure(args, tmp: Path, env: dict[str, str], launcher: servers.Launcher) ->
     portal_env = env | {"GUNICORN_BIND": f"127.0.0.1:{servers.free_port()}"}
     bare_env = env | {"GUNICORN_BIND": f"127.0.0.1:{servers.free_port()}"}
     found = {"settings": servers.settings(portal_env), "app": app}
+    found["loadavg"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     with launcher.run("portal", app, portal_env, "/static/css/saldo.css") as server:
         found["pages"], cookie = pages.walk(server.port, link)
         first = pages.check(server.port, "/pay", cookie)
         if first.status != 200 or link["invoice"].encode() not in first.body:
             raise RuntimeError(f"GET /pay with the verified cookie gave HTTP {first.status}")
         found["invoice_size"] = first.header_bytes + len(first.body)
-        say(f"load on GET /pay ({args.loader}, {args.warmup:g}+{args.duration:g} s)")
-        found["invoice"] = load(args, server.port, "/pay", cookie)
+        found["invoice"] = load(args, server, "/pay", cookie)
         found["after"] = pages.check(server.port, "/pay", cookie).status
     with launcher.run("bare", BARE_APP, bare_env) as server:
         first = pages.check(server.port, "/", "")
         found["bare_size"] = first.header_bytes + len(first.body)
-        say(f"load on the bare route ({args.loader}, {args.warmup:g}+{args.duration:g} s)")
-        found["bare"] = load(args, server.port, "/", "")
+        found["bare"] = load(args, server, "/", "")
     return found
 
 
@@ -117,20 +136,30 @@ def load_table(found: dict) -> list[str]:
         ("bare flask route (GET /)", found["bare"], found["bare_size"]),
         ("verified invoice page (GET /pay)", found["invoice"], found["invoice_size"]),
     ]
-    out = [f"{'endpoint':34}{'rps':>9}{'p50 ms':>9}{'p99 ms':>9}{'B/resp':>9}{'bad':>7}"]
-    for name, r, _ in rows:
+    out = [
+        f"{'endpoint':33}{'rps':>7}{'p50 ms':>8}{'p99 ms':>8}{'srv CPU':>9}"
+        f"{'client':>8}{'B/resp':>8}{'bad':>5}",
+        f"{'':33}{'':>7}{'':>8}{'':>8}{'ms/req':>9}{'CPU':>8}",
+    ]
+    for name, m, _ in rows:
+        r = m.result
+        cpu = f"{m.server_cpu_ms:9.2f}" if m.server_cpu_ms is not None else f"{'n/a':>9}"
         out.append(
-            f"{name:34}{r.rps:9.0f}{r.p50_ms:9.2f}{r.p99_ms:9.2f}"
-            f"{r.bytes_per_response:9.0f}{r.bad:7d}"
+            f"{name:33}{r.rps:7.0f}{r.p50_ms:8.2f}{r.p99_ms:8.2f}{cpu}"
+            f"{m.client_cpu:8.0%}{r.bytes_per_response:8.0f}{r.bad:5d}"
         )
     bare, invoice = found["bare"], found["invoice"]
-    if invoice.rps:
-        out.append(f"invoice page throughput = {invoice.rps / bare.rps:.0%} of the bare route")
-    for name, r, size in rows:
+    if bare.result.rps:
+        out.append(f"invoice page: {invoice.result.rps / bare.result.rps:.1%} of the bare rps")
+    if bare.server_cpu_ms and invoice.server_cpu_ms:
+        ratio = invoice.server_cpu_ms / bare.server_cpu_ms
+        out.append(f"              {ratio:.1f}x the server CPU per request")
+    for name, m, size in rows:
+        r = m.result
         if r.bad or (r.requests and abs(r.bytes_per_response - size) > 0.05 * size):
             out.append(
-                f"WARNING {name}: {r.bad} bad responses, {r.bytes_per_response:.0f} B/resp"
-                f" vs {size} B for a full answer; {r.statuses}"
+                f"WARNING {name}: {r.bad} bad answers, {r.bytes_per_response:.0f} B/resp "
+                f"vs {size} B for the full page {r.statuses}"
             )
     out.append(f"after the load, GET /pay with the same cookie: HTTP {found['after']}")
     return out
@@ -149,35 +178,36 @@ def bytes_table(page_list: list[pages.Page]) -> list[str]:
 
 
 def report(args, found: dict, launcher: servers.Launcher, seconds: float) -> None:
-    conf = found["settings"]
-    cpus = os.cpu_count()
+    conf, cpus = found["settings"], os.cpu_count()
     print(f"Saldo benchmark  {datetime.now(UTC):%Y-%m-%d %H:%M} UTC  ({seconds:.0f} s)")
     print(
         f"Python {platform.python_version()} ({platform.python_implementation()}) on "
         f"{platform.platform()}, {cpus} CPUs; gunicorn {version('gunicorn')}, "
         f"Flask {version('flask')}"
     )
+    print(f"load average before the run: {found['loadavg']}  (> 0.5: other work shares the CPUs)")
     print(
         f"gunicorn -c {launcher.conf}: {conf['workers']} workers x {conf['threads']} threads "
-        f"({conf['worker_class']}), keepalive {conf['keepalive']} s, access log discarded"
+        f"({conf['worker_class']}), keepalive {conf['keepalive']} s; access log to /dev/null"
     )
     if launcher.note:
         print(
-            f"  NOTE {launcher.note};\n  used {servers.FALLBACK_CONF} = the same settings "
-            "+ a root logger"
+            f"  NOTE {launcher.note};\n  used {servers.FALLBACK_CONF}: the same settings "
+            "plus a root logger"
         )
-    print(f"portal app: {found['app']}  (SALDO_ENV=development, SQLite in a temp dir)")
+    print(f"portal app: {found['app']}\n  SALDO_ENV=development, SQLite in a temp dir")
     print(
         f"load: {args.loader}, {args.connections} keep-alive connections, "
         f"{args.warmup:g} s warm-up + {args.duration:g} s measured per endpoint, 127.0.0.1 only"
     )
     print(
-        f"NOTE client and server share this machine's {cpus} CPUs: compare rows, "
+        f"NOTE client and server share this machine's {cpus} CPUs: compare the rows, "
         "don't read them as capacity.\n"
+        "srv CPU = gunicorn CPU time per request; client CPU = load generator, 100% = one core\n"
     )
     print("\n".join(load_table(found)))
     print("\nBytes each patient page sends (first visit, empty cache). Flask/gunicorn send raw;")
-    print("gzip = level 6, what a compressing reverse proxy would send. Headers are not in gzip.\n")
+    print("gzip = level 6, what a compressing reverse proxy would send; headers stay raw.\n")
     print("\n".join(bytes_table(found["pages"])))
 
 
@@ -193,4 +223,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("interrupted; gunicorn stopped")

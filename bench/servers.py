@@ -133,3 +133,22 @@ class Launcher:
                     gunicorn(name, app, env, self.logdir, ready_path, self.conf)
                 )
             yield server
+
+
+def cpu_seconds(server: Server) -> float | None:
+    """User+system CPU time of the gunicorn master and workers (its process group), or None
+    where /proc is not available."""
+    if not os.path.isdir("/proc"):
+        return None
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == server.proc.pid:  # pgrp
+            total += int(fields[11]) + int(fields[12])  # utime + stime
+    return total / ticks

@@ -10,7 +10,7 @@ worker_class = "gthread"
 keepalive = 5
 timeout = 30
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 logconfig_dict = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -27,6 +27,7 @@ logconfig_dict = {
             "stream": "ext://sys.stderr",
         },
     },
+    "root": {"level": "INFO", "handlers": ["error"]},
     "loggers": {
         "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
         "gunicorn.error": {"handlers": ["error"], "level": "INFO", "propagate": False},

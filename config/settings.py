@@ -40,10 +40,13 @@ class Config:
     VERIFY_MAX_FAILURES = 5
     VERIFY_WINDOW = timedelta(minutes=15)
 
+    #: number of trusted proxies in front of the app (X-Forwarded-For/-Proto); 0 = none
+    PROXY_COUNT = int(_env("PROXY_COUNT", "0"))
+
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = True
+    SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "1") == "1"
     WTF_CSRF_TIME_LIMIT = None
 
     BABEL_DEFAULT_LOCALE = "en"
@@ -85,5 +88,5 @@ CONFIGS = {
 
 
 def config_for(name: str | None) -> type[Config]:
-    """Return the settings class for `name` (default: SALDO_ENV, else development)."""
-    return CONFIGS[name or _env("SALDO_ENV", "development")]
+    """Return the settings class for `name` (default: SALDO_ENV, else production)."""
+    return CONFIGS[name or _env("SALDO_ENV", "production")]

@@ -1,6 +1,5 @@
 """Fixtures: the app on SQLite and on a real PostgreSQL, localstripe, SMTP, a live server."""
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -135,8 +134,3 @@ def live_stripe_app(sqlite_url, stripe_base):
         db.engine.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _no_leaked_env(monkeypatch):
-    for name in ("DATABASE_URL", "SMTP_URL", "STRIPE_API_BASE"):
-        monkeypatch.delenv(name, raising=False)
-    os.environ.setdefault("SALDO_ENV", "test")
