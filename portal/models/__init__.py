@@ -1,25 +1,33 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
 from portal.models.audit import AuditEvent
+from portal.models.delivery import Delivery, IdempotentResponse
 from portal.models.invoice import Invoice, InvoiceLine
 from portal.models.ledger import LedgerEntry
 from portal.models.link import PaymentLink, VerificationAttempt
 from portal.models.outbox import OutboxMessage
 from portal.models.patient import Patient
-from portal.models.payment import Payment
+from portal.models.payment import Payment, Refund
 from portal.models.practice import Practice
+from portal.models.staff import ApiKey, LoginAttempt, StaffUser
 from portal.models.stripe_event import StripeEvent
 
 __all__ = [
+    "ApiKey",
     "AuditEvent",
+    "Delivery",
+    "IdempotentResponse",
     "Invoice",
     "InvoiceLine",
     "LedgerEntry",
+    "LoginAttempt",
     "OutboxMessage",
     "Patient",
     "Payment",
     "PaymentLink",
     "Practice",
+    "Refund",
+    "StaffUser",
     "StripeEvent",
     "VerificationAttempt",
 ]

@@ -10,7 +10,8 @@ from portal.extensions import db
 from portal.models.patient import Patient
 from portal.models.practice import Practice
 
-INVOICE_STATUSES = ("open", "paid", "void")
+#: draft: being written, not yet owed; open: issued and owed; paid; void: cancelled
+INVOICE_STATUSES = ("draft", "open", "paid", "void")
 
 
 class Invoice(db.Model):
@@ -30,6 +31,7 @@ class Invoice(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="open")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     paid_at: Mapped[datetime | None]
+    voided_at: Mapped[datetime | None]
 
     practice: Mapped[Practice] = relationship()
     patient: Mapped[Patient] = relationship()

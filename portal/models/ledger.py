@@ -25,6 +25,7 @@ class LedgerEntry(db.Model):
         CheckConstraint(f"kind IN {LEDGER_KINDS}", name="kind"),
         #: a payment is booked at most once per kind, whatever replays arrive
         UniqueConstraint("payment_id", "kind", name="uq_ledger_payment_kind"),
+        UniqueConstraint("refund_id", name="uq_ledger_refund"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,6 +36,7 @@ class LedgerEntry(db.Model):
     amount_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
+    refund_id: Mapped[int | None] = mapped_column(ForeignKey("refund.id"))
     memo: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -20,6 +20,9 @@ class Patient(db.Model):
     phone: Mapped[str | None] = mapped_column(String(32))
     #: preferred language for pages, email, SMS and PDFs ("en", "it")
     locale: Mapped[str | None] = mapped_column(String(5))
+    #: the patient agreed to be contacted on this channel
+    email_consent: Mapped[bool] = mapped_column(default=True)
+    sms_consent: Mapped[bool] = mapped_column(default=False)
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

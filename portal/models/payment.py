@@ -21,6 +21,9 @@ TRANSITIONS = {
     "canceled": set(),
     "succeeded": set(),
 }
+#: card and sepa_debit go through Stripe; the rest are taken at the desk and recorded by staff
+METHODS = ("card", "sepa_debit", "cash", "cheque", "card_terminal")
+DESK_METHODS = ("cash", "cheque", "card_terminal")
 _IN_FLIGHT_SQL = "status IN ('creating', 'requires_action', 'processing')"
 
 
@@ -28,7 +31,7 @@ class Payment(db.Model):
     __table_args__ = (
         CheckConstraint(f"status IN {PAYMENT_STATUSES}", name="status"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
-        CheckConstraint("method IN ('card', 'sepa_debit')", name="method"),
+        CheckConstraint(f"method IN {METHODS}", name="method"),
         #: at most one payment in flight per invoice: two clicks cannot both charge
         Index(
             "uq_payment_one_in_flight",
@@ -56,6 +59,34 @@ class Payment(db.Model):
     succeeded_at: Mapped[datetime | None]
 
     invoice: Mapped[Invoice] = relationship()
+    refunds: Mapped[list["Refund"]] = relationship(back_populates="payment", order_by="Refund.id")
+
+    @property
+    def refunded_minor(self) -> int:
+        return sum(r.amount_minor for r in self.refunds if r.status == "succeeded")
+
+    @property
+    def refundable_minor(self) -> int:
+        return self.amount_minor - self.refunded_minor if self.status == "succeeded" else 0
 
     def can_become(self, status: str) -> bool:
         return status in TRANSITIONS[self.status]
+
+
+class Refund(db.Model):
+    __table_args__ = (
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"), index=True)
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    payment: Mapped[Payment] = relationship(back_populates="refunds")

@@ -23,6 +23,10 @@ class Practice(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(String(500))
+    #: "#rrggbb" used for the header of the patient pages
+    brand_colour: Mapped[str] = mapped_column(String(7), default="#123b63")
+    #: file name under instance/logos/, if a logo was uploaded
+    logo_filename: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:
