@@ -35,6 +35,11 @@ class Config:
     SMTP_URL = _env("SMTP_URL")
     MAIL_FROM = _env("MAIL_FROM", "Saldo <no-reply@saldo.invalid>")
     OUTBOX_ENABLED = _env("OUTBOX_ENABLED", "0") == "1"
+    TWILIO_ACCOUNT_SID = _env("TWILIO_ACCOUNT_SID")
+    TWILIO_AUTH_TOKEN = _env("TWILIO_AUTH_TOKEN")
+    TWILIO_FROM_NUMBER = _env("TWILIO_FROM_NUMBER")
+    #: only for tests and proxies; Twilio itself is https://api.twilio.com
+    TWILIO_API_BASE = _env("TWILIO_API_BASE")
 
     LINK_LIFETIME_DAYS = int(_env("LINK_LIFETIME_DAYS", "45"))
     VERIFY_MAX_FAILURES = 5

@@ -7,7 +7,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config.settings import ROOT, config_for
 from portal import gateways, i18n, security
-from portal.extensions import babel, csrf, db, limiter, migrate
+from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 
 def create_app(config: dict | str | None = None) -> Flask:
@@ -41,6 +41,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     limiter.init_app(app)
+    login_manager.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     gateways.init_app(app)
@@ -49,9 +50,11 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from portal.errors import register_error_handlers
     from portal.patient import bp as patient_bp
+    from portal.staff import bp as staff_bp
     from portal.webhooks import bp as webhooks_bp
 
     app.register_blueprint(patient_bp)
+    app.register_blueprint(staff_bp)
     app.register_blueprint(webhooks_bp)
     if app.config["OUTBOX_ENABLED"]:
         from portal.dev import bp as dev_bp

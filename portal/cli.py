@@ -15,6 +15,8 @@ from portal.models import Practice
 
 practice_cli = AppGroup("practice", help="Manage practices.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations.")
+staff_cli = AppGroup("staff", help="Manage staff accounts.")
+apikey_cli = AppGroup("apikey", help="Manage API keys.")
 stripe_cli = AppGroup("stripe", help="Stripe helpers.")
 
 
@@ -42,6 +44,44 @@ def create_practice(slug, name, country, currency, locale, timezone, email, phon
     db.session.add(practice)
     db.session.commit()
     click.echo(f"practice {practice.id} {practice.slug}")
+
+
+def _practice(slug: str) -> Practice:
+    practice = db.session.scalar(db.select(Practice).filter_by(slug=slug))
+    if practice is None:
+        raise click.BadParameter(f"no practice with slug {slug!r}")
+    return practice
+
+
+@staff_cli.command("create")
+@click.option("--practice", "slug", required=True, help="practice slug")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["owner", "billing", "viewer"]), default="owner")
+@click.option("--language", "locale", type=click.Choice(["en", "it"]), default="en")
+@click.password_option()
+def create_staff(slug, email, name, role, locale, password):
+    """Create a staff user of a practice."""
+    from portal.services import staff_auth
+
+    try:
+        user = staff_auth.create_staff(_practice(slug), email, name, password, role, locale)
+    except staff_auth.InvalidStaff as exc:
+        raise click.ClickException(str(exc)) from exc
+    db.session.commit()
+    click.echo(f"staff user {user.id} {user.email} ({user.role})")
+
+
+@apikey_cli.command("create")
+@click.option("--practice", "slug", required=True, help="practice slug")
+@click.option("--name", required=True)
+def create_apikey(slug, name):
+    """Create an API key; it is printed once and stored only as a hash."""
+    from portal.services import api_keys
+
+    record, key = api_keys.create(_practice(slug), name)
+    db.session.commit()
+    click.echo(f"api key {record.id} ({record.name}): {key}")
 
 
 @click.command("demo")
@@ -87,6 +127,8 @@ def extract():
         "config/babel.cfg",
         "-k",
         "_l",
+        "-k",
+        "pgettext_l:1c,2",
         "--no-location",
         "--sort-output",
         "-o",
@@ -115,3 +157,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(translate_cli)
     app.cli.add_command(stripe_cli)
     app.cli.add_command(demo)
+    app.cli.add_command(staff_cli)
+    app.cli.add_command(apikey_cli)

@@ -4,11 +4,14 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import force_locale, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as pgettext_l
+from flask_login import current_user
 
-from portal.money import format_money
+from portal.money import format_money, format_plain
 
 
 def supported() -> tuple[str, ...]:
@@ -24,6 +27,8 @@ def select_locale() -> str:
         patient_locale = getattr(g, "patient_locale", None)
         if patient_locale in supported():
             return patient_locale
+        if current_user and current_user.is_authenticated and current_user.locale in supported():
+            return current_user.locale
         best = request.accept_languages.best_match(supported())
         if best:
             return best
@@ -58,14 +63,31 @@ def day_filter(value: date, style: str = "medium") -> str:
 
 
 def moment_filter(value: datetime, tz: str = "UTC", style: str = "medium") -> str:
-    """A stored naive-UTC timestamp shown in the practice's time zone."""
-    aware = value.replace(tzinfo=ZoneInfo("UTC"))
-    return format_datetime(aware, format=style, tzinfo=ZoneInfo(tz), locale=current_locale())
+    """A stored naive-UTC timestamp in the practice's time zone: the date in `style`, then
+    hours and minutes."""
+    local = value.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz))
+    locale = current_locale()
+    day = format_date(local, format=style, locale=locale)
+    return f"{day}, {format_time(local, 'short', locale=locale)}"
+
+
+def method_name(method: str, in_sentence: bool = False) -> str:
+    """The translated name of a payment method, capitalised as a label or lower case."""
+    labels = {
+        "card": (_l("Card"), pgettext_l("in a sentence", "card")),
+        "sepa_debit": (_l("SEPA bank debit"), pgettext_l("in a sentence", "SEPA bank debit")),
+        "cash": (_l("Cash"), pgettext_l("in a sentence", "cash")),
+        "cheque": (_l("Cheque"), pgettext_l("in a sentence", "cheque")),
+        "card_terminal": (_l("Card terminal"), pgettext_l("in a sentence", "card terminal")),
+    }
+    return str(labels[method][1 if in_sentence else 0])
 
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = money_filter
+    app.jinja_env.filters["plain"] = format_plain
     app.jinja_env.filters["day"] = day_filter
     app.jinja_env.filters["moment"] = moment_filter
     app.jinja_env.globals["current_locale"] = current_locale
+    app.jinja_env.globals["method_name"] = method_name
     app.jinja_env.add_extension("jinja2.ext.i18n")

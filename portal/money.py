@@ -46,3 +46,22 @@ class Money:
 
     def format(self, locale: str) -> str:
         return format_money(self.amount_minor, self.currency, locale)
+
+
+def parse_amount(text: str, currency: str) -> int:
+    """Minor units from what a person typed: "1234.5", "1234,50", "€ 12" (EUR -> 123450,
+    123450, 1200). Raises ValueError on anything else, negatives and extra decimals."""
+    cleaned = "".join(ch for ch in str(text).strip() if ch not in " \u00a0€$£")
+    if cleaned.count(",") + cleaned.count(".") > 1 or not cleaned:
+        raise ValueError("not an amount")
+    cleaned = cleaned.replace(",", ".")
+    whole, _, fraction = cleaned.partition(".")
+    digits = minor_digits(currency)
+    if not whole.isdigit() or (fraction and not fraction.isdigit()) or len(fraction) > digits:
+        raise ValueError("not an amount")
+    return int(whole) * 10**digits + int(fraction.ljust(digits, "0") or 0)
+
+
+def format_plain(amount_minor: int, currency: str) -> str:
+    """The amount as a plain decimal for form fields: 123450 EUR -> "1234.50"."""
+    return f"{to_decimal(amount_minor, currency):f}"

@@ -132,5 +132,3 @@ def live_stripe_app(sqlite_url, stripe_base):
         yield app
         db.session.remove()
         db.engine.dispose()
-
-

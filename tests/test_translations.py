@@ -18,7 +18,11 @@ from portal import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "translations" / "it" / "LC_MESSAGES" / "messages.po"
-KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None}  # as `pybabel extract -k _l`
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "_l": None,
+    "pgettext_l": ((1, "c"), 2),
+}  # as `flask translate extract`
 
 
 @pytest.fixture(scope="module")

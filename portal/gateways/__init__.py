@@ -7,6 +7,7 @@ test or a deployment chooses the implementation through configuration alone.
 from flask import Flask, current_app
 
 from portal.gateways.mail import Mailer, mailer_from_config
+from portal.gateways.sms import SmsSender, sender_from_config
 from portal.gateways.stripe_gateway import StripeGateway
 
 
@@ -18,6 +19,7 @@ def init_app(app: Flask) -> None:
         max_network_retries=int(app.config.get("STRIPE_MAX_NETWORK_RETRIES", 2)),
     )
     app.extensions["saldo.mailer"] = mailer_from_config(app.config)
+    app.extensions["saldo.sms"] = sender_from_config(app.config)
 
 
 def stripe() -> StripeGateway:
@@ -26,3 +28,7 @@ def stripe() -> StripeGateway:
 
 def mailer() -> Mailer:
     return current_app.extensions["saldo.mailer"]
+
+
+def sms() -> SmsSender:
+    return current_app.extensions["saldo.sms"]

@@ -52,7 +52,7 @@ class OutboxMailer:
                 raw=message.as_string(),
             )
         )
-        db.session.commit()
+        db.session.flush()
 
 
 def mailer_from_config(config) -> Mailer:

@@ -159,6 +159,17 @@ class StripeGateway:
         obj = self._call(self._client.v1.payment_intents.cancel, payment_intent_id)
         return IntentResult.from_stripe(obj)
 
+    def refund(
+        self, payment_intent_id: str, amount_minor: int, idempotency_key: str
+    ) -> tuple[str, str]:
+        """Refund part or all of a PaymentIntent; returns (refund id, status)."""
+        obj = self._call(
+            self._client.v1.refunds.create,
+            {"payment_intent": payment_intent_id, "amount": amount_minor},
+            {"idempotency_key": idempotency_key},
+        )
+        return obj["id"], obj["status"]
+
     def describe_method(self, payment_method_id: str) -> str:
         """A short label for receipts: "visa •••• 4242" or "SEPA DE •••• 3000"."""
         pm = self._call(self._client.v1.payment_methods.retrieve, payment_method_id)

@@ -24,7 +24,7 @@ class Delivery(db.Model):
     recipient: Mapped[str] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(5))
     subject: Mapped[str | None] = mapped_column(String(300))
-    #: the rendered text, kept so a failed message can be retried as it was
+    #: the text as sent, with the link token replaced by "[link]"
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(8), default="queued")
     attempts: Mapped[int] = mapped_column(default=0)

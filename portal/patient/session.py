@@ -12,20 +12,28 @@ LINK_KEY = "link_id"
 VERIFIED_KEY = "verified_link_id"
 
 
-def start(link: PaymentLink) -> None:
+#: kept when the patient session starts afresh: the language choice and the CSRF secret,
+#: so a second tab opened from the same message does not break the first one's form
+KEPT = ("lang", "csrf_token")
+
+
+def _reset(**values) -> None:
+    kept = {key: session[key] for key in KEPT if key in session}
     session.clear()
+    session.update(kept, **values)
     session.permanent = True
-    session[LINK_KEY] = link.id
+
+
+def start(link: PaymentLink) -> None:
+    """Begin a patient session for `link`; reopening the same link keeps the session."""
+    if session.get(LINK_KEY) == link.id:
+        session.permanent = True
+        return
+    _reset(**{LINK_KEY: link.id})
 
 
 def mark_verified(link: PaymentLink) -> None:
-    lang = session.get("lang")
-    session.clear()
-    session.permanent = True
-    session[LINK_KEY] = link.id
-    session[VERIFIED_KEY] = link.id
-    if lang:
-        session["lang"] = lang
+    _reset(**{LINK_KEY: link.id, VERIFIED_KEY: link.id})
 
 
 def load_link() -> PaymentLink | None:

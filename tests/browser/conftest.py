@@ -1,4 +1,4 @@
-"""Browser fixtures: one headless Chromium per session, a fresh phone-sized context per test."""
+"""Browser fixtures: one headless Chromium per session, fresh phone-sized contexts per test."""
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -18,8 +18,9 @@ PHONE = dict(
     has_touch=True,
     device_scale_factor=3,
 )
+TIMEOUT_MS = 10_000
 
-expect.set_options(timeout=10_000)
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="session")
@@ -33,18 +34,35 @@ def browser():
 
 
 @pytest.fixture
-def phone(browser):
-    """A fresh browser context the size of a phone (no cookies shared between tests)."""
-    context = browser.new_context(**PHONE, locale="en-GB")
-    context.set_default_timeout(10_000)
-    yield context
-    context.close()
+def new_phone_page(browser):
+    """Open a page in a fresh phone context (own cookies) whose language is `locale`.
+
+    The test fails if a script on any of these pages throws or the console reports an error
+    (a Content-Security-Policy refusal, say); HTTP error statuses are left to the tests."""
+    contexts = []
+    errors: list[str] = []
+
+    def new_page(locale: str = "en-GB"):
+        context = browser.new_context(**PHONE, locale=locale)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+        page.on("console", lambda message: _console_error(page, message, errors))
+        return page
+
+    yield new_page
+    for context in contexts:
+        context.close()
+    assert not errors, f"errors in the browser: {errors}"
+
+
+def _console_error(page, message, errors: list[str]) -> None:
+    if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        errors.append(f"{page.url}: console: {message.text}")
 
 
 @pytest.fixture
-def page(phone):
-    page = phone.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    assert not errors, f"JavaScript errors on the page: {errors}"
+def page(new_phone_page):
+    """A phone whose language is British English."""
+    return new_phone_page()

@@ -19,6 +19,7 @@ RESULT_URL = re.compile(r"/pay/payments/\d+$")
 
 CARD_OK = "4242424242424242"
 CARD_3DS = "4000002760003184"
+CARD_DECLINED_ON_CHARGE = "4000000000000341"  # saved fine, refused when charged
 
 SHOTS = os.environ.get("SALDO_SCREENSHOTS")  # a folder: save screenshots there when set
 

@@ -11,7 +11,6 @@ from portal.services import links
 from portal.services.audit import SYSTEM
 from tests import factories
 from tests.browser import pages
-from tests.browser.conftest import PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.stripe]
 
@@ -33,17 +32,10 @@ def assert_accessible(page: Page, where: str, context=None) -> None:
     assert not problems, f"axe on the {where} page ({page.url}):\n{report}"
 
 
-@pytest.fixture(params=["en", "it"])
-def language(request, browser):
-    """The patient's language; the phone's language matches it (it decides the link pages)."""
-    context = browser.new_context(**PHONE, locale="en-GB" if request.param == "en" else "it-IT")
-    context.set_default_timeout(10_000)
-    yield request.param, context.new_page()
-    context.close()
-
-
-def test_every_patient_page_passes_axe(live_stripe_app, language):
-    lang, page = language
+@pytest.mark.parametrize("lang", ["en", "it"])
+def test_every_patient_page_passes_axe(live_stripe_app, new_phone_page, lang):
+    # The phone speaks the patient's language: it decides pages shown before the link is known.
+    page = new_phone_page("en-GB" if lang == "en" else "it-IT")
     invoice, token = factories.invoice_with_link(locale=lang)
     base = live_stripe_app.live_url
 
@@ -82,6 +74,10 @@ def test_every_patient_page_passes_axe(live_stripe_app, language):
     expect(page.locator(".notice.ok")).to_be_visible()
     assert_accessible(page, "paid invoice")
 
+    page.goto(f"{base}/pay/checkout")
+    expect(page.locator("main a[href$='/pay']")).to_be_visible()
+    assert_accessible(page, "nothing to pay")
+
     _, expired = links.issue(invoice, SYSTEM, lifetime=timedelta(seconds=-1))
     _, fresh = links.issue(invoice, SYSTEM)
     db.session.commit()
@@ -103,16 +99,34 @@ def test_every_patient_page_passes_axe(live_stripe_app, language):
     assert_accessible(page, "locked")
     pages.screenshot(page, f"{lang}-locked")
 
+    response = page.goto(f"{base}/p/{'x' * 43}")
+    assert response is not None and response.status == 404
+    pages.expect_lang(page, lang)
+    assert_accessible(page, "unknown link")
+
+    page.context.clear_cookies()
+    response = page.goto(f"{base}/pay")
+    assert response is not None and response.status == 401
+    pages.expect_lang(page, lang)
+    assert_accessible(page, "session ended")
+
 
 @pytest.mark.parametrize("locale", ["en", "it"])
 def test_no_sideways_scrolling_at_360px(live_stripe_app, page, locale):
-    _, token = factories.invoice_with_link(
-        amounts=(1234567, 3450), locale=locale, first_name="Maria Alessandra Francesca"
+    practice = factories.practice(
+        name="Studio Dentistico Associato Dott.ssa Mariagrazia Rossi e Dott. Bianchi"
     )
+    patient = factories.patient(
+        practice, locale=locale, first_name="Maria Alessandra Francesca", last_name="Bianchi"
+    )
+    invoice = factories.invoice(patient, amounts=(123456789, 3450))
+    _, token = links.issue(invoice, SYSTEM)
+    db.session.commit()
     page.set_viewport_size({"width": 360, "height": 740})
     pages.open_link(page, f"{live_stripe_app.live_url}/p/{token}")
     pages.verify(page, BORN)
     assert_fits(page, "invoice")
+    pages.screenshot(page, f"{locale}-360-invoice")
 
     pages.go_to_checkout(page)
     expect(page.locator("#card-element input")).to_have_count(5)
@@ -120,6 +134,7 @@ def test_no_sideways_scrolling_at_360px(live_stripe_app, page, locale):
     page.locator("input[name=method][value=sepa_debit]").check()
     expect(page.locator("#sepa-section")).to_be_visible()
     assert_fits(page, "checkout (SEPA)")
+    pages.screenshot(page, f"{locale}-360-checkout-sepa")
 
 
 def assert_fits(page: Page, where: str) -> None:

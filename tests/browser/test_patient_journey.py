@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import Payment
-from portal.patient.messages import failure
+from portal.patient.messages import failure, refusal
 from portal.services import ledger, links
 from portal.services.audit import SYSTEM
 from tests import factories
@@ -173,6 +173,14 @@ def test_failed_3d_secure_leaves_the_balance(live_stripe_app, page, locale):
     payment = db.session.scalars(db.select(Payment).filter_by(invoice_id=invoice.id)).one()
     assert payment.status == "failed"
 
+    # Trying again on the same page with another card goes through.
+    pages.fill_card(page, pages.CARD_OK)
+    pages.pay(page)
+    expect(page).to_have_url(pages.RESULT_URL)
+    expect(page.locator(".notice.ok")).to_be_visible()
+    db.session.expire_all()
+    assert ledger.balance(invoice.id) == 0
+
 
 def test_language_switch_keeps_the_page(live_stripe_app, page):
     _, token = factories.invoice_with_link()  # an Italian patient
@@ -193,3 +201,41 @@ def test_language_switch_keeps_the_page(live_stripe_app, page):
     expect(page).to_have_url(pages.INVOICE_URL)
     pages.expect_lang(page, "it")
     assert "154,50\xa0€" in pages.main_text(page)
+
+
+def test_declined_card_keeps_the_balance(live_stripe_app, page):
+    invoice, token = factories.invoice_with_link()
+    with force_locale("it"):
+        message = refusal("declined", "card_declined")
+
+    pages.open_link(page, f"{live_stripe_app.live_url}/p/{token}")
+    pages.verify(page, GIULIA_BORN)
+    pages.go_to_checkout(page)
+    pages.fill_card(page, pages.CARD_DECLINED_ON_CHARGE)
+    pages.pay(page)
+
+    expect(page.locator("#pay-error")).to_have_text(message)
+    expect(page).to_have_url(pages.CHECKOUT_URL)
+    expect(page.locator("#pay-button")).to_be_enabled()
+    db.session.expire_all()
+    assert ledger.balance(invoice.id) == 15450
+
+
+def test_sepa_debit(live_stripe_app, page):
+    invoice, token = factories.invoice_with_link()
+
+    pages.open_link(page, f"{live_stripe_app.live_url}/p/{token}")
+    pages.verify(page, GIULIA_BORN)
+    pages.go_to_checkout(page)
+    page.locator("input[name=method][value=sepa_debit]").check()
+    expect(page.locator("#card-section")).to_be_hidden()
+    expect(page.get_by_label("IBAN", exact=True)).to_be_visible()
+    page.get_by_label("IBAN", exact=True).fill("IT60 X054 2811 1010 0000 0123 456")
+    pages.pay(page)
+
+    expect(page).to_have_url(pages.RESULT_URL)
+    pages.screenshot(page, "it-sepa-result")
+    db.session.expire_all()
+    payment = db.session.scalars(db.select(Payment).filter_by(invoice_id=invoice.id)).one()
+    assert (payment.method, payment.amount_minor) == ("sepa_debit", 15450)
+    assert payment.status in ("processing", "succeeded"), payment.status

@@ -152,7 +152,13 @@ def test_opening_and_verifying_are_audited(client, web_app):
     with web_app.app_context():
         query = db.select(AuditEvent.action).filter_by(invoice_id=invoice_id)
         actions = db.session.scalars(query.order_by(AuditEvent.id)).all()
-    assert actions == ["invoice.created", "link.created", "link.opened", "link.verified"]
+    assert actions == [
+        "invoice.created",
+        "invoice.issued",
+        "link.created",
+        "link.opened",
+        "link.verified",
+    ]
 
 
 def test_csrf_token_is_in_the_page(client, web_app):

@@ -1,0 +1,72 @@
+"""Text messages: Twilio's REST API when `TWILIO_*` is configured, otherwise the outbox."""
+
+import base64
+import json
+from typing import Protocol
+from urllib.error import HTTPError, URLError
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
+
+
+class SmsError(OSError):
+    """The provider refused the message or could not be reached."""
+
+
+class SmsSender(Protocol):
+    def send(self, to: str, body: str) -> str:
+        """Send `body` to the E.164 number `to`; returns the provider's message id."""
+
+
+class TwilioSender:
+    def __init__(
+        self,
+        account_sid: str,
+        auth_token: str,
+        from_number: str,
+        api_base: str = "https://api.twilio.com",
+        timeout: float = 10.0,
+    ):
+        self.account_sid = account_sid
+        self.auth_token = auth_token
+        self.from_number = from_number
+        self.api_base = api_base.rstrip("/")
+        self.timeout = timeout
+
+    def send(self, to: str, body: str) -> str:
+        url = f"{self.api_base}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        data = urlencode({"To": to, "From": self.from_number, "Body": body}).encode()
+        credentials = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        request = Request(url, data=data, method="POST")  # noqa: S310 (configured https URL)
+        request.add_header("Authorization", f"Basic {credentials}")
+        try:
+            with urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                return json.loads(response.read())["sid"]
+        except HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace")[:200]
+            raise SmsError(f"Twilio answered {exc.code}: {detail}") from exc
+        except (URLError, TimeoutError, ValueError, KeyError) as exc:
+            raise SmsError(f"Twilio unreachable: {exc}") from exc
+
+
+class OutboxSender:
+    """Keeps each text in the database for the `/dev/outbox` page."""
+
+    def send(self, to: str, body: str) -> str:
+        from portal.extensions import db
+        from portal.models import OutboxMessage
+
+        message = OutboxMessage(channel="sms", recipient=to, subject=None, raw=body)
+        db.session.add(message)
+        db.session.flush()
+        return f"outbox-{message.id}"
+
+
+def sender_from_config(config) -> SmsSender:
+    if config.get("TWILIO_ACCOUNT_SID") and config.get("TWILIO_AUTH_TOKEN"):
+        return TwilioSender(
+            config["TWILIO_ACCOUNT_SID"],
+            config["TWILIO_AUTH_TOKEN"],
+            config["TWILIO_FROM_NUMBER"] or "",
+            config.get("TWILIO_API_BASE") or "https://api.twilio.com",
+        )
+    return OutboxSender()

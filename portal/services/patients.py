@@ -1,0 +1,101 @@
+"""Patient records of a practice: create, update, search."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_
+
+from portal.extensions import db
+from portal.models import Patient, Practice
+from portal.services import audit
+from portal.services.audit import Actor
+
+LANGUAGES = ("en", "it")
+
+
+class InvalidPatient(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class PatientInput:
+    first_name: str
+    last_name: str
+    date_of_birth: date
+    email: str | None = None
+    phone: str | None = None
+    locale: str = "en"
+    email_consent: bool = True
+    sms_consent: bool = False
+
+
+def _clean(data: PatientInput) -> dict:
+    first, last = data.first_name.strip(), data.last_name.strip()
+    if not first or not last:
+        raise InvalidPatient(_l("Enter the patient's first and last name."))
+    if data.date_of_birth > date.today() or data.date_of_birth.year < 1900:
+        raise InvalidPatient(_l("Enter a real date of birth."))
+    if data.locale not in LANGUAGES:
+        raise InvalidPatient(_l("Choose English or Italian."))
+    email = (data.email or "").strip() or None
+    if email:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise InvalidPatient(_l("Enter a valid email address.")) from exc
+    phone = "".join(ch for ch in (data.phone or "") if ch.isdigit() or ch == "+") or None
+    if phone and not (phone.startswith("+") and 8 <= len(phone) <= 16):
+        raise InvalidPatient(_l("Enter the phone number with its country code, e.g. +39 …"))
+    return dict(
+        first_name=first,
+        last_name=last,
+        date_of_birth=data.date_of_birth,
+        email=email,
+        phone=phone,
+        locale=data.locale,
+        email_consent=data.email_consent,
+        sms_consent=data.sms_consent,
+    )
+
+
+def create_patient(practice: Practice, data: PatientInput, actor: Actor) -> Patient:
+    patient = Patient(practice_id=practice.id, **_clean(data))
+    db.session.add(patient)
+    db.session.flush()
+    audit.record("patient.created", practice_id=practice.id, actor=actor, patient_id=patient.id)
+    return patient
+
+
+def update_patient(patient: Patient, data: PatientInput, actor: Actor) -> None:
+    values = _clean(data)
+    changed = sorted(k for k, v in values.items() if getattr(patient, k) != v)
+    for key, value in values.items():
+        setattr(patient, key, value)
+    consent = [k for k in changed if k.endswith("_consent")]
+    audit.record(
+        "patient.updated",
+        practice_id=patient.practice_id,
+        actor=actor,
+        patient_id=patient.id,
+        fields=changed,
+        consent={k: values[k] for k in consent},
+    )
+
+
+def search(practice_id: int, text: str = "", limit: int = 100) -> list[Patient]:
+    query = db.select(Patient).filter_by(practice_id=practice_id)
+    for word in text.split():
+        like = f"%{word}%"
+        query = query.where(
+            or_(
+                Patient.first_name.ilike(like),
+                Patient.last_name.ilike(like),
+                Patient.email.ilike(like),
+                Patient.phone.ilike(like),
+            )
+        )
+    return list(
+        db.session.scalars(query.order_by(Patient.last_name, Patient.first_name).limit(limit))
+    )

@@ -1,0 +1,13 @@
+"""The practice's side: sign-in, patients, invoices, sending links, money, settings."""
+
+from flask import Blueprint
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+from portal.staff import (  # noqa: E402, F401
+    auth_views,
+    invoice_views,
+    money_views,
+    patient_views,
+    settings_views,
+)

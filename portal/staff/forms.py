@@ -1,0 +1,155 @@
+"""Staff forms; labels and messages are lazily translated."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional
+
+
+def choices(*pairs) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+LANGUAGE_CHOICES = choices(("en", "English"), ("it", "Italiano"))
+REQUIRED = _l("This field is required.")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(REQUIRED)])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("6-digit code from your authenticator app"),
+        validators=[DataRequired(REQUIRED), Length(6, 8)],
+    )
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED)])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(REQUIRED), Length(min=12, message=_l("At least 12 characters."))],
+    )
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[EqualTo("password", message=_l("The passwords do not match."))],
+    )
+
+
+class PatientForm(FlaskForm):
+    first_name = StringField(_l("First name"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    last_name = StringField(_l("Last name"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    date_of_birth = DateField(
+        _l("Date of birth"), validators=[InputRequired(_l("Enter a date of birth."))]
+    )
+    email = EmailField(
+        _l("Email"), validators=[Optional(), Email(_l("Enter a valid email address."))]
+    )
+    phone = StringField(_l("Mobile number"), validators=[Optional(), Length(max=32)])
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    email_consent = BooleanField(_l("Agrees to be contacted by email"), default=True)
+    sms_consent = BooleanField(_l("Agrees to be contacted by text message"))
+
+
+class LineForm(Form):
+    service_date = DateField(_l("Service date"), validators=[Optional()])
+    procedure_code = StringField(_l("Code"), validators=[Optional(), Length(max=20)])
+    description = StringField(_l("Description"), validators=[Optional(), Length(max=300)])
+    charged = StringField(_l("Charged"), validators=[Optional()])
+    insurance_paid = StringField(_l("Insurance paid"), validators=[Optional()])
+    adjustment = StringField(_l("Adjustment"), validators=[Optional()])
+
+
+class InvoiceForm(FlaskForm):
+    number = StringField(_l("Invoice number"), validators=[DataRequired(REQUIRED), Length(max=40)])
+    issued_on = DateField(_l("Issue date"), validators=[InputRequired(REQUIRED)])
+    due_on = DateField(_l("Due date"), validators=[InputRequired(REQUIRED)])
+    lines = FieldList(FormField(LineForm), min_entries=3)
+
+
+class SendForm(FlaskForm):
+    channel = SelectField(
+        _l("Send by"), choices=choices(("email", _l("Email")), ("sms", _l("Text message")))
+    )
+
+
+class DeskPaymentForm(FlaskForm):
+    amount = StringField(_l("Amount"), validators=[DataRequired(REQUIRED)])
+    method = SelectField(
+        _l("Method"),
+        choices=choices(
+            ("cash", _l("Cash")),
+            ("cheque", _l("Cheque")),
+            ("card_terminal", _l("Card terminal")),
+        ),
+    )
+    note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
+
+
+class RefundForm(FlaskForm):
+    amount = StringField(_l("Amount to refund"), validators=[DataRequired(REQUIRED)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(REQUIRED), Length(max=300)])
+    reduce_balance = BooleanField(_l("Also reduce what the patient owes"), default=True)
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(REQUIRED), Length(max=280)])
+
+
+class WriteOffForm(FlaskForm):
+    amount = StringField(_l("Amount to write off"), validators=[DataRequired(REQUIRED)])
+    reason = StringField(_l("Reason"), validators=[DataRequired(REQUIRED), Length(max=280)])
+
+
+class ActionForm(FlaskForm):
+    """An empty form, so that buttons which only POST still carry the CSRF token."""
+
+
+class PracticeForm(FlaskForm):
+    name = StringField(_l("Practice name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    email = EmailField(
+        _l("Email"), validators=[Optional(), Email(_l("Enter a valid email address."))]
+    )
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=32)])
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=500)])
+    default_locale = SelectField(_l("Default language"), choices=LANGUAGE_CHOICES)
+    brand_colour = StringField(
+        _l("Brand colour"), validators=[DataRequired(REQUIRED), Length(min=7, max=7)]
+    )
+
+
+class StaffForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Email()])
+    role = SelectField(
+        _l("Role"),
+        choices=choices(
+            ("owner", _l("Owner")), ("billing", _l("Billing")), ("viewer", _l("Viewer"))
+        ),
+    )
+    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
+    password = PasswordField(
+        _l("Temporary password"),
+        validators=[DataRequired(REQUIRED), Length(min=12, message=_l("At least 12 characters."))],
+    )
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField(_l("Key name"), validators=[DataRequired(REQUIRED), Length(max=100)])

@@ -1,0 +1,238 @@
+"""Invoices: the list, drafts with lines, issuing, the detail page with its timeline, sending."""
+
+from datetime import date, timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.models import Delivery, Invoice, Patient, Payment, PaymentLink
+from portal.money import format_plain, parse_amount
+from portal.services import audit, invoices, links, sending, worklist
+from portal.services.invoices import InvalidInvoice, LineInput
+from portal.services.sending import CannotSend
+from portal.staff import bp
+from portal.staff.access import READ, WRITE, actor, role_required, scoped
+from portal.staff.forms import (
+    ActionForm,
+    DeskPaymentForm,
+    InvoiceForm,
+    ReasonForm,
+    RefundForm,
+    SendForm,
+    WriteOffForm,
+)
+
+
+@bp.get("/")
+@role_required(*READ)
+def dashboard():
+    args = request.args
+    try:
+        minimum = (
+            parse_amount(args["min"], current_user.practice.currency) if args.get("min") else None
+        )
+    except ValueError:
+        minimum = None
+    rows = worklist.invoices(
+        current_user.practice_id,
+        text=args.get("q", ""),
+        status=args.get("status", ""),
+        age=args.get("age", ""),
+        min_balance_minor=minimum,
+        today=date.today(),
+    )
+    return render_template("staff/dashboard.html", rows=rows, args=args, ages=worklist.AGES)
+
+
+def _lines(form: InvoiceForm, currency: str) -> list[LineInput]:
+    result = []
+    for number, entry in enumerate(form.lines.entries, start=1):
+        line = entry.form
+        if not (line.description.data or line.charged.data):
+            continue
+        try:
+            amounts = [
+                parse_amount(field.data or "0", currency)
+                for field in (line.charged, line.insurance_paid, line.adjustment)
+            ]
+        except ValueError as exc:
+            raise InvalidInvoice(_("Line %(n)s: enter amounts like 120.50.", n=number)) from exc
+        if not line.service_date.data or not (line.description.data or "").strip():
+            raise InvalidInvoice(_("Line %(n)s: enter a service date and a description.", n=number))
+        result.append(
+            LineInput(
+                service_date=line.service_date.data,
+                description=line.description.data,
+                charged_minor=amounts[0],
+                insurance_paid_minor=amounts[1],
+                adjustment_minor=amounts[2],
+                procedure_code=line.procedure_code.data,
+            )
+        )
+    return result
+
+
+def _next_number(practice_id: int) -> str:
+    count = db.session.scalar(
+        db.select(db.func.count()).select_from(Invoice).filter_by(practice_id=practice_id)
+    )
+    return f"{date.today().year}-{count + 1:04d}"
+
+
+@bp.route("/patients/<int:patient_id>/invoices/new", methods=["GET", "POST"])
+@role_required(*WRITE)
+def invoice_new(patient_id: int):
+    patient = scoped(Patient, patient_id)
+    form = InvoiceForm()
+    if request.method == "GET":
+        form.number.data = _next_number(current_user.practice_id)
+        form.issued_on.data, form.due_on.data = date.today(), date.today() + timedelta(days=30)
+        form.lines.entries[0].form.service_date.data = date.today()
+    if form.validate_on_submit():
+        try:
+            invoice = invoices.create_invoice(
+                patient,
+                number=form.number.data,
+                issued_on=form.issued_on.data,
+                due_on=form.due_on.data,
+                lines=_lines(form, current_user.practice.currency),
+                actor=actor(request.remote_addr),
+                draft=request.form.get("then") != "issue",
+            )
+        except InvalidInvoice as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id))
+    return render_template("staff/invoice_form.html", form=form, patient=patient, invoice=None)
+
+
+@bp.route("/invoices/<int:invoice_id>/edit", methods=["GET", "POST"])
+@role_required(*WRITE)
+def invoice_edit(invoice_id: int):
+    invoice = scoped(Invoice, invoice_id)
+    if invoice.status != "draft":
+        abort(409)
+    form = InvoiceForm(obj=invoice)
+    if request.method == "GET":
+        while len(form.lines.entries) < len(invoice.lines) + 1:
+            form.lines.append_entry()
+        for entry, line in zip(form.lines.entries, invoice.lines, strict=False):
+            entry.form.service_date.data = line.service_date
+            entry.form.procedure_code.data = line.procedure_code
+            entry.form.description.data = line.description
+            for name in ("charged", "insurance_paid", "adjustment"):
+                minor = getattr(line, f"{name}_minor")
+                entry.form[name].data = format_plain(minor, invoice.currency)
+    if form.validate_on_submit():
+        try:
+            invoices.update_draft(
+                invoice,
+                issued_on=form.issued_on.data,
+                due_on=form.due_on.data,
+                lines=_lines(form, invoice.currency),
+                actor=actor(request.remote_addr),
+            )
+            if request.form.get("then") == "issue":
+                invoices.issue(invoice, actor(request.remote_addr))
+        except InvalidInvoice as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id))
+    return render_template(
+        "staff/invoice_form.html", form=form, patient=invoice.patient, invoice=invoice
+    )
+
+
+@bp.post("/invoices/<int:invoice_id>/issue")
+@role_required(*WRITE)
+def invoice_issue(invoice_id: int):
+    invoice = scoped(Invoice, invoice_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        invoices.issue(invoice, actor(request.remote_addr))
+    except InvalidInvoice as exc:
+        flash(str(exc), "error")
+    db.session.commit()
+    return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id))
+
+
+@bp.get("/invoices/<int:invoice_id>")
+@role_required(*READ)
+def invoice_detail(invoice_id: int):
+    invoice = scoped(Invoice, invoice_id)
+    deliveries = db.session.scalars(
+        db.select(Delivery).filter_by(invoice_id=invoice.id).order_by(Delivery.id.desc())
+    ).all()
+    history = db.session.scalars(
+        db.select(Payment).filter_by(invoice_id=invoice.id).order_by(Payment.id)
+    ).all()
+    return render_template(
+        "staff/invoice.html",
+        invoice=invoice,
+        summary=invoices.summarize(invoice),
+        payments=history,
+        deliveries=deliveries,
+        timeline=audit.timeline(invoice.id),
+        send_form=SendForm(),
+        action=ActionForm(),
+        desk_form=DeskPaymentForm(),
+        refund_form=RefundForm(),
+        void_form=ReasonForm(),
+        write_off_form=WriteOffForm(),
+    )
+
+
+@bp.post("/invoices/<int:invoice_id>/send")
+@role_required(*WRITE)
+def invoice_send(invoice_id: int):
+    invoice = scoped(Invoice, invoice_id)
+    form = SendForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        delivery = sending.send_link(invoice, form.channel.data, actor(request.remote_addr))
+    except CannotSend as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        if delivery.status == "sent":
+            flash(_("Link sent to %(to)s.", to=delivery.recipient), "info")
+        else:
+            flash(_("The message could not be delivered; it will be retried."), "error")
+    return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id))
+
+
+@bp.post("/invoices/<int:invoice_id>/link")
+@role_required(*WRITE)
+def invoice_link(invoice_id: int):
+    """A fresh link to copy or to show as a QR code at the desk (earlier links stop working)."""
+    invoice = scoped(Invoice, invoice_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if invoice.status != "open":
+        flash(_("Only issued, unpaid invoices can be sent."), "error")
+        return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id))
+    _link, url = sending.new_link(invoice, actor(request.remote_addr))
+    db.session.commit()
+    return render_template("staff/link.html", invoice=invoice, url=url, qr=sending.qr_svg(url))
+
+
+@bp.post("/invoices/<int:invoice_id>/revoke")
+@role_required(*WRITE)
+def invoice_revoke(invoice_id: int):
+    invoice = scoped(Invoice, invoice_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    live = db.select(PaymentLink).filter_by(invoice_id=invoice.id, revoked_at=None)
+    for link in db.session.scalars(live):
+        links.revoke(link, actor(request.remote_addr))
+    db.session.commit()
+    flash(_("Links for this invoice no longer work."), "info")
+    return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id))

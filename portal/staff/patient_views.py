@@ -1,0 +1,81 @@
+"""Patients: list with search, create, view, edit."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.models import Invoice, Patient
+from portal.services import patients
+from portal.services.patients import InvalidPatient, PatientInput
+from portal.staff import bp
+from portal.staff.access import READ, WRITE, actor, role_required, scoped
+from portal.staff.forms import PatientForm
+
+
+def _input(form: PatientForm) -> PatientInput:
+    return PatientInput(
+        first_name=form.first_name.data,
+        last_name=form.last_name.data,
+        date_of_birth=form.date_of_birth.data,
+        email=form.email.data,
+        phone=form.phone.data,
+        locale=form.locale.data,
+        email_consent=form.email_consent.data,
+        sms_consent=form.sms_consent.data,
+    )
+
+
+@bp.get("/patients")
+@role_required(*READ)
+def patient_list():
+    text = request.args.get("q", "")
+    found = patients.search(current_user.practice_id, text)
+    return render_template("staff/patients.html", patients=found, q=text)
+
+
+@bp.route("/patients/new", methods=["GET", "POST"])
+@role_required(*WRITE)
+def patient_new():
+    form = PatientForm()
+    if request.method == "GET":
+        form.locale.data = current_user.practice.default_locale
+    if form.validate_on_submit():
+        try:
+            patient = patients.create_patient(
+                current_user.practice, _input(form), actor(request.remote_addr)
+            )
+        except InvalidPatient as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Patient saved."), "info")
+            return redirect(url_for("staff.invoice_new", patient_id=patient.id))
+    return render_template("staff/patient_form.html", form=form, patient=None)
+
+
+@bp.get("/patients/<int:patient_id>")
+@role_required(*READ)
+def patient_detail(patient_id: int):
+    patient = scoped(Patient, patient_id)
+    query = db.select(Invoice).filter_by(patient_id=patient.id).order_by(Invoice.id.desc())
+    return render_template(
+        "staff/patient.html", patient=patient, invoices=db.session.scalars(query).all()
+    )
+
+
+@bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])
+@role_required(*WRITE)
+def patient_edit(patient_id: int):
+    patient = scoped(Patient, patient_id)
+    form = PatientForm(obj=patient)
+    if form.validate_on_submit():
+        try:
+            patients.update_patient(patient, _input(form), actor(request.remote_addr))
+        except InvalidPatient as exc:
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Patient saved."), "info")
+            return redirect(url_for("staff.patient_detail", patient_id=patient.id))
+    return render_template("staff/patient_form.html", form=form, patient=patient)

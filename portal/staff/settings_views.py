@@ -1,0 +1,130 @@
+"""Owner settings: the practice's profile and colour, staff accounts, API keys."""
+
+import re
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.models import ApiKey, StaffUser
+from portal.services import api_keys, audit, staff_auth
+from portal.services.staff_auth import InvalidStaff
+from portal.staff import bp
+from portal.staff.access import OWNER, actor, role_required, scoped
+from portal.staff.forms import ActionForm, ApiKeyForm, PracticeForm, StaffForm
+
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@role_required(*OWNER)
+def settings():
+    practice = current_user.practice
+    form = PracticeForm(obj=practice)
+    if form.validate_on_submit():
+        if not COLOUR.match(form.brand_colour.data):
+            form.brand_colour.errors.append(_("Use a colour like #123b63."))
+        else:
+            form.populate_obj(practice)
+            audit.record(
+                "practice.updated", practice_id=practice.id, actor=actor(request.remote_addr)
+            )
+            db.session.commit()
+            flash(_("Settings saved."), "info")
+            return redirect(url_for("staff.settings"))
+    return render_template("staff/settings.html", form=form)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@role_required(*OWNER)
+def users():
+    form = StaffForm()
+    if form.validate_on_submit():
+        try:
+            user = staff_auth.create_staff(
+                current_user.practice,
+                form.email.data,
+                form.name.data,
+                form.password.data,
+                form.role.data,
+                form.locale.data,
+            )
+        except InvalidStaff as exc:
+            form.form_errors.append(str(exc))
+        else:
+            audit.record(
+                "staff.created",
+                practice_id=current_user.practice_id,
+                actor=actor(request.remote_addr),
+                staff_id=user.id,
+                role=user.role,
+            )
+            db.session.commit()
+            flash(_("Staff account created."), "info")
+            return redirect(url_for("staff.users"))
+    query = db.select(StaffUser).filter_by(practice_id=current_user.practice_id)
+    return render_template(
+        "staff/users.html",
+        form=form,
+        action=ActionForm(),
+        users=db.session.scalars(query.order_by(StaffUser.name)).all(),
+    )
+
+
+@bp.post("/users/<int:user_id>/deactivate")
+@role_required(*OWNER)
+def user_deactivate(user_id: int):
+    user = scoped(StaffUser, user_id)
+    if not ActionForm().validate_on_submit() or user.id == current_user.id:
+        abort(400)
+    user.active = False
+    audit.record(
+        "staff.deactivated",
+        practice_id=user.practice_id,
+        actor=actor(request.remote_addr),
+        staff_id=user.id,
+    )
+    db.session.commit()
+    return redirect(url_for("staff.users"))
+
+
+@bp.route("/api-keys", methods=["GET", "POST"])
+@role_required(*OWNER)
+def keys():
+    form = ApiKeyForm()
+    new_key = None
+    if form.validate_on_submit():
+        record, new_key = api_keys.create(current_user.practice, form.name.data)
+        audit.record(
+            "apikey.created",
+            practice_id=current_user.practice_id,
+            actor=actor(request.remote_addr),
+            key_id=record.id,
+        )
+        db.session.commit()
+    query = db.select(ApiKey).filter_by(practice_id=current_user.practice_id)
+    return render_template(
+        "staff/api_keys.html",
+        form=form,
+        action=ActionForm(),
+        new_key=new_key,
+        keys=db.session.scalars(query.order_by(ApiKey.id.desc())).all(),
+    )
+
+
+@bp.post("/api-keys/<int:key_id>/revoke")
+@role_required(*OWNER)
+def key_revoke(key_id: int):
+    record = scoped(ApiKey, key_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    api_keys.revoke(record)
+    audit.record(
+        "apikey.revoked",
+        practice_id=record.practice_id,
+        actor=actor(request.remote_addr),
+        key_id=record.id,
+    )
+    db.session.commit()
+    return redirect(url_for("staff.keys"))

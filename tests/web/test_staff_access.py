@@ -1,0 +1,111 @@
+"""Roles and practice isolation, tried on every staff endpoint the app has."""
+
+import re
+
+import pytest
+
+from portal.extensions import db
+from portal.models import Payment
+from portal.services import api_keys, money
+from portal.services.audit import SYSTEM
+from tests import factories
+from tests.web.staff_client import csrf, make_staff, sign_in
+
+PUBLIC = {"staff.login", "staff.login_code", "staff.reset_request", "staff.reset_password"}
+PARAMS = {"invoice_id", "patient_id", "payment_id", "key_id", "user_id"}
+
+
+@pytest.fixture
+def world(web_app):
+    """Practice A with one of everything, and a user of each role; practice B's owner."""
+    with web_app.app_context():
+        a = factories.practice(slug="a")
+        b = factories.practice(slug="b", name="Other Practice")
+        invoice = factories.invoice(factories.patient(a), amounts=(10000,))
+        payment = money.record_desk_payment(invoice, 1000, "cash", SYSTEM)
+        key, _ = api_keys.create(a, "pms")
+        users = {role: make_staff(a, role) for role in ("owner", "billing", "viewer")}
+        outsider = make_staff(b, "owner")
+        db.session.commit()
+        ids = dict(
+            invoice_id=invoice.id,
+            patient_id=invoice.patient_id,
+            payment_id=payment.id,
+            key_id=key.id,
+            user_id=users["viewer"].id,
+        )
+        emails = {role: user.email for role, user in users.items()}
+        return ids, emails, outsider.email
+
+
+def staff_routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("staff.") and rule.endpoint not in PUBLIC:
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                yield rule, method
+
+
+def url_for_rule(rule, ids):
+    return re.sub(r"<(?:int:)?(\w+)>", lambda m: str(ids[m.group(1)]), rule.rule)
+
+
+def call(client, method, url):
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, data={"csrf_token": csrf(client)})
+
+
+def test_every_endpoint_needs_sign_in(client, web_app, world):
+    ids, _, _ = world
+    for rule, method in staff_routes(web_app):
+        if rule.endpoint == "staff.logout":
+            continue
+        response = (
+            call(client, method, url_for_rule(rule, ids))
+            if method == "GET"
+            else (client.post(url_for_rule(rule, ids)))
+        )
+        assert response.status_code in (302, 400), (rule.rule, method)
+        if response.status_code == 302:
+            assert "/staff/login" in response.headers["Location"]
+
+
+def test_other_practices_objects_are_404_everywhere(client, web_app, world):
+    ids, _, outsider = world
+    sign_in(client, outsider)
+    checked = 0
+    for rule, method in staff_routes(web_app):
+        if not PARAMS & set(rule.arguments):
+            continue
+        response = call(client, method, url_for_rule(rule, ids))
+        assert response.status_code == 404, (rule.rule, method, response.status_code)
+        checked += 1
+    assert checked >= 14
+
+
+def test_viewer_reads_but_changes_nothing(client, web_app, world):
+    ids, emails, _ = world
+    sign_in(client, emails["viewer"])
+    for rule, method in staff_routes(web_app):
+        if rule.endpoint == "staff.logout" or rule.endpoint == "staff.security":
+            continue
+        response = call(client, method, url_for_rule(rule, ids))
+        read_only = method == "GET" and rule.endpoint in {
+            "staff.dashboard",
+            "staff.patient_list",
+            "staff.patient_detail",
+            "staff.invoice_detail",
+        }
+        expected = 200 if read_only else 403
+        assert response.status_code == expected, (rule.rule, method, response.status_code)
+    with web_app.app_context():
+        assert len(db.session.scalars(db.select(Payment)).all()) == 1
+
+
+def test_billing_cannot_reach_owner_settings(client, web_app, world):
+    ids, emails, _ = world
+    sign_in(client, emails["billing"])
+    for path in ("/staff/settings", "/staff/users", "/staff/api-keys"):
+        assert client.get(path).status_code == 403
+    assert client.get(f"/staff/invoices/{ids['invoice_id']}").status_code == 200
+    assert client.get("/staff/patients/new").status_code == 200
