@@ -101,6 +101,9 @@ def demo():
         " 3-D Secure card 4000 0027 6000 3184;\ndeclined at charge 4000 0000 0000 0341;"
         " SEPA IBAN DE89 3704 0044 0532 0130 00 (fails: DE62 3704 0044 0532 0130 01)."
     )
+    click.echo(f"\nStaff sign-in: {base}/staff/login")
+    for login in demo_service.staff_logins():
+        click.echo(f"    {login.practice}: {login.email} / {login.password}")
     if current_app.config["OUTBOX_ENABLED"]:
         click.echo(f"\nSent emails and texts: {base}/dev/outbox")
 

@@ -5,8 +5,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from portal.extensions import db
-from portal.models import Invoice, Patient, Practice
-from portal.services import invoices, links
+from portal.models import Invoice, Patient, Practice, StaffUser
+from portal.services import invoices, links, staff_auth
 from portal.services.audit import SYSTEM
 from portal.services.invoices import LineInput
 
@@ -71,6 +71,32 @@ LINES = {
 }
 
 
+DEMO_PASSWORD = "saldo-demo-password"  # noqa: S105 (printed by `flask demo` on purpose)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    practice: str
+    email: str
+    password: str
+
+
+def staff_logins() -> list[DemoLogin]:
+    """An owner account per demo practice (created once), with the demo password."""
+    result = []
+    for values in PRACTICES:
+        practice = db.session.scalar(db.select(Practice).filter_by(slug=values["slug"]))
+        email = f"owner@{values['slug']}.example"
+        if db.session.scalar(db.select(StaffUser).filter_by(email=email)) is None:
+            name = "Dott.ssa Laura Rossi" if practice.country == "IT" else "Dr. Sarah Maple"
+            staff_auth.create_staff(
+                practice, email, name, DEMO_PASSWORD, "owner", practice.default_locale
+            )
+        result.append(DemoLogin(practice.name, email, DEMO_PASSWORD))
+    db.session.commit()
+    return result
+
+
 def seed(today: date) -> list[DemoLink]:
     """Create (or reuse) the demo practices and patients, add one invoice each, issue links."""
     result = []
@@ -110,6 +136,10 @@ def _patient(practice: Practice, first: str, last: str, born: date, language: st
             last_name=last,
             date_of_birth=born,
             email=email,
+            phone="+39333" + f"{born:%d%m%Y}"[:7]
+            if practice.country == "IT"
+            else "+1212555" + f"{born:%m%d}",
+            sms_consent=True,
             locale=language,
         )
         db.session.add(patient)
