@@ -41,6 +41,12 @@ class Config:
     #: only for tests and proxies; Twilio itself is https://api.twilio.com
     TWILIO_API_BASE = _env("TWILIO_API_BASE")
 
+    #: the key and certificate that seal signed agreements; unset: one self-signed pair per
+    #: practice, made on first use under instance/seal/
+    SEAL_KEY_PATH = _env("SEAL_KEY_PATH")
+    SEAL_CERT_PATH = _env("SEAL_CERT_PATH")
+    SEAL_KEY_PASSPHRASE = _env("SEAL_KEY_PASSPHRASE")
+
     LINK_LIFETIME_DAYS = int(_env("LINK_LIFETIME_DAYS", "45"))
     VERIFY_MAX_FAILURES = 5
     VERIFY_WINDOW = timedelta(minutes=15)

@@ -56,6 +56,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(patient_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(webhooks_bp)
+    from portal.api import bp as api_bp
+
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
     if app.config["OUTBOX_ENABLED"]:
         from portal.dev import bp as dev_bp
 

@@ -3,6 +3,7 @@
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -16,8 +17,10 @@ from portal.models import Practice
 practice_cli = AppGroup("practice", help="Manage practices.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations.")
 staff_cli = AppGroup("staff", help="Manage staff accounts.")
+jobs_cli = AppGroup("jobs", help="Background work: charges, reminders, retries.")
 apikey_cli = AppGroup("apikey", help="Manage API keys.")
 stripe_cli = AppGroup("stripe", help="Stripe helpers.")
+invoice_cli = AppGroup("invoice", help="Import invoices.")
 
 
 @practice_cli.command("create")
@@ -84,6 +87,26 @@ def create_apikey(slug, name):
     click.echo(f"api key {record.id} ({record.name}): {key}")
 
 
+@jobs_cli.command("run-due")
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="the day to run for (default: today)",
+)
+def run_due(as_of):
+    """Charge due installments, retry declines, send reminders, as of a day."""
+    from portal.services import jobs
+
+    day = as_of.date() if as_of else date.today()
+    report = jobs.run_due(day)
+    click.echo(
+        f"{day.isoformat()}: {report.charged} charged ({report.paid} paid, {report.failed} failed),"
+        f" {report.reminded} reminded, {report.messages_retried} messages retried,"
+        f" {report.read_back} payments read back"
+    )
+
+
 @click.command("demo")
 def demo():
     """Seed the demo practices and print patient links with their dates of birth."""
@@ -115,6 +138,60 @@ def register_local_webhook(url):
     target = url or current_app.config["PORTAL_BASE_URL"].rstrip("/") + "/webhooks/stripe"
     gateways.stripe().register_local_webhook(target)
     click.echo(f"localstripe delivers events to {target}")
+
+
+@invoice_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--practice", "slug", required=True, help="practice slug")
+@click.option(
+    "--map",
+    "pairs",
+    multiple=True,
+    metavar="FIELD=HEADER",
+    help="which CSV column fills a Saldo field, e.g. --map number='Invoice No'; repeatable."
+    " Columns with names Saldo recognises are mapped without it.",
+)
+@click.option("--date-format", type=click.Choice(["iso", "dmy", "mdy"]), default="iso")
+@click.option("--dry-run", is_flag=True, help="check the file, import nothing")
+@click.option("--draft", is_flag=True, help="keep the invoices as drafts instead of issuing them")
+def import_invoices(path, slug, pairs, date_format, dry_run, draft):
+    """Import invoices from a CSV file (one row per invoice line), all or nothing."""
+    from portal.services import csv_import
+    from portal.services.audit import Actor
+
+    practice = _practice(slug)
+    try:
+        csv_file = csv_import.read_csv(path.read_bytes())
+    except csv_import.CsvError as exc:
+        raise click.ClickException(str(exc)) from exc
+    mapping: dict[str, str | None] = dict(csv_import.guess_mapping(csv_file.headers))
+    for pair in pairs:
+        key, sep, header = pair.partition("=")
+        if not sep or key.strip() not in csv_import.FIELDS_BY_KEY:
+            fields = ", ".join(csv_import.FIELDS_BY_KEY)
+            raise click.BadParameter(f"{pair!r}: use FIELD=HEADER, FIELD one of {fields}")
+        mapping[key.strip()] = header.strip() or None
+    options = dict(date_format=date_format)
+    if dry_run:
+        result = csv_import.validate(practice, csv_file, mapping, **options)
+    else:
+        actor = Actor("system", "cli:invoice import")
+        result = csv_import.commit(practice, csv_file, mapping, actor=actor, draft=draft, **options)
+    for error in result.errors:
+        click.echo(str(error), err=True)
+    if result.errors:
+        columns = ", ".join(csv_file.headers)
+        raise click.ClickException(
+            f"{len(result.errors)} errors, nothing imported (columns in the file: {columns})"
+        )
+    db.session.commit()
+    verb = "would import" if dry_run else "imported"
+    state = "drafts" if draft else "issued"
+    click.echo(
+        f"{verb} {len(result.invoices)} invoices ({state}) with {result.lines} lines from "
+        f"{result.rows} rows; patients: {result.new_patients} new, "
+        f"{result.matched_patients} existing"
+    )
 
 
 def _pybabel(*args: str) -> None:
@@ -161,4 +238,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(stripe_cli)
     app.cli.add_command(demo)
     app.cli.add_command(staff_cli)
+    app.cli.add_command(jobs_cli)
     app.cli.add_command(apikey_cli)
+    app.cli.add_command(invoice_cli)

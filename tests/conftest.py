@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,7 @@ def stripe_base():
 
 
 _migrated: set[str] = set()
+_SEAL_DIR = Path(tempfile.mkdtemp(prefix="saldo-seal-"))
 
 
 def _make_app(database_url: str, stripe_base: str | None = None, **overrides):
@@ -49,6 +51,8 @@ def _make_app(database_url: str, stripe_base: str | None = None, **overrides):
         "SALDO_ENV": "test",
         "SQLALCHEMY_DATABASE_URI": database_url,
         "STRIPE_MAX_NETWORK_RETRIES": 0,
+        "SEAL_KEY_PATH": str(_SEAL_DIR / "key.pem"),
+        "SEAL_CERT_PATH": str(_SEAL_DIR / "cert.pem"),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
     if database_url.startswith("sqlite"):

@@ -8,6 +8,7 @@ from portal.models.link import PaymentLink, VerificationAttempt
 from portal.models.outbox import OutboxMessage
 from portal.models.patient import Patient
 from portal.models.payment import Payment, Refund
+from portal.models.plan import Installment, Plan, PlanPolicy
 from portal.models.practice import Practice
 from portal.models.staff import ApiKey, LoginAttempt, StaffUser
 from portal.models.stripe_event import StripeEvent
@@ -17,6 +18,7 @@ __all__ = [
     "AuditEvent",
     "Delivery",
     "IdempotentResponse",
+    "Installment",
     "Invoice",
     "InvoiceLine",
     "LedgerEntry",
@@ -25,6 +27,8 @@ __all__ = [
     "Patient",
     "Payment",
     "PaymentLink",
+    "Plan",
+    "PlanPolicy",
     "Practice",
     "Refund",
     "StaffUser",

@@ -44,6 +44,8 @@ class Payment(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    #: set when the payment is an installment (or the down payment) of a plan
+    installment_id: Mapped[int | None] = mapped_column(ForeignKey("installment.id"), index=True)
     amount_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     method: Mapped[str] = mapped_column(String(16))

@@ -4,8 +4,8 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
-from wtforms.validators import InputRequired, NumberRange, ValidationError
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField, StringField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 
 class DateOfBirthForm(FlaskForm):
@@ -43,3 +43,29 @@ class DateOfBirthForm(FlaskForm):
     @property
     def value(self) -> date:
         return date(self.year.data, self.month.data, self.day.data)
+
+
+class PlanChoiceForm(FlaskForm):
+    count = RadioField(_l("Number of monthly installments"), validators=[DataRequired()])
+
+
+class ConsentForm(FlaskForm):
+    agree = BooleanField(
+        _l("I agree to receive and sign these documents electronically."),
+        validators=[DataRequired(_l("Please tick the box to continue."))],
+    )
+
+
+class SignForm(FlaskForm):
+    full_name = StringField(
+        _l("Type your full name"),
+        validators=[
+            DataRequired(_l("Type your full name as it appears on the bill.")),
+            Length(max=200),
+        ],
+    )
+    #: the canvas drawing as a PNG data URL, empty on the typed-only path
+    drawn = HiddenField()
+    #: SHA-256 of the agreement the page showed
+    document_sha256 = HiddenField(validators=[DataRequired()])
+    time_zone = HiddenField()

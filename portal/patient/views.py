@@ -1,5 +1,7 @@
 """Opening a link, proving identity, reading the invoice, choosing the language."""
 
+from datetime import date
+
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
@@ -7,7 +9,7 @@ from portal.extensions import db, limiter
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import DateOfBirthForm
-from portal.services import invoices, links, payments, verification
+from portal.services import invoices, links, payments, plans, verification
 from portal.services.audit import Actor
 
 STATE_STATUS = {"unknown": 404, "expired": 410, "revoked": 410}
@@ -70,14 +72,23 @@ def verify():
 @patient_session.link_required()
 def invoice():
     invoice = g.invoice
-    pending = payments.in_flight(invoice)
+    summary = invoices.summarize(invoice)
+    plan = plans.current_plan(invoice)
+    offered = plan is None and bool(
+        plans.options(plans.policy_for(invoice.practice_id), summary.balance_minor, date.today())
+    )
     return render_template(
         "patient/invoice.html",
         invoice=invoice,
         practice=g.practice,
-        summary=invoices.summarize(invoice),
+        summary=summary,
         receipts=payments.receipts_for(invoice),
-        pending=pending,
+        pending=payments.in_flight(invoice),
+        plan=plan,
+        pending_plan=plans.pending_plan(invoice) if plan is None else None,
+        plan_offered=offered,
+        stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+        stripe_js=current_app.config["STRIPE_JS_URL"],
     )
 
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from portal.extensions import db
-from portal.models import Invoice, Patient, Practice, StaffUser
+from portal.models import Invoice, Patient, PlanPolicy, Practice, StaffUser
 from portal.services import invoices, links, staff_auth
 from portal.services.audit import SYSTEM
 from portal.services.invoices import LineInput
@@ -106,6 +106,7 @@ def seed(today: date) -> list[DemoLink]:
             practice = Practice(**values)
             db.session.add(practice)
             db.session.flush()
+            db.session.add(PlanPolicy(practice_id=practice.id, allowed_counts="3,6,10,12"))
         for first, last, born, language in PATIENTS[practice.slug]:
             patient = _patient(practice, first, last, born, language)
             invoice = invoices.create_invoice(

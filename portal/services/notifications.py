@@ -5,6 +5,8 @@ from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 
 from flask import current_app, render_template
+from jinja2 import TemplateNotFound
+from markupsafe import Markup, escape
 
 from portal import gateways
 from portal.extensions import db
@@ -18,11 +20,26 @@ log = logging.getLogger(__name__)
 
 def render_email(name: str, locale: str | None, **context) -> tuple[str, str, str]:
     """(subject, text, html) of `templates/email/<name>/` rendered in `locale`."""
-    with rendering_in(locale):
+    with rendering_in(locale) as language:
         subject = render_template(f"email/{name}/subject.txt", **context).strip()
         text = render_template(f"email/{name}/body.txt", **context)
-        html = render_template(f"email/{name}/body.html", **context)
+        try:
+            html = render_template(f"email/{name}/body.html", **context)
+        except TemplateNotFound:
+            html = _plain_html(text, language)
     return subject, text, html
+
+
+def _plain_html(text: str, language: str) -> str:
+    """An HTML part for messages that only have a text template."""
+    paragraphs = "".join(
+        f"<p>{escape(block).replace(chr(10), Markup('<br>'))}</p>"
+        for block in text.strip().split("\n\n")
+    )
+    return (
+        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8"></head>'
+        f'<body style="font-family: Arial, sans-serif; max-width: 560px">{paragraphs}</body></html>'
+    )
 
 
 def build_message(practice, to: str, subject: str, text: str, html: str) -> EmailMessage:

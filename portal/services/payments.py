@@ -87,15 +87,20 @@ def prepare_setup(invoice: Invoice, method: str) -> tuple[str, str]:
         raise PaymentRefused("unavailable") from exc
 
 
-def pay_in_full(invoice: Invoice, setup_intent_id: str, actor: Actor) -> Outcome:
-    """Charge the whole balance to the payment method saved by `setup_intent_id`."""
-    gateway = gateways.stripe()
+@dataclass(frozen=True)
+class SavedMethod:
+    customer_id: str
+    payment_method_id: str
+    method: str
+
+
+def saved_method(invoice: Invoice, setup_intent_id: str) -> SavedMethod:
+    """The payment method a finished SetupIntent saved for this invoice's patient, or refuse."""
     try:
-        setup = gateway.retrieve_setup_intent(setup_intent_id)
+        setup = gateways.stripe().retrieve_setup_intent(setup_intent_id)
     except GatewayError as exc:
-        raise PaymentRefused(
-            "unavailable" if isinstance(exc, GatewayUnavailable) else "setup"
-        ) from exc
+        reason = "unavailable" if isinstance(exc, GatewayUnavailable) else "setup"
+        raise PaymentRefused(reason) from exc
     method = setup.metadata.get("saldo_method")
     if (
         setup.status != "succeeded"
@@ -105,40 +110,78 @@ def pay_in_full(invoice: Invoice, setup_intent_id: str, actor: Actor) -> Outcome
         or not setup.payment_method_id
     ):
         raise PaymentRefused("setup")
-    payment = _claim(invoice, method, actor)
+    return SavedMethod(setup.customer_id, setup.payment_method_id, method)
+
+
+def pay_in_full(invoice: Invoice, setup_intent_id: str, actor: Actor) -> Outcome:
+    """Charge the whole balance to the payment method saved by `setup_intent_id`."""
+    return charge(invoice, saved_method(invoice, setup_intent_id), actor)
+
+
+def charge(
+    invoice: Invoice,
+    saved: SavedMethod,
+    actor: Actor,
+    *,
+    amount_minor: int | None = None,
+    installment_id: int | None = None,
+    off_session: bool = False,
+    attempt: int = 1,
+) -> Outcome:
+    """Charge `amount_minor` (default: the whole balance), computed and checked here."""
+    payment = _claim(invoice, saved.method, actor, amount_minor, installment_id)
+    key = (
+        f"saldo-installment-{installment_id}-attempt-{attempt}"
+        if installment_id
+        else f"saldo-payment-{payment.id}"
+    )
     try:
-        intent = gateway.charge(
-            customer_id=setup.customer_id,
-            payment_method_id=setup.payment_method_id,
-            method=method,
+        intent = gateways.stripe().charge(
+            customer_id=saved.customer_id,
+            payment_method_id=saved.payment_method_id,
+            method=saved.method,
             amount_minor=payment.amount_minor,
             currency=payment.currency,
             metadata={"saldo_payment_id": str(payment.id), "saldo_invoice_id": str(invoice.id)},
-            idempotency_key=f"saldo-payment-{payment.id}",
-            off_session=method == "sepa_debit",
+            idempotency_key=key,
+            off_session=off_session or saved.method == "sepa_debit",
         )
     except GatewayError as exc:
         code = exc.code if isinstance(exc, PaymentDeclined) else "gateway_unavailable"
         _move(payment, "failed", actor, failure_code=code or "declined")
         db.session.commit()
+        _after_failure(payment)
         reason = "declined" if isinstance(exc, PaymentDeclined) else "unavailable"
         raise PaymentRefused(reason, code) from exc
     payment.stripe_payment_intent_id = intent.id
-    payment.stripe_payment_method_id = setup.payment_method_id
+    payment.stripe_payment_method_id = saved.payment_method_id
     db.session.commit()
     apply_intent(payment, intent, actor)
     secret = intent.client_secret if payment.status == "requires_action" else None
     return Outcome(payment, secret)
 
 
-def _claim(invoice: Invoice, method: str, actor: Actor) -> Payment:
-    """Insert the in-flight payment row for the current balance, or refuse."""
+def _claim(
+    invoice: Invoice,
+    method: str,
+    actor: Actor,
+    amount: int | None = None,
+    installment_id: int | None = None,
+) -> Payment:
+    """Insert the in-flight payment row, or refuse: one in flight per invoice, never more
+    than the balance, which is read again once the row is in."""
     _release_stale(invoice, actor)
-    amount = ledger.balance(invoice.id)
-    if invoice.status != "open" or amount <= 0:
+    balance = ledger.balance(invoice.id)
+    whole = amount is None
+    amount = balance if whole else amount
+    if invoice.status != "open" or balance <= 0 or not 0 < amount <= balance:
         raise PaymentRefused("nothing_due")
     payment = Payment(
-        invoice_id=invoice.id, amount_minor=amount, currency=invoice.currency, method=method
+        invoice_id=invoice.id,
+        amount_minor=amount,
+        currency=invoice.currency,
+        method=method,
+        installment_id=installment_id,
     )
     db.session.add(payment)
     try:
@@ -147,7 +190,8 @@ def _claim(invoice: Invoice, method: str, actor: Actor) -> Payment:
         db.session.rollback()
         raise PaymentRefused("in_progress") from exc
     db.session.expire_all()
-    if ledger.balance(invoice.id) != amount:
+    now_owed = ledger.balance(invoice.id)
+    if now_owed < amount or (whole and now_owed != amount):
         _move(payment, "canceled", actor, force=True)
         db.session.commit()
         raise PaymentRefused("nothing_due")
@@ -210,10 +254,20 @@ def apply_intent(payment: Payment, intent: IntentResult, actor: Actor) -> bool:
         _book(payment, actor)
     db.session.commit()
     if target == "succeeded":
-        from portal.services import notifications
+        from portal.services import installments, notifications
 
+        installments.on_payment_succeeded(payment)
         notifications.send_receipt(payment)
+    elif target in ("failed", "canceled"):
+        _after_failure(payment)
     return True
+
+
+def _after_failure(payment: Payment) -> None:
+    if payment.installment_id is not None:
+        from portal.services import installments
+
+        installments.on_payment_failed(payment)
 
 
 def _move(

@@ -6,8 +6,10 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 from portal.staff import (  # noqa: E402, F401
     auth_views,
+    import_views,
     invoice_views,
     money_views,
     patient_views,
+    plan_views,
     settings_views,
 )

@@ -9,13 +9,23 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    IntegerField,
     PasswordField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length, Optional
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    EqualTo,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 
 def choices(*pairs) -> list[SelectChoice]:
@@ -153,3 +163,43 @@ class StaffForm(FlaskForm):
 
 class ApiKeyForm(FlaskForm):
     name = StringField(_l("Key name"), validators=[DataRequired(REQUIRED), Length(max=100)])
+
+
+def _numbers(text: str, low: int, high: int) -> list[int]:
+    parts = [p.strip() for p in (text or "").split(",") if p.strip()]
+    if not parts or not all(p.isdigit() and low <= int(p) <= high for p in parts):
+        raise ValueError
+    return sorted({int(p) for p in parts})
+
+
+class PlanPolicyForm(FlaskForm):
+    enabled = BooleanField(_l("Offer payment plans"), default=True)
+    allowed_counts = StringField(
+        _l("Numbers of monthly installments offered"), validators=[DataRequired(REQUIRED)]
+    )
+    min_down_percent = IntegerField(
+        _l("Minimum down payment (%)"),
+        validators=[InputRequired(REQUIRED), NumberRange(0, 90, _l("Between 0 and 90."))],
+    )
+    min_down = StringField(_l("Minimum down payment (amount)"), default="0")
+    min_installment = StringField(_l("Minimum installment"), validators=[DataRequired(REQUIRED)])
+    min_balance = StringField(_l("Minimum balance for a plan"), validators=[DataRequired(REQUIRED)])
+    day_of_month = IntegerField(
+        _l("Charge day of the month (empty: the signing day)"),
+        validators=[Optional(), NumberRange(1, 28, _l("Between 1 and 28."))],
+    )
+    retry_days = StringField(
+        _l("Retry a declined charge after (days)"), validators=[DataRequired(REQUIRED)]
+    )
+
+    def validate_allowed_counts(self, field):
+        try:
+            self.counts = _numbers(field.data, 2, 60)
+        except ValueError as exc:
+            raise ValidationError(_l("List numbers from 2 to 60, e.g. 3, 6, 10, 12.")) from exc
+
+    def validate_retry_days(self, field):
+        try:
+            self.retries = _numbers(field.data, 1, 30)
+        except ValueError as exc:
+            raise ValidationError(_l("List days from 1 to 30, e.g. 3, 5, 7.")) from exc

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.extensions import db
-from portal.models import Delivery, Invoice, Patient, Payment, PaymentLink
+from portal.models import Delivery, Invoice, Patient, Payment, PaymentLink, Plan
 from portal.money import format_plain, parse_amount
 from portal.services import audit, invoices, links, sending, worklist
 from portal.services.invoices import InvalidInvoice, LineInput
@@ -180,6 +180,9 @@ def invoice_detail(invoice_id: int):
         payments=history,
         deliveries=deliveries,
         timeline=audit.timeline(invoice.id),
+        plans=db.session.scalars(
+            db.select(Plan).filter_by(invoice_id=invoice.id).order_by(Plan.id.desc())
+        ).all(),
         send_form=SendForm(),
         action=ActionForm(),
         desk_form=DeskPaymentForm(),

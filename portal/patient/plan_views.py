@@ -1,0 +1,291 @@
+"""Installment plans on the patient's side: choose, consent, sign, pay the down payment,
+then follow the plan: pay ahead, pay off, change the card."""
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.gateways.pdf import html_to_pdf
+from portal.i18n import current_locale
+from portal.models import Plan
+from portal.patient import bp
+from portal.patient import session as patient_session
+from portal.patient.forms import ConsentForm, PlanChoiceForm, SignForm
+from portal.patient.payment_views import _next_step, _refused
+from portal.services import agreements, invoices, ledger, payments, plans
+from portal.services.agreements import SigningRefused
+from portal.services.payments import PaymentRefused, SavedMethod
+from portal.services.plans import PlanRefused
+
+
+def _today() -> date:
+    return utcnow().replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(g.practice.timezone)).date()
+
+
+def _pending_or_redirect():
+    plan = plans.pending_plan(g.invoice)
+    if plan is None:
+        return None, redirect(url_for("patient.plan_options"))
+    return plan, None
+
+
+@bp.route("/pay/plan", methods=["GET", "POST"])
+@patient_session.link_required()
+def plan_options():
+    if plans.active_plan(g.invoice) is not None:
+        return redirect(url_for("patient.invoice"))
+    balance = ledger.balance(g.invoice.id)
+    offered = plans.options(plans.policy_for(g.invoice.practice_id), balance, _today())
+    form = PlanChoiceForm()
+    form.count.choices = [(str(o.count), str(o.count)) for o in offered]
+    error = None
+    if form.validate_on_submit():
+        try:
+            plans.choose(
+                g.invoice,
+                int(form.count.data),
+                _today(),
+                current_locale(),
+                patient_session.actor(request.remote_addr),
+            )
+        except PlanRefused as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            db.session.commit()
+            return redirect(url_for("patient.plan_consent"))
+    elif request.method == "POST":
+        error = _("Choose one of the plans.")
+    status = 422 if error else 200
+    return render_template(
+        "patient/plan_options.html",
+        options=offered,
+        form=form,
+        invoice=g.invoice,
+        balance=balance,
+        error=error,
+    ), status
+
+
+@bp.route("/pay/plan/consent", methods=["GET", "POST"])
+@patient_session.link_required()
+def plan_consent():
+    plan, away = _pending_or_redirect()
+    if away:
+        return away
+    form = ConsentForm()
+    if form.validate_on_submit():
+        agreements.consent(plan, patient_session.actor(request.remote_addr))
+        db.session.commit()
+        return redirect(url_for("patient.plan_sign"))
+    return render_template(
+        "patient/plan_consent.html",
+        form=form,
+        plan=plan,
+        invoice=g.invoice,
+        consent_template=f"agreements/consent/{agreements.CONSENT_VERSION}-{plan.language}.html",
+    ), 422 if request.method == "POST" else 200
+
+
+@bp.get("/pay/plan/sample.pdf")
+@patient_session.link_required()
+def plan_sample_pdf():
+    html = render_template("agreements/sample.html")
+    return Response(html_to_pdf(html, current_app.static_folder), mimetype="application/pdf")
+
+
+@bp.route("/pay/plan/sign", methods=["GET", "POST"])
+@patient_session.link_required()
+def plan_sign():
+    plan, away = _pending_or_redirect()
+    if away:
+        return away
+    if "consented_at" not in (plan.evidence or {}):
+        return redirect(url_for("patient.plan_consent"))
+    if plan.signed_at is not None:
+        return redirect(url_for("patient.plan_pay"))
+    document = agreements.document_html(plan)
+    form = SignForm()
+    error = None
+    if request.method == "GET" and "viewed_at" not in (plan.evidence or {}):
+        agreements.record_event(plan, "viewed", patient_session.actor(request.remote_addr))
+        db.session.commit()
+    if form.validate_on_submit():
+        try:
+            agreements.sign(
+                plan,
+                typed_name=form.full_name.data,
+                signature_png=agreements.decode_signature(form.drawn.data),
+                shown_sha256=form.document_sha256.data,
+                actor=patient_session.actor(request.remote_addr),
+                user_agent=request.headers.get("User-Agent", ""),
+                time_zone=form.time_zone.data or "",
+            )
+        except SigningRefused as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            db.session.commit()
+            return redirect(url_for("patient.plan_pay"))
+    if request.method == "GET":
+        form.document_sha256.data = agreements.document_sha256(plan)
+    return render_template(
+        "patient/plan_sign.html",
+        form=form,
+        plan=plan,
+        document=document,
+        error=error,
+        invoice=g.invoice,
+    ), 422 if request.method == "POST" else 200
+
+
+@bp.get("/pay/plan/pay")
+@patient_session.link_required()
+def plan_pay():
+    plan, away = _pending_or_redirect()
+    if away:
+        return away
+    if plan.signed_at is None:
+        return redirect(url_for("patient.plan_sign"))
+    return render_template(
+        "patient/checkout.html",
+        invoice=g.invoice,
+        practice=g.practice,
+        patient=g.invoice.patient,
+        summary=invoices.summarize(g.invoice),
+        methods=payments.methods_for(g.invoice),
+        pending=payments.in_flight(g.invoice),
+        stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+        stripe_js=current_app.config["STRIPE_JS_URL"],
+        heading=_("Save your card and pay the down payment"),
+        amount_minor=plan.down_payment_minor,
+        confirm_url=url_for("patient.plan_confirm"),
+        intro=_(
+            "The card or account you save now is charged automatically on each installment date."
+        ),
+    )
+
+
+@bp.post("/pay/plan/confirm")
+@patient_session.link_required()
+def plan_confirm():
+    plan = plans.pending_plan(g.invoice)
+    body = request.get_json(silent=True) or {}
+    if plan is None or plan.signed_at is None:
+        return _refused(PaymentRefused("nothing_due"))
+    try:
+        saved = payments.saved_method(g.invoice, str(body.get("setup_intent_id", "")))
+        plan.method, plan.stripe_payment_method_id = saved.method, saved.payment_method_id
+        db.session.commit()
+        outcome = payments.charge(
+            g.invoice,
+            saved,
+            patient_session.actor(request.remote_addr),
+            amount_minor=plan.down_payment_minor,
+            installment_id=plan.installments[0].id,
+        )
+    except PaymentRefused as exc:
+        return _refused(exc)
+    return jsonify(_with_secret(outcome))
+
+
+def _with_secret(outcome) -> dict:
+    body = _next_step(outcome.payment)
+    if outcome.client_secret:
+        body["client_secret"] = outcome.client_secret
+        body["refresh"] = url_for("patient.refresh_payment", payment_id=outcome.payment.id)
+    return body
+
+
+@bp.post("/pay/plan/pay-now")
+@patient_session.link_required()
+def plan_pay_now():
+    """Pay the next installment, or the whole rest, now with the saved payment method."""
+    plan = plans.active_plan(g.invoice)
+    what = (request.get_json(silent=True) or {}).get("what")
+    if plan is None or what not in ("next", "rest"):
+        return _refused(PaymentRefused("nothing_due"))
+    saved = SavedMethod(
+        g.invoice.patient.stripe_customer_id, plan.stripe_payment_method_id, plan.method
+    )
+    upcoming = next((i for i in plan.installments if i.status in ("scheduled", "failed")), None)
+    try:
+        if what == "next" and upcoming is not None:
+            outcome = payments.charge(
+                g.invoice,
+                saved,
+                patient_session.actor(request.remote_addr),
+                amount_minor=min(upcoming.amount_minor, ledger.balance(g.invoice.id)),
+                installment_id=upcoming.id,
+            )
+        else:
+            outcome = payments.charge(g.invoice, saved, patient_session.actor(request.remote_addr))
+    except PaymentRefused as exc:
+        return _refused(exc)
+    return jsonify(_with_secret(outcome))
+
+
+@bp.get("/pay/plan/card")
+@patient_session.link_required()
+def plan_card():
+    plan = plans.active_plan(g.invoice) or abort(404)
+    return render_template(
+        "patient/checkout.html",
+        invoice=g.invoice,
+        practice=g.practice,
+        patient=g.invoice.patient,
+        summary=invoices.summarize(g.invoice),
+        methods=payments.methods_for(g.invoice),
+        pending=None,
+        stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
+        stripe_js=current_app.config["STRIPE_JS_URL"],
+        heading=_("Change the payment method"),
+        amount_minor=0,
+        confirm_url=url_for("patient.plan_card_confirm"),
+        button_label=_("Save the new payment method"),
+        plan=plan,
+    )
+
+
+@bp.post("/pay/plan/card")
+@patient_session.link_required()
+def plan_card_confirm():
+    plan = plans.active_plan(g.invoice)
+    if plan is None:
+        return _refused(PaymentRefused("nothing_due"))
+    try:
+        setup_intent_id = str((request.get_json(silent=True) or {}).get("setup_intent_id", ""))
+        saved = payments.saved_method(g.invoice, setup_intent_id)
+    except PaymentRefused as exc:
+        return _refused(exc)
+    plan.method, plan.stripe_payment_method_id = saved.method, saved.payment_method_id
+    actor = patient_session.actor(request.remote_addr)
+    agreements.record_event(plan, "payment_method_changed", actor)
+    db.session.commit()
+    return jsonify(status="saved", next=url_for("patient.invoice"))
+
+
+@bp.get("/pay/plan/agreement.pdf")
+@patient_session.link_required()
+def plan_agreement_pdf():
+    query = db.select(Plan).where(Plan.invoice_id == g.invoice.id, Plan.agreement_pdf.is_not(None))
+    plan = db.session.scalar(query.order_by(Plan.id.desc())) or abort(404)
+    return Response(
+        plan.agreement_pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{agreements.filename(plan)}"'},
+    )

@@ -1,0 +1,128 @@
+"""What plans a balance allows under the practice's policy, and creating one."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+
+from portal.extensions import db
+from portal.models import Invoice, Plan, PlanPolicy
+from portal.models.plan import Installment
+from portal.services import apr, audit, ledger, schedule
+from portal.services.audit import Actor
+from portal.services.schedule import Step
+
+AGREEMENT_VERSION = "2026-11-v1"
+
+
+class PlanRefused(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Option:
+    count: int
+    down_minor: int
+    steps: list[Step]
+    disclosure: apr.Disclosure
+
+    @property
+    def installment_minor(self) -> int:
+        return self.steps[1].amount_minor
+
+    @property
+    def total_of_payments_minor(self) -> int:
+        return sum(step.amount_minor for step in self.steps)
+
+
+def policy_for(practice_id: int) -> PlanPolicy | None:
+    policy = db.session.scalar(db.select(PlanPolicy).filter_by(practice_id=practice_id))
+    return policy if policy is not None and policy.enabled else None
+
+
+def minimum_down(policy: PlanPolicy, balance_minor: int) -> int:
+    by_percent = -(-balance_minor * policy.min_down_percent // 100)
+    return max(by_percent, policy.min_down_minor, 1)
+
+
+def options(policy: PlanPolicy | None, balance_minor: int, today: date) -> list[Option]:
+    """Every plan the policy allows for `balance_minor`, with its schedule from `today`."""
+    if policy is None or balance_minor < max(policy.min_balance_minor, 2):
+        return []
+    down = minimum_down(policy, balance_minor)
+    result = []
+    for count in policy.counts:
+        if down >= balance_minor or (balance_minor - down) // count < policy.min_installment_minor:
+            continue
+        steps = schedule.build(balance_minor, down, count, today, policy.day_of_month)
+        financed = [(s.due_on, s.amount_minor) for s in steps[1:]]
+        disclosure = apr.disclose(balance_minor - down, today, financed)
+        result.append(Option(count, down, steps, disclosure))
+    return result
+
+
+def choose(invoice: Invoice, count: int, today: date, language: str, actor: Actor) -> Plan:
+    """Create a plan awaiting signature; anything the policy does not offer is refused."""
+    if invoice.status != "open":
+        raise PlanRefused(_l("There is nothing left to pay on this bill."))
+    if active_plan(invoice) is not None:
+        raise PlanRefused(_l("This bill already has a payment plan."))
+    balance = ledger.balance(invoice.id)
+    offered = {o.count: o for o in options(policy_for(invoice.practice_id), balance, today)}
+    if count not in offered:
+        raise PlanRefused(_l("This payment plan is not available for this bill."))
+    option = offered[count]
+    for stale in db.session.scalars(
+        db.select(Plan).filter_by(invoice_id=invoice.id, status="pending_signature")
+    ):
+        stale.status = "cancelled"
+    plan = Plan(
+        practice_id=invoice.practice_id,
+        invoice_id=invoice.id,
+        patient_id=invoice.patient_id,
+        currency=invoice.currency,
+        total_minor=balance,
+        down_payment_minor=option.down_minor,
+        installment_count=count,
+        amount_financed_minor=option.disclosure.amount_financed_minor,
+        finance_charge_minor=option.disclosure.finance_charge_minor,
+        apr=str(option.disclosure.apr),
+        agreement_version=AGREEMENT_VERSION,
+        language=language,
+    )
+    for step in option.steps:
+        plan.installments.append(
+            Installment(sequence=step.sequence, due_on=step.due_on, amount_minor=step.amount_minor)
+        )
+    db.session.add(plan)
+    db.session.flush()
+    audit.record(
+        "plan.chosen",
+        practice_id=invoice.practice_id,
+        invoice_id=invoice.id,
+        actor=actor,
+        plan_id=plan.id,
+        installments=count,
+    )
+    return plan
+
+
+def active_plan(invoice: Invoice) -> Plan | None:
+    """The invoice's signed plan that is still running (active or past due)."""
+    query = db.select(Plan).where(
+        Plan.invoice_id == invoice.id, Plan.status.in_(("active", "past_due"))
+    )
+    return db.session.scalar(query)
+
+
+def pending_plan(invoice: Invoice) -> Plan | None:
+    query = db.select(Plan).filter_by(invoice_id=invoice.id, status="pending_signature")
+    return db.session.scalar(query.order_by(Plan.id.desc()))
+
+
+def current_plan(invoice: Invoice) -> Plan | None:
+    """The plan the invoice page shows: running, or finished with its history."""
+    query = db.select(Plan).where(
+        Plan.invoice_id == invoice.id, Plan.status.in_(("active", "past_due", "completed"))
+    )
+    return db.session.scalar(query.order_by(Plan.id.desc()))
