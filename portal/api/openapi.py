@@ -98,7 +98,7 @@ OPERATIONS = [
     (
         "get",
         "/invoices/{invoice_id}",
-        "An invoice with its lines, balance, payments and plans (reserved, always empty)",
+        "An invoice with its lines, balance, payments and installment plans",
         200,
         "Invoice",
         (404,),

@@ -3,6 +3,7 @@
 from portal.api.parsing import MAX_AMOUNT, MAX_ID, MAX_LINES
 from portal.models.invoice import INVOICE_STATUSES
 from portal.models.payment import METHODS, PAYMENT_STATUSES
+from portal.models.plan import INSTALLMENT_STATUSES, PLAN_STATUSES
 from portal.services.patients import LANGUAGES
 from portal.services.sending import CHANNELS
 
@@ -72,11 +73,29 @@ LINE = dict(
     description=STR,
     **dict.fromkeys((*LINE_AMOUNTS, "patient_share_minor"), MINOR),
 )
+INSTALLMENT = obj(
+    ["sequence", "due_on", "amount_minor", "status"],
+    sequence={"type": "integer", "minimum": 0, "description": "0 is the down payment"},
+    due_on=DATE,
+    amount_minor=MINOR,
+    status=enum(INSTALLMENT_STATUSES),
+    attempts=INT,
+    next_attempt_on=nullable(DATE),
+)
 PLANS = {
     "type": "array",
-    "maxItems": 0,
-    "items": {"type": "object"},
-    "description": "Reserved for installment plans; always an empty list for now.",
+    "description": "The invoice's installment plans, newest first.",
+    "items": obj(
+        ["id", "status", "installment_count", "down_payment_minor", "installments"],
+        id=ID,
+        status=enum(PLAN_STATUSES),
+        installment_count=INT,
+        total_minor=MINOR,
+        down_payment_minor=MINOR,
+        apr=STR,
+        signed_at=nullable(TIME),
+        installments={"type": "array", "items": INSTALLMENT},
+    ),
 }
 
 SCHEMAS = {

@@ -4,7 +4,7 @@ times in UTC with a "Z"."""
 from datetime import date, datetime
 
 from portal.extensions import db
-from portal.models import Delivery, Invoice, Patient, Payment, PaymentLink
+from portal.models import Delivery, Invoice, Patient, Payment, PaymentLink, Plan
 from portal.services import invoices
 
 
@@ -57,8 +57,7 @@ def invoice_summary(record: Invoice) -> dict:
 
 
 def invoice(record: Invoice) -> dict:
-    """An invoice with its lines, its payments and its installment plans (reserved: always
-    an empty list until plans exist)."""
+    """An invoice with its lines, its payments and its installment plans."""
     return {
         **invoice_summary(record),
         "lines": [
@@ -75,7 +74,7 @@ def invoice(record: Invoice) -> dict:
             for line in record.lines
         ],
         "payments": payments_of(record),
-        "plans": [],
+        "plans": [plan(p) for p in plans_of(record)],
     }
 
 
@@ -120,4 +119,32 @@ def delivery(record: Delivery) -> dict:
         "last_error": record.last_error,
         "sent_at": moment(record.sent_at),
         "next_attempt_at": moment(record.next_attempt_at),
+    }
+
+
+def plans_of(record: Invoice) -> list[Plan]:
+    query = db.select(Plan).filter_by(invoice_id=record.id).order_by(Plan.id.desc())
+    return list(db.session.scalars(query))
+
+
+def plan(record: Plan) -> dict:
+    return {
+        "id": record.id,
+        "status": record.status,
+        "installment_count": record.installment_count,
+        "total_minor": record.total_minor,
+        "down_payment_minor": record.down_payment_minor,
+        "apr": record.apr,
+        "signed_at": moment(record.signed_at),
+        "installments": [
+            {
+                "sequence": i.sequence,
+                "due_on": day(i.due_on),
+                "amount_minor": i.amount_minor,
+                "status": i.status,
+                "attempts": i.attempts,
+                "next_attempt_on": day(i.next_attempt_on),
+            }
+            for i in record.installments
+        ],
     }

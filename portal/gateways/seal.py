@@ -19,9 +19,11 @@ Configuration keys (read by callers): SEAL_KEY_PATH, SEAL_CERT_PATH,
 SEAL_KEY_PASSPHRASE.
 """
 
+import asyncio
 import datetime as dt
 import hashlib
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -36,11 +38,22 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
 from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko.sign.general import SigningError
-from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
+from pyhanko.sign.validation import SignatureCoverageLevel, async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
 SEAL_FIELD = "Saldo"
 CERT_VALIDITY = dt.timedelta(days=3652)
+
+
+def _run(make_coroutine):
+    """Run one of pyHanko's coroutines to completion, also when the calling thread already
+    has an event loop running (an async server, or a test process driving a browser)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make_coroutine())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make_coroutine())).result()
 
 
 class SealError(Exception):
@@ -177,7 +190,7 @@ def seal_pdf(
     )
     writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes))
     try:
-        out = signers.sign_pdf(writer, meta, signer=signer)
+        out = _run(lambda: signers.async_sign_pdf(writer, meta, signer=signer))
     except SigningError as exc:
         raise SealError(f"Sealing failed: {exc}") from exc
     return out.getvalue()
@@ -199,7 +212,7 @@ def verify_seal(pdf_bytes: bytes, trusted_cert_path: str | os.PathLike) -> SealC
         seal = next((s for s in reader.embedded_signatures if s.field_name == SEAL_FIELD), None)
         if seal is None:
             return _failed(f"no {SEAL_FIELD} seal in the document")
-        status = validate_pdf_signature(seal, context)
+        status = _run(lambda: async_validate_pdf_signature(seal, context))
     except Exception as exc:  # damaged files fail in many ways (zlib, KeyError, PdfError, ...)
         return _failed(f"unreadable seal: {type(exc).__name__}: {exc}")
 

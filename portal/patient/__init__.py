@@ -10,4 +10,4 @@ def practice_context() -> dict:
     return {"practice": g.get("practice")}
 
 
-from portal.patient import payment_views, plan_views, views  # noqa: E402, F401
+from portal.patient import brand_views, payment_views, plan_views, views  # noqa: E402, F401

@@ -2,10 +2,11 @@
 
 from datetime import date, timedelta
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Delivery, Invoice, Patient, Payment, PaymentLink, Plan
 from portal.money import format_plain, parse_amount
@@ -239,3 +240,18 @@ def invoice_revoke(invoice_id: int):
     db.session.commit()
     flash(_("Links for this invoice no longer work."), "info")
     return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id))
+
+
+@bp.get("/invoices/<int:invoice_id>/preview")
+@role_required(*READ)
+def invoice_preview(invoice_id: int):
+    """The email and text message the patient would get, in the patient's language."""
+    invoice = scoped(Invoice, invoice_id)
+    example = f"{current_app.config['PORTAL_BASE_URL'].rstrip('/')}/p/…"
+    expires = utcnow() + timedelta(days=current_app.config["LINK_LIFETIME_DAYS"])
+    return render_template(
+        "staff/preview.html",
+        invoice=invoice,
+        email=sending.render_link_message(invoice, "email", example, expires),
+        sms=sending.render_link_message(invoice, "sms", example, expires),
+    )

@@ -1,20 +1,19 @@
 """Owner settings: the practice's profile and colour, staff accounts, API keys."""
 
-import re
+from pathlib import Path
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.extensions import db
 from portal.models import ApiKey, StaffUser
-from portal.services import api_keys, audit, staff_auth
+from portal.services import api_keys, audit, branding, staff_auth
+from portal.services.branding import BrandingRefused
 from portal.services.staff_auth import InvalidStaff
 from portal.staff import bp
 from portal.staff.access import OWNER, actor, role_required, scoped
 from portal.staff.forms import ActionForm, ApiKeyForm, PracticeForm, StaffForm
-
-COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -23,10 +22,17 @@ def settings():
     practice = current_user.practice
     form = PracticeForm(obj=practice)
     if form.validate_on_submit():
-        if not COLOUR.match(form.brand_colour.data):
-            form.brand_colour.errors.append(_("Use a colour like #123b63."))
+        try:
+            colour = branding.check_colour(form.brand_colour.data)
+            logo = request.files.get("logo")
+            if logo and logo.filename:
+                folder = Path(current_app.instance_path) / "logos"
+                practice.logo_filename = branding.save_logo(practice, logo.read(), folder)
+        except BrandingRefused as exc:
+            form.brand_colour.errors.append(str(exc))
         else:
             form.populate_obj(practice)
+            practice.brand_colour = colour
             audit.record(
                 "practice.updated", practice_id=practice.id, actor=actor(request.remote_addr)
             )

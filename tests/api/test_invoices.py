@@ -1,10 +1,12 @@
 """Invoices: create, read, list, issue a draft, payments; amounts and the ledger."""
 
+from datetime import date
+
 import pytest
 
 from portal.extensions import db
-from portal.models import AuditEvent, Invoice, LedgerEntry
-from portal.services import money
+from portal.models import AuditEvent, Invoice, LedgerEntry, PlanPolicy
+from portal.services import money, plans
 from portal.services.audit import SYSTEM
 from tests.api.conftest import invoice_body, new_invoice, new_patient, snapshot
 
@@ -205,3 +207,25 @@ def test_duplicate_number_and_unknown_patient(api):
     assert unknown.status_code == 404
     assert unknown.get_json()["error"]["code"] == "not_found"
     assert snapshot(api.app) == before
+
+
+def test_invoice_shows_its_installment_plan(api):
+    invoice_id = new_invoice(api)["id"]
+    with api.app.app_context():
+        db.session.add(
+            PlanPolicy(practice_id=api.practice_id, min_balance_minor=0, min_installment_minor=100)
+        )
+        plans.choose(db.session.get(Invoice, invoice_id), 3, date(2026, 1, 31), "it", SYSTEM)
+        db.session.commit()
+    [plan] = api.get(f"/invoices/{invoice_id}").get_json()["plans"]
+    assert (plan["status"], plan["installment_count"], plan["down_payment_minor"]) == (
+        "pending_signature",
+        3,
+        1545,
+    )
+    assert [(i["sequence"], i["due_on"], i["amount_minor"]) for i in plan["installments"]] == [
+        (0, "2026-01-31", 1545),
+        (1, "2026-02-28", 4635),
+        (2, "2026-03-31", 4635),
+        (3, "2026-04-30", 4635),
+    ]

@@ -11,9 +11,10 @@ from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import SignatureCoverageLevel, validate_pdf_signature
+from pyhanko.sign.validation import SignatureCoverageLevel, async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
+from portal.gateways import seal
 from portal.gateways.seal import (
     SEAL_FIELD,
     SealError,
@@ -84,7 +85,7 @@ def test_pyhanko_validates_the_seal_directly(sealed, practice):
         allow_fetching=False,
         revocation_mode="none",
     )
-    status = validate_pdf_signature(signature, context)
+    status = seal._run(lambda: async_validate_pdf_signature(signature, context))
     assert status.bottom_line
     assert status.md_algorithm == "sha256"
     assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE

@@ -100,6 +100,7 @@ def test_viewer_reads_but_changes_nothing(client, web_app, world):
             "staff.patient_detail",
             "staff.invoice_detail",
             "staff.plan_check",
+            "staff.invoice_preview",
         }
         expected = 200 if read_only else 403
         if rule.endpoint == "staff.plan_agreement":

@@ -210,3 +210,12 @@ def test_dashboard_filters(desk, web_app):
     page = desk.get("/staff/?q=Bianchi&min=200").get_data(as_text=True)
     assert "A-1" in page and "A-2" not in page
     assert "No invoices match." in desk.get("/staff/?q=nobody").get_data(as_text=True)
+
+
+def test_message_preview_in_the_patients_language(desk, web_app):
+    invoice_id = new_invoice(desk, new_patient(desk), then="issue")
+    page = desk.get(f"/staff/invoices/{invoice_id}/preview").get_data(as_text=True)
+    assert "La Sua fattura – Studio Dentistico Rossi" in page
+    assert "la Sua fattura è pronta" in page
+    with web_app.app_context():
+        assert db.session.scalars(db.select(PaymentLink)).all() == []
