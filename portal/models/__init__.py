@@ -1,6 +1,16 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
 from portal.models.audit import AuditEvent
+from portal.models.collections import (
+    Alert,
+    CadenceStep,
+    CallTask,
+    CollectionState,
+    ConsentRecord,
+    DiscountPolicy,
+    ReminderLog,
+    SettlementOffer,
+)
 from portal.models.delivery import Delivery, IdempotentResponse
 from portal.models.invoice import Invoice, InvoiceLine
 from portal.models.ledger import LedgerEntry
@@ -14,9 +24,15 @@ from portal.models.staff import ApiKey, LoginAttempt, StaffUser
 from portal.models.stripe_event import StripeEvent
 
 __all__ = [
+    "Alert",
     "ApiKey",
     "AuditEvent",
+    "CadenceStep",
+    "CallTask",
+    "CollectionState",
+    "ConsentRecord",
     "Delivery",
+    "DiscountPolicy",
     "IdempotentResponse",
     "Installment",
     "Invoice",
@@ -31,6 +47,8 @@ __all__ = [
     "PlanPolicy",
     "Practice",
     "Refund",
+    "ReminderLog",
+    "SettlementOffer",
     "StaffUser",
     "StripeEvent",
     "VerificationAttempt",

@@ -23,6 +23,10 @@ class Patient(db.Model):
     #: the patient agreed to be contacted on this channel
     email_consent: Mapped[bool] = mapped_column(default=True)
     sms_consent: Mapped[bool] = mapped_column(default=False)
+    #: postal address for letters: lines separated by newlines, e.g. street, "00186 Roma RM"
+    postal_address: Mapped[str | None] = mapped_column(String(300))
+    #: IANA zone for quiet hours; None = the practice's
+    timezone: Mapped[str | None] = mapped_column(String(64))
     stripe_customer_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

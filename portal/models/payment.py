@@ -49,6 +49,8 @@ class Payment(db.Model):
     amount_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     method: Mapped[str] = mapped_column(String(16))
+    #: what the payment settles when it is not simply the balance: "settlement", "discounted"
+    purpose: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(20), default="creating")
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     stripe_payment_method_id: Mapped[str | None] = mapped_column(String(64))

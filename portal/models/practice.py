@@ -27,7 +27,13 @@ class Practice(db.Model):
     brand_colour: Mapped[str] = mapped_column(String(7), default="#123b63")
     #: file name under instance/logos/, if a logo was uploaded
     logo_filename: Mapped[str | None] = mapped_column(String(100))
+    #: the practice's own closing lines for link messages, per language (no care details)
+    message_note_en: Mapped[str | None] = mapped_column(String(300))
+    message_note_it: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     def __repr__(self) -> str:
         return f"<Practice {self.slug}>"
+
+    def message_note(self, language: str) -> str | None:
+        return self.message_note_it if language == "it" else self.message_note_en

@@ -143,6 +143,12 @@ class PracticeForm(FlaskForm):
     brand_colour = StringField(
         _l("Brand colour"), validators=[DataRequired(REQUIRED), Length(min=7, max=7)]
     )
+    message_note_en = TextAreaField(
+        _l("Closing lines of link messages in English"), validators=[Optional(), Length(max=300)]
+    )
+    message_note_it = TextAreaField(
+        _l("Closing lines of link messages in Italian"), validators=[Optional(), Length(max=300)]
+    )
 
 
 class StaffForm(FlaskForm):

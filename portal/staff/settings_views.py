@@ -33,6 +33,8 @@ def settings():
         else:
             form.populate_obj(practice)
             practice.brand_colour = colour
+            practice.message_note_en = (form.message_note_en.data or "").strip() or None
+            practice.message_note_it = (form.message_note_it.data or "").strip() or None
             audit.record(
                 "practice.updated", practice_id=practice.id, actor=actor(request.remote_addr)
             )

@@ -80,3 +80,23 @@ def test_contrast_ratio():
     assert round(branding.contrast_with_white("#000000"), 1) == 21.0
     assert round(branding.contrast_with_white("#767676"), 2) == 4.54
     assert branding.contrast_with_white("#ffffff") == 1.0
+
+
+def test_closing_lines_in_each_language_reach_the_messages(web_app):
+    client, practice_id = owner(web_app)
+    settings_form(
+        client,
+        message_note_en="Questions? Call us Mon-Fri 9-18.",
+        message_note_it="Domande? Ci chiami lun-ven 9-18.",
+    )
+    with web_app.app_context():
+        practice = db.session.get(Practice, practice_id)
+        english = factories.invoice(factories.patient(practice, locale="en"), number="E-1")
+        italian = factories.invoice(
+            factories.patient(practice, locale="it", first_name="Anna"), number="I-1"
+        )
+        english_id, italian_id = english.id, italian.id
+    page = client.get(f"/staff/invoices/{english_id}/preview").get_data(as_text=True)
+    assert "Questions? Call us Mon-Fri 9-18." in page and "Domande?" not in page
+    page = client.get(f"/staff/invoices/{italian_id}/preview").get_data(as_text=True)
+    assert page.count("Domande? Ci chiami lun-ven 9-18.") == 2
