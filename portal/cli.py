@@ -13,6 +13,7 @@ from config.settings import ROOT
 from portal import gateways
 from portal.extensions import db
 from portal.models import Practice
+from portal.report_cli import report_cli
 
 practice_cli = AppGroup("practice", help="Manage practices.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations.")
@@ -113,7 +114,11 @@ def demo():
     from portal.services import demo as demo_service
 
     base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
-    for link in demo_service.seed(date.today()):
+    first_run = db.session.scalar(db.select(Practice).filter_by(slug="studio-rossi")) is None
+    links = demo_service.seed(date.today())
+    if first_run:
+        demo_service.seed_overdue(date.today())
+    for link in links:
         click.echo(
             f"{link.practice} · {link.patient} ({link.language}) · invoice {link.invoice_number}\n"
             f"    {base}/p/{link.token}\n"
@@ -239,5 +244,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(staff_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(report_cli)
     app.cli.add_command(apikey_cli)
     app.cli.add_command(invoice_cli)

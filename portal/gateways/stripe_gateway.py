@@ -170,6 +170,13 @@ class StripeGateway:
         )
         return obj["id"], obj["status"]
 
+    def card_expiry(self, payment_method_id: str) -> tuple[int, int] | None:
+        """(month, year) a saved card expires; None for other payment methods."""
+        pm = self._call(self._client.v1.payment_methods.retrieve, payment_method_id)
+        if pm["type"] != "card":
+            return None
+        return int(pm["card"]["exp_month"]), int(pm["card"]["exp_year"])
+
     def describe_method(self, payment_method_id: str) -> str:
         """A short label for receipts: "visa •••• 4242" or "SEPA DE •••• 3000"."""
         pm = self._call(self._client.v1.payment_methods.retrieve, payment_method_id)

@@ -125,6 +125,51 @@ def seed(today: date) -> list[DemoLink]:
     return result
 
 
+#: (first, last, born, language, days past due, amount) of the overdue demo invoices
+OVERDUE = {
+    "studio-rossi": [
+        ("Paolo", "Ferrari", date(1971, 5, 2), "it", 12, 18000),
+        ("Sara", "Conti", date(1988, 9, 17), "it", 45, 32000),
+        ("Luca", "Romano", date(1959, 2, 8), "it", 80, 9500),
+        ("Anna", "Ricci", date(1993, 12, 1), "it", 110, 45000),
+        ("Oliver", "Smith", date(1982, 7, 21), "en", 160, 27000),
+    ],
+    "maple-family-dental": [
+        ("Emily", "Johnson", date(1986, 4, 11), "en", 20, 24000),
+        ("Michael", "Brown", date(1975, 8, 30), "en", 50, 61000),
+        ("Giorgio", "Marino", date(1968, 11, 5), "it", 95, 38000),
+        ("Jessica", "Davis", date(1990, 3, 14), "en", 130, 15500),
+    ],
+}
+
+
+def seed_overdue(today: date) -> int:
+    """Overdue invoices of several ages, so the reports and reminders have work to show."""
+    count = 0
+    for values in PRACTICES:
+        practice = db.session.scalar(db.select(Practice).filter_by(slug=values["slug"]))
+        for first, last, born, language, late, amount in OVERDUE[practice.slug]:
+            patient = _patient(practice, first, last, born, language)
+            due = today - timedelta(days=late)
+            line = LineInput(
+                service_date=due - timedelta(days=35),
+                description="Visita di controllo" if practice.country == "IT" else "Periodic exam",
+                charged_minor=amount,
+                procedure_code="D0120",
+            )
+            invoices.create_invoice(
+                patient,
+                number=_next_number(practice, today),
+                issued_on=due - timedelta(days=30),
+                due_on=due,
+                lines=[line],
+                actor=SYSTEM,
+            )
+            count += 1
+    db.session.commit()
+    return count
+
+
 def _patient(practice: Practice, first: str, last: str, born: date, language: str) -> Patient:
     patient = db.session.scalar(
         db.select(Patient).filter_by(practice_id=practice.id, first_name=first, last_name=last)
