@@ -171,7 +171,7 @@ def plan_pay():
         pending=payments.in_flight(g.invoice),
         stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
         stripe_js=current_app.config["STRIPE_JS_URL"],
-        heading=_("Save your card and pay the down payment"),
+        heading=_("Save your payment method and pay the down payment"),
         amount_minor=plan.down_payment_minor,
         confirm_url=url_for("patient.plan_confirm"),
         intro=_(

@@ -210,7 +210,7 @@ def sign(page: Page, who: Patient) -> None:
 def pay_down_payment(page: Page, who: Patient) -> None:
     expect(page).to_have_url(PLAN_PAY_URL)
     pages.expect_lang(page, who.lang)
-    heading = who.text("Save your card and pay the down payment")
+    heading = who.text("Save your payment method and pay the down payment")
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     expect(page.locator("#amount")).to_have_text(_loose(who.money(DOWN)))
     expect(page.locator("#card-element input")).to_have_count(5)
