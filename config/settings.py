@@ -48,6 +48,8 @@ class Config:
     SEAL_KEY_PASSPHRASE = _env("SEAL_KEY_PASSPHRASE")
 
     LINK_LIFETIME_DAYS = int(_env("LINK_LIFETIME_DAYS", "45"))
+    #: an open invoice whose links nobody opened for this many days raises an alert
+    ALERT_LINK_UNOPENED_DAYS = int(_env("ALERT_LINK_UNOPENED_DAYS", "7"))
     VERIFY_MAX_FAILURES = 5
     VERIFY_WINDOW = timedelta(minutes=15)
 

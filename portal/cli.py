@@ -2,7 +2,7 @@
 
 import subprocess
 import sys
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
 import click
@@ -95,16 +95,25 @@ def create_apikey(slug, name):
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="the day to run for (default: today)",
 )
-def run_due(as_of):
+@click.option(
+    "--at",
+    "at",
+    type=click.DateTime(formats=["%H:%M"]),
+    help="local time of the run for quiet hours (default 12:00)",
+)
+def run_due(as_of, at):
     """Charge due installments, retry declines, send reminders, as of a day."""
     from portal.services import jobs
 
     day = as_of.date() if as_of else date.today()
-    report = jobs.run_due(day)
+    when = at.time() if at else (time(12, 0) if as_of else None)
+    report = jobs.run_due(day, when)
     click.echo(
         f"{day.isoformat()}: {report.charged} charged ({report.paid} paid, {report.failed} failed),"
         f" {report.reminded} reminded, {report.messages_retried} messages retried,"
-        f" {report.read_back} payments read back"
+        f" {report.read_back} payments read back; cadence: {report.reminders_sent} messages,"
+        f" {report.call_tasks} call tasks; {report.promises_missed} missed promises,"
+        f" {report.alerts_raised} alerts raised"
     )
 
 

@@ -39,4 +39,4 @@ def run_due_hourly():
     from portal.services import jobs
 
     with _app_context():
-        return jobs.run_due(date.today()).__dict__
+        return dict(jobs.run_due(date.today()).__dict__)

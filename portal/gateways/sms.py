@@ -8,6 +8,12 @@ from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
 
+def plain_text(body: str) -> str:
+    """No-break and thin spaces (as in "154,50 €") become plain spaces, keeping texts in
+    the GSM-7 alphabet so they are not split into short Unicode parts."""
+    return body.replace("\u00a0", " ").replace("\u202f", " ")
+
+
 class SmsError(OSError):
     """The provider refused the message or could not be reached."""
 
@@ -34,7 +40,7 @@ class TwilioSender:
 
     def send(self, to: str, body: str) -> str:
         url = f"{self.api_base}/2010-04-01/Accounts/{self.account_sid}/Messages.json"
-        data = urlencode({"To": to, "From": self.from_number, "Body": body}).encode()
+        data = urlencode({"To": to, "From": self.from_number, "Body": plain_text(body)}).encode()
         credentials = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
         request = Request(url, data=data, method="POST")  # noqa: S310 (configured https URL)
         request.add_header("Authorization", f"Basic {credentials}")
@@ -55,7 +61,7 @@ class OutboxSender:
         from portal.extensions import db
         from portal.models import OutboxMessage
 
-        message = OutboxMessage(channel="sms", recipient=to, subject=None, raw=body)
+        message = OutboxMessage(channel="sms", recipient=to, subject=None, raw=plain_text(body))
         db.session.add(message)
         db.session.flush()
         return f"outbox-{message.id}"

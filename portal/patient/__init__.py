@@ -10,4 +10,11 @@ def practice_context() -> dict:
     return {"practice": g.get("practice")}
 
 
-from portal.patient import brand_views, payment_views, plan_views, views  # noqa: E402, F401
+from portal.patient import (  # noqa: E402, F401
+    brand_views,
+    offer_views,
+    payment_views,
+    plan_views,
+    unsubscribe_views,
+    views,
+)

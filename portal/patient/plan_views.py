@@ -49,7 +49,8 @@ def plan_options():
     if plans.active_plan(g.invoice) is not None:
         return redirect(url_for("patient.invoice"))
     balance = ledger.balance(g.invoice.id)
-    offered = plans.options(plans.policy_for(g.invoice.practice_id), balance, _today())
+    forgone = plans.forgone_discount(g.invoice, _today())
+    offered = plans.options(plans.policy_for(g.invoice.practice_id), balance, _today(), forgone)
     form = PlanChoiceForm()
     form.count.choices = [(str(o.count), str(o.count)) for o in offered]
     error = None

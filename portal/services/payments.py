@@ -254,9 +254,10 @@ def apply_intent(payment: Payment, intent: IntentResult, actor: Actor) -> bool:
         _book(payment, actor)
     db.session.commit()
     if target == "succeeded":
-        from portal.services import installments, notifications
+        from portal.services import incentives, installments, notifications
 
         installments.on_payment_succeeded(payment)
+        incentives.on_payment_succeeded(payment)
         notifications.send_receipt(payment)
     elif target in ("failed", "canceled"):
         _after_failure(payment)

@@ -41,12 +41,21 @@ def policy_for(practice_id: int) -> PlanPolicy | None:
 
 
 def minimum_down(policy: PlanPolicy, balance_minor: int) -> int:
+    """The policy's minimum down payment, raised by the practice's deposit rule if any."""
+    from portal.services import incentives
+
     by_percent = -(-balance_minor * policy.min_down_percent // 100)
-    return max(by_percent, policy.min_down_minor, 1)
+    deposit = incentives.minimum_deposit(policy.practice_id, balance_minor) or 0
+    return max(by_percent, policy.min_down_minor, deposit, 1)
 
 
-def options(policy: PlanPolicy | None, balance_minor: int, today: date) -> list[Option]:
-    """Every plan the policy allows for `balance_minor`, with its schedule from `today`."""
+def options(
+    policy: PlanPolicy | None, balance_minor: int, today: date, forgone_minor: int = 0
+) -> list[Option]:
+    """Every plan the policy allows for `balance_minor`, with its schedule from `today`.
+
+    `forgone_minor` is the early-payment discount a plan payer gives up: it is credit cost,
+    so it is disclosed as finance charge (the amount financed is that much lower)."""
     if policy is None or balance_minor < max(policy.min_balance_minor, 2):
         return []
     down = minimum_down(policy, balance_minor)
@@ -56,7 +65,7 @@ def options(policy: PlanPolicy | None, balance_minor: int, today: date) -> list[
             continue
         steps = schedule.build(balance_minor, down, count, today, policy.day_of_month)
         financed = [(s.due_on, s.amount_minor) for s in steps[1:]]
-        disclosure = apr.disclose(balance_minor - down, today, financed)
+        disclosure = apr.disclose(balance_minor - down - forgone_minor, today, financed)
         result.append(Option(count, down, steps, disclosure))
     return result
 
@@ -68,7 +77,9 @@ def choose(invoice: Invoice, count: int, today: date, language: str, actor: Acto
     if active_plan(invoice) is not None:
         raise PlanRefused(_l("This bill already has a payment plan."))
     balance = ledger.balance(invoice.id)
-    offered = {o.count: o for o in options(policy_for(invoice.practice_id), balance, today)}
+    forgone = forgone_discount(invoice, today)
+    policy = policy_for(invoice.practice_id)
+    offered = {o.count: o for o in options(policy, balance, today, forgone)}
     if count not in offered:
         raise PlanRefused(_l("This payment plan is not available for this bill."))
     option = offered[count]
@@ -126,3 +137,10 @@ def current_plan(invoice: Invoice) -> Plan | None:
         Plan.invoice_id == invoice.id, Plan.status.in_(("active", "past_due", "completed"))
     )
     return db.session.scalar(query.order_by(Plan.id.desc()))
+
+
+def forgone_discount(invoice: Invoice, today: date) -> int:
+    """The early-payment discount the patient would give up by choosing a plan."""
+    from portal.services import incentives
+
+    return incentives.forgone_discount_minor(invoice, today)

@@ -5,11 +5,15 @@ from flask import Blueprint
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 from portal.staff import (  # noqa: E402, F401
+    alert_views,
     auth_views,
+    collection_views,
     import_views,
     invoice_views,
     money_views,
+    offer_views,
     patient_views,
     plan_views,
+    report_views,
     settings_views,
 )

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
-from portal.webhooks import views  # noqa: E402, F401
+from portal.webhooks import sms_views, views  # noqa: E402, F401

@@ -1,12 +1,13 @@
 """Installment plans end to end against localstripe, stepping `run_due` month by month."""
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
 from portal.extensions import db
 from portal.gateways import seal
-from portal.models import Installment, LedgerEntry, OutboxMessage, PlanPolicy
+from portal.models import DiscountPolicy, Installment, LedgerEntry, OutboxMessage, PlanPolicy
 from portal.services import agreements, jobs, ledger, payments, plans
 from portal.services.audit import Actor
 from portal.services.plans import PlanRefused
@@ -220,3 +221,20 @@ def test_sealed_agreement_validates_and_holds_the_terms(stripe_app):
     tampered[middle] ^= 0x01
     _, cert = agreements._certificate_paths(invoice.practice)
     assert not seal.verify_seal(bytes(tampered), cert).ok
+
+
+def test_a_forgone_early_payment_discount_is_a_finance_charge(app):
+    practice = factories.practice(name="Maple Family Dental", **factories.USA)
+    db.session.add(DiscountPolicy(practice_id=practice.id, percent=5, within_days=10))
+    policy(practice, allowed_counts="6", min_down_percent=10, min_installment_minor=1000)
+    invoice = factories.invoice(
+        factories.patient(practice, locale="en"), amounts=(154500,), today=START
+    )
+    plan = plans.choose(invoice, 6, START, "en", PATIENT)
+    assert plan.finance_charge_minor == 7725
+    assert plan.amount_financed_minor == 154500 - 15450 - 7725
+    assert Decimal(plan.apr) > 0
+    html = agreements.document_html(plan)
+    assert "FINANCE CHARGE" in html and "$77.25" in html and f"{plan.apr}%" in html
+    later = START + timedelta(days=11)
+    assert plans.forgone_discount(invoice, later) == 0

@@ -7,7 +7,7 @@ import pytest
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.mail import SMTPMailer
-from portal.gateways.sms import TwilioSender
+from portal.gateways.sms import TwilioSender, plain_text
 from portal.models import Delivery, PaymentLink
 from portal.services import links, sending
 from portal.services.audit import Actor
@@ -128,3 +128,10 @@ def test_qr_code_is_svg():
 def links_alive(invoice):
     live = db.select(PaymentLink).filter_by(invoice_id=invoice.id, revoked_at=None)
     return len(db.session.scalars(live).all())
+
+
+def test_texts_use_plain_spaces(app, twilio):
+    invoice = an_invoice(locale="it")
+    assert plain_text("154,50\xa0€") == "154,50 €"
+    sending.send_link(invoice, "sms", STAFF)
+    assert "\xa0" not in twilio.messages[0]["Body"]

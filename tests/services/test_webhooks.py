@@ -25,10 +25,15 @@ def payment_entries(invoice_id):
 def stripe_event_for(base, intent_id, event_type="payment_intent.succeeded"):
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        events = stripe_js.get(base, f"/v1/events?type={event_type}&limit=100")["data"]
-        for event in events:
-            if event["data"]["object"]["id"] == intent_id:
-                return event
+        after = ""
+        while True:
+            page = stripe_js.get(base, f"/v1/events?type={event_type}&limit=100{after}")
+            for event in page["data"]:
+                if event["data"]["object"]["id"] == intent_id:
+                    return event
+            if not page.get("has_more") or not page["data"]:
+                break
+            after = f"&starting_after={page['data'][-1]['id']}"
         time.sleep(0.1)
     raise AssertionError(f"no {event_type} event for {intent_id}")
 

@@ -6,14 +6,23 @@ from datetime import date
 import pytest
 
 from portal.extensions import db
-from portal.models import Payment, PlanPolicy
+from portal.models import CallTask, Payment, PlanPolicy, SettlementOffer
 from portal.services import api_keys, money, plans
 from portal.services.audit import SYSTEM
 from tests import factories
 from tests.web.staff_client import csrf, make_staff, sign_in
 
 PUBLIC = {"staff.login", "staff.login_code", "staff.reset_request", "staff.reset_password"}
-PARAMS = {"invoice_id", "patient_id", "payment_id", "key_id", "user_id", "plan_id"}
+PARAMS = {
+    "invoice_id",
+    "patient_id",
+    "payment_id",
+    "key_id",
+    "user_id",
+    "plan_id",
+    "task_id",
+    "offer_id",
+}
 
 
 @pytest.fixture
@@ -27,6 +36,17 @@ def world(web_app):
         key, _ = api_keys.create(a, "pms")
         db.session.add(PlanPolicy(practice_id=a.id, min_balance_minor=0, min_installment_minor=100))
         plan = plans.choose(invoice, 3, date(2026, 11, 1), "it", SYSTEM)
+        task = CallTask(
+            practice_id=a.id,
+            invoice_id=invoice.id,
+            patient_id=invoice.patient_id,
+            due_on=date(2026, 11, 1),
+            position=1,
+        )
+        offer = SettlementOffer(
+            practice_id=a.id, invoice_id=invoice.id, amount_minor=500, expires_on=date(2099, 1, 1)
+        )
+        db.session.add_all([task, offer])
         users = {role: make_staff(a, role) for role in ("owner", "billing", "viewer")}
         outsider = make_staff(b, "owner")
         db.session.commit()
@@ -37,6 +57,9 @@ def world(web_app):
             key_id=key.id,
             user_id=users["viewer"].id,
             plan_id=plan.id,
+            task_id=task.id,
+            offer_id=offer.id,
+            day="2026-11-01",
         )
         emails = {role: user.email for role, user in users.items()}
         return ids, emails, outsider.email
@@ -101,10 +124,15 @@ def test_viewer_reads_but_changes_nothing(client, web_app, world):
             "staff.invoice_detail",
             "staff.plan_check",
             "staff.invoice_preview",
+            "staff.alerts",
+            "staff.call_queue",
+            "staff.letter_days",
+            "staff.reports_page",
+            "staff.reports_aging_csv",
         }
         expected = 200 if read_only else 403
-        if rule.endpoint == "staff.plan_agreement":
-            expected = 404  # readable by viewers, but this plan is not signed yet
+        if rule.endpoint in ("staff.plan_agreement", "staff.letter_batch"):
+            expected = 404  # readable by viewers, but there is no signed plan or letter yet
         assert response.status_code == expected, (rule.rule, method, response.status_code)
     with web_app.app_context():
         assert len(db.session.scalars(db.select(Payment)).all()) == 1

@@ -1,0 +1,165 @@
+"""A patient's consent to be contacted by email or text, and the evidence of each change.
+
+Every change goes through `record`: a `ConsentRecord` with the text the patient was shown,
+the flag on the patient, and an audit event. Opting out of one channel leaves the others as
+they were. Texts are stopped by replying STOP (and its usual synonyms, or ARRESTO) and started
+again with START / INIZIA; emails carry a signed unsubscribe link (`unsubscribe_url`).
+"""
+
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from portal.extensions import db
+from portal.i18n import rendering_in
+from portal.models import ConsentRecord, Patient
+from portal.services import audit
+from portal.services.audit import SYSTEM, Actor
+
+CHANNELS = ("email", "sms")
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ARRESTO"})
+START_WORDS = frozenset({"START", "INIZIA"})
+UNSUBSCRIBE_SALT = "saldo.unsubscribe"
+
+
+def record(
+    patient: Patient,
+    channel: str,
+    granted: bool,
+    source: str,
+    text_shown: str,
+    actor: Actor = SYSTEM,
+) -> ConsentRecord:
+    """Grant or withdraw consent to `channel`; added to the session, the caller commits.
+
+    `source` is where it happened ("sms_stop", "sms_start", "email_unsubscribe", "staff",
+    "patient_page"); `text_shown` is what the patient read when it happened."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
+    entry = ConsentRecord(
+        patient_id=patient.id,
+        channel=channel,
+        granted=bool(granted),
+        source=source[:32],
+        text_shown=text_shown,
+    )
+    db.session.add(entry)
+    before = patient.email_consent if channel == "email" else patient.sms_consent
+    if channel == "email":
+        patient.email_consent = bool(granted)
+    else:
+        patient.sms_consent = bool(granted)
+    db.session.flush()
+    audit.record(
+        "consent.granted" if granted else "consent.withdrawn",
+        practice_id=patient.practice_id,
+        actor=actor,
+        patient_id=patient.id,
+        channel=channel,
+        source=entry.source,
+        consent_record_id=entry.id,
+        changed=before != bool(granted),
+    )
+    return entry
+
+
+# --- texts: STOP and START --------------------------------------------------------------------
+
+
+def keyword(body: str | None) -> str | None:
+    """Whether a text asks to stop or start texts: "stop", "start" or None.
+
+    The whole body must be the keyword, in any case, spaces around it ignored."""
+    word = (body or "").strip().upper()
+    if word in STOP_WORDS:
+        return "stop"
+    if word in START_WORDS:
+        return "start"
+    return None
+
+
+def patients_with_phone(phone: str) -> list[Patient]:
+    """Every patient (of any practice) whose mobile number is `phone` (E.164, as stored)."""
+    if not phone:
+        return []
+    query = db.select(Patient).filter_by(phone=phone.strip()).order_by(Patient.id)
+    return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class SmsReply:
+    text: str
+    locale: str
+    patients: int
+
+
+def handle_text(from_number: str, body: str, actor: Actor) -> SmsReply | None:
+    """Apply a STOP or START text from `from_number`; the reply to send back, in the first
+    matching patient's language, or None when there is nothing to answer."""
+    word = keyword(body)
+    patients = patients_with_phone(from_number) if word else []
+    if not patients:
+        return None
+    first = patients[0]
+    names = ", ".join(dict.fromkeys(p.practice.name for p in patients))
+    with rendering_in(first.locale or first.practice.default_locale) as locale:
+        if word == "stop":
+            text = _(
+                "%(practice)s: you will no longer receive text messages from us. "
+                "Reply START to receive them again.",
+                practice=names,
+            )
+        else:
+            text = _(
+                "%(practice)s: you will receive text messages from us again. "
+                "Reply STOP to stop them.",
+                practice=names,
+            )
+    for patient in patients:
+        record(
+            patient,
+            "sms",
+            word == "start",
+            "sms_start" if word == "start" else "sms_stop",
+            text,
+            actor,
+        )
+    return SmsReply(text, locale, len(patients))
+
+
+# --- email: the unsubscribe link ---------------------------------------------------------------
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_token(patient: Patient, channel: str = "email") -> str:
+    """A signed token naming the patient and the channel; it does not expire."""
+    return _serializer().dumps([patient.id, channel])
+
+
+def unsubscribe_url(patient: Patient, channel: str = "email") -> str:
+    base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
+    return f"{base}/unsubscribe/{unsubscribe_token(patient, channel)}"
+
+
+def read_unsubscribe_token(token: str) -> tuple[Patient, str] | None:
+    """The patient and channel a token names, or None if it is forged, altered or stale."""
+    try:
+        payload = _serializer().loads(token)
+    except BadSignature:
+        return None
+    if not (isinstance(payload, list) and len(payload) == 2):
+        return None
+    patient_id, channel = payload
+    if not isinstance(patient_id, int) or channel not in CHANNELS:
+        return None
+    patient = db.session.get(Patient, patient_id)
+    return (patient, channel) if patient is not None else None
+
+
+def has_consent(patient: Patient, channel: str) -> bool:
+    return bool(patient.email_consent if channel == "email" else patient.sms_consent)

@@ -1,0 +1,90 @@
+"""The alerts queue: accounts that slipped, most urgent first, with one-click actions."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from portal.extensions import db
+from portal.models import Alert
+from portal.models.collections import ALERT_KINDS
+from portal.services import alerts as alert_service
+from portal.services.alerts import AlertRefused
+from portal.staff import bp
+from portal.staff.access import READ, WRITE, actor, role_required, scoped
+from portal.staff.forms import ActionForm
+
+
+@bp.get("/alerts")
+@role_required(*READ)
+def alerts():
+    kind = request.args.get("kind", "")
+    kind = kind if kind in ALERT_KINDS else ""
+    today = alert_service.practice_today(current_user.practice)
+    rows = alert_service.queue(current_user.practice_id, today, kind or None)
+    groups = [
+        (severity, label, [row for row in rows if row.severity == severity])
+        for severity, label in sorted(alert_service.SEVERITY_LABELS.items(), reverse=True)
+    ]
+    return render_template(
+        "staff/alerts.html",
+        groups=[group for group in groups if group[2]],
+        count=len(rows),
+        kind=kind,
+        kinds=alert_service.KIND_LABELS,
+        today=today,
+        action=ActionForm(),
+    )
+
+
+@bp.post("/alerts/act")
+@role_required(*WRITE)
+def alert_action():
+    """One of the queue's buttons; the alert and the action come in the form."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    alert_id = request.form.get("alert_id", type=int)
+    if alert_id is None:
+        abort(404)
+    alert = scoped(Alert, alert_id)
+    name = request.form.get("action", "")
+    who = actor(request.remote_addr)
+    today = alert_service.practice_today(current_user.practice)
+    back = redirect(url_for("staff.alerts", kind=request.form.get("kind") or None))
+    try:
+        if name == "resend":
+            delivery = alert_service.resend_link(alert, who)
+            _sent(delivery, _("Link sent to %(to)s.", to=delivery.recipient))
+        elif name == "call":
+            alert_service.create_call_task(alert, who, today)
+            flash(_("Call task added for today."), "info")
+        elif name == "hold":
+            alert_service.put_on_hold(alert, who)
+            flash(_("Reminders for this invoice are paused."), "info")
+        elif name == "plan":
+            delivery = alert_service.offer_plan(alert, who, today)
+            message = _(
+                "Link sent to %(to)s: the patient can choose a payment plan on the bill.",
+                to=delivery.recipient,
+            )
+            _sent(delivery, message)
+        elif name == "settlement":
+            alert_service.offer_settlement(alert, who)
+            return redirect(
+                url_for("staff.invoice_detail", invoice_id=alert.invoice_id, _anchor="offers")
+            )
+        elif name == "resolve":
+            alert_service.dismiss(alert, who)
+            flash(_("Alert resolved."), "info")
+        else:
+            abort(400)
+    except AlertRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return back
+
+
+def _sent(delivery, message: str) -> None:
+    if delivery.status == "sent":
+        flash(message, "info")
+    else:
+        flash(_("The message could not be delivered; it will be retried."), "error")

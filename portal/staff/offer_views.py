@@ -1,0 +1,201 @@
+"""Incentives on the practice's side: settlement offers on an invoice (list, make, withdraw)
+and the owner's early-payment discount and deposit settings."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField
+
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.models import Invoice, SettlementOffer
+from portal.money import format_plain, parse_amount
+from portal.services import incentives
+from portal.services.incentives import IncentiveRefused
+from portal.staff import bp
+from portal.staff.access import OWNER, WRITE, actor, role_required, scoped
+from portal.staff.forms import ActionForm
+
+EXAMPLE_BALANCE_MINOR = 100_000  # the worked example on the settings page: 1,000.00
+
+
+class OfferForm(FlaskForm):
+    amount = StringField(_l("Settlement amount"))
+    expires_on = StringField(_l("Offer valid until"))
+
+
+class DiscountForm(FlaskForm):
+    enabled = BooleanField(_l("Offer an early-payment discount"))
+    percent = StringField(_l("Discount (%)"))
+    within_days = StringField(_l("Paid in full within (days of the issue date)"))
+    deposit_threshold = StringField(_l("Deposit required for plans on balances from"))
+    deposit_percent = StringField(_l("Minimum deposit (%)"))
+
+
+def _today() -> date:
+    now = utcnow().replace(tzinfo=ZoneInfo("UTC"))
+    return now.astimezone(ZoneInfo(current_user.practice.timezone)).date()
+
+
+def _back(invoice: Invoice):
+    return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id) + "#offers-title")
+
+
+@dataclass(frozen=True)
+class OfferRow:
+    offer: SettlementOffer
+    status: str
+
+
+@bp.app_template_global("staff_invoice_offers")
+def staff_invoice_offers(invoice: Invoice) -> dict:
+    """The offers section of the staff invoice page (templates/staff/_invoice_offers.html)."""
+    today = _today()
+    rows = [OfferRow(o, incentives.status_of(o, today)) for o in incentives.offers_for(invoice)]
+    form = OfferForm()
+    form.expires_on.data = form.expires_on.data or (today + timedelta(days=14)).isoformat()
+    return {
+        "rows": rows,
+        "form": form,
+        "action": ActionForm(),
+        "today": today,
+        "can_offer": invoice.status == "open" and not any(r.status == "open" for r in rows),
+    }
+
+
+@bp.post("/invoices/<int:invoice_id>/offers")
+@role_required(*WRITE)
+def offer_create(invoice_id: int):
+    invoice = scoped(Invoice, invoice_id)
+    form = OfferForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        amount = _amount(form.amount.data)
+        expires_on = _day(form.expires_on.data)
+        incentives.offer_settlement(
+            invoice, amount, expires_on, actor(request.remote_addr), _today()
+        )
+    except IncentiveRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Settlement offer made. The patient sees it on the bill."), "info")
+    return _back(invoice)
+
+
+def _amount(text: str | None) -> int:
+    text = (text or "").strip()
+    if text.startswith("-"):
+        raise IncentiveRefused(_("Enter an amount greater than zero."))
+    try:
+        return parse_amount(text, current_user.practice.currency)
+    except ValueError as exc:
+        raise IncentiveRefused(_("Enter an amount like 120.50.")) from exc
+
+
+def _day(text: str | None) -> date:
+    try:
+        return date.fromisoformat((text or "").strip())
+    except ValueError as exc:
+        raise IncentiveRefused(_("Enter the date until which the offer is valid.")) from exc
+
+
+@bp.post("/invoices/<int:invoice_id>/offers/<int:offer_id>/withdraw")
+@role_required(*WRITE)
+def offer_withdraw(invoice_id: int, offer_id: int):
+    invoice = scoped(Invoice, invoice_id)
+    offer = scoped(SettlementOffer, offer_id)
+    if offer.invoice_id != invoice.id:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        incentives.withdraw(offer, actor(request.remote_addr))
+    except IncentiveRefused as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("Settlement offer withdrawn."), "info")
+    return _back(invoice)
+
+
+@bp.route("/settings/discounts", methods=["GET", "POST"])
+@role_required(*OWNER)
+def discount_settings():
+    practice = current_user.practice
+    policy = incentives.discount_policy(practice.id)
+    form = DiscountForm()
+    if request.method == "GET":
+        form.enabled.data = policy.enabled if policy else False
+        form.percent.data = str(policy.percent if policy else 5)
+        form.within_days.data = str(policy.within_days if policy else 10)
+        if policy and policy.deposit_threshold_minor is not None:
+            form.deposit_threshold.data = format_plain(
+                policy.deposit_threshold_minor, practice.currency
+            )
+            form.deposit_percent.data = str(policy.deposit_percent)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            threshold_text = (form.deposit_threshold.data or "").strip()
+            incentives.save_policy(
+                practice.id,
+                enabled=form.enabled.data,
+                percent=_whole(form.percent.data),
+                within_days=_whole(form.within_days.data),
+                deposit_threshold_minor=_amount(threshold_text) if threshold_text else None,
+                deposit_percent=_whole(form.deposit_percent.data),
+                actor=actor(request.remote_addr),
+            )
+        except IncentiveRefused as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Discount settings saved."), "info")
+            return redirect(url_for("staff.discount_settings"))
+    elif request.method == "POST":
+        abort(400)
+    policy = incentives.discount_policy(practice.id)
+    example = None
+    if policy is not None and policy.enabled:
+        off = incentives.discount_minor(EXAMPLE_BALANCE_MINOR, policy.percent)
+        example = {
+            "balance": EXAMPLE_BALANCE_MINOR,
+            "discount": off,
+            "pay": EXAMPLE_BALANCE_MINOR - off,
+            "days": policy.within_days,
+        }
+    deposit = None
+    if policy is not None and policy.deposit_threshold_minor is not None:
+        deposit = {
+            "threshold": policy.deposit_threshold_minor,
+            "percent": policy.deposit_percent,
+            "down": incentives.minimum_deposit(practice.id, policy.deposit_threshold_minor),
+        }
+    return render_template(
+        "staff/discounts.html",
+        form=form,
+        policy=policy,
+        example=example,
+        deposit=deposit,
+        currency=practice.currency,
+    ), status
+
+
+def _whole(text: str | None) -> int | None:
+    """A whole number typed in a form; None when empty, -1 (refused later) when not a number."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    return int(text) if text.isdigit() else -1
