@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint, event
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.clock import utcnow
@@ -26,6 +26,10 @@ class LedgerEntry(db.Model):
         #: a payment is booked at most once per kind, whatever replays arrive
         UniqueConstraint("payment_id", "kind", name="uq_ledger_payment_kind"),
         UniqueConstraint("refund_id", name="uq_ledger_refund"),
+        #: the aging report reads every balance from this index alone
+        Index("ix_ledger_aging", "practice_id", "invoice_id", "created_at", "amount_minor"),
+        #: period sums (charges, payments, refunds) of the collection reports
+        Index("ix_ledger_kind_time", "practice_id", "kind", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -7,6 +7,7 @@ bp = Blueprint("staff", __name__, url_prefix="/staff")
 from portal.staff import (  # noqa: E402, F401
     alert_views,
     auth_views,
+    cadence_views,
     collection_views,
     import_views,
     invoice_views,

@@ -1,0 +1,84 @@
+"""Owner setting: the practice's reminder cadence."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import FieldList, Form, FormField, IntegerField, SelectField
+from wtforms.validators import Optional
+
+from portal.extensions import db
+from portal.services import cadence_settings
+from portal.services.cadence import Step
+from portal.services.cadence_settings import CadenceRefused
+from portal.staff import bp
+from portal.staff.access import OWNER, actor, role_required
+from portal.staff.forms import ActionForm, choices
+
+CHANNELS = choices(
+    ("", "—"),
+    ("call", _l("Call task")),
+    ("sms", _l("Text message")),
+    ("email", _l("Email")),
+    ("letter", _l("Letter")),
+)
+TONES = choices(
+    ("courtesy", _l("Courtesy")),
+    ("friendly", _l("Friendly")),
+    ("firm", _l("Firm")),
+    ("firmer", _l("Firmer")),
+    ("final", _l("Final")),
+)
+
+
+class StepForm(Form):
+    channel = SelectField(
+        _l("Channel"), choices=CHANNELS, validators=[Optional()], validate_choice=False
+    )
+    day_offset = IntegerField(_l("Days after the due date"), validators=[Optional()])
+    tone = SelectField(_l("Tone"), choices=TONES, validate_choice=False)
+
+
+class CadenceForm(FlaskForm):
+    steps = FieldList(FormField(StepForm), min_entries=12)
+
+
+@bp.route("/settings/cadence", methods=["GET", "POST"])
+@role_required(*OWNER)
+def cadence_settings_page():
+    practice_id = current_user.practice_id
+    form = CadenceForm()
+    if request.method == "GET":
+        for entry, step in zip(
+            form.steps.entries, cadence_settings.current(practice_id), strict=False
+        ):
+            entry.form.channel.data = step.channel
+            entry.form.day_offset.data = step.day_offset
+            entry.form.tone.data = step.tone
+    if form.validate_on_submit():
+        steps = [
+            Step(0, e.form.channel.data, e.form.day_offset.data, e.form.tone.data)
+            for e in form.steps.entries
+            if e.form.channel.data and e.form.day_offset.data is not None
+        ]
+        try:
+            cadence_settings.save(practice_id, steps, actor(request.remote_addr))
+        except CadenceRefused as exc:
+            db.session.rollback()
+            form.form_errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Reminder cadence saved."), "info")
+            return redirect(url_for("staff.cadence_settings_page"))
+    return render_template("staff/cadence.html", form=form, reset_form=ActionForm(prefix="reset"))
+
+
+@bp.post("/settings/cadence/reset")
+@role_required(*OWNER)
+def cadence_reset():
+    if ActionForm(prefix="reset").validate_on_submit():
+        cadence_settings.reset(current_user.practice_id, actor(request.remote_addr))
+        db.session.commit()
+        flash(_("Back to the 3-3-3 cadence."), "info")
+    return redirect(url_for("staff.cadence_settings_page"))
