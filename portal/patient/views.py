@@ -1,7 +1,5 @@
 """Opening a link, proving identity, reading the invoice, choosing the language."""
 
-from datetime import date
-
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
@@ -75,7 +73,7 @@ def invoice():
     summary = invoices.summarize(invoice)
     plan = plans.current_plan(invoice)
     offered = plan is None and bool(
-        plans.options(plans.policy_for(invoice.practice_id), summary.balance_minor, date.today())
+        plans.allowed_counts(plans.policy_for(invoice.practice_id), summary.balance_minor)
     )
     return render_template(
         "patient/invoice.html",

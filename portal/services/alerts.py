@@ -45,8 +45,7 @@ verification_locked
 missed_promise
     The invoice's latest call with the outcome "promise" promised payment by a day before
     `today`, and the balance is still above the balance when promised less the amount
-    promised (the whole balance when no amount was noted): the same rule as
-    `calls.missed_promises`, computed here from CallTask, the audit log and the ledger.
+    promised (the whole balance when no amount was noted): `calls.broken_promises`.
 card_expiring
     A running plan paid by card whose saved card expires (the last day of its expiry month)
     before the plan's last installment is due. The expiry comes from
@@ -82,7 +81,6 @@ from portal.extensions import db
 from portal.gateways.stripe_gateway import GatewayError
 from portal.models import (
     Alert,
-    AuditEvent,
     CallTask,
     CollectionState,
     Delivery,
@@ -97,7 +95,7 @@ from portal.models import (
     VerificationAttempt,
 )
 from portal.models.payment import DESK_METHODS
-from portal.services import audit, holds, ledger, plans, sending
+from portal.services import audit, calls, holds, ledger, plans, sending
 from portal.services.audit import Actor
 from portal.services.holds import HoldRefused
 from portal.services.sending import CannotSend
@@ -546,46 +544,18 @@ class _Scan:
     # -- promises to pay ------------------------------------------------------------------------
 
     def _promises(self) -> None:
-        latest: dict[int, CallTask] = {}
-        for task in db.session.scalars(
-            db.select(CallTask)
-            .where(
-                CallTask.invoice_id.in_(self._open_invoices),
-                CallTask.outcome == "promise",
-                CallTask.promise_on.is_not(None),
-            )
-            .order_by(CallTask.id)
-        ):
-            latest[task.invoice_id] = task
-        due = {i: t for i, t in latest.items() if t.promise_on < self.today}
-        if not due:
-            return
-        recorded = {
-            event.data.get("task_id"): event.data.get("balance_minor")
-            for event in db.session.scalars(
-                db.select(AuditEvent).where(
-                    AuditEvent.action == "call.promise", AuditEvent.invoice_id.in_(set(due))
-                )
-            )
-        }
-        for invoice_id, task in due.items():
-            balance = self.balances.get(invoice_id, 0)
-            if balance <= 0:
-                continue
-            then = recorded.get(task.id)
-            if not isinstance(then, int):
-                then = _balance_at(invoice_id, task.completed_at or task.created_at)
-            promised = task.promise_amount_minor or then
-            if balance <= then - promised:
+        for promise in calls.broken_promises(self.today, practice_id=self.practice.id):
+            task = promise.task
+            if self.balances.get(task.invoice_id, 0) <= 0:
                 continue
             self.add(
-                invoice_id,
+                task.invoice_id,
                 "missed_promise",
                 f"task:{task.id}",
                 task_id=task.id,
                 promise_on=task.promise_on.isoformat(),
-                promised_minor=promised,
-                paid_minor=max(then - balance, 0),
+                promised_minor=promise.promised_minor,
+                paid_minor=max(promise.at_promise_minor - promise.balance_minor, 0),
             )
 
     # -- cards that expire before the plan ends ---------------------------------------------------
@@ -826,8 +796,8 @@ def offer_plan(alert: Alert, actor: Actor, today: date) -> Delivery:
     invoice = _check_open(alert)
     if plans.active_plan(invoice) is not None:
         raise AlertRefused(_l("This invoice already has a payment plan."))
-    offered = plans.options(
-        plans.policy_for(invoice.practice_id), ledger.balance(invoice.id), today
+    offered = plans.allowed_counts(
+        plans.policy_for(invoice.practice_id), ledger.balance(invoice.id)
     )
     if not offered:
         raise AlertRefused(_l("The practice's plan policy offers no plan for this balance."))
@@ -838,7 +808,7 @@ def offer_plan(alert: Alert, actor: Actor, today: date) -> Delivery:
         actor,
         channel=delivery.channel,
         delivery_id=delivery.id,
-        counts=[o.count for o in offered],
+        counts=offered,
     )
     db.session.commit()
     return delivery

@@ -102,7 +102,7 @@ def queue(practice: Practice, today: date, caller_name: str | None = None) -> li
 
 def script(invoice: Invoice, balance_minor: int, today: date, caller_name: str | None) -> Markup:
     """What to say on the phone, in the patient's language; no care details."""
-    offers_plan = bool(plans.options(plans.policy_for(invoice.practice_id), balance_minor, today))
+    offers_plan = bool(plans.allowed_counts(plans.policy_for(invoice.practice_id), balance_minor))
     with rendering_in(language_of(invoice)):
         html = render_template(
             "staff/calls_script.html",
@@ -209,16 +209,19 @@ def _check_promise(on: date | None, amount: int | None, balance: int, today: dat
             raise CallRefused(_l("The amount is more than the balance."))
 
 
-def missed_promises(
-    today: date, *, practice_id: int | None = None, only_new: bool = False
-) -> list[CallTask]:
-    """Each open invoice's latest promise to pay, if its date is before `today` and the
-    balance is still above what it was when promised less the amount promised (the whole
-    balance if no amount was given). A newer promise replaces an older one.
+@dataclass(frozen=True)
+class BrokenPromise:
+    task: CallTask
+    #: the balance when the promise was made, what was promised, and the balance now
+    at_promise_minor: int
+    promised_minor: int
+    balance_minor: int
 
-    Adds one "promise.missed" audit event per promise, the first time it is found (the caller
-    commits). Returns every missed promise, oldest date first, or with `only_new` just those
-    found this time."""
+
+def broken_promises(today: date, *, practice_id: int | None = None) -> list[BrokenPromise]:
+    """Each open invoice's latest promise to pay whose date is before `today` while the
+    balance is still above what it was when promised less the amount promised (the whole
+    balance if no amount was given). A newer promise replaces an older one. Oldest first."""
     query = (
         db.select(CallTask)
         .join(Invoice, Invoice.id == CallTask.invoice_id)
@@ -229,22 +232,38 @@ def missed_promises(
         query = query.where(CallTask.practice_id == practice_id)
     latest = {task.invoice_id: task for task in db.session.scalars(query)}
     tasks = sorted(
-        (task for task in latest.values() if task.promise_on < today),
+        (task for task in latest.values() if task.promise_on and task.promise_on < today),
         key=lambda task: (task.promise_on, task.id),
     )
     if not tasks:
         return []
-    events = _events(("call.promise", "promise.missed"), {t.invoice_id for t in tasks})
+    events = _events(("call.promise",), {t.invoice_id for t in tasks})
     result = []
     for task in tasks:
         promised = events.get(("call.promise", task.id))
         at_promise = promised.data["balance_minor"] if promised else _balance_at(task)
-        expected = at_promise - (task.promise_amount_minor or at_promise)
+        amount = task.promise_amount_minor or at_promise
         balance = ledger.balance(task.invoice_id)
-        if balance <= expected:
-            continue
-        seen = ("promise.missed", task.id) in events
-        if not seen:
+        if balance > at_promise - amount:
+            result.append(BrokenPromise(task, at_promise, amount, balance))
+    return result
+
+
+def missed_promises(
+    today: date, *, practice_id: int | None = None, only_new: bool = False
+) -> list[CallTask]:
+    """The broken promises (`broken_promises`) as call tasks. Adds one "promise.missed"
+    audit event per promise, the first time it is found (the caller commits). With
+    `only_new`, just those found this time."""
+    broken = broken_promises(today, practice_id=practice_id)
+    if not broken:
+        return []
+    seen = _events(("promise.missed",), {b.task.invoice_id for b in broken})
+    result = []
+    for promise in broken:
+        task = promise.task
+        known = ("promise.missed", task.id) in seen
+        if not known:
             audit.record(
                 "promise.missed",
                 practice_id=task.practice_id,
@@ -252,10 +271,10 @@ def missed_promises(
                 actor=audit.SYSTEM,
                 task_id=task.id,
                 promise_on=task.promise_on.isoformat(),
-                expected_balance_minor=expected,
-                balance_minor=balance,
+                expected_balance_minor=promise.at_promise_minor - promise.promised_minor,
+                balance_minor=promise.balance_minor,
             )
-        if not (seen and only_new):
+        if not (known and only_new):
             result.append(task)
     return result
 

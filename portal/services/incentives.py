@@ -19,26 +19,23 @@ is booked as a "payment" by `payments`; the rest of the balance is forgiven with
 "settlement" entry, so the balance is zero and the invoice is paid.
 
 How a discounted or settlement payment is made. `pay_discounted` and `pay_settlement` call
-`payments.charge` for the amount computed here. While they do, a listener on the Payment
-insert stamps `Payment.purpose` and, in the same transaction as the payment row:
-re-reads the balance the amount was computed from (refusing if it moved), claims the
-settlement offer by compare-and-set (one live payment per offer), and writes a
+`payments.charge` for the amount computed here, with the payment's purpose and a claim that
+runs in the same transaction as the in-flight payment row: it re-reads the balance the
+amount was computed from (refusing if it moved), claims the settlement offer by
+compare-and-set (one live payment per offer), and writes a
 "discount.claimed" / "settlement.claimed" audit event holding what is to be forgiven. When
 the payment succeeds, by the page's read-back, the webhook or synchronously,
 `on_payment_succeeded` books that amount (never more than what is still owed) once: the
 ledger holds at most one entry per payment and kind.
 """
 
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, func, insert, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
@@ -509,76 +506,37 @@ class _Claim:
     percent: int | None = None
 
 
-class _ClaimLost(Exception):
-    def __init__(self, reason: str):
-        super().__init__(reason)
-        self.reason = reason
-
-
-_claiming: ContextVar[_Claim | None] = ContextVar("saldo_incentive_claim", default=None)
-
-
-@contextmanager
-def _claim_payments(claim: _Claim):
-    token = _claiming.set(claim)
-    try:
-        yield
-    finally:
-        _claiming.reset(token)
-
-
 def _charge(
     invoice: Invoice, saved: SavedMethod, actor: Actor, amount_minor: int, claim: _Claim
 ) -> Outcome:
-    try:
-        with _claim_payments(claim):
-            return payments.charge(invoice, saved, actor, amount_minor=amount_minor)
-    except _ClaimLost as exc:
-        db.session.rollback()
-        reason = OFFER_UNAVAILABLE if exc.reason == OFFER_UNAVAILABLE else "nothing_due"
-        if claim.purpose == DISCOUNTED and reason == "nothing_due":
-            reason = DISCOUNT_UNAVAILABLE
-        raise PaymentRefused(reason) from exc
-
-
-def _claim_for(payment: Payment) -> _Claim | None:
-    claim = _claiming.get()
-    if claim is None or payment.invoice_id != claim.invoice_id or payment.installment_id:
-        return None
-    return claim
-
-
-@event.listens_for(Payment, "before_insert")
-def _stamp_purpose(mapper, connection, payment: Payment) -> None:
-    claim = _claim_for(payment)
-    if claim is not None and payment.purpose is None:
-        payment.purpose = claim.purpose
-
-
-@event.listens_for(Payment, "after_insert")
-def _record_claim(mapper, connection, payment: Payment) -> None:
-    claim = _claim_for(payment)
-    if claim is None or payment.purpose != claim.purpose:
-        return
-    owed = connection.scalar(
-        select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
-            LedgerEntry.invoice_id == claim.invoice_id
-        )
+    return payments.charge(
+        invoice,
+        saved,
+        actor,
+        amount_minor=amount_minor,
+        purpose=claim.purpose,
+        on_claim=lambda payment: _take(claim, payment),
     )
-    if int(owed) != claim.balance_minor:
-        raise _ClaimLost("nothing_due")
+
+
+def _take(claim: _Claim, payment: Payment) -> None:
+    """Inside the payment row's transaction: the balance must not have moved, the offer must
+    still be free; record what the payment will forgive."""
+    if ledger.balance(claim.invoice_id) != claim.balance_minor:
+        raise PaymentRefused(DISCOUNT_UNAVAILABLE if claim.purpose == DISCOUNTED else "nothing_due")
     if claim.offer_id is not None:
-        taken = connection.execute(
-            update(SettlementOffer.__table__)
+        taken = db.session.execute(
+            update(SettlementOffer)
             .where(
                 SettlementOffer.id == claim.offer_id,
                 SettlementOffer.status == "open",
                 _free_of_payments(),
             )
             .values(payment_id=payment.id)
+            .execution_options(synchronize_session=False)
         )
         if taken.rowcount != 1:
-            raise _ClaimLost(OFFER_UNAVAILABLE)
+            raise PaymentRefused(OFFER_UNAVAILABLE)
     data = {
         "payment_id": payment.id,
         "balance_minor": claim.balance_minor,
@@ -588,18 +546,10 @@ def _record_claim(mapper, connection, payment: Payment) -> None:
         data["offer_id"] = claim.offer_id
     if claim.percent is not None:
         data["percent"] = claim.percent
-    practice_id = connection.scalar(
-        select(Invoice.practice_id).where(Invoice.id == claim.invoice_id)
-    )
-    connection.execute(
-        insert(AuditEvent.__table__).values(
-            practice_id=practice_id,
-            invoice_id=claim.invoice_id,
-            action="discount.claimed" if claim.purpose == DISCOUNTED else "settlement.claimed",
-            actor_kind=claim.actor.kind,
-            actor_ref=claim.actor.ref,
-            ip_address=claim.actor.ip_address,
-            data=data,
-            created_at=utcnow(),
-        )
+    audit.record(
+        "discount.claimed" if claim.purpose == DISCOUNTED else "settlement.claimed",
+        practice_id=payment.invoice.practice_id,
+        invoice_id=claim.invoice_id,
+        actor=claim.actor,
+        **data,
     )

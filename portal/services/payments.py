@@ -7,6 +7,7 @@ click nor a second tab can charge twice. State changes are compare-and-set updat
 page's read-back and the webhook can race and the payment is still booked once.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -127,9 +128,14 @@ def charge(
     installment_id: int | None = None,
     off_session: bool = False,
     attempt: int = 1,
+    purpose: str | None = None,
+    on_claim: Callable[[Payment], None] | None = None,
 ) -> Outcome:
-    """Charge `amount_minor` (default: the whole balance), computed and checked here."""
-    payment = _claim(invoice, saved.method, actor, amount_minor, installment_id)
+    """Charge `amount_minor` (default: the whole balance), computed and checked here.
+
+    `purpose` is stored on the payment; `on_claim(payment)` runs in the transaction that
+    inserts the in-flight row and may refuse it by raising PaymentRefused."""
+    payment = _claim(invoice, saved.method, actor, amount_minor, installment_id, purpose, on_claim)
     key = (
         f"saldo-installment-{installment_id}-attempt-{attempt}"
         if installment_id
@@ -167,6 +173,8 @@ def _claim(
     actor: Actor,
     amount: int | None = None,
     installment_id: int | None = None,
+    purpose: str | None = None,
+    on_claim: Callable[[Payment], None] | None = None,
 ) -> Payment:
     """Insert the in-flight payment row, or refuse: one in flight per invoice, never more
     than the balance, which is read again once the row is in."""
@@ -182,13 +190,20 @@ def _claim(
         currency=invoice.currency,
         method=method,
         installment_id=installment_id,
+        purpose=purpose,
     )
     db.session.add(payment)
     try:
+        db.session.flush()
+        if on_claim is not None:
+            on_claim(payment)
         db.session.commit()
     except IntegrityError as exc:
         db.session.rollback()
         raise PaymentRefused("in_progress") from exc
+    except PaymentRefused:
+        db.session.rollback()
+        raise
     db.session.expire_all()
     now_owed = ledger.balance(invoice.id)
     if now_owed < amount or (whole and now_owed != amount):

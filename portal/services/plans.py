@@ -49,6 +49,21 @@ def minimum_down(policy: PlanPolicy, balance_minor: int) -> int:
     return max(by_percent, policy.min_down_minor, deposit, 1)
 
 
+def allowed_counts(policy: PlanPolicy | None, balance_minor: int) -> list[int]:
+    """The numbers of installments the policy allows for `balance_minor` (cheap: no
+    schedules, no APR)."""
+    if policy is None or balance_minor < max(policy.min_balance_minor, 2):
+        return []
+    down = minimum_down(policy, balance_minor)
+    if down >= balance_minor:
+        return []
+    return [
+        count
+        for count in policy.counts
+        if (balance_minor - down) // count >= policy.min_installment_minor
+    ]
+
+
 def options(
     policy: PlanPolicy | None, balance_minor: int, today: date, forgone_minor: int = 0
 ) -> list[Option]:
@@ -56,13 +71,12 @@ def options(
 
     `forgone_minor` is the early-payment discount a plan payer gives up: it is credit cost,
     so it is disclosed as finance charge (the amount financed is that much lower)."""
-    if policy is None or balance_minor < max(policy.min_balance_minor, 2):
+    counts = allowed_counts(policy, balance_minor)
+    if not counts:
         return []
     down = minimum_down(policy, balance_minor)
     result = []
-    for count in policy.counts:
-        if down >= balance_minor or (balance_minor - down) // count < policy.min_installment_minor:
-            continue
+    for count in counts:
         steps = schedule.build(balance_minor, down, count, today, policy.day_of_month)
         financed = [(s.due_on, s.amount_minor) for s in steps[1:]]
         disclosure = apr.disclose(balance_minor - down - forgone_minor, today, financed)

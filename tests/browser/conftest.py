@@ -34,16 +34,16 @@ def browser():
 
 
 @pytest.fixture
-def new_phone_page(browser):
-    """Open a page in a fresh phone context (own cookies) whose language is `locale`.
+def open_page(browser):
+    """Open a page in a fresh browser context (own cookies) made with `options`.
 
     The test fails if a script on any of these pages throws or the console reports an error
     (a Content-Security-Policy refusal, say); HTTP error statuses are left to the tests."""
     contexts = []
     errors: list[str] = []
 
-    def new_page(locale: str = "en-GB"):
-        context = browser.new_context(**PHONE, locale=locale)
+    def new_page(**options):
+        context = browser.new_context(**options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
@@ -55,6 +55,12 @@ def new_phone_page(browser):
     for context in contexts:
         context.close()
     assert not errors, f"errors in the browser: {errors}"
+
+
+@pytest.fixture
+def new_phone_page(open_page):
+    """Open a page in a fresh phone context whose language is `locale`."""
+    return lambda locale="en-GB": open_page(**PHONE, locale=locale)
 
 
 def _console_error(page, message, errors: list[str]) -> None:

@@ -18,7 +18,7 @@ from portal.services import ledger, links
 from portal.services.audit import SYSTEM
 from tests import factories
 from tests.browser import pages
-from tests.browser.conftest import PHONE, TIMEOUT_MS, _console_error
+from tests.browser.conftest import PHONE
 from tests.support.pdf import pdf_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.stripe]
@@ -91,25 +91,9 @@ def _with_policy_and_link(practice, patient, lang: str, currency: str) -> Patien
 
 
 @pytest.fixture
-def phone(browser):
-    """A phone page in `locale` whose clock runs in `timezone_id`; like `new_phone_page`, the
-    test fails if a script throws or the console reports an error."""
-    contexts = []
-    errors: list[str] = []
-
-    def new_page(locale: str, timezone_id: str) -> Page:
-        context = browser.new_context(**PHONE, locale=locale, timezone_id=timezone_id)
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
-        page.on("console", lambda message: _console_error(page, message, errors))
-        return page
-
-    yield new_page
-    for context in contexts:
-        context.close()
-    assert not errors, f"errors in the browser: {errors}"
+def phone(open_page):
+    """A phone page in `locale` whose clock runs in `timezone_id`."""
+    return lambda locale, timezone_id: open_page(**PHONE, locale=locale, timezone_id=timezone_id)
 
 
 # Steps ------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from portal.services import ledger, money
 from portal.services.audit import Actor
 from tests import factories
 from tests.browser import pages
-from tests.browser.conftest import TIMEOUT_MS, _console_error
+from tests.browser.conftest import TIMEOUT_MS
 from tests.support.pdf import pdf_text
 from tests.web.staff_client import PASSWORD, make_staff
 
@@ -34,25 +34,9 @@ axe = Axe()
 
 
 @pytest.fixture
-def new_desk_page(browser):
-    """Open a page in a fresh desktop context (own cookies) whose language is `locale`;
-    like `new_phone_page`, the test fails on a script error or a console error."""
-    contexts = []
-    errors: list[str] = []
-
-    def new_page(locale: str = "en-GB"):
-        context = browser.new_context(**DESKTOP, locale=locale)
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
-        page.on("console", lambda message: _console_error(page, message, errors))
-        return page
-
-    yield new_page
-    for context in contexts:
-        context.close()
-    assert not errors, f"errors in the browser: {errors}"
+def new_desk_page(open_page):
+    """Open a page in a fresh desktop context whose language is `locale`."""
+    return lambda locale="en-GB": open_page(**DESKTOP, locale=locale)
 
 
 def assert_accessible(page: Page, where: str) -> None:
