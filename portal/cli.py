@@ -13,6 +13,7 @@ from config.settings import ROOT
 from portal import gateways
 from portal.extensions import db
 from portal.models import Practice
+from portal.fiscal_cli import fiscal_cli
 from portal.report_cli import report_cli
 
 practice_cli = AppGroup("practice", help="Manage practices.")
@@ -256,3 +257,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(report_cli)
     app.cli.add_command(apikey_cli)
     app.cli.add_command(invoice_cli)
+    app.cli.add_command(fiscal_cli)

@@ -12,6 +12,14 @@ from portal.models.collections import (
     SettlementOffer,
 )
 from portal.models.delivery import Delivery, IdempotentResponse
+from portal.models.fiscal import (
+    FiscalCounter,
+    FiscalDocument,
+    FiscalProfile,
+    PatientTaxId,
+    StsReminder,
+    TsOpposition,
+)
 from portal.models.invoice import Invoice, InvoiceLine
 from portal.models.ledger import LedgerEntry
 from portal.models.link import PaymentLink, VerificationAttempt
@@ -33,6 +41,9 @@ __all__ = [
     "ConsentRecord",
     "Delivery",
     "DiscountPolicy",
+    "FiscalCounter",
+    "FiscalDocument",
+    "FiscalProfile",
     "IdempotentResponse",
     "Installment",
     "Invoice",
@@ -41,6 +52,7 @@ __all__ = [
     "LoginAttempt",
     "OutboxMessage",
     "Patient",
+    "PatientTaxId",
     "Payment",
     "PaymentLink",
     "Plan",
@@ -50,6 +62,8 @@ __all__ = [
     "ReminderLog",
     "SettlementOffer",
     "StaffUser",
+    "StsReminder",
     "StripeEvent",
+    "TsOpposition",
     "VerificationAttempt",
 ]
