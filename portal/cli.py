@@ -12,8 +12,8 @@ from flask.cli import AppGroup
 from config.settings import ROOT
 from portal import gateways
 from portal.extensions import db
-from portal.models import Practice
 from portal.fiscal_cli import fiscal_cli
+from portal.models import Practice
 from portal.report_cli import report_cli
 
 practice_cli = AppGroup("practice", help="Manage practices.")

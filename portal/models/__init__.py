@@ -62,8 +62,8 @@ __all__ = [
     "ReminderLog",
     "SettlementOffer",
     "StaffUser",
-    "StsReminder",
     "StripeEvent",
+    "StsReminder",
     "TsOpposition",
     "VerificationAttempt",
 ]

@@ -12,6 +12,7 @@ def practice_context() -> dict:
 
 from portal.patient import (  # noqa: E402, F401
     brand_views,
+    fiscal_views,
     offer_views,
     payment_views,
     plan_views,

@@ -51,7 +51,9 @@ def check_codice_fiscale(value: str) -> str:
         compact = codicefiscale.compact(value)
         return iva.validate(compact) if compact.isdigit() else codicefiscale.validate(compact)
     except ValidationError as exc:
-        raise FiscalRefused(_l("This codice fiscale is not valid: check it and try again.")) from exc
+        raise FiscalRefused(
+            _l("This codice fiscale is not valid: check it and try again.")
+        ) from exc
 
 
 def check_ein(value: str) -> str:
@@ -101,8 +103,10 @@ def save(practice: Practice, data: ProfileInput) -> FiscalProfile:
     tax_id = _optional(data.ein, check_ein)
     npi = _optional(data.npi, check_npi)
     address = (data.fiscal_address or "").strip() or None
-    if data.issuer == "saldo" and practice.country == "IT" and not (
-        partita_iva and codice and address
+    if (
+        data.issuer == "saldo"
+        and practice.country == "IT"
+        and not (partita_iva and codice and address)
     ):
         raise FiscalRefused(
             _l("To let Saldo issue invoices, enter the partita IVA, codice fiscale and address.")

@@ -118,7 +118,9 @@ def build(practice: Practice, month: str) -> bytes:
         raise FiscalRefused(_l("Enter the practice's partita IVA and codice fiscale first."))
     documents = documents_in(practice, month)
     if not documents:
-        raise FiscalRefused(_l("No health invoice or credit note was issued in %(month)s.", month=month))
+        raise FiscalRefused(
+            _l("No health invoice or credit note was issued in %(month)s.", month=month)
+        )
     root = ET.Element("precompilata")
     owner = _add(root, "proprietario")
     _add(owner, "cfProprietario", _cf(profile.codice_fiscale))
