@@ -151,23 +151,26 @@ def issue_credit_note(refund: Refund, actor: Actor, today: date | None = None) -
     return _insert(values, lambda: of_refund(db.session.get(Refund, refund_id)), actor)
 
 
-def issue_due(actor: Actor) -> int:
+def issue_due(actor: Actor, today: date | None = None) -> int:
     """Issue every document due in practices where Saldo issues them: an invoice for each
     payment received since Saldo started issuing, a credit note for each refund of such a
-    payment. A patient without a codice fiscale waits. Returns how many were issued."""
+    payment, dated `today` (default: today in the practice's zone) or the day of the payment
+    if later. A patient without a codice fiscale waits. Returns how many were issued."""
     issued = 0
     profiles = db.session.scalars(db.select(FiscalProfile).filter_by(issuer="saldo")).all()
     for profile in profiles:
         if profile.practice.country != "IT" or profile.issuing_since is None:
             continue
         for payment in _payments_due(profile):
+            day = local_date(payment.succeeded_at, profile.practice)
             try:
-                issue_invoice(payment, actor)
+                issue_invoice(payment, actor, max(today, day) if today else None)
             except FiscalRefused:
                 continue
             issued += 1
         for refund in _refunds_due(profile.practice_id):
-            issue_credit_note(refund, actor)
+            day = local_date(refund.created_at, profile.practice)
+            issue_credit_note(refund, actor, max(today, day) if today else None)
             issued += 1
     return issued
 

@@ -21,9 +21,10 @@ def document_context(document: FiscalDocument) -> dict:
         "practice": invoice.practice,
         "profile": profile_of(invoice.practice),
         "patient": invoice.patient,
-        "itemized": document.kind == "invoice"
-        and not document.stamp_charged
-        and document.amount_minor == shares,
+        #: the document covers the whole patient share
+        "full": document.kind == "invoice" and document.total_minor == shares,
+        #: each line's amount adds up to the exempt amount
+        "itemized": document.kind == "invoice" and document.amount_minor == shares,
         "traceable": document.method in TRACEABLE,
         "opposed": is_opposed(invoice),
     }
