@@ -47,6 +47,10 @@ class Config:
     SEAL_CERT_PATH = _env("SEAL_CERT_PATH")
     SEAL_KEY_PASSPHRASE = _env("SEAL_KEY_PASSPHRASE")
 
+    #: SOGEI's certificate (SanitelCF.cer) from the Sistema TS site: with it the Sistema TS
+    #: export encrypts the codici fiscali; unset: they are written in clear, for checking
+    STS_CERTIFICATE_PATH = _env("STS_CERTIFICATE_PATH")
+
     LINK_LIFETIME_DAYS = int(_env("LINK_LIFETIME_DAYS", "45"))
     #: an open invoice whose links nobody opened for this many days raises an alert
     ALERT_LINK_UNOPENED_DAYS = int(_env("ALERT_LINK_UNOPENED_DAYS", "7"))
