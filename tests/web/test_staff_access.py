@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from portal.extensions import db
-from portal.models import CallTask, Payment, PlanPolicy, SettlementOffer
+from portal.models import CallTask, FiscalDocument, Payment, PlanPolicy, SettlementOffer
 from portal.services import api_keys, money, plans
 from portal.services.audit import SYSTEM
 from tests import factories
@@ -22,6 +22,8 @@ PARAMS = {
     "plan_id",
     "task_id",
     "offer_id",
+    "refund_id",
+    "document_id",
 }
 
 
@@ -49,6 +51,22 @@ def world(web_app):
         db.session.add_all([task, offer])
         users = {role: make_staff(a, role) for role in ("owner", "billing", "viewer")}
         outsider = make_staff(b, "owner")
+        refund = money.refund(payment, 100, "overcharged", SYSTEM)
+        document = FiscalDocument(
+            practice_id=a.id,
+            kind="invoice",
+            year=2026,
+            number=1,
+            issued_on=date(2026, 11, 1),
+            invoice_id=invoice.id,
+            payment_id=payment.id,
+            patient_codice_fiscale="BNCGLI84C49H501F",
+            amount_minor=1000,
+            currency="EUR",
+            method="cash",
+            paid_on=date(2026, 11, 1),
+        )
+        db.session.add(document)
         db.session.commit()
         ids = dict(
             invoice_id=invoice.id,
@@ -59,6 +77,8 @@ def world(web_app):
             plan_id=plan.id,
             task_id=task.id,
             offer_id=offer.id,
+            refund_id=refund.id,
+            document_id=document.id,
             day="2026-11-01",
         )
         emails = {role: user.email for role, user in users.items()}
@@ -129,10 +149,14 @@ def test_viewer_reads_but_changes_nothing(client, web_app, world):
             "staff.letter_days",
             "staff.reports_page",
             "staff.reports_aging_csv",
+            "staff.fiscal_documents",
+            "staff.fiscal_document_pdf",
         }
         expected = 200 if read_only else 403
         if rule.endpoint in ("staff.plan_agreement", "staff.letter_batch"):
             expected = 404  # readable by viewers, but there is no signed plan or letter yet
+        if rule.endpoint == "staff.fiscal_statement_pdf":
+            expected = 404  # readable by viewers, but an Italian practice has no US statement
         assert response.status_code == expected, (rule.rule, method, response.status_code)
     with web_app.app_context():
         assert len(db.session.scalars(db.select(Payment)).all()) == 1
