@@ -58,6 +58,16 @@ def fiscal_panel(invoice: Invoice) -> dict:
     }
 
 
+@bp.app_template_global()
+def fiscal_patient(patient: Patient) -> dict:
+    """What the staff patient page shows about the codice fiscale."""
+    return {
+        "italy": profile.saldo_issues(patient.practice),
+        "codice_fiscale": tax_ids.codice_fiscale_of(patient),
+        "cf_form": CodiceFiscaleForm(),
+    }
+
+
 @bp.route("/settings/fiscal", methods=["GET", "POST"])
 @role_required(*OWNER)
 def fiscal_settings():

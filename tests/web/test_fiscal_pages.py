@@ -276,3 +276,23 @@ def test_cli_export_sts(app, tmp_path):
         ).output,
     )
     assert tax_ids.codice_fiscale_of(payment.invoice.patient) == ff.PATIENT_CF
+
+
+def test_staff_set_and_correct_the_codice_fiscale_on_the_patient_page(web_app):
+    with web_app.app_context():
+        practice = ff.italian_practice()
+        email = make_staff(practice, "billing").email
+        patient_id = ff.patient_with_cf(practice).id
+    client = web_app.test_client()
+    sign_in(client, email)
+    page = f"/staff/patients/{patient_id}"
+    assert ff.PATIENT_CF in client.get(page).get_data(as_text=True)
+    path = f"/staff/patients/{patient_id}/codice-fiscale"
+    bad = client.post(path, data={"csrf_token": csrf(client), "codice_fiscale": "VRDLCU90A01F205X"})
+    assert bad.status_code == 302 and bad.location.endswith(page)
+    assert "This codice fiscale is not valid" in client.get(page).get_data(as_text=True)
+    client.post(path, data={"csrf_token": csrf(client), "codice_fiscale": ff.OTHER_PATIENT_CF})
+    assert "Codice fiscale saved." in client.get(page).get_data(as_text=True)
+    with web_app.app_context():
+        record = db.session.scalar(db.select(PatientTaxId).filter_by(patient_id=patient_id))
+        assert (record.codice_fiscale, record.source) == (ff.OTHER_PATIENT_CF, "staff")
