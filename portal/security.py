@@ -57,7 +57,7 @@ def add_headers(response: Response) -> Response:
     if request.endpoint == "static":
         response.headers["Cache-Control"] = "public, max-age=86400"
     else:
-        response.headers["Cache-Control"] = "no-store"
+        response.headers.setdefault("Cache-Control", "no-store")
     if request.is_secure and current_app.config.get("HSTS_SECONDS"):
         seconds = current_app.config["HSTS_SECONDS"]
         response.headers["Strict-Transport-Security"] = f"max-age={seconds}; includeSubDomains"
