@@ -20,6 +20,8 @@ from portal.models.patient import Patient
 from portal.models.payment import Payment, Refund
 from portal.models.plan import Installment, Plan, PlanPolicy
 from portal.models.practice import Practice
+from portal.models.practice_logo import PracticeLogo
+from portal.models.seal_key import SealKey
 from portal.models.staff import ApiKey, LoginAttempt, StaffUser
 from portal.models.stripe_event import StripeEvent
 
@@ -46,8 +48,10 @@ __all__ = [
     "Plan",
     "PlanPolicy",
     "Practice",
+    "PracticeLogo",
     "Refund",
     "ReminderLog",
+    "SealKey",
     "SettlementOffer",
     "StaffUser",
     "StripeEvent",

@@ -25,7 +25,7 @@ class Practice(db.Model):
     address: Mapped[str | None] = mapped_column(String(500))
     #: "#rrggbb" used for the header of the patient pages
     brand_colour: Mapped[str] = mapped_column(String(7), default="#123b63")
-    #: file name under instance/logos/, if a logo was uploaded
+    #: name of the uploaded logo (its bytes are a PracticeLogo row), if any
     logo_filename: Mapped[str | None] = mapped_column(String(100))
     #: the practice's own closing lines for link messages, per language (no care details)
     message_note_en: Mapped[str | None] = mapped_column(String(300))

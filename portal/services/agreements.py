@@ -9,7 +9,6 @@ import base64
 import binascii
 import unicodedata
 from datetime import datetime
-from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
@@ -20,7 +19,7 @@ from portal.gateways import seal
 from portal.gateways.pdf import html_to_pdf
 from portal.i18n import rendering_in
 from portal.models import Plan
-from portal.services import audit
+from portal.services import audit, seal_keys
 from portal.services.audit import Actor
 
 CONSENT_VERSION = "esign-2026-11-v1"
@@ -155,23 +154,10 @@ def sign(
     )
 
 
-def _certificate_paths(practice) -> tuple[Path, Path]:
-    """The sealing key and certificate: from config, or one self-signed pair per practice
-    made on first use under instance/seal/."""
-    config = current_app.config
-    if config.get("SEAL_KEY_PATH") and config.get("SEAL_CERT_PATH"):
-        key, cert = Path(config["SEAL_KEY_PATH"]), Path(config["SEAL_CERT_PATH"])
-    else:
-        folder = Path(current_app.instance_path) / "seal" / f"practice-{practice.id}"
-        key, cert = folder / "key.pem", folder / "cert.pem"
-    return seal.ensure_practice_certificate(
-        key,
-        cert,
-        practice.name,
-        practice.name,
-        practice.country,
-        config.get("SEAL_KEY_PASSPHRASE"),
-    )
+def _certificate_paths(practice) -> tuple:
+    """The sealing key and certificate, as paths or PEM bytes (see `seal_keys`)."""
+    pair = seal_keys.for_practice(practice)
+    return pair.key, pair.cert
 
 
 def finalize(plan: Plan) -> bytes:
@@ -190,12 +176,12 @@ def finalize(plan: Plan) -> bytes:
             signature=base64.b64encode(plan.signature_png).decode() if plan.signature_png else None,
         )
     pdf = html_to_pdf(html, base_url=current_app.static_folder)
-    key, cert = _certificate_paths(plan.invoice.practice)
+    pair = seal_keys.for_practice(plan.invoice.practice)
     sealed = seal.seal_pdf(
         pdf,
-        key,
-        cert,
-        current_app.config.get("SEAL_KEY_PASSPHRASE"),
+        pair.key,
+        pair.cert,
+        pair.passphrase,
         reason=f"Payment plan {plan.id} signed by {plan.signer_name}",
         location=plan.invoice.practice.name,
         name=plan.invoice.practice.name,
