@@ -20,7 +20,7 @@ from portal.models.patient import Patient
 from portal.models.payment import Payment, Refund
 from portal.models.plan import Installment, Plan, PlanPolicy
 from portal.models.practice import Practice
-from portal.models.staff import ApiKey, LoginAttempt, StaffUser
+from portal.models.staff import ApiKey, LoginAttempt, RecoveryCode, StaffUser
 from portal.models.stripe_event import StripeEvent
 
 __all__ = [
@@ -46,6 +46,7 @@ __all__ = [
     "Plan",
     "PlanPolicy",
     "Practice",
+    "RecoveryCode",
     "Refund",
     "ReminderLog",
     "SettlementOffer",

@@ -5,6 +5,7 @@ from flask import Blueprint
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 from portal.staff import (  # noqa: E402, F401
+    account_views,
     alert_views,
     auth_views,
     cadence_views,
@@ -17,4 +18,5 @@ from portal.staff import (  # noqa: E402, F401
     plan_views,
     report_views,
     settings_views,
+    user_access_views,
 )
