@@ -12,6 +12,7 @@ from portal.staff import (  # noqa: E402, F401
     collection_views,
     import_views,
     invoice_views,
+    link_views,
     money_views,
     offer_views,
     patient_views,

@@ -7,7 +7,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import CallTask, Payment, PlanPolicy, SettlementOffer
-from portal.services import api_keys, money, plans
+from portal.services import api_keys, links, money, plans
 from portal.services.audit import SYSTEM
 from tests import factories
 from tests.web.staff_client import csrf, make_staff, sign_in
@@ -32,6 +32,7 @@ PARAMS = {
     "plan_id",
     "task_id",
     "offer_id",
+    "link_id",
 }
 
 
@@ -56,6 +57,7 @@ def world(web_app):
         offer = SettlementOffer(
             practice_id=a.id, invoice_id=invoice.id, amount_minor=500, expires_on=date(2099, 1, 1)
         )
+        link, _token = links.issue(invoice, SYSTEM)
         db.session.add_all([task, offer])
         users = {role: make_staff(a, role) for role in ("owner", "billing", "viewer")}
         outsider = make_staff(b, "owner")
@@ -69,6 +71,7 @@ def world(web_app):
             plan_id=plan.id,
             task_id=task.id,
             offer_id=offer.id,
+            link_id=link.id,
             day="2026-11-01",
         )
         emails = {role: user.email for role, user in users.items()}
