@@ -33,6 +33,7 @@ def test_staff_see_the_lock_and_unlock_the_link(web_app):
     )
     assert response.headers["Location"] == f"/staff/invoices/{invoice_id}"
     assert "Link locked" not in staff.get(f"/staff/invoices/{invoice_id}").get_data(as_text=True)
+    assert web_app.test_client().get(f"/p/{token}").status_code == 410
     assert open_and_verify(patient, token).headers["Location"] == "/pay"
     with web_app.app_context():
         actions = db.session.scalars(
@@ -54,3 +55,4 @@ def test_a_new_link_replaces_the_locked_one(web_app):
     fresh = web_app.test_client()
     assert open_and_verify(fresh, new_url.rsplit("/p/", 1)[1]).headers["Location"] == "/pay"
     assert "Link locked" not in staff.get(f"/staff/invoices/{invoice_id}").get_data(as_text=True)
+    assert web_app.test_client().get(f"/p/{token}").status_code == 410
