@@ -76,7 +76,10 @@ class Config:
     #: number of trusted proxies in front of the app (X-Forwarded-For/-Proto); 0 = none
     PROXY_COUNT = int(_env("PROXY_COUNT", "0"))
 
+    #: idle timeout of every session
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)
+    #: a staff sign-in ends this long after it began, however active
+    STAFF_SESSION_MAX_AGE = timedelta(hours=12)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "1") == "1"

@@ -22,7 +22,7 @@ from portal.models.plan import Installment, Plan, PlanPolicy
 from portal.models.practice import Practice
 from portal.models.practice_logo import PracticeLogo
 from portal.models.seal_key import SealKey
-from portal.models.staff import ApiKey, LoginAttempt, StaffUser
+from portal.models.staff import ApiKey, LoginAttempt, RecoveryCode, StaffUser
 from portal.models.stripe_event import StripeEvent
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "PlanPolicy",
     "Practice",
     "PracticeLogo",
+    "RecoveryCode",
     "Refund",
     "ReminderLog",
     "SealKey",

@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
+from portal.validation import SingleLine
+
 
 class DateOfBirthForm(FlaskForm):
     day = IntegerField(
@@ -62,6 +64,7 @@ class SignForm(FlaskForm):
         validators=[
             DataRequired(_l("Type your full name as it appears on the bill.")),
             Length(max=200),
+            SingleLine(),
         ],
     )
     #: the canvas drawing as a PNG data URL, empty on the typed-only path

@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from portal.clock import utcnow
+from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.gateways.pdf import html_to_pdf
 from portal.i18n import current_locale
@@ -288,5 +289,5 @@ def plan_agreement_pdf():
     return Response(
         plan.agreement_pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{agreements.filename(plan)}"'},
+        headers={"Content-Disposition": content_disposition(agreements.filename(plan))},
     )

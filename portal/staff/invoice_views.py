@@ -186,6 +186,7 @@ def invoice_detail(invoice_id: int):
         ).all(),
         send_form=SendForm(),
         action=ActionForm(),
+        locked_links=links.locked_links(invoice),
         desk_form=DeskPaymentForm(),
         refund_form=RefundForm(),
         void_form=ReasonForm(),
