@@ -43,7 +43,8 @@ def add_headers(response: Response) -> Response:
     response.headers["X-Frame-Options"] = "DENY"
     if request.endpoint == "static":
         response.headers["Cache-Control"] = "public, max-age=86400"
-    else:
+    elif response.cache_control.max_age is None:
+        # a view that gives its response a lifetime (the brand stylesheet, the logo) keeps it
         response.headers["Cache-Control"] = "no-store"
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
