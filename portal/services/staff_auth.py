@@ -3,6 +3,7 @@
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import pyotp
 from argon2 import PasswordHasher
@@ -18,8 +19,13 @@ from portal.models.staff import ROLES, LoginAttempt, StaffUser
 MIN_PASSWORD_LENGTH = 12
 RESET_MAX_AGE = timedelta(hours=1)
 _hasher = PasswordHasher()
-#: a real hash to verify against when the email is unknown, so timing does not tell
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A real hash to verify against when the email is unknown, so timing does not tell
+    (made on first use, not at import)."""
+    return _hasher.hash("not-a-real-password")
 
 
 class InvalidStaff(ValueError):
@@ -92,7 +98,7 @@ def authenticate(
         return "locked", None
     user = db.session.scalar(db.select(StaffUser).filter_by(email=email))
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
         good = user is not None and user.active
     except (VerificationError, InvalidHashError):
         good = False
