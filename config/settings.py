@@ -46,6 +46,15 @@ class Config:
     SEAL_KEY_PATH = _env("SEAL_KEY_PATH")
     SEAL_CERT_PATH = _env("SEAL_CERT_PATH")
     SEAL_KEY_PASSPHRASE = _env("SEAL_KEY_PASSPHRASE")
+    #: RFC 3161 Time Stamping Authority for the seal's trusted time (PAdES B-T); unset: B-B
+    SEAL_TSA_URL = _env("SEAL_TSA_URL")
+    SEAL_TSA_USERNAME = _env("SEAL_TSA_USERNAME")
+    SEAL_TSA_PASSWORD = _env("SEAL_TSA_PASSWORD")
+    SEAL_TSA_TIMEOUT = int(_env("SEAL_TSA_TIMEOUT", "10"))
+    #: the TSA's root certificate (PEM), the trust root when checking timestamps
+    SEAL_TSA_CERT_PATH = _env("SEAL_TSA_CERT_PATH")
+    #: "1": embed certificates and revocation information as well (PAdES B-LT)
+    SEAL_LTV = _env("SEAL_LTV", "0") == "1"
 
     LINK_LIFETIME_DAYS = int(_env("LINK_LIFETIME_DAYS", "45"))
     #: an open invoice whose links nobody opened for this many days raises an alert

@@ -56,6 +56,14 @@ class ConsentForm(FlaskForm):
     )
 
 
+class MethodChoiceForm(FlaskForm):
+    method = RadioField(
+        _l("How the installments will be paid"),
+        choices=[("card", _l("Card")), ("sepa_debit", _l("SEPA bank debit"))],
+        validators=[DataRequired(_l("Choose how you will pay."))],
+    )
+
+
 class SignForm(FlaskForm):
     full_name = StringField(
         _l("Type your full name"),
@@ -69,3 +77,8 @@ class SignForm(FlaskForm):
     #: SHA-256 of the agreement the page showed
     document_sha256 = HiddenField(validators=[DataRequired()])
     time_zone = HiddenField()
+    #: Italian practices: the separate approval of the onerous clauses (arts. 1341-1342 c.c.)
+    onerous_approved = BooleanField(
+        _l("I specifically approve clause 3 (loss of the benefit of the term).")
+    )
+    onerous_name = StringField(_l("Type your full name again to approve it"), [Length(max=200)])

@@ -12,7 +12,7 @@ from portal.services import apr, audit, ledger, schedule
 from portal.services.audit import Actor
 from portal.services.schedule import Step
 
-AGREEMENT_VERSION = "2026-11-v1"
+AGREEMENT_VERSION = "2026-12-v1"
 
 
 class PlanRefused(ValueError):
@@ -158,3 +158,19 @@ def forgone_discount(invoice: Invoice, today: date) -> int:
     from portal.services import incentives
 
     return incentives.forgone_discount_minor(invoice, today)
+
+
+def discard_if_stale(plan: Plan, today: date, actor: Actor) -> bool:
+    """Cancel a plan awaiting signature whose down payment date has passed (its dates
+    would be in the past); True when it was cancelled and must be chosen again."""
+    if plan.signed_at is not None or plan.installments[0].due_on >= today:
+        return False
+    plan.status = "cancelled"
+    audit.record(
+        "plan.expired",
+        practice_id=plan.practice_id,
+        invoice_id=plan.invoice_id,
+        actor=actor,
+        plan_id=plan.id,
+    )
+    return True
