@@ -5,6 +5,7 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 
@@ -59,7 +60,10 @@ class ConsentForm(FlaskForm):
 class MethodChoiceForm(FlaskForm):
     method = RadioField(
         _l("How the installments will be paid"),
-        choices=[("card", _l("Card")), ("sepa_debit", _l("SEPA bank debit"))],
+        choices=[
+            SelectChoice("card", _l("Card")),
+            SelectChoice("sepa_debit", _l("SEPA bank debit")),
+        ],
         validators=[DataRequired(_l("Choose how you will pay."))],
     )
 

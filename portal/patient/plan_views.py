@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from wtforms.fields.choices import SelectChoice
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -123,7 +124,7 @@ def plan_method():
         return away
     form = MethodChoiceForm()
     offered = payments.methods_for(g.invoice)
-    form.method.choices = [(m, method_name(m)) for m in offered]
+    form.method.choices = [SelectChoice(m, method_name(m)) for m in offered]
     if form.validate_on_submit():
         agreements.choose_method(plan, form.method.data, patient_session.actor(request.remote_addr))
         db.session.commit()
@@ -131,7 +132,7 @@ def plan_method():
     if request.method == "GET":
         form.method.data = plan.method or offered[0]
     return render_template(
-        "patient/plan_method.html", form=form, plan=plan, invoice=g.invoice
+        "patient/plan_method.html", form=form, plan=plan, invoice=g.invoice, methods=offered
     ), 422 if request.method == "POST" else 200
 
 

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
@@ -31,7 +32,7 @@ class Option:
         return self.steps[1].amount_minor
 
     @property
-    def total_of_payments_minor(self) -> int:
+    def total_with_down_minor(self) -> int:
         return sum(step.amount_minor for step in self.steps)
 
 
@@ -174,3 +175,12 @@ def discard_if_stale(plan: Plan, today: date, actor: Actor) -> bool:
         plan_id=plan.id,
     )
     return True
+
+
+def aprs_with_discount(
+    practice_id: int, balance_minor: int, discount_minor: int, today: date
+) -> list[tuple[int, Decimal]]:
+    """(installments, APR) of each plan the policy offers on `balance_minor` when the
+    patient gives up an early-payment discount of `discount_minor` by choosing it."""
+    offered = options(policy_for(practice_id), balance_minor, today, discount_minor)
+    return [(o.count, o.disclosure.apr) for o in offered]

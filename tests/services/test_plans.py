@@ -82,7 +82,7 @@ def test_options_follow_the_policy(app):
     assert [o.count for o in offered] == [3, 6, 10, 12]
     six = offered[1]
     assert six.down_minor == 15450 and six.installment_minor == 23175
-    assert six.total_of_payments_minor == 154500
+    assert six.total_with_down_minor == 154500
     assert str(six.disclosure.apr) == "0.00" and six.disclosure.finance_charge_minor == 0
     assert [o.count for o in plans.options(rules, 60000, START)] == [3, 6, 10]
     assert plans.options(rules, 19999, START) == []
