@@ -57,6 +57,8 @@ class Config:
     SEAL_LTV = _env("SEAL_LTV", "0") == "1"
 
     LINK_LIFETIME_DAYS = int(_env("LINK_LIFETIME_DAYS", "45"))
+    #: link messages wait for the patient's 08:00-21:00 window ("0" sends at any hour)
+    LINK_QUIET_HOURS = _env("LINK_QUIET_HOURS", "1") == "1"
     #: an open invoice whose links nobody opened for this many days raises an alert
     ALERT_LINK_UNOPENED_DAYS = int(_env("ALERT_LINK_UNOPENED_DAYS", "7"))
     VERIFY_MAX_FAILURES = 5
@@ -97,6 +99,8 @@ class DevelopmentConfig(Config):
 
 class TestConfig(DevelopmentConfig):
     TESTING = True
+    #: tests of other features send at whatever hour they run; quiet-hours tests turn it on
+    LINK_QUIET_HOURS = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"

@@ -57,6 +57,10 @@ class ConsentForm(FlaskForm):
     )
 
 
+class ConfirmForm(FlaskForm):
+    """A button that only needs its CSRF token."""
+
+
 class MethodChoiceForm(FlaskForm):
     method = RadioField(
         _l("How the installments will be paid"),

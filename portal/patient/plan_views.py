@@ -16,16 +16,19 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from wtforms.fields.choices import SelectChoice
 
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.pdf import html_to_pdf
-from portal.i18n import current_locale, method_name
+from portal.i18n import current_locale
 from portal.models import Plan
 from portal.patient import bp
 from portal.patient import session as patient_session
-from portal.patient.forms import ConsentForm, MethodChoiceForm, PlanChoiceForm, SignForm
+from portal.patient.forms import (
+    ConsentForm,
+    PlanChoiceForm,
+    SignForm,
+)
 from portal.patient.payment_views import _next_step, _refused
 from portal.services import agreements, invoices, ledger, payments, plans
 from portal.services.agreements import SigningRefused
@@ -113,27 +116,6 @@ def plan_sample_pdf():
         db.session.commit()
     html = render_template("agreements/sample.html")
     return Response(html_to_pdf(html, current_app.static_folder), mimetype="application/pdf")
-
-
-@bp.route("/pay/plan/method", methods=["GET", "POST"])
-@patient_session.link_required()
-def plan_method():
-    """Choose card or SEPA before signing, so that the agreement states the method."""
-    plan, away = _pending_or_redirect()
-    if away:
-        return away
-    form = MethodChoiceForm()
-    offered = payments.methods_for(g.invoice)
-    form.method.choices = [SelectChoice(m, method_name(m)) for m in offered]
-    if form.validate_on_submit():
-        agreements.choose_method(plan, form.method.data, patient_session.actor(request.remote_addr))
-        db.session.commit()
-        return redirect(url_for("patient.plan_sign"))
-    if request.method == "GET":
-        form.method.data = plan.method or offered[0]
-    return render_template(
-        "patient/plan_method.html", form=form, plan=plan, invoice=g.invoice, methods=offered
-    ), 422 if request.method == "POST" else 200
 
 
 @bp.route("/pay/plan/sign", methods=["GET", "POST"])

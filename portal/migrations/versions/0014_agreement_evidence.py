@@ -1,5 +1,6 @@
 """agreement evidence: the document shown, the consent shown, frozen retry days; patient
-preferences for attachments and paper records; the practice's privacy contact
+preferences for attachments and paper records; the practice's privacy contact; who
+recorded a consent change
 
 Revision ID: 0014
 Revises: 0006
@@ -32,9 +33,13 @@ def upgrade():
         )
     with op.batch_alter_table('practice', schema=None) as batch_op:
         batch_op.add_column(sa.Column('privacy_contact', sa.String(length=254), nullable=True))
+    with op.batch_alter_table('consent_record', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('recorded_by', sa.String(length=100), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('consent_record', schema=None) as batch_op:
+        batch_op.drop_column('recorded_by')
     with op.batch_alter_table('practice', schema=None) as batch_op:
         batch_op.drop_column('privacy_contact')
     with op.batch_alter_table('patient', schema=None) as batch_op:
