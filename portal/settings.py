@@ -66,8 +66,19 @@ class Config:
     SEAL_KEY_PASSPHRASE = _env("SEAL_KEY_PASSPHRASE")
     #: encrypts the sealing keys kept in the database; unset: derived from SECRET_KEY (HKDF)
     SEAL_ENCRYPTION_KEY = _env("SEAL_ENCRYPTION_KEY")
+    #: RFC 3161 Time Stamping Authority for the seal's trusted time (PAdES B-T); unset: B-B
+    SEAL_TSA_URL = _env("SEAL_TSA_URL")
+    SEAL_TSA_USERNAME = _env("SEAL_TSA_USERNAME")
+    SEAL_TSA_PASSWORD = _env("SEAL_TSA_PASSWORD")
+    SEAL_TSA_TIMEOUT = int(_env("SEAL_TSA_TIMEOUT", "10"))
+    #: the TSA's root certificate (PEM), the trust root when checking timestamps
+    SEAL_TSA_CERT_PATH = _env("SEAL_TSA_CERT_PATH")
+    #: "1": embed certificates and revocation information as well (PAdES B-LT)
+    SEAL_LTV = _env("SEAL_LTV", "0") == "1"
 
     LINK_LIFETIME_DAYS = int(_env("LINK_LIFETIME_DAYS", "45"))
+    #: link messages wait for the patient's 08:00-21:00 window ("0" sends at any hour)
+    LINK_QUIET_HOURS = _env("LINK_QUIET_HOURS", "1") == "1"
     #: an open invoice whose links nobody opened for this many days raises an alert
     ALERT_LINK_UNOPENED_DAYS = int(_env("ALERT_LINK_UNOPENED_DAYS", "7"))
     VERIFY_MAX_FAILURES = 5
@@ -129,6 +140,8 @@ class DevelopmentConfig(Config):
 
 class TestConfig(DevelopmentConfig):
     TESTING = True
+    #: tests of other features send at whatever hour they run; quiet-hours tests turn it on
+    LINK_QUIET_HOURS = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"
