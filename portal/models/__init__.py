@@ -12,6 +12,14 @@ from portal.models.collections import (
     SettlementOffer,
 )
 from portal.models.delivery import Delivery, IdempotentResponse
+from portal.models.fiscal import (
+    FiscalCounter,
+    FiscalDocument,
+    FiscalProfile,
+    PatientTaxId,
+    StsReminder,
+    TsOpposition,
+)
 from portal.models.invoice import Invoice, InvoiceLine
 from portal.models.ledger import LedgerEntry
 from portal.models.link import PaymentLink, VerificationAttempt
@@ -35,6 +43,9 @@ __all__ = [
     "ConsentRecord",
     "Delivery",
     "DiscountPolicy",
+    "FiscalCounter",
+    "FiscalDocument",
+    "FiscalProfile",
     "IdempotentResponse",
     "Installment",
     "Invoice",
@@ -43,6 +54,7 @@ __all__ = [
     "LoginAttempt",
     "OutboxMessage",
     "Patient",
+    "PatientTaxId",
     "Payment",
     "PaymentLink",
     "Plan",
@@ -56,5 +68,7 @@ __all__ = [
     "SettlementOffer",
     "StaffUser",
     "StripeEvent",
+    "StsReminder",
+    "TsOpposition",
     "VerificationAttempt",
 ]
