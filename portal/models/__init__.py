@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
 from portal.models.audit import AuditEvent
+from portal.models.charge_attempt import ChargeAttempt, Installation
 from portal.models.collections import (
     Alert,
     CadenceStep,
@@ -13,6 +14,7 @@ from portal.models.collections import (
 )
 from portal.models.delivery import Delivery, IdempotentResponse
 from portal.models.invoice import Invoice, InvoiceLine
+from portal.models.lease import InstallmentReminder, JobLease
 from portal.models.ledger import LedgerEntry
 from portal.models.link import PaymentLink, VerificationAttempt
 from portal.models.outbox import OutboxMessage
@@ -29,14 +31,18 @@ __all__ = [
     "AuditEvent",
     "CadenceStep",
     "CallTask",
+    "ChargeAttempt",
     "CollectionState",
     "ConsentRecord",
     "Delivery",
     "DiscountPolicy",
     "IdempotentResponse",
+    "Installation",
     "Installment",
+    "InstallmentReminder",
     "Invoice",
     "InvoiceLine",
+    "JobLease",
     "LedgerEntry",
     "LoginAttempt",
     "OutboxMessage",
