@@ -38,7 +38,12 @@ INSTANCE = Path(
 class Config:
     SECRET_KEY = _env("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE / 'saldo.sqlite3'}")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: SQLite: wait up to 30 s for another process's write instead of failing at once
+    SQLALCHEMY_ENGINE_OPTIONS = (
+        {"pool_pre_ping": True, "connect_args": {"timeout": 30}}
+        if SQLALCHEMY_DATABASE_URI.startswith("sqlite")
+        else {"pool_pre_ping": True}
+    )
     REDIS_URL = _env("REDIS_URL")
     PORTAL_BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
 
@@ -48,6 +53,11 @@ class Config:
     #: None means api.stripe.com; localstripe is e.g. http://127.0.0.1:8420
     STRIPE_API_BASE = _env("STRIPE_API_BASE")
     STRIPE_JS_URL = _env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+    STRIPE_MAX_NETWORK_RETRIES = int(_env("STRIPE_MAX_NETWORK_RETRIES", "2"))
+    #: scopes idempotency keys at Stripe; unset: a random id made once and kept in the database
+    SALDO_INSTALLATION_ID = _env("SALDO_INSTALLATION_ID")
+    #: a payment still "creating" this long after it started is looked up at Stripe
+    RECONCILE_AFTER_SECONDS = int(_env("RECONCILE_AFTER_SECONDS", "300"))
 
     #: smtp://user:password@host:port, smtps://… or smtp+starttls://…; unset: the outbox
     SMTP_URL = _env("SMTP_URL")

@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
 from portal.models.audit import AuditEvent
+from portal.models.charge_attempt import ChargeAttempt, Installation
 from portal.models.collections import (
     Alert,
     CadenceStep,
@@ -21,6 +22,7 @@ from portal.models.fiscal import (
     TsOpposition,
 )
 from portal.models.invoice import Invoice, InvoiceLine
+from portal.models.lease import InstallmentReminder, JobLease
 from portal.models.ledger import LedgerEntry
 from portal.models.link import PaymentLink, VerificationAttempt
 from portal.models.outbox import OutboxMessage
@@ -39,6 +41,7 @@ __all__ = [
     "AuditEvent",
     "CadenceStep",
     "CallTask",
+    "ChargeAttempt",
     "CollectionState",
     "ConsentRecord",
     "Delivery",
@@ -47,9 +50,12 @@ __all__ = [
     "FiscalDocument",
     "FiscalProfile",
     "IdempotentResponse",
+    "Installation",
     "Installment",
+    "InstallmentReminder",
     "Invoice",
     "InvoiceLine",
+    "JobLease",
     "LedgerEntry",
     "LoginAttempt",
     "OutboxMessage",
