@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
 from portal.models.audit import AuditEvent
+from portal.models.charge_attempt import ChargeAttempt, Installation
 from portal.models.collections import (
     Alert,
     CadenceStep,
@@ -21,6 +22,7 @@ from portal.models.fiscal import (
     TsOpposition,
 )
 from portal.models.invoice import Invoice, InvoiceLine
+from portal.models.lease import InstallmentReminder, JobLease
 from portal.models.ledger import LedgerEntry
 from portal.models.link import PaymentLink, VerificationAttempt
 from portal.models.outbox import OutboxMessage
@@ -28,7 +30,9 @@ from portal.models.patient import Patient
 from portal.models.payment import Payment, Refund
 from portal.models.plan import Installment, Plan, PlanPolicy
 from portal.models.practice import Practice
-from portal.models.staff import ApiKey, LoginAttempt, StaffUser
+from portal.models.practice_logo import PracticeLogo
+from portal.models.seal_key import SealKey
+from portal.models.staff import ApiKey, LoginAttempt, RecoveryCode, StaffUser
 from portal.models.stripe_event import StripeEvent
 
 __all__ = [
@@ -37,6 +41,7 @@ __all__ = [
     "AuditEvent",
     "CadenceStep",
     "CallTask",
+    "ChargeAttempt",
     "CollectionState",
     "ConsentRecord",
     "Delivery",
@@ -45,9 +50,12 @@ __all__ = [
     "FiscalDocument",
     "FiscalProfile",
     "IdempotentResponse",
+    "Installation",
     "Installment",
+    "InstallmentReminder",
     "Invoice",
     "InvoiceLine",
+    "JobLease",
     "LedgerEntry",
     "LoginAttempt",
     "OutboxMessage",
@@ -58,8 +66,11 @@ __all__ = [
     "Plan",
     "PlanPolicy",
     "Practice",
+    "PracticeLogo",
+    "RecoveryCode",
     "Refund",
     "ReminderLog",
+    "SealKey",
     "SettlementOffer",
     "StaffUser",
     "StripeEvent",
