@@ -296,3 +296,14 @@ def test_staff_set_and_correct_the_codice_fiscale_on_the_patient_page(web_app):
     with web_app.app_context():
         record = db.session.scalar(db.select(PatientTaxId).filter_by(patient_id=patient_id))
         assert (record.codice_fiscale, record.source) == (ff.OTHER_PATIENT_CF, "staff")
+
+
+def test_jobs_run_due_issues_and_reports_the_fiscal_documents(app):
+    practice = ff.italian_practice()
+    ff.paid(factories.invoice(ff.patient_with_cf(practice), (5000,)), 5000)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["jobs", "run-due", "--as-of", "2027-01-31"])
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith("; 1 fiscal documents issued, 0 Sistema TS reminders\n")
+    again = runner.invoke(args=["jobs", "run-due", "--as-of", "2027-01-31"])
+    assert again.output.endswith("; 0 fiscal documents issued, 0 Sistema TS reminders\n")
