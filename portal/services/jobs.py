@@ -30,7 +30,8 @@ def run_due(today: date, at: time | None = None) -> Report:
     (as if at local time `at`; `None` uses the real clock in each patient's time zone),
     record missed promises and raise delinquency alerts. Running it twice does nothing twice."""
     read_back = reconcile.run(installments.JOB)
-    results = [installments.charge(installment) for installment in installments.due(today)]
+    tried = [installments.charge(seen) for seen in installments.due(today)]
+    results = [status for status in tried if status != "skipped"]
     reminded = installments.remind(today)
     retried = sending.retry_due()
     db.session.commit()
