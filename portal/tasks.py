@@ -12,7 +12,7 @@ from pathlib import Path
 
 from huey import RedisHuey, SqliteHuey, crontab
 
-from config.settings import INSTANCE
+from portal.settings import INSTANCE
 
 
 def _make_huey():

@@ -13,6 +13,14 @@ from portal.models.collections import (
     SettlementOffer,
 )
 from portal.models.delivery import Delivery, IdempotentResponse
+from portal.models.fiscal import (
+    FiscalCounter,
+    FiscalDocument,
+    FiscalProfile,
+    PatientTaxId,
+    StsReminder,
+    TsOpposition,
+)
 from portal.models.invoice import Invoice, InvoiceLine
 from portal.models.lease import InstallmentReminder, JobLease
 from portal.models.ledger import LedgerEntry
@@ -22,7 +30,9 @@ from portal.models.patient import Patient
 from portal.models.payment import Payment, Refund
 from portal.models.plan import Installment, Plan, PlanPolicy
 from portal.models.practice import Practice
-from portal.models.staff import ApiKey, LoginAttempt, StaffUser
+from portal.models.practice_logo import PracticeLogo
+from portal.models.seal_key import SealKey
+from portal.models.staff import ApiKey, LoginAttempt, RecoveryCode, StaffUser
 from portal.models.stripe_event import StripeEvent
 
 __all__ = [
@@ -36,6 +46,9 @@ __all__ = [
     "ConsentRecord",
     "Delivery",
     "DiscountPolicy",
+    "FiscalCounter",
+    "FiscalDocument",
+    "FiscalProfile",
     "IdempotentResponse",
     "Installation",
     "Installment",
@@ -47,15 +60,21 @@ __all__ = [
     "LoginAttempt",
     "OutboxMessage",
     "Patient",
+    "PatientTaxId",
     "Payment",
     "PaymentLink",
     "Plan",
     "PlanPolicy",
     "Practice",
+    "PracticeLogo",
+    "RecoveryCode",
     "Refund",
     "ReminderLog",
+    "SealKey",
     "SettlementOffer",
     "StaffUser",
     "StripeEvent",
+    "StsReminder",
+    "TsOpposition",
     "VerificationAttempt",
 ]

@@ -3,6 +3,7 @@
 from flask import Response, abort, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
+from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.i18n import current_locale, money_filter
 from portal.models import Payment
@@ -141,5 +142,5 @@ def receipt(payment_id: int):
     return Response(
         pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{receipts.filename(payment)}"'},
+        headers={"Content-Disposition": content_disposition(receipts.filename(payment))},
     )

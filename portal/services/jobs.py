@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.services import alerts, cadence, calls, installments, leases, reconcile, sending
+from portal.services.fiscal import jobs as fiscal_jobs
 
 HOURLY_LEASE = timedelta(minutes=55)
 
@@ -22,13 +23,16 @@ class Report:
     call_tasks: int = 0
     alerts_raised: int = 0
     promises_missed: int = 0
+    fiscal_documents: int = 0
+    sts_reminders: int = 0
 
 
 def run_due(today: date, at: time | None = None) -> Report:
     """Everything due on `today`: settle payments in flight (`reconcile`), charge and retry
     installments, remind upcoming charges, retry failed messages, run the reminder cadence
     (as if at local time `at`; `None` uses the real clock in each patient's time zone),
-    record missed promises and raise delinquency alerts. Running it twice does nothing twice."""
+    record missed promises, raise delinquency alerts, issue the fiscal documents due and
+    remind owners of the month's Sistema TS file. Running it twice does nothing twice."""
     read_back = reconcile.run(installments.JOB)
     tried = [installments.charge(seen) for seen in installments.due(today)]
     results = [status for status in tried if status != "skipped"]
@@ -39,6 +43,7 @@ def run_due(today: date, at: time | None = None) -> Report:
     missed = calls.missed_promises(today)
     db.session.commit()
     raised = alerts.raise_due(today)
+    issued, sts_reminded = fiscal_jobs.run(today)
     return Report(
         charged=len(results),
         paid=results.count("paid"),
@@ -50,6 +55,8 @@ def run_due(today: date, at: time | None = None) -> Report:
         call_tasks=cadence_report.call_tasks,
         alerts_raised=raised,
         promises_missed=len(missed),
+        fiscal_documents=issued,
+        sts_reminders=sts_reminded,
     )
 
 

@@ -4,10 +4,6 @@
   "use strict";
   var form = document.getElementById("pay-form");
   if (!form) { return; }
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
-  var stripe = Stripe(form.dataset.key, { locale: form.dataset.locale });
-  var card = stripe.elements({ locale: form.dataset.locale }).create("card");
-  card.mount("#card-element");
   var button = document.getElementById("pay-button");
   var errorBox = document.getElementById("pay-error");
   var statusBox = document.getElementById("pay-status");
@@ -32,6 +28,22 @@
       if (sepaSection) { sepaSection.hidden = !sepa; }
     });
   });
+
+  if (typeof Stripe !== "function") {
+    /* Stripe.js did not load: say so, and never let the form submit by itself. */
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      errorBox.textContent = form.dataset.msgNoStripe;
+      errorBox.hidden = false;
+    });
+    errorBox.textContent = form.dataset.msgNoStripe;
+    errorBox.hidden = false;
+    return;
+  }
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var stripe = Stripe(form.dataset.key, { locale: form.dataset.locale });
+  var card = stripe.elements({ locale: form.dataset.locale }).create("card");
+  card.mount("#card-element");
 
   function post(url, body) {
     return fetch(url, {
