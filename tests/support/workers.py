@@ -44,8 +44,9 @@ def hourly(env: dict[str, str], day: date, now: datetime) -> subprocess.Popen:
     """A process calling the Huey task's entry point for `day` in the hour of `now`."""
     code = (
         "import datetime as d; from portal import tasks; "
-        f"print('report' if tasks.run_hourly(d.date.fromisoformat('{day}'), "
-        f"d.datetime.fromisoformat('{now.isoformat()}')) else 'skipped')"
+        f"r = tasks.run_hourly(d.date.fromisoformat('{day}'), "
+        f"d.datetime.fromisoformat('{now.isoformat()}')); "
+        "print(f\"{r['charged']} charged\" if r else 'skipped')"
     )
     return subprocess.Popen(
         [sys.executable, "-c", code],
@@ -55,6 +56,12 @@ def hourly(env: dict[str, str], day: date, now: datetime) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def charged(output: str) -> int:
+    """How many installments a worker charged, from its report ("… N charged …")."""
+    words = output.split()
+    return int(words[words.index("charged") - 1]) if "charged" in words else 0
 
 
 def finish(process: subprocess.Popen, timeout: float = 300) -> str:
