@@ -26,6 +26,8 @@ from tests.support.servers import _pg_bindir, free_port, wait_for_port
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 NGINX_EXAMPLE = ROOT / "config" / "nginx"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 
 
 class Postgres:
@@ -79,7 +81,7 @@ class Redis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+            [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--logfile", str(self.log)],
         )  # fmt: skip
         wait_for_port(self.port)
@@ -195,11 +197,11 @@ class Nginx:
             + "\n".join(sites)
             + "}\n"
         )
-        check = subprocess.run(["nginx", "-t", "-c", str(conf), "-p", str(self.root)],
+        check = subprocess.run([NGINX, "-t", "-c", str(conf), "-p", str(self.root)],
                                capture_output=True, text=True)  # fmt: skip
         assert check.returncode == 0, check.stderr
         self.process = subprocess.Popen(
-            ["nginx", "-c", str(conf), "-p", str(self.root), "-g", "daemon off;"]
+            [NGINX, "-c", str(conf), "-p", str(self.root), "-g", "daemon off;"]
         )
         wait_for_port(self.port)
 

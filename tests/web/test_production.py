@@ -191,3 +191,16 @@ def test_text_log_lines_are_one_line_each(sqlite_url, capsys):
     assert (level, request_id) == ("ERROR", "[-]")
     assert stamp.endswith("Z") and rest.startswith("saldo.test: failed\\nbadly\\nTraceback")
     assert "ValueError: boom" in rest
+
+
+def test_a_redis_outage_falls_back_to_limits_in_memory(sqlite_url):
+    app = _make_app(
+        sqlite_url,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{servers.free_port()}/0",
+        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        RATELIMIT_DEFAULT="3 per minute",
+    )
+    client = app.test_client()
+    # nobody answers on that port: no 500, and the limit still holds in this process
+    assert [client.get("/staff/login").status_code for _ in range(4)] == [200, 200, 200, 429]
