@@ -65,7 +65,7 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 
 test: system-deps install lint
-	$(PY) -m pytest -p no:cacheprovider
+	$(PY) -m pytest -p no:cacheprovider -n auto
 
 # Only the production shape: nginx + TLS, two gunicorn servers, two Huey consumers,
 # PostgreSQL and Redis, driven by Chromium; and the built wheel (also part of `make test`).

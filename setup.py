@@ -37,7 +37,7 @@ setup(
     packages=[*find_packages(include=["portal", "portal.*"]), *RESOURCES],
     package_dir=dict(RESOURCES),
     package_data={
-        "portal": ["migrations/*", "migrations/versions/*.py"],
+        "portal": ["migrations/*", "migrations/versions/*.py", "services/fiscal/*.xsd"],
         **{name: ["**/*"] for name in RESOURCES},
     },
     cmdclass={"build_py": BuildWithCatalogs},

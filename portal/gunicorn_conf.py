@@ -44,3 +44,20 @@ logconfig_dict = {
         "gunicorn.error": {"handlers": ["error"], "level": "INFO", "propagate": False},
     },
 }
+
+#: import the app once in the master, not once per worker (pyHanko, SQLAlchemy, Babel's data);
+#: no database connection is opened at import, and each worker drops any pooled connection
+#: it inherited (`post_fork`), so no socket is shared between processes
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
+
+
+def post_fork(server, worker):
+    """Give each worker its own database connections."""
+    if not preload_app:
+        return
+    from portal.extensions import db
+
+    app = server.app.wsgi()
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)

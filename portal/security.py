@@ -56,8 +56,9 @@ def add_headers(response: Response) -> Response:
     response.headers["X-Frame-Options"] = "DENY"
     if request.endpoint == "static":
         response.headers["Cache-Control"] = "public, max-age=86400"
-    else:
-        response.headers.setdefault("Cache-Control", "no-store")
+    elif response.cache_control.max_age is None:
+        # a view that gives its response a lifetime (the brand stylesheet, the logo) keeps it
+        response.headers["Cache-Control"] = "no-store"
     if request.is_secure and current_app.config.get("HSTS_SECONDS"):
         seconds = current_app.config["HSTS_SECONDS"]
         response.headers["Strict-Transport-Security"] = f"max-age={seconds}; includeSubDomains"

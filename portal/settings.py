@@ -38,7 +38,12 @@ INSTANCE = Path(
 class Config:
     SECRET_KEY = _env("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE / 'saldo.sqlite3'}")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: SQLite: wait up to 30 s for another process's write instead of failing at once
+    SQLALCHEMY_ENGINE_OPTIONS = (
+        {"pool_pre_ping": True, "connect_args": {"timeout": 30}}
+        if SQLALCHEMY_DATABASE_URI.startswith("sqlite")
+        else {"pool_pre_ping": True}
+    )
     REDIS_URL = _env("REDIS_URL")
     PORTAL_BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
 
@@ -48,6 +53,11 @@ class Config:
     #: None means api.stripe.com; localstripe is e.g. http://127.0.0.1:8420
     STRIPE_API_BASE = _env("STRIPE_API_BASE")
     STRIPE_JS_URL = _env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+    STRIPE_MAX_NETWORK_RETRIES = int(_env("STRIPE_MAX_NETWORK_RETRIES", "2"))
+    #: scopes idempotency keys at Stripe; unset: a random id made once and kept in the database
+    SALDO_INSTALLATION_ID = _env("SALDO_INSTALLATION_ID")
+    #: a payment still "creating" this long after it started is looked up at Stripe
+    RECONCILE_AFTER_SECONDS = int(_env("RECONCILE_AFTER_SECONDS", "300"))
 
     #: smtp://user:password@host:port, smtps://… or smtp+starttls://…; unset: the outbox
     SMTP_URL = _env("SMTP_URL")
@@ -66,8 +76,19 @@ class Config:
     SEAL_KEY_PASSPHRASE = _env("SEAL_KEY_PASSPHRASE")
     #: encrypts the sealing keys kept in the database; unset: derived from SECRET_KEY (HKDF)
     SEAL_ENCRYPTION_KEY = _env("SEAL_ENCRYPTION_KEY")
+    #: RFC 3161 Time Stamping Authority for the seal's trusted time (PAdES B-T); unset: B-B
+    SEAL_TSA_URL = _env("SEAL_TSA_URL")
+    SEAL_TSA_USERNAME = _env("SEAL_TSA_USERNAME")
+    SEAL_TSA_PASSWORD = _env("SEAL_TSA_PASSWORD")
+    SEAL_TSA_TIMEOUT = int(_env("SEAL_TSA_TIMEOUT", "10"))
+    #: the TSA's root certificate (PEM), the trust root when checking timestamps
+    SEAL_TSA_CERT_PATH = _env("SEAL_TSA_CERT_PATH")
+    #: "1": embed certificates and revocation information as well (PAdES B-LT)
+    SEAL_LTV = _env("SEAL_LTV", "0") == "1"
 
     LINK_LIFETIME_DAYS = int(_env("LINK_LIFETIME_DAYS", "45"))
+    #: link messages wait for the patient's 08:00-21:00 window ("0" sends at any hour)
+    LINK_QUIET_HOURS = _env("LINK_QUIET_HOURS", "1") == "1"
     #: an open invoice whose links nobody opened for this many days raises an alert
     ALERT_LINK_UNOPENED_DAYS = int(_env("ALERT_LINK_UNOPENED_DAYS", "7"))
     VERIFY_MAX_FAILURES = 5
@@ -76,7 +97,10 @@ class Config:
     #: number of trusted proxies in front of the app (X-Forwarded-For/-Proto); 0 = none
     PROXY_COUNT = int(_env("PROXY_COUNT", "0"))
 
+    #: idle timeout of every session
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)
+    #: a staff sign-in ends this long after it began, however active
+    STAFF_SESSION_MAX_AGE = timedelta(hours=12)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "1") == "1"
@@ -126,6 +150,8 @@ class DevelopmentConfig(Config):
 
 class TestConfig(DevelopmentConfig):
     TESTING = True
+    #: tests of other features send at whatever hour they run; quiet-hours tests turn it on
+    LINK_QUIET_HOURS = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"

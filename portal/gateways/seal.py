@@ -216,11 +216,16 @@ def seal_pdf(
     reason: str = "Payment plan agreement signed by the patient",
     location: str = "",
     name: str | None = None,
+    timestamper=None,
+    validation_context=None,
 ) -> bytes:
     """Return `pdf_bytes` with the practice's PAdES seal appended.
 
     An approval signature, not a certification: no DocMDP restrictions, no
-    encryption, so viewers still allow printing and saving.
+    encryption, so viewers still allow printing and saving. With a `timestamper`
+    (see `portal.gateways.timestamps`) the seal carries an RFC 3161 signature
+    timestamp (B-T); with a `validation_context` too, the validation information is
+    embedded (B-LT).
     """
     signer = _load_signer(key_path, cert_path, passphrase)
     meta = signers.PdfSignatureMetadata(
@@ -231,10 +236,14 @@ def seal_pdf(
         reason=reason,
         location=location or None,
         name=name,
+        embed_validation_info=validation_context is not None,
+        validation_context=validation_context,
     )
     writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes))
     try:
-        out = _run(lambda: signers.async_sign_pdf(writer, meta, signer=signer))
+        out = _run(
+            lambda: signers.async_sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
+        )
     except SigningError as exc:
         raise SealError(f"Sealing failed: {exc}") from exc
     return out.getvalue()
