@@ -32,7 +32,7 @@ HTTPS = dict(ignore_https_errors=True)
 SLOW_MS = 30_000
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def shape():
     expect.set_options(timeout=SLOW_MS)  # eight processes on a small machine
     root = stack.workdir()
@@ -100,7 +100,7 @@ def slow_page(open_page, **options):
     return page
 
 
-def test_a_patient_pays_over_https_through_the_proxy(shape, open_page):
+def a_patient_pays_over_https_through_the_proxy(shape, open_page):
     invoice, token = factories.invoice_with_link(
         first_name="Emily", last_name="Carter", date_of_birth=date(1990, 7, 4), locale="en"
     )
@@ -121,7 +121,7 @@ def test_a_patient_pays_over_https_through_the_proxy(shape, open_page):
     assert redis.Redis.from_url(shape["redis"].url).keys("LIMITS*")
 
 
-def test_staff_sign_in_over_https(shape, open_page):
+def staff_sign_in_over_https(shape, open_page):
     email = make_staff(factories.practice(), "owner").email
     page = slow_page(open_page, **DESKTOP, **HTTPS)
     sign_in(page, shape["proxy"].url(), email)
@@ -130,7 +130,7 @@ def test_staff_sign_in_over_https(shape, open_page):
     assert response.headers["referrer-policy"] == "no-referrer"
 
 
-def test_an_agreement_sealed_on_one_server_checks_on_the_other(shape, open_page):
+def an_agreement_sealed_on_one_server_checks_on_the_other(shape, open_page):
     who = plan_steps.italian_patient()
     owner = make_staff(who.invoice.practice, "owner").email
     patient = slow_page(
@@ -159,7 +159,7 @@ def test_an_agreement_sealed_on_one_server_checks_on_the_other(shape, open_page)
     assert not (shape["root"] / "server-a" / "seal").exists()
 
 
-def test_pages_answer_while_redis_is_down(shape, open_page):
+def pages_answer_while_redis_is_down(shape, open_page):
     base = shape["proxy"].url()
     email = make_staff(factories.practice(), "owner").email
     shape["redis"].stop()
@@ -180,7 +180,7 @@ def test_pages_answer_while_redis_is_down(shape, open_page):
     assert [worker.poll() for worker in shape["workers"]] == [None, None]
 
 
-def test_pages_recover_after_postgresql_restarts_under_traffic(shape, open_page):
+def pages_recover_after_postgresql_restarts_under_traffic(shape, open_page):
     base = shape["proxy"].url()
     email = make_staff(factories.practice(), "owner").email
     db.session.commit()
@@ -215,3 +215,12 @@ def test_pages_recover_after_postgresql_restarts_under_traffic(shape, open_page)
     assert response is not None and response.status == 200
     expect(page.get_by_role("heading", level=1)).to_have_text("Invoices")
     assert re.search(r"/staff/$", page.url)
+
+
+def test_the_production_shape(shape, open_page):
+    """One test, so that the steps run in this order on one worker (make test uses xdist)."""
+    a_patient_pays_over_https_through_the_proxy(shape, open_page)
+    staff_sign_in_over_https(shape, open_page)
+    an_agreement_sealed_on_one_server_checks_on_the_other(shape, open_page)
+    pages_answer_while_redis_is_down(shape, open_page)
+    pages_recover_after_postgresql_restarts_under_traffic(shape, open_page)

@@ -27,7 +27,7 @@ print(response.get_data(as_text=True))
 """
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
@@ -39,7 +39,7 @@ def wheel(tmp_path_factory) -> Path:
     return built
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def fresh_venv(wheel, tmp_path_factory) -> Path:
     venv = tmp_path_factory.mktemp("venv")
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -59,7 +59,7 @@ def fresh_venv(wheel, tmp_path_factory) -> Path:
     return venv
 
 
-def test_the_wheel_holds_what_the_app_needs(wheel):
+def the_wheel_holds_what_the_app_needs(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in (
         "portal/templates/base.html",
@@ -78,7 +78,7 @@ def test_the_wheel_holds_what_the_app_needs(wheel):
     assert "saldo = portal.console:main" in text
 
 
-def test_the_installed_wheel_migrates_and_speaks_italian(fresh_venv, tmp_path):
+def the_installed_wheel_migrates_and_speaks_italian(fresh_venv, tmp_path):
     env = {
         **os.environ,
         "SALDO_ENV": "production",
@@ -105,3 +105,9 @@ def test_the_installed_wheel_migrates_and_speaks_italian(fresh_venv, tmp_path):
     assert page[2] == "200"
     html = "\n".join(page[3:])
     assert '<html lang="it"' in html and "Accedi" in html
+
+
+def test_the_wheel_installs_and_runs(wheel, fresh_venv, tmp_path):
+    """One test, so that xdist builds the wheel once."""
+    the_wheel_holds_what_the_app_needs(wheel)
+    the_installed_wheel_migrates_and_speaks_italian(fresh_venv, tmp_path)
