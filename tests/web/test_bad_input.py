@@ -60,7 +60,7 @@ def test_a_practice_name_with_a_line_break_and_commas_sends_one_sender(app, smtp
     [sender] = message["From"].addresses
     assert sender.display_name == "Studio Rossi, Dott. Bianchi, Dott. Verdi <x@evil>"
     assert sender.addr_spec == "no-reply@saldo.invalid"
-    assert message["Subject"] == "Your invoice – Studio Rossi, Dott. Bianchi, Dott. Verdi <x@evil>"
+    assert message["Subject"] == "Your bill from Studio Rossi, Dott. Bianchi, Dott. Verdi <x@evil>"
     assert message["Reply-To"].addresses[0].addr_spec == "info@studio.example"
 
 
