@@ -219,7 +219,7 @@ def test_reply_is_well_formed_xml_and_names_no_practice(web_app, client):
 
     make_patient(web_app, practice_name="Rossi & Figli <Dental>")
     body = text(client, "STOP").get_data(as_text=True)
-    assert ElementTree.fromstring(body).find("Message").text == STOPPED
+    assert ElementTree.fromstring(body).find("Message").text == STOPPED  # noqa: S314 (our own answer)
     assert "Rossi" not in body
 
 
