@@ -8,7 +8,7 @@ from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import DateOfBirthForm
 from portal.redirects import safe_next
-from portal.services import invoices, links, payments, plans, verification
+from portal.services import bill_page, links, verification
 from portal.services.audit import Actor
 
 STATE_STATUS = {"unknown": 404, "expired": 410, "revoked": 410}
@@ -71,24 +71,12 @@ def verify():
 
 
 @bp.get("/pay")
-@patient_session.link_required()
+@limiter.limit(patient_session.default_limit, exempt_when=patient_session.is_verified)
+@patient_session.link_required(options=bill_page.LINK_OPTIONS)
 def invoice():
-    invoice = g.invoice
-    summary = invoices.summarize(invoice)
-    plan = plans.current_plan(invoice)
-    offered = plan is None and bool(
-        plans.allowed_counts(plans.policy_for(invoice.practice_id), summary.balance_minor)
-    )
     return render_template(
         "patient/invoice.html",
-        invoice=invoice,
-        practice=g.practice,
-        summary=summary,
-        receipts=payments.receipts_for(invoice),
-        pending=payments.in_flight(invoice),
-        plan=plan,
-        pending_plan=plans.pending_plan(invoice) if plan is None else None,
-        plan_offered=offered,
+        page=bill_page.build(g.invoice),
         stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
         stripe_js=current_app.config["STRIPE_JS_URL"],
     )

@@ -65,16 +65,24 @@ def send_receipt(payment: Payment) -> bool:
     if not patient.email:
         return False
     locale = receipts.locale_of(payment)
+    attached = patient.email_attachments  # by default the email carries no health details
     subject, text, html = render_email(
-        "receipt", locale, payment=payment, invoice=invoice, practice=practice, patient=patient
+        "receipt",
+        locale,
+        payment=payment,
+        invoice=invoice,
+        practice=practice,
+        patient=patient,
+        attached=attached,
     )
     message = build_message(practice, patient.email, subject, text, html)
-    message.add_attachment(
-        receipts.render_pdf(payment, locale),
-        maintype="application",
-        subtype="pdf",
-        filename=receipts.filename(payment),
-    )
+    if attached:
+        message.add_attachment(
+            receipts.render_pdf(payment, locale),
+            maintype="application",
+            subtype="pdf",
+            filename=receipts.filename(payment),
+        )
     try:
         gateways.mailer().send(message)
     except OSError as exc:

@@ -10,6 +10,7 @@ from portal.staff import (  # noqa: E402, F401
     auth_views,
     cadence_views,
     collection_views,
+    fiscal_views,
     import_views,
     invoice_views,
     link_views,

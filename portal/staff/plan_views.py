@@ -72,5 +72,4 @@ def plan_agreement(plan_id: int):
 @role_required(*READ)
 def plan_check(plan_id: int):
     plan = scoped(Plan, plan_id)
-    intact, check = agreements.check(plan)
-    return render_template("staff/plan_check.html", plan=plan, hash_ok=intact, check=check)
+    return render_template("staff/plan_check.html", plan=plan, check=agreements.check(plan))
