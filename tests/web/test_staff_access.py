@@ -6,10 +6,11 @@ from datetime import date
 import pytest
 
 from portal.extensions import db
-from portal.models import CallTask, FiscalDocument, Payment, PlanPolicy, SettlementOffer
+from portal.models import CallTask, Payment, PlanPolicy, SettlementOffer
 from portal.services import api_keys, links, money, plans
 from portal.services.audit import SYSTEM
-from tests import factories
+from portal.services.fiscal import documents as fiscal_documents
+from tests import factories, fiscal_factories
 from tests.web.staff_client import csrf, make_staff, sign_in
 
 PUBLIC = {"staff.login", "staff.login_code", "staff.reset_request", "staff.reset_password"}
@@ -32,9 +33,9 @@ PARAMS = {
     "plan_id",
     "task_id",
     "offer_id",
-    "refund_id",
-    "document_id",
     "link_id",
+    "document_id",
+    "refund_id",
 }
 
 
@@ -42,9 +43,9 @@ PARAMS = {
 def world(web_app):
     """Practice A with one of everything, and a user of each role; practice B's owner."""
     with web_app.app_context():
-        a = factories.practice(slug="a")
+        a = fiscal_factories.italian_practice(slug="a")
         b = factories.practice(slug="b", name="Other Practice")
-        invoice = factories.invoice(factories.patient(a), amounts=(10000,))
+        invoice = factories.invoice(fiscal_factories.patient_with_cf(a), amounts=(10000,))
         payment = money.record_desk_payment(invoice, 1000, "cash", SYSTEM)
         key, _ = api_keys.create(a, "pms")
         db.session.add(PlanPolicy(practice_id=a.id, min_balance_minor=0, min_installment_minor=100))
@@ -60,25 +61,11 @@ def world(web_app):
             practice_id=a.id, invoice_id=invoice.id, amount_minor=500, expires_on=date(2099, 1, 1)
         )
         link, _token = links.issue(invoice, SYSTEM)
+        refund = money.refund(payment, 100, "price correction", SYSTEM)
+        document = fiscal_documents.issue_invoice(payment, SYSTEM)
         db.session.add_all([task, offer])
         users = {role: make_staff(a, role) for role in ("owner", "billing", "viewer")}
         outsider = make_staff(b, "owner")
-        refund = money.refund(payment, 100, "overcharged", SYSTEM)
-        document = FiscalDocument(
-            practice_id=a.id,
-            kind="invoice",
-            year=2026,
-            number=1,
-            issued_on=date(2026, 11, 1),
-            invoice_id=invoice.id,
-            payment_id=payment.id,
-            patient_codice_fiscale="BNCGLI84C49H501F",
-            amount_minor=1000,
-            currency="EUR",
-            method="cash",
-            paid_on=date(2026, 11, 1),
-        )
-        db.session.add(document)
         db.session.commit()
         ids = dict(
             invoice_id=invoice.id,
@@ -89,9 +76,9 @@ def world(web_app):
             plan_id=plan.id,
             task_id=task.id,
             offer_id=offer.id,
+            link_id=link.id,
             refund_id=refund.id,
             document_id=document.id,
-            link_id=link.id,
             day="2026-11-01",
         )
         emails = {role: user.email for role, user in users.items()}
@@ -180,7 +167,7 @@ def test_viewer_reads_but_changes_nothing(client, web_app, world):
         if rule.endpoint in ("staff.plan_agreement", "staff.letter_batch"):
             expected = 404  # readable by viewers, but there is no signed plan or letter yet
         if rule.endpoint == "staff.fiscal_statement_pdf":
-            expected = 404  # readable by viewers, but an Italian practice has no US statement
+            expected = 404  # readable by viewers; statements are for US practices only
         assert response.status_code == expected, (rule.rule, method, response.status_code)
     with web_app.app_context():
         assert len(db.session.scalars(db.select(Payment)).all()) == 1
