@@ -13,6 +13,7 @@ from config.settings import ROOT
 from portal import gateways
 from portal.extensions import db
 from portal.models import Practice
+from portal.outbox_cli import outbox_cli
 from portal.report_cli import report_cli
 
 practice_cli = AppGroup("practice", help="Manage practices.")
@@ -113,7 +114,7 @@ def run_due(as_of, at):
         f" {report.reminded} reminded, {report.messages_retried} messages retried,"
         f" {report.read_back} payments read back; cadence: {report.reminders_sent} messages,"
         f" {report.call_tasks} call tasks; {report.promises_missed} missed promises,"
-        f" {report.alerts_raised} alerts raised"
+        f" {report.alerts_raised} alerts raised; {report.work_done} pending work done"
     )
 
 
@@ -256,3 +257,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(report_cli)
     app.cli.add_command(apikey_cli)
     app.cli.add_command(invoice_cli)
+    app.cli.add_command(outbox_cli)

@@ -1,7 +1,7 @@
 """Background jobs with Huey: SQLite storage by default, Redis when REDIS_URL is set.
 
 Run a worker with `huey_consumer portal.tasks.huey`; it runs `run_due` every hour for the
-current date, in an app context.
+current date and the pending work (emails, sealing) every minute, in an app context.
 """
 
 import os
@@ -40,3 +40,13 @@ def run_due_hourly():
 
     with _app_context():
         return dict(jobs.run_due(date.today()).__dict__)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def run_pending_work():
+    """Emails and sealing queued by payments; leased per row, so any number of consumers
+    may run this at once."""
+    from portal.services import outbox
+
+    with _app_context():
+        return outbox.run_pending()

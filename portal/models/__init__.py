@@ -12,12 +12,15 @@ from portal.models.collections import (
     SettlementOffer,
 )
 from portal.models.delivery import Delivery, IdempotentResponse
+from portal.models.dispute import Dispute
 from portal.models.invoice import Invoice, InvoiceLine
 from portal.models.ledger import LedgerEntry
 from portal.models.link import PaymentLink, VerificationAttempt
+from portal.models.money_records import InstallationIdentity, PaymentTerms
 from portal.models.outbox import OutboxMessage
 from portal.models.patient import Patient
 from portal.models.payment import Payment, Refund
+from portal.models.pending_work import PendingWork
 from portal.models.plan import Installment, Plan, PlanPolicy
 from portal.models.practice import Practice
 from portal.models.staff import ApiKey, LoginAttempt, StaffUser
@@ -33,7 +36,9 @@ __all__ = [
     "ConsentRecord",
     "Delivery",
     "DiscountPolicy",
+    "Dispute",
     "IdempotentResponse",
+    "InstallationIdentity",
     "Installment",
     "Invoice",
     "InvoiceLine",
@@ -43,6 +48,8 @@ __all__ = [
     "Patient",
     "Payment",
     "PaymentLink",
+    "PaymentTerms",
+    "PendingWork",
     "Plan",
     "PlanPolicy",
     "Practice",

@@ -7,7 +7,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Payment
 from portal.models.payment import IN_FLIGHT
-from portal.services import alerts, cadence, calls, installments, payments, sending
+from portal.services import alerts, cadence, calls, installments, outbox, payments, sending
 
 
 @dataclass(frozen=True)
@@ -22,13 +22,15 @@ class Report:
     call_tasks: int = 0
     alerts_raised: int = 0
     promises_missed: int = 0
+    work_done: int = 0
 
 
 def run_due(today: date, at: time | None = None) -> Report:
     """Everything due on `today`: read back pending payments, charge and retry installments,
     remind upcoming charges, retry failed messages, run the reminder cadence (as if at local
     time `at`; `None` uses the real clock in each patient's time zone), record missed
-    promises and raise delinquency alerts. Running it twice does nothing twice."""
+    promises, raise delinquency alerts and perform pending work (emails, sealing). Running
+    it twice does nothing twice."""
     read_back = 0
     pending = db.select(Payment).where(
         Payment.status.in_(IN_FLIGHT), Payment.stripe_payment_intent_id.is_not(None)
@@ -44,6 +46,7 @@ def run_due(today: date, at: time | None = None) -> Report:
     missed = calls.missed_promises(today)
     db.session.commit()
     raised = alerts.raise_due(today)
+    work_done = outbox.run_pending()
     return Report(
         charged=len(results),
         paid=results.count("paid"),
@@ -55,4 +58,5 @@ def run_due(today: date, at: time | None = None) -> Report:
         call_tasks=cadence_report.call_tasks,
         alerts_raised=raised,
         promises_missed=len(missed),
+        work_done=work_done,
     )

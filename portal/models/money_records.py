@@ -1,0 +1,31 @@
+"""Small records the money services keep beside payments: what a payment promised to forgive,
+and the installation's identity that scopes every refund's idempotency key."""
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+
+
+class PaymentTerms(db.Model):
+    """What a discounted or settlement payment forgives once it succeeds, fixed when the
+    payment was claimed (so a later balance change cannot forgive more)."""
+
+    __tablename__ = "payment_terms"
+
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id"), primary_key=True)
+    #: the balance the amount was computed from
+    balance_minor: Mapped[int]
+    #: what the ledger forgives once the payment succeeds
+    forgive_minor: Mapped[int]
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("settlement_offer.id"))
+    percent: Mapped[int | None]
+
+
+class InstallationIdentity(db.Model):
+    """One row: a random id made on first use, unless `INSTALLATION_ID` is configured."""
+
+    __tablename__ = "installation_identity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[str] = mapped_column(String(64))
