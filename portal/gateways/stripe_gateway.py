@@ -217,8 +217,15 @@ class StripeGateway:
         return None
 
     def charge_intent_id(self, charge_id: str) -> str | None:
-        """The PaymentIntent a charge belongs to."""
-        return _id_of(self._call(self._client.v1.charges.retrieve, charge_id).get("payment_intent"))
+        """The PaymentIntent a charge belongs to; None for a charge Stripe does not know.
+        Raises GatewayUnavailable when Stripe cannot be asked."""
+        try:
+            obj = self._call(self._client.v1.charges.retrieve, charge_id)
+        except GatewayUnavailable:
+            raise
+        except GatewayError:
+            return None
+        return _id_of(obj.get("payment_intent"))
 
     def card_expiry(self, payment_method_id: str) -> tuple[int, int] | None:
         """(month, year) a saved card expires; None for other payment methods."""

@@ -8,8 +8,10 @@ the events may come in any order and any number of times. Inquiries ("warning_â€
 money. SEPA Direct Debit returns after a success reach Stripe, and Saldo, as disputes.
 """
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
+from portal import gateways
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Dispute, LedgerEntry, Payment
@@ -24,29 +26,27 @@ def from_stripe(event_type: str, obj: dict, actor: Actor):
     """Apply a `charge.dispute.*` event in the open transaction; returns what to announce
     after the commit, or None if the disputed payment is not one Saldo holds."""
     intent_id = obj.get("payment_intent")
-    if not intent_id and obj.get("charge"):
-        from portal import gateways
-
+    if not intent_id and isinstance(obj.get("charge"), str):
         intent_id = gateways.stripe().charge_intent_id(obj["charge"])
     payment = payments.find_by_intent_id(intent_id)
     status = obj.get("status")
     if payment is None or status not in DISPUTE_STATUSES:
         return None
     dispute, opened = _record(payment, obj)
-    _update_status(dispute, status)
+    closing = status in CLOSED and _move(dispute, status)
+    if not closing and status not in CLOSED:
+        _move(dispute, status)
     announcements = []
     if opened:
         _timeline(dispute, "payment.disputed", actor)
         credits.raise_alert(payment.invoice, ALERT, payment_id=payment.id, dispute=dispute.id)
         announcements.append(lambda: events.payment_disputed.send(payment, dispute=dispute))
-    moves_money = not status.startswith("warning_")
     if event_type == "charge.dispute.funds_reinstated" or status == "won":
         _withdraw(dispute, actor)
         _reinstate(dispute, actor)
-    elif moves_money:
+    elif not status.startswith("warning_"):
         _withdraw(dispute, actor)
-    if status in CLOSED and dispute.closed_at is None:
-        dispute.closed_at = utcnow()
+    if closing:
         _timeline(dispute, f"payment.dispute_{status}", actor)
         credits.resolve_alerts(payment.invoice, ALERT, status)
         announcements.append(lambda: events.dispute_closed.send(payment, dispute=dispute))
@@ -64,7 +64,10 @@ def _record(payment: Payment, obj: dict) -> tuple[Dispute, bool]:
         amount_minor=min(amount, payment.amount_minor),
         currency=payment.currency,
         reason=str(obj.get("reason") or "")[:64] or None,
-        status=obj["status"],
+        #: opened; `_move` then sets what Stripe says, so a first event that closes it counts
+        status="warning_needs_response"
+        if obj["status"].startswith("warning_")
+        else "needs_response",
     )
     try:
         with db.session.begin_nested():
@@ -75,10 +78,20 @@ def _record(payment: Payment, obj: dict) -> tuple[Dispute, bool]:
     return dispute, True
 
 
-def _update_status(dispute: Dispute, status: str) -> None:
-    """A closed dispute stays closed, whatever older news arrives after."""
-    if dispute.status not in CLOSED:
-        dispute.status = status
+def _move(dispute: Dispute, status: str) -> bool:
+    """Set the status unless the dispute is closed already (a closed dispute stays closed,
+    whatever older news arrives after); True if this call changed it."""
+    values: dict = {"status": status}
+    if status in CLOSED:
+        values["closed_at"] = utcnow()
+    result = db.session.execute(
+        update(Dispute)
+        .where(Dispute.id == dispute.id, Dispute.status.not_in(CLOSED), Dispute.status != status)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(dispute)
+    return result.rowcount == 1
 
 
 def _post_once(dispute: Dispute, kind: str) -> bool:
@@ -102,6 +115,7 @@ def _withdraw(dispute: Dispute, actor: Actor) -> None:
     if not _post_once(dispute, "dispute"):
         return
     invoice = dispute.payment.invoice
+    db.session.refresh(invoice)
     if invoice.status == "paid" and ledger.balance(invoice.id) > 0:
         invoice.status, invoice.paid_at = "open", None
         _timeline(dispute, "invoice.reopened", actor)
@@ -111,7 +125,9 @@ def _withdraw(dispute: Dispute, actor: Actor) -> None:
 def _reinstate(dispute: Dispute, actor: Actor) -> None:
     if not _post_once(dispute, "dispute_reversal"):
         return
-    invoices.settle_if_paid(dispute.payment.invoice, actor)
+    invoice = dispute.payment.invoice
+    db.session.refresh(invoice)
+    invoices.settle_if_paid(invoice, actor)
     _timeline(dispute, "payment.dispute_funds_reinstated", actor)
 
 

@@ -61,6 +61,7 @@ def _book(record: Refund, actor: Actor) -> None:
         entry = ledger.post(invoice, "adjustment", record.amount_minor, memo=record.reason)
         entry.refund_id = record.id
     db.session.flush()
+    db.session.refresh(invoice)
     if invoice.status == "paid" and ledger.balance(invoice.id) > 0:
         invoice.status, invoice.paid_at = "open", None
         _audit(record, "invoice.reopened", actor)
@@ -75,6 +76,7 @@ def _reverse(record: Refund, actor: Actor) -> None:
         entry = ledger.post(invoice, "adjust_reversal", record.amount_minor, memo=record.reason)
         entry.refund_id = record.id
     db.session.flush()
+    db.session.refresh(invoice)
     invoices.settle_if_paid(invoice, actor)
     _audit(record, "payment.refund_reversed", actor)
 

@@ -4,8 +4,12 @@
 to plans, incentives, collections and messaging, so `payments` imports none of them.
 """
 
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
 from portal.extensions import db
-from portal.models import CollectionState, Payment
+from portal.models import CollectionState, Dispute, Payment
+from portal.models.dispute import CLOSED
 from portal.services import events, outbox
 
 DISPUTE_NOTE = "Chargeback opened at the bank"
@@ -31,22 +35,43 @@ def _installment_failed(payment: Payment, **_) -> None:
         installments.on_payment_failed(payment)
 
 
-def _pause_cadence(payment: Payment, **_) -> None:
-    """A chargeback stops the reminder cadence until it is closed."""
-    state = db.session.get(CollectionState, payment.invoice_id)
-    if state is None:
-        state = CollectionState(invoice_id=payment.invoice_id)
-        db.session.add(state)
-    if state.hold is None:
-        state.hold, state.hold_note = "dispute", DISPUTE_NOTE
-    db.session.commit()
-
-
-def _resume_cadence(payment: Payment, **_) -> None:
-    state = db.session.get(CollectionState, payment.invoice_id)
-    if state is not None and state.hold == "dispute" and state.hold_note == DISPUTE_NOTE:
-        state.hold, state.hold_note = None, None
+def _cadence_follows_disputes(payment: Payment, **_) -> None:
+    """While a chargeback on one of the invoice's payments is open, the reminder cadence is
+    paused ("dispute" hold); it resumes when none is. Conditional updates keep this right
+    when the opening and the closing are announced by two processes at once."""
+    invoice_id = payment.invoice_id
+    if db.session.get(CollectionState, invoice_id) is None:
+        try:
+            with db.session.begin_nested():
+                db.session.add(CollectionState(invoice_id=invoice_id))
+        except IntegrityError:
+            pass
         db.session.commit()
+    open_dispute = (
+        select(Dispute.id)
+        .join(Payment, Payment.id == Dispute.payment_id)
+        .where(Payment.invoice_id == invoice_id, Dispute.status.not_in(CLOSED))
+        .exists()
+    )
+    state = CollectionState.__table__.c
+    db.session.execute(
+        update(CollectionState)
+        .where(state.invoice_id == invoice_id, state.hold.is_(None), open_dispute)
+        .values(hold="dispute", hold_note=DISPUTE_NOTE)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(CollectionState)
+        .where(
+            state.invoice_id == invoice_id,
+            state.hold == "dispute",
+            state.hold_note == DISPUTE_NOTE,
+            ~open_dispute,
+        )
+        .values(hold=None, hold_note=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def _register_work() -> None:
@@ -62,6 +87,6 @@ def connect() -> None:
     events.payment_succeeded.connect(_installment_paid)
     events.payment_succeeded.connect(_incentive_paid)
     events.payment_failed.connect(_installment_failed)
-    events.payment_disputed.connect(_pause_cadence)
-    events.dispute_closed.connect(_resume_cadence)
+    events.payment_disputed.connect(_cadence_follows_disputes)
+    events.dispute_closed.connect(_cadence_follows_disputes)
     _register_work()
