@@ -30,9 +30,12 @@ class LosingProxy:
                 body = self.rfile.read(length) if length else None
                 conn = http.client.HTTPConnection(*proxy.upstream, timeout=30)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                conn.request(self.command, self.path, body=body, headers=headers)
-                answer = conn.getresponse()
-                data = answer.read()
+                try:
+                    conn.request(self.command, self.path, body=body, headers=headers)
+                    answer = conn.getresponse()
+                    data = answer.read()
+                finally:
+                    conn.close()
                 if proxy._take(self.command, self.path):
                     proxy.dropped.append(f"{self.command} {self.path}")
                     self.close_connection = True
