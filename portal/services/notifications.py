@@ -14,7 +14,7 @@ from portal.models import Payment, PendingWork
 from portal.services import audit, outbox, receipts
 from portal.services.audit import SYSTEM
 
-RECEIPT = "receipt_email"
+RECEIPT = outbox.RECEIPT
 
 
 def render_email(name: str, locale: str | None, **context) -> tuple[str, str, str]:
@@ -62,14 +62,7 @@ def build_message(practice, to: str, subject: str, text: str, html: str) -> Emai
 def send_receipt(payment: Payment) -> None:
     """Record that the payment confirmation with its receipt PDF is to be emailed; the
     worker sends it (`deliver_receipt`). Part of the caller's transaction."""
-    invoice = payment.invoice
-    outbox.enqueue(
-        RECEIPT,
-        f"receipt:payment:{payment.id}",
-        practice_id=invoice.practice_id,
-        invoice_id=invoice.id,
-        payment_id=payment.id,
-    )
+    outbox.queue_receipt(payment)
 
 
 def deliver_receipt(work: PendingWork) -> None:

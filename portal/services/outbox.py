@@ -28,6 +28,9 @@ FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(hours=6)
 LEASE = timedelta(minutes=5)
 
+#: the payment confirmation email with its receipt (performed by messaging)
+RECEIPT = "receipt_email"
+
 _handlers: dict[str, Callable[[PendingWork], None]] = {}
 
 
@@ -57,6 +60,17 @@ def enqueue(
     except IntegrityError:
         return None
     return work
+
+
+def queue_receipt(payment) -> None:
+    """Record that a booked payment's receipt is to be emailed (the caller commits)."""
+    enqueue(
+        RECEIPT,
+        f"receipt:payment:{payment.id}",
+        practice_id=payment.invoice.practice_id,
+        invoice_id=payment.invoice_id,
+        payment_id=payment.id,
+    )
 
 
 def backoff(attempts: int) -> timedelta:

@@ -25,7 +25,7 @@ from portal.gateways.stripe_gateway import (
 )
 from portal.models import Invoice, Payment
 from portal.models.payment import IN_FLIGHT
-from portal.services import audit, credits, events, invoices, ledger, notifications
+from portal.services import audit, credits, events, invoices, ledger, outbox
 from portal.services.audit import Actor
 
 STALE_CREATING = timedelta(minutes=10)
@@ -332,7 +332,7 @@ def _book(payment: Payment, actor: Actor) -> bool:
         except GatewayError:
             payment.method_label = None
     db.session.flush()
-    notifications.send_receipt(payment)
+    outbox.queue_receipt(payment)
     return invoices.settle_if_paid(invoice, actor)
 
 
