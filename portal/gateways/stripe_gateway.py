@@ -201,6 +201,9 @@ class StripeGateway:
         )
         return RefundResult.from_stripe(obj)
 
+    def retrieve_refund(self, refund_id: str) -> "RefundResult":
+        return RefundResult.from_stripe(self._call(self._client.v1.refunds.retrieve, refund_id))
+
     def list_refunds(self, payment_intent_id: str) -> list["RefundResult"]:
         """Every refund of a PaymentIntent (up to 100), newest first."""
         page = self._call(

@@ -7,7 +7,16 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Payment
 from portal.models.payment import IN_FLIGHT
-from portal.services import alerts, cadence, calls, installments, outbox, payments, sending
+from portal.services import (
+    alerts,
+    cadence,
+    calls,
+    installments,
+    money,
+    outbox,
+    payments,
+    sending,
+)
 
 
 @dataclass(frozen=True)
@@ -23,13 +32,15 @@ class Report:
     alerts_raised: int = 0
     promises_missed: int = 0
     work_done: int = 0
+    refunds_checked: int = 0
 
 
 def run_due(today: date, at: time | None = None) -> Report:
     """Everything due on `today`: read back pending payments, charge and retry installments,
     remind upcoming charges, retry failed messages, run the reminder cadence (as if at local
     time `at`; `None` uses the real clock in each patient's time zone), record missed
-    promises, raise delinquency alerts and perform pending work (emails, sealing). Running
+    promises, raise delinquency alerts, read back pending refunds and perform pending work
+    (emails, sealing). Running
     it twice does nothing twice."""
     read_back = 0
     pending = db.select(Payment).where(
@@ -46,6 +57,7 @@ def run_due(today: date, at: time | None = None) -> Report:
     missed = calls.missed_promises(today)
     db.session.commit()
     raised = alerts.raise_due(today)
+    refunds_checked = money.reconcile_refunds()
     work_done = outbox.run_pending()
     return Report(
         charged=len(results),
@@ -59,4 +71,5 @@ def run_due(today: date, at: time | None = None) -> Report:
         alerts_raised=raised,
         promises_missed=len(missed),
         work_done=work_done,
+        refunds_checked=refunds_checked,
     )

@@ -2,6 +2,7 @@
 and none while a card or SEPA payment is still in flight."""
 
 import secrets
+from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,7 @@ IN_FLIGHT_MESSAGE = _l(
     "A card or SEPA payment is being processed for this invoice. Wait until it has finished, "
     "then try again."
 )
+RECONCILE = Actor("system", "refunds.reconcile")
 CREDIT_REASON = "Credit returned: paid after the invoice was settled"
 
 
@@ -201,6 +203,36 @@ def retry_refund(record: Refund, actor: Actor) -> Refund:
         record.reduce_balance,
         record.claim_key,
     )
+
+
+def reconcile_refunds(older_than: timedelta = timedelta(minutes=5)) -> int:
+    """Refunds through Stripe still pending after a few minutes: read back from Stripe, or,
+    where Stripe's answer was lost, finished with their own claim. Returns how many were
+    looked at; run by `jobs run-due`."""
+    query = (
+        db.select(Refund)
+        .join(Payment)
+        .where(
+            Refund.status == "pending",
+            Refund.updated_at < utcnow() - older_than,
+            Payment.method.in_(STRIPE_METHODS),
+        )
+    )
+    checked = 0
+    for record in db.session.scalars(query).all():
+        checked += 1
+        try:
+            if record.stripe_refund_id is None:
+                _at_stripe(record.payment, record, RECONCILE)
+                continue
+            result = gateways.stripe().retrieve_refund(record.stripe_refund_id)
+        except (GatewayError, MoneyRefused):
+            db.session.rollback()
+            continue
+        refunds.apply_state(record, result.status, RECONCILE)
+        db.session.commit()
+        refunds.announce(record)
+    return checked
 
 
 def refund_credit(payment: Payment, actor: Actor, claim_key: str | None = None) -> Refund:

@@ -2,6 +2,7 @@
 void or write-off while a payment is in flight; late money held as a credit."""
 
 import multiprocessing
+from datetime import timedelta
 
 import pytest
 
@@ -193,3 +194,46 @@ def test_money_arriving_for_a_paid_invoice_is_held_as_a_credit_and_refunded_in_o
     assert credits.held(invoice) == []
     assert ledger.balance(invoice.id) == 0
     assert db.session.scalars(db.select(Alert).filter_by(resolved_at=None)).all() == []
+
+
+def test_pending_refunds_are_read_back_and_lost_ones_finished_by_run_due(proxied_app):
+    invoice, payment = paid_by_card(proxied_app, amounts=(9000,))
+    proxied_app.proxy.drop("POST", "/v1/refunds")
+    with pytest.raises(MoneyRefused, match="Stripe did not answer"):
+        money.refund(payment, 4000, "lost answer", SYSTEM)
+    base = proxied_app.config["STRIPE_API_BASE"]
+    at_bank = stripe_js.post_form(
+        base, "/v1/refunds", {"payment_intent": payment.stripe_payment_intent_id, "amount": 1000}
+    )
+    reported = refund_event_pending(at_bank["id"], payment, 1000)
+    assert post_event(proxied_app, reported).get_json() == {"result": "handled"}
+    db.session.expire_all()
+    assert sorted(r.status for r in db.session.scalars(db.select(Refund))) == ["pending"] * 2
+
+    assert money.reconcile_refunds(timedelta(0)) == 2
+    db.session.expire_all()
+    assert sorted(r.status for r in db.session.scalars(db.select(Refund))) == ["succeeded"] * 2
+    assert sorted(stripe_refunds(proxied_app, payment)) == [1000, 4000]
+    assert kinds(invoice.id) == sorted(
+        [
+            ("adjustment", -1000),
+            ("adjustment", -4000),
+            ("charge", 9000),
+            ("payment", -9000),
+            ("refund", 1000),
+            ("refund", 4000),
+        ]
+    )
+    assert money.reconcile_refunds(timedelta(0)) == 0
+
+
+def refund_event_pending(refund_id, payment, amount):
+    obj = {
+        "id": refund_id,
+        "object": "refund",
+        "amount": amount,
+        "currency": payment.currency.lower(),
+        "payment_intent": payment.stripe_payment_intent_id,
+        "status": "pending",
+    }
+    return {"id": f"evt_{refund_id}", "type": "refund.created", "data": {"object": obj}}

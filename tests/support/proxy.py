@@ -45,6 +45,9 @@ class LosingProxy:
                     if name.lower() not in ("transfer-encoding", "connection", "content-length"):
                         self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
+                # no kept-alive sockets left behind on either side when the test ends
+                self.send_header("Connection", "close")
+                self.close_connection = True
                 self.end_headers()
                 self.wfile.write(data)
 
@@ -74,4 +77,5 @@ class LosingProxy:
 
     def __exit__(self, *exc):
         self._server.shutdown()
+        self._server.server_close()
         self._thread.join(timeout=10)
