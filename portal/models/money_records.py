@@ -1,7 +1,6 @@
-"""Small records the money services keep beside payments: what a payment promised to forgive,
-and the installation's identity that scopes every refund's idempotency key."""
+"""What a discounted or settlement payment promised to forgive, kept beside the payment."""
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -20,12 +19,3 @@ class PaymentTerms(db.Model):
     forgive_minor: Mapped[int]
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("settlement_offer.id"))
     percent: Mapped[int | None]
-
-
-class InstallationIdentity(db.Model):
-    """One row: a random id made on first use, unless `INSTALLATION_ID` is configured."""
-
-    __tablename__ = "installation_identity"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    value: Mapped[str] = mapped_column(String(64))

@@ -25,7 +25,7 @@ from portal.services import (
     refunds,
 )
 from portal.services.audit import Actor
-from portal.services.installation import installation_id
+from portal.services.charging import installation_id
 
 STRIPE_METHODS = ("card", "sepa_debit")
 IN_FLIGHT_MESSAGE = _l(

@@ -107,7 +107,10 @@ def deliver(work: PendingWork) -> None:
     if name == "plan_active":
         from portal.services import agreements
 
-        attachment = (agreements.filename(plan), agreements.finalize(plan))
+        pdf = agreements.finalize(plan)
+        attached = plan.invoice.patient.email_attachments  # else the email carries the link only
+        attachment = (agreements.filename(plan), pdf) if attached else None
+        context["attached"] = attached
     if name == "installment_authenticate":
         from portal.services import sending
 
@@ -118,7 +121,7 @@ def deliver(work: PendingWork) -> None:
         _send(plan, name, practice.email, practice.default_locale, attachment, **context)
         return
     patient = plan.invoice.patient
-    if patient.email and patient.email_consent:
+    if patient.email and patient.email_consent and not patient.paper_records:
         _send(plan, name, patient.email, plan.language, attachment, **context)
 
 

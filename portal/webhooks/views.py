@@ -7,7 +7,7 @@ a signed body that is not a Stripe event (not JSON, an array, a string, no data.
 
 import logging
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
 from portal import gateways
 from portal.extensions import csrf, db, limiter
@@ -37,6 +37,7 @@ def answer(event) -> tuple:
 @csrf.exempt
 @limiter.exempt
 def stripe_event():
+    request.max_content_length = current_app.config["WEBHOOK_MAX_BYTES"]  # 413 beyond it
     payload = request.get_data(cache=False)
     try:
         event = gateways.stripe().parse_event(payload, request.headers.get("Stripe-Signature"))

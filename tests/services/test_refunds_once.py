@@ -88,6 +88,7 @@ def _refund_in_a_process(database_url, stripe_base, payment_id, barrier, results
             "SQLALCHEMY_DATABASE_URI": database_url,
             "STRIPE_API_BASE": stripe_base,
             "STRIPE_MAX_NETWORK_RETRIES": 0,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         }
     )
     with app.app_context():
