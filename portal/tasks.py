@@ -3,7 +3,9 @@
 Run a worker with `huey_consumer portal.tasks.huey`; every consumer schedules `run_due` at
 five past each hour, and a database lease per hour lets exactly one of them run it, so any
 number of consumers (on any number of machines) is safe. Extra consumers may also be started
-with `--no-periodic` (`-n`) so that only some of them schedule it at all.
+with `--no-periodic` (`-n`) so that only some of them schedule it at all. Every minute each
+consumer also performs the pending work (emails, sealing): rows are leased one by one, so
+consumers running it at once never do the same work twice.
 """
 
 import os
@@ -50,3 +52,13 @@ def run_hourly(today: date | None = None, now: datetime | None = None) -> dict |
 @huey.periodic_task(crontab(minute="5"))
 def run_due_hourly():
     return run_hourly()
+
+
+@huey.periodic_task(crontab(minute="*"))
+def run_pending_work():
+    """Emails and sealing queued by payments; leased per row, so any number of consumers
+    may run this at once."""
+    from portal.services import outbox
+
+    with _app_context():
+        return outbox.run_pending()

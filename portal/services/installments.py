@@ -61,7 +61,6 @@ def on_payment_succeeded(payment: Payment) -> None:
                 actor=SYSTEM,
                 plan_id=plan.id,
             )
-            db.session.commit()
             plan_messages.agreement_signed(plan)
         elif plan.status == "past_due" and not _overdue(plan):
             plan.status = "active"

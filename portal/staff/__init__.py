@@ -21,4 +21,5 @@ from portal.staff import (  # noqa: E402, F401
     report_views,
     settings_views,
     user_access_views,
+    work_views,
 )

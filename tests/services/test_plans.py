@@ -8,7 +8,7 @@ import pytest
 from portal.extensions import db
 from portal.gateways import seal
 from portal.models import DiscountPolicy, Installment, LedgerEntry, OutboxMessage, PlanPolicy
-from portal.services import agreement_seal, agreements, jobs, ledger, payments, plans
+from portal.services import agreement_seal, agreements, jobs, ledger, outbox, payments, plans
 from portal.services.audit import Actor
 from portal.services.plans import PlanRefused
 from tests import factories
@@ -57,13 +57,16 @@ def signed_plan(
 
 
 def pay_down_payment(invoice, plan, saved):
-    return payments.charge(
+    """The down payment, then the worker's run that seals and sends what follows it."""
+    outcome = payments.charge(
         invoice,
         saved,
         PATIENT,
         amount_minor=plan.down_payment_minor,
         installment_id=plan.installments[0].id,
     )
+    outbox.run_pending()
+    return outcome
 
 
 def statuses(plan):
