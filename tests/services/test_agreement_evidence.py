@@ -235,3 +235,15 @@ def test_a_zero_percent_minimum_down_payment_charges_nothing_down(app):
     )
     plans.activate_without_down_payment(plan, PATIENT)
     assert plan.status == "active" and plan.activated_at is not None
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_with_ltv_the_validation_information_is_embedded_b_lt(app, tmp_path):
+    with local_tsa(tmp_path) as tsa:
+        app.config.update(
+            SEAL_TSA_URL=tsa.url, SEAL_TSA_CERT_PATH=str(tsa.cert_path), SEAL_LTV=True
+        )
+        plan, _ = _signed(factories.ITALY, "it", "sepa_debit", 60000, 6)
+        agreements.finalize(plan)
+    check = agreements.check(plan)
+    assert check.ok and (check.time.level, check.time.timestamp_ok) == ("B-LT", True)

@@ -83,7 +83,9 @@ def test_withdrawing_consent_to_electronic_records_switches_to_paper(web_app, cl
     client.post("/pay/paper-records", data={"csrf_token": csrf_token(client, "/pay")})
     done = html.unescape(client.get("/pay/paper-records").get_data(as_text=True))
     assert "Lei ha revocato il consenso ai documenti elettronici." in done
+    client.post("/pay/attachments", data={"csrf_token": csrf_token(client, "/pay"), "wanted": "1"})
     with web_app.app_context():
+        assert db.session.get(Patient, patient_id).email_attachments is True
         assert db.session.get(Patient, patient_id).paper_records is True
         event = db.session.scalar(db.select(AuditEvent).filter_by(action="esign.withdrawn"))
         assert event.data["source"] == "patient_page"
