@@ -1,9 +1,9 @@
-"""HTML to PDF with WeasyPrint, and the files embedded in a PDF."""
+"""HTML to PDF with WeasyPrint (imported on the first render: it takes seconds to load), and
+the files embedded in a PDF."""
 
 from io import BytesIO
 
 from pyhanko.pdf_utils.reader import PdfFileReader
-from weasyprint import HTML, Attachment
 
 
 def html_to_pdf(
@@ -13,6 +13,8 @@ def html_to_pdf(
 
     `attachments` are `(file name, bytes, description)` embedded byte for byte as PDF
     embedded files (readable with any PDF reader's attachments pane, or `pdfdetach`)."""
+    from weasyprint import HTML, Attachment
+
     files = [
         Attachment(file_obj=BytesIO(data), name=name, description=description)
         for name, data, description in attachments or ()

@@ -18,14 +18,13 @@ import os
 from dataclasses import dataclass
 from io import BytesIO
 
-from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.timestamps import TimeStamper
 from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
 from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
 
-from portal.gateways.seal import SEAL_FIELD, _run
+from portal.gateways.seal import SEAL_FIELD, _load_trust_root, _run
 
 
 @dataclass(frozen=True)
@@ -56,10 +55,12 @@ def timestamper(
     return RequestsHTTPTimeStamper(url, timeout=timeout, auth=auth)
 
 
-def validation_context(*cert_paths: str | os.PathLike, fetch: bool = False) -> ValidationContext:
+def validation_context(
+    *cert_paths: str | os.PathLike | bytes, fetch: bool = False
+) -> ValidationContext:
     """Trust exactly the given certificates; fetch revocation information only if asked."""
     return ValidationContext(
-        trust_roots=[load_cert_from_pemder(str(path)) for path in cert_paths if path],
+        trust_roots=[_load_trust_root(path) for path in cert_paths if path],
         allow_fetching=fetch,
         revocation_mode="soft-fail" if fetch else "none",
     )
@@ -67,7 +68,7 @@ def validation_context(*cert_paths: str | os.PathLike, fetch: bool = False) -> V
 
 def check(
     pdf_bytes: bytes,
-    signer_cert_path: str | os.PathLike,
+    signer_cert_path: str | os.PathLike | bytes,
     tsa_cert_path: str | os.PathLike | None,
 ) -> TimestampCheck:
     """The PAdES level `pdf_bytes` reaches, checked offline against the two trust roots."""

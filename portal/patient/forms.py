@@ -8,6 +8,8 @@ from wtforms import BooleanField, HiddenField, IntegerField, RadioField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
+from portal.validation import SingleLine
+
 
 class DateOfBirthForm(FlaskForm):
     day = IntegerField(
@@ -78,6 +80,7 @@ class SignForm(FlaskForm):
         validators=[
             DataRequired(_l("Type your full name as it appears on the bill.")),
             Length(max=200),
+            SingleLine(),
         ],
     )
     #: the canvas drawing as a PNG data URL, empty on the typed-only path

@@ -18,19 +18,16 @@ from flask import (
 from flask_babel import gettext as _
 
 from portal.clock import utcnow
+from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.gateways.pdf import html_to_pdf
 from portal.i18n import current_locale
 from portal.models import Plan
 from portal.patient import bp
 from portal.patient import session as patient_session
-from portal.patient.forms import (
-    ConsentForm,
-    PlanChoiceForm,
-    SignForm,
-)
-from portal.patient.payment_views import _next_step, _refused
-from portal.services import agreements, invoices, ledger, payments, plan_messages, plans
+from portal.patient.forms import ConsentForm, PlanChoiceForm, SignForm
+from portal.patient.payment_views import _next_step, _refused, expected_amount
+from portal.services import agreements, charging, invoices, ledger, payments, plan_messages, plans
 from portal.services.agreements import SigningRefused
 from portal.services.payments import PaymentRefused, SavedMethod
 from portal.services.plans import PlanRefused
@@ -229,7 +226,8 @@ def plan_confirm():
             saved,
             patient_session.actor(request.remote_addr),
             amount_minor=plan.down_payment_minor,
-            installment_id=plan.installments[0].id,
+            installment=charging.Seen.of(plan.installments[0]),
+            expected_minor=expected_amount(body),
         )
     except PaymentRefused as exc:
         return _refused(exc)
@@ -249,7 +247,8 @@ def _with_secret(outcome) -> dict:
 def plan_pay_now():
     """Pay the next installment, or the whole rest, now with the saved payment method."""
     plan = plans.active_plan(g.invoice)
-    what = (request.get_json(silent=True) or {}).get("what")
+    body = request.get_json(silent=True) or {}
+    what = body.get("what")
     if plan is None or what not in ("next", "rest"):
         return _refused(PaymentRefused("nothing_due"))
     saved = SavedMethod(
@@ -263,10 +262,16 @@ def plan_pay_now():
                 saved,
                 patient_session.actor(request.remote_addr),
                 amount_minor=min(upcoming.amount_minor, ledger.balance(g.invoice.id)),
-                installment_id=upcoming.id,
+                installment=charging.Seen.of(upcoming),
+                expected_minor=expected_amount(body),
             )
         else:
-            outcome = payments.charge(g.invoice, saved, patient_session.actor(request.remote_addr))
+            outcome = payments.charge(
+                g.invoice,
+                saved,
+                patient_session.actor(request.remote_addr),
+                expected_minor=expected_amount(body),
+            )
     except PaymentRefused as exc:
         return _refused(exc)
     return jsonify(_with_secret(outcome))
@@ -320,5 +325,5 @@ def plan_agreement_pdf():
     return Response(
         plan.agreement_pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{agreements.filename(plan)}"'},
+        headers={"Content-Disposition": content_disposition(agreements.filename(plan))},
     )

@@ -11,7 +11,6 @@ then `sha256sum agreement.html`). `consent.html` is the consent text shown.
 import base64
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
@@ -21,6 +20,7 @@ from portal.gateways import seal, timestamps
 from portal.gateways.pdf import embedded_files, html_to_pdf
 from portal.i18n import rendering_in
 from portal.models import Plan
+from portal.services import seal_keys
 from portal.services.agreements import SigningRefused
 
 DOCUMENT_FILE = "agreement.html"
@@ -47,26 +47,14 @@ class AgreementCheck:
         return bool(self.pdf_hash_ok and self.document_ok and self.consent_ok and self.seal.ok)
 
 
-def certificate_paths(practice) -> tuple[Path, Path]:
-    """The sealing key and certificate: from config, or one self-signed pair per practice
-    made on first use under instance/seal/."""
-    config = current_app.config
-    if config.get("SEAL_KEY_PATH") and config.get("SEAL_CERT_PATH"):
-        key, cert = Path(config["SEAL_KEY_PATH"]), Path(config["SEAL_CERT_PATH"])
-    else:
-        folder = Path(current_app.instance_path) / "seal" / f"practice-{practice.id}"
-        key, cert = folder / "key.pem", folder / "cert.pem"
-    return seal.ensure_practice_certificate(
-        key,
-        cert,
-        practice.name,
-        practice.name,
-        practice.country,
-        config.get("SEAL_KEY_PASSPHRASE"),
-    )
+def certificate_paths(practice):
+    """The sealing key and certificate (paths or PEM bytes) and the key's passphrase: from
+    config, or one pair per practice kept in the database (see `seal_keys`)."""
+    pair = seal_keys.for_practice(practice)
+    return pair.key, pair.cert, pair.passphrase
 
 
-def _timestamping(cert: Path):
+def _timestamping(cert):
     config = current_app.config
     stamper = timestamps.timestamper(
         config.get("SEAL_TSA_URL"),
@@ -102,13 +90,13 @@ def finalize(plan: Plan) -> bytes:
         files.append((CONSENT_FILE, plan.consent_html, "The consent to electronic records shown"))
     files.append((EVIDENCE_FILE, json.dumps(evidence, sort_keys=True).encode(), "Evidence"))
     pdf = html_to_pdf(html, base_url=current_app.static_folder, attachments=files)
-    key, cert = certificate_paths(plan.invoice.practice)
+    key, cert, passphrase = certificate_paths(plan.invoice.practice)
     stamper, context = _timestamping(cert)
     sealed = seal.seal_pdf(
         pdf,
         key,
         cert,
-        current_app.config.get("SEAL_KEY_PASSPHRASE"),
+        passphrase,
         reason=f"Payment plan {plan.id} signed by {plan.signer_name}",
         location=plan.invoice.practice.name,
         name=plan.invoice.practice.name,
@@ -139,7 +127,7 @@ def check(plan: Plan) -> AgreementCheck:
         == (plan.evidence or {}).get("document_sha256")
     )
     consent_ok = files.get(CONSENT_FILE) == plan.consent_html
-    _, cert = certificate_paths(plan.invoice.practice)
+    _, cert, _ = certificate_paths(plan.invoice.practice)
     return AgreementCheck(
         pdf_hash_ok=seal.sha256_hex(pdf) == plan.agreement_pdf_sha256,
         document_ok=document_ok,

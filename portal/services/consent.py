@@ -206,19 +206,16 @@ def handle_text(from_number: str, body: str, actor: Actor) -> SmsReply | None:
     if not patients:
         return None
     first = patients[0]
-    names = ", ".join(dict.fromkeys(p.practice.name for p in patients))
+    # the reply names no practice: whoever holds the number now learns nothing of the care
     with rendering_in(first.locale or first.practice.default_locale) as locale:
         if word == "stop":
             text = _(
-                "%(practice)s: you will no longer receive text messages from us. "
-                "Reply START to receive them again.",
-                practice=names,
+                "You will no longer receive text messages from this number. "
+                "Reply START to receive them again."
             )
         else:
             text = _(
-                "%(practice)s: you will receive text messages from us again. "
-                "Reply STOP to stop them.",
-                practice=names,
+                "You will receive text messages from this number again. Reply STOP to stop them."
             )
     for patient in patients:
         record(

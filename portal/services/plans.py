@@ -41,21 +41,31 @@ def policy_for(practice_id: int) -> PlanPolicy | None:
     return policy if policy is not None and policy.enabled else None
 
 
-def minimum_down(policy: PlanPolicy, balance_minor: int) -> int:
-    """The policy's minimum down payment, raised by the practice's deposit rule if any."""
+#: "look the practice's deposit rule up" (the default of `minimum_down`)
+LOOK_UP = -1
+
+
+def minimum_down(
+    policy: PlanPolicy, balance_minor: int, deposit_minor: int | None = LOOK_UP
+) -> int:
+    """The policy's minimum down payment, raised by the practice's deposit rule if any
+    (`deposit_minor` when the caller already knows it, None for no rule)."""
     from portal.services import incentives
 
     by_percent = -(-balance_minor * policy.min_down_percent // 100)
-    deposit = incentives.minimum_deposit(policy.practice_id, balance_minor) or 0
-    return max(by_percent, policy.min_down_minor, deposit)
+    if deposit_minor == LOOK_UP:
+        deposit_minor = incentives.minimum_deposit(policy.practice_id, balance_minor)
+    return max(by_percent, policy.min_down_minor, deposit_minor or 0)
 
 
-def allowed_counts(policy: PlanPolicy | None, balance_minor: int) -> list[int]:
+def allowed_counts(
+    policy: PlanPolicy | None, balance_minor: int, deposit_minor: int | None = LOOK_UP
+) -> list[int]:
     """The numbers of installments the policy allows for `balance_minor` (cheap: no
     schedules, no APR)."""
-    if policy is None or balance_minor < max(policy.min_balance_minor, 2):
+    if policy is None or not policy.enabled or balance_minor < max(policy.min_balance_minor, 2):
         return []
-    down = minimum_down(policy, balance_minor)
+    down = minimum_down(policy, balance_minor, deposit_minor)
     if down >= balance_minor:
         return []
     return [

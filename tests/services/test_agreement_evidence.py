@@ -178,7 +178,7 @@ def test_sealed_with_a_timestamp_from_the_tsa_is_b_t(app, tmp_path):
         plan, _ = _signed(factories.USA, "en", "card", 154500, 6)
         pdf = agreements.finalize(plan)
         assert len(tsa.answered) == 2  # pyHanko sizes the signature with a first token
-    _, cert = agreement_seal.certificate_paths(plan.invoice.practice)
+    _, cert, _ = agreement_seal.certificate_paths(plan.invoice.practice)
     check = timestamps.check(pdf, cert, tsa.cert_path)
     assert (check.level, check.seal_ok, check.timestamp_ok) == ("B-T", True, True)
     assert check.timestamped_at is not None

@@ -226,7 +226,7 @@ def test_sealed_agreement_validates_and_holds_the_terms(stripe_app):
     middle = len(plan.agreement_pdf) // 3
     tampered = bytearray(plan.agreement_pdf)
     tampered[middle] ^= 0x01
-    _, cert = agreement_seal.certificate_paths(invoice.practice)
+    _, cert, _ = agreement_seal.certificate_paths(invoice.practice)
     assert not seal.verify_seal(bytes(tampered), cert).ok
 
 
