@@ -7,7 +7,7 @@ with `--no-periodic` (`-n`) so that only some of them schedule it at all.
 """
 
 import os
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from huey import RedisHuey, SqliteHuey, crontab
@@ -36,13 +36,14 @@ def _app_context():
     return _app.app_context()
 
 
-def run_hourly(today: date | None = None) -> dict | None:
-    """The hourly work for `today` (default: the real date), if this process gets the hour's
-    lease; returns the job report, or None when another consumer has the hour."""
+def run_hourly(today: date | None = None, now: datetime | None = None) -> dict | None:
+    """The hourly work for `today` (default: the real date), if this process gets the lease
+    of the hour of `now` (default: the real clock); returns the job report, or None when
+    another consumer has the hour."""
     from portal.services import jobs
 
     with _app_context():
-        report = jobs.run_hourly(today or date.today())
+        report = jobs.run_hourly(today or date.today(), now)
         return dict(report.__dict__) if report is not None else None
 
 

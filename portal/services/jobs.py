@@ -34,7 +34,8 @@ def run_due(today: date, at: time | None = None) -> Report:
     record missed promises, raise delinquency alerts, issue the fiscal documents due and
     remind owners of the month's Sistema TS file. Running it twice does nothing twice."""
     read_back = reconcile.run(installments.JOB)
-    results = [installments.charge(installment) for installment in installments.due(today)]
+    tried = [installments.charge(seen) for seen in installments.due(today)]
+    results = [status for status in tried if status != "skipped"]
     reminded = installments.remind(today)
     retried = sending.retry_due()
     db.session.commit()

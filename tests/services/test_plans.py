@@ -27,10 +27,12 @@ def policy(practice, **values):
     return record
 
 
-def signed_plan(app, card="4242424242424242", count=6, amounts=(120000, 34500), **patient):
+def signed_plan(
+    app, card="4242424242424242", count=6, amounts=(120000, 34500), start=START, **patient
+):
     invoice, _ = factories.invoice_with_link(amounts=amounts, **patient)
     policy(invoice.practice)
-    plan = plans.choose(invoice, count, START, invoice.patient.locale or "en", PATIENT)
+    plan = plans.choose(invoice, count, start, invoice.patient.locale or "en", PATIENT)
     agreements.choose_method(plan, "card", PATIENT)
     agreements.record_event(plan, "viewed", PATIENT)
     agreements.consent(plan, PATIENT)
