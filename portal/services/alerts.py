@@ -71,7 +71,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func
+from sqlalchemy import case, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -289,14 +289,14 @@ class _Scan:
         open_invoices = db.select(Invoice.id).where(
             Invoice.practice_id == practice.id, Invoice.status == "open"
         )
-        self.invoices = {
-            invoice.id: invoice
-            for invoice in db.session.scalars(
-                db.select(Invoice).where(
+        #: open invoices' due days (columns only: a sweep may cover very many invoices)
+        self.invoices: dict[int, date] = dict(
+            db.session.execute(
+                db.select(Invoice.id, Invoice.due_on).where(
                     Invoice.practice_id == practice.id, Invoice.status == "open"
                 )
-            )
-        }
+            ).all()
+        )
         self.balances: dict[int, int] = {
             invoice_id: int(total)
             for invoice_id, total in db.session.execute(
@@ -305,13 +305,6 @@ class _Scan:
                 .group_by(LedgerEntry.invoice_id)
             )
         }
-        self.payments: dict[int, list[Payment]] = defaultdict(list)
-        for payment in db.session.scalars(
-            db.select(Payment)
-            .where(Payment.invoice_id.in_(open_invoices), Payment.status == "succeeded")
-            .order_by(Payment.id)
-        ):
-            self.payments[payment.invoice_id].append(payment)
         self.running: dict[int, Plan] = {
             plan.invoice_id: plan
             for plan in db.session.scalars(
@@ -321,6 +314,21 @@ class _Scan:
                 .order_by(Plan.id)
             )
         }
+        #: the payments the checks read: plans' payments and desk payments
+        self.payments: dict[int, list[Payment]] = defaultdict(list)
+        running = db.select(Plan.invoice_id).where(
+            Plan.invoice_id.in_(open_invoices), Plan.status.in_(RUNNING)
+        )
+        for payment in db.session.scalars(
+            db.select(Payment)
+            .where(
+                Payment.invoice_id.in_(open_invoices),
+                Payment.status == "succeeded",
+                or_(Payment.method.in_(DESK_METHODS), Payment.invoice_id.in_(running)),
+            )
+            .order_by(Payment.id)
+        ):
+            self.payments[payment.invoice_id].append(payment)
         self._open_invoices = open_invoices
         self._plans()
         self._desk_payments()
@@ -415,9 +423,10 @@ class _Scan:
     # -- partial payments at the desk ---------------------------------------------------------
 
     def _desk_payments(self) -> None:
-        for invoice_id, invoice in self.invoices.items():
+        for invoice_id in sorted(self.payments):
+            due_on = self.invoices[invoice_id]
             balance = self.balances.get(invoice_id, 0)
-            if invoice_id in self.running or balance <= 0 or self.today <= invoice.due_on:
+            if invoice_id in self.running or balance <= 0 or self.today <= due_on:
                 continue
             desk = [
                 p
@@ -435,7 +444,7 @@ class _Scan:
                 paid_minor=latest.amount_minor,
                 paid_on=self.paid_on(latest).isoformat(),
                 balance_minor=balance,
-                due_on=invoice.due_on.isoformat(),
+                due_on=due_on.isoformat(),
             )
 
     # -- links nobody opened ------------------------------------------------------------------
