@@ -414,7 +414,6 @@ class _Invoice:
                     self.skip(step, channel, "too_late")
                 else:
                     self.carry_out(step, channel)
-                db.session.commit()
         self.schedule_next()
 
     def schedule_next(self) -> None:
