@@ -15,7 +15,8 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from datetime import date, datetime, time as clock_time, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

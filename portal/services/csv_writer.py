@@ -6,7 +6,7 @@ statuses, ledger charges and audit events."""
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -23,13 +23,15 @@ def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def _ids(model, rows: list[dict]) -> list[int]:
-    """Insert `rows` into `model`'s table in chunks; their new ids in the same order."""
-    ids: list[int] = []
-    statement = insert(model).returning(model.id, sort_by_parameter_order=True)
-    for chunk in _chunks(rows):
-        ids.extend(db.session.scalars(statement, chunk))
-    return ids
+def _invoice_ids(practice: Practice, numbers: list[str]) -> list[int]:
+    """The ids of the practice's invoices `numbers` (unique per practice), in that order."""
+    found: dict[str, int] = {}
+    for chunk in _chunks(numbers):
+        query = db.select(Invoice.number, Invoice.id).where(
+            Invoice.practice_id == practice.id, Invoice.number.in_(chunk)
+        )
+        found.update((number, id_) for number, id_ in db.session.execute(query))
+    return [found[number] for number in numbers]
 
 
 def _insert(model, rows: list[dict]) -> None:
@@ -64,12 +66,24 @@ def numbers_taken(practice: Practice, planned: list) -> list:
 
 def create_patients(practice: Practice, planned: Iterable, actor: Actor) -> dict:
     """New patients of the import, with a "patient.created" event each; {key: id}."""
+    from portal.services.csv_import import patient_key
+
     now = utcnow()
     planned = list(planned)
     rows = [
         dict(practice_id=practice.id, created_at=now, **patients._clean(p.data)) for p in planned
     ]
-    ids = _ids(Patient, rows)
+    before = db.session.scalar(db.select(func.coalesce(func.max(Patient.id), 0)))
+    _insert(Patient, rows)
+    # read back by the import's own key (first name, last name, date of birth): one query
+    # instead of a RETURNING per row, which SQLite would need to keep rows in order
+    made = db.select(Patient.id, Patient.first_name, Patient.last_name, Patient.date_of_birth)
+    found: dict[tuple, int] = {}
+    for patient_id, first, last, born in db.session.execute(
+        made.where(Patient.practice_id == practice.id, Patient.id > before).order_by(Patient.id)
+    ):
+        found.setdefault(patient_key(first, last, born), patient_id)
+    ids = [found[p.key] for p in planned]
     events = [_audit(practice, actor, now, "patient.created", patient_id=i) for i in ids]
     _insert(AuditEvent, events)
     return {p.key: patient_id for p, patient_id in zip(planned, ids, strict=True)}
@@ -98,7 +112,8 @@ def create_invoices(
                 paid_at=now if status == "paid" else None,
             )
         )
-    ids = _ids(Invoice, rows)
+    _insert(Invoice, rows)
+    ids = _invoice_ids(practice, [row["number"] for row in rows])
     lines, charges, events = [], [], []
     for p, invoice_id, row in zip(planned, ids, rows, strict=True):
         for position, line in enumerate(p.lines, start=1):
