@@ -508,8 +508,7 @@ class _Invoice:
         state = self.ensure_state()
         if (state.last_position or 0) < step.position:
             state.last_position = step.position
-        self.logged[(step.position, channel)] = row
-        db.session.flush()
+        self.logged[(step.position, channel)] = row  # written with the invoice's commit
         self.report.done.append((self.invoice.id, step.position, channel, status))
         return row
 
@@ -552,6 +551,7 @@ class _Invoice:
         try:
             db.session.flush()
             row = self.new_log(step, channel, "sent", f"{DELIVERY_REF}{delivery.id}")
+            db.session.flush()  # before sending: a step another run logged is not sent twice
         except IntegrityError:
             # another run logged this step first
             db.session.rollback()
