@@ -297,14 +297,8 @@ class _Scan:
                 )
             ).all()
         )
-        self.balances: dict[int, int] = {
-            invoice_id: int(total)
-            for invoice_id, total in db.session.execute(
-                db.select(LedgerEntry.invoice_id, func.sum(LedgerEntry.amount_minor))
-                .where(LedgerEntry.invoice_id.in_(open_invoices))
-                .group_by(LedgerEntry.invoice_id)
-            )
-        }
+        #: balances of open invoices, read only for the invoices a check is about
+        self.balances: dict[int, int] = {}
         self.running: dict[int, Plan] = {
             plan.invoice_id: plan
             for plan in db.session.scalars(
@@ -336,6 +330,21 @@ class _Scan:
         self._lockouts()
         self._promises()
         self._cards()
+
+    def load_balances(self, invoice_ids) -> None:
+        """Read the balances of those of `invoice_ids` that are open (others count as 0)."""
+        wanted = sorted({i for i in invoice_ids if i in self.invoices} - set(self.balances))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            self.balances.update(dict.fromkeys(chunk, 0))
+            self.balances.update(
+                (invoice_id, int(total))
+                for invoice_id, total in db.session.execute(
+                    db.select(LedgerEntry.invoice_id, func.sum(LedgerEntry.amount_minor))
+                    .where(LedgerEntry.invoice_id.in_(chunk))
+                    .group_by(LedgerEntry.invoice_id)
+                )
+            )
 
     def add(self, invoice_id: int, kind: str, subject: str, **data: Any) -> None:
         self.findings[(invoice_id, kind)] = Finding(invoice_id, kind, subject, data)
@@ -423,6 +432,7 @@ class _Scan:
     # -- partial payments at the desk ---------------------------------------------------------
 
     def _desk_payments(self) -> None:
+        self.load_balances(self.payments)
         for invoice_id in sorted(self.payments):
             due_on = self.invoices[invoice_id]
             balance = self.balances.get(invoice_id, 0)
@@ -472,11 +482,15 @@ class _Scan:
         )
         for invoice_id, sent_at in db.session.execute(sent.group_by(Delivery.invoice_id)):
             first[invoice_id] = min(sent_at, first.get(invoice_id, sent_at))
-        for invoice_id, moment in first.items():
-            if invoice_id in opened or self.balances.get(invoice_id, 0) <= 0:
-                continue
-            day = _day_of(moment, self.zone)
-            if (self.today - day).days >= days:
+        late = {
+            invoice_id: day
+            for invoice_id, moment in first.items()
+            if invoice_id not in opened
+            and (self.today - (day := _day_of(moment, self.zone))).days >= days
+        }
+        self.load_balances(late)
+        for invoice_id, day in late.items():
+            if self.balances.get(invoice_id, 0) > 0:
                 self.add(invoice_id, "link_not_opened", "invoice", first_sent_on=day.isoformat())
 
     # -- verification lockouts ----------------------------------------------------------------
@@ -553,7 +567,9 @@ class _Scan:
     # -- promises to pay ------------------------------------------------------------------------
 
     def _promises(self) -> None:
-        for promise in calls.broken_promises(self.today, practice_id=self.practice.id):
+        broken = calls.broken_promises(self.today, practice_id=self.practice.id)
+        self.load_balances(promise.task.invoice_id for promise in broken)
+        for promise in broken:
             task = promise.task
             if self.balances.get(task.invoice_id, 0) <= 0:
                 continue
