@@ -289,14 +289,9 @@ class _Scan:
         open_invoices = db.select(Invoice.id).where(
             Invoice.practice_id == practice.id, Invoice.status == "open"
         )
-        #: open invoices' due days (columns only: a sweep may cover very many invoices)
-        self.invoices: dict[int, date] = dict(
-            db.session.execute(
-                db.select(Invoice.id, Invoice.due_on).where(
-                    Invoice.practice_id == practice.id, Invoice.status == "open"
-                )
-            ).all()
-        )
+        #: due days of the open invoices a check is about (`load_open`), not of all of them
+        self.invoices: dict[int, date] = {}
+        self._looked_up: set[int] = set()
         #: balances of open invoices, read only for the invoices a check is about
         self.balances: dict[int, int] = {}
         self.running: dict[int, Plan] = {
@@ -331,8 +326,24 @@ class _Scan:
         self._promises()
         self._cards()
 
+    def load_open(self, invoice_ids) -> None:
+        """Note which of `invoice_ids` are open invoices of the practice, with their due days."""
+        wanted = sorted(set(invoice_ids) - self._looked_up)
+        self._looked_up.update(wanted)
+        for start in range(0, len(wanted), 500):
+            query = db.select(Invoice.id, Invoice.due_on).where(
+                Invoice.id.in_(wanted[start : start + 500]),
+                Invoice.practice_id == self.practice.id,
+                Invoice.status == "open",
+            )
+            self.invoices.update(
+                (invoice_id, due_on) for invoice_id, due_on in db.session.execute(query)
+            )
+
     def load_balances(self, invoice_ids) -> None:
         """Read the balances of those of `invoice_ids` that are open (others count as 0)."""
+        invoice_ids = set(invoice_ids)
+        self.load_open(invoice_ids)
         wanted = sorted({i for i in invoice_ids if i in self.invoices} - set(self.balances))
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
@@ -432,7 +443,7 @@ class _Scan:
     # -- partial payments at the desk ---------------------------------------------------------
 
     def _desk_payments(self) -> None:
-        self.load_balances(self.payments)
+        self.load_balances(self.payments)  # also their due days
         for invoice_id in sorted(self.payments):
             due_on = self.invoices[invoice_id]
             balance = self.balances.get(invoice_id, 0)
@@ -546,6 +557,7 @@ class _Scan:
                 failures=count,
             )
         # an older lockout stays open until someone verifies (or the invoice closes)
+        self.load_open(keep)
         for invoice_id, locked_at in keep.items():
             if invoice_id not in self.invoices or not locked_at:
                 continue
