@@ -9,11 +9,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from config.settings import ROOT
 from portal import gateways
 from portal.extensions import db
+from portal.fiscal_cli import fiscal_cli
 from portal.models import Practice
 from portal.report_cli import report_cli
+from portal.settings import ROOT
 
 practice_cli = AppGroup("practice", help="Manage practices.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations.")
@@ -256,3 +257,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(report_cli)
     app.cli.add_command(apikey_cli)
     app.cli.add_command(invoice_cli)
+    app.cli.add_command(fiscal_cli)

@@ -112,9 +112,11 @@ class ConsentRecord(db.Model):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     channel: Mapped[str] = mapped_column(String(8))
     granted: Mapped[bool]
-    #: "sms_stop", "email_unsubscribe", "staff", "patient_page"
+    #: "sms_stop", "sms_start", "email_unsubscribe", "staff", "api", "csv", "patient_page"
     source: Mapped[str] = mapped_column(String(32))
     text_shown: Mapped[str] = mapped_column(Text)
+    #: who made the change: "staff:12", "system:apikey:3", "patient:link:5"
+    recorded_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

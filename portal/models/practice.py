@@ -28,9 +28,12 @@ class Practice(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(String(500))
+    #: where patients exercise their data-protection rights (a DPO or privacy address);
+    #: None = the practice's email
+    privacy_contact: Mapped[str | None] = mapped_column(String(254))
     #: "#rrggbb" used for the header of the patient pages
     brand_colour: Mapped[str] = mapped_column(String(7), default="#123b63")
-    #: file name under instance/logos/, if a logo was uploaded
+    #: name of the uploaded logo (its bytes are a PracticeLogo row), if any
     logo_filename: Mapped[str | None] = mapped_column(String(100))
     #: the practice's own closing lines for link messages, per language (no care details)
     message_note_en: Mapped[str | None] = mapped_column(String(300))

@@ -7,6 +7,7 @@ from portal.extensions import db, limiter
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import DateOfBirthForm
+from portal.redirects import safe_next
 from portal.services import bill_page, links, verification
 from portal.services.audit import Actor
 
@@ -33,10 +34,13 @@ def open_link(token: str):
 
 
 @bp.route("/pay/verify", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
 @patient_session.link_required(verified=False)
 def verify():
     if patient_session.is_verified():
         return redirect(url_for("patient.invoice"))
+    if g.link.locked_at is not None:
+        return render_template("patient/locked.html", practice=g.practice), 429
     form = DateOfBirthForm()
     policy = verification.Policy(
         current_app.config["VERIFY_MAX_FAILURES"], current_app.config["VERIFY_WINDOW"]
@@ -51,7 +55,7 @@ def verify():
             patient_session.mark_verified(g.link)
             return redirect(url_for("patient.invoice"))
         if result == "locked":
-            return render_template("patient/locked.html"), 429
+            return render_template("patient/locked.html", practice=g.practice), 429
         error = _("These details do not match our records. Please check them and try again.")
     status = 422 if request.method == "POST" else 200
     return (
@@ -83,7 +87,4 @@ def set_language(code: str):
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
     session["lang"] = code
-    target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = url_for("patient.verify")
-    return redirect(target)
+    return redirect(safe_next(request.args.get("next"), url_for("patient.verify")))

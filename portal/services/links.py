@@ -138,3 +138,29 @@ def revoke(link: PaymentLink, actor: Actor, now: datetime | None = None) -> None
             actor=actor,
             link_id=link.id,
         )
+
+
+def locked_links(invoice: Invoice) -> list[PaymentLink]:
+    """The invoice's live links that wrong answers have locked."""
+    return list(
+        db.session.scalars(
+            db.select(PaymentLink)
+            .filter_by(invoice_id=invoice.id, revoked_at=None)
+            .where(PaymentLink.locked_at.is_not(None))
+            .order_by(PaymentLink.id)
+        )
+    )
+
+
+def unlock(link: PaymentLink, actor: Actor) -> None:
+    """Let the identity check through again, with a fresh count of wrong answers."""
+    if link.locked_at is None and not link.failed_checks:
+        return
+    link.locked_at, link.failed_checks = None, 0
+    audit.record(
+        "link.unlocked",
+        practice_id=link.invoice.practice_id,
+        invoice_id=link.invoice_id,
+        actor=actor,
+        link_id=link.id,
+    )

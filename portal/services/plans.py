@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
@@ -12,7 +13,7 @@ from portal.services import apr, audit, ledger, schedule
 from portal.services.audit import Actor
 from portal.services.schedule import Step
 
-AGREEMENT_VERSION = "2026-11-v1"
+AGREEMENT_VERSION = "2026-12-v1"
 
 
 class PlanRefused(ValueError):
@@ -31,7 +32,7 @@ class Option:
         return self.steps[1].amount_minor
 
     @property
-    def total_of_payments_minor(self) -> int:
+    def total_with_down_minor(self) -> int:
         return sum(step.amount_minor for step in self.steps)
 
 
@@ -168,3 +169,28 @@ def forgone_discount(invoice: Invoice, today: date) -> int:
     from portal.services import incentives
 
     return incentives.forgone_discount_minor(invoice, today)
+
+
+def discard_if_stale(plan: Plan, today: date, actor: Actor) -> bool:
+    """Cancel a plan awaiting signature whose down payment date has passed (its dates
+    would be in the past); True when it was cancelled and must be chosen again."""
+    if plan.signed_at is not None or plan.installments[0].due_on >= today:
+        return False
+    plan.status = "cancelled"
+    audit.record(
+        "plan.expired",
+        practice_id=plan.practice_id,
+        invoice_id=plan.invoice_id,
+        actor=actor,
+        plan_id=plan.id,
+    )
+    return True
+
+
+def aprs_with_discount(
+    practice_id: int, balance_minor: int, discount_minor: int, today: date
+) -> list[tuple[int, Decimal]]:
+    """(installments, APR) of each plan the policy offers on `balance_minor` when the
+    patient gives up an early-payment discount of `discount_minor` by choosing it."""
+    offered = options(policy_for(practice_id), balance_minor, today, discount_minor)
+    return [(o.count, o.disclosure.apr) for o in offered]

@@ -197,6 +197,7 @@ def invoice_detail(invoice_id: int):
         ).all(),
         send_form=SendForm(),
         action=ActionForm(),
+        locked_links=links.locked_links(invoice),
         desk_form=DeskPaymentForm(),
         refund_form=RefundForm(),
         void_form=ReasonForm(),
@@ -219,6 +220,14 @@ def invoice_send(invoice_id: int):
         db.session.commit()
         if delivery.status == "sent":
             flash(_("Link sent to %(to)s.", to=delivery.recipient), "info")
+        elif delivery.status == "queued":
+            flash(
+                _(
+                    "It is outside the patient's hours (8:00 to 21:00): "
+                    "the message will be sent when they begin."
+                ),
+                "info",
+            )
         else:
             flash(_("The message could not be delivered; it will be retried."), "error")
     return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id))

@@ -2,7 +2,7 @@
 
 import logging
 
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
 from portal import gateways
 from portal.extensions import csrf, limiter
@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 @csrf.exempt
 @limiter.exempt
 def stripe_event():
+    request.max_content_length = current_app.config["WEBHOOK_MAX_BYTES"]  # 413 beyond it
     payload = request.get_data(cache=False)
     try:
         event = gateways.stripe().parse_event(payload, request.headers.get("Stripe-Signature"))
