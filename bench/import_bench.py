@@ -66,7 +66,10 @@ def timed(action: Callable):
 
 def run(database_url: str, data: bytes, existing: int) -> list[tuple[str, float]]:
     """Import `data` into a fresh practice of an empty database; returns (phase, seconds)."""
-    app = create_app({"SALDO_ENV": "test", "SQLALCHEMY_DATABASE_URI": database_url})
+    config = {"SALDO_ENV": "test", "SQLALCHEMY_DATABASE_URI": database_url}
+    if not database_url.startswith("sqlite"):  # the settings' defaults are SQLite's
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    app = create_app(config)
     with app.app_context():
         upgrade()
         practice = Practice(

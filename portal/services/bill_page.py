@@ -36,6 +36,7 @@ LINK_OPTIONS = (
     joinedload(Invoice.lines),
     defaultload(Invoice.practice).joinedload(Practice.plan_policy),
     defaultload(Invoice.practice).joinedload(Practice.discount_policy),
+    defaultload(Invoice.practice).joinedload(Practice.fiscal_profile),
 )
 #: the plan the page shows: running, or finished with its history
 _SHOWN_PLANS = ("active", "past_due", "completed")
