@@ -114,7 +114,8 @@ def run_due(as_of, at):
         f" {report.reminded} reminded, {report.messages_retried} messages retried,"
         f" {report.read_back} payments read back; cadence: {report.reminders_sent} messages,"
         f" {report.call_tasks} call tasks; {report.promises_missed} missed promises,"
-        f" {report.alerts_raised} alerts raised"
+        f" {report.alerts_raised} alerts raised; {report.fiscal_documents} fiscal documents"
+        f" issued, {report.sts_reminders} Sistema TS reminders"
     )
 
 
