@@ -6,6 +6,8 @@ APT_PACKAGES := chromium postgresql poppler-utils libpango-1.0-0 libpangoft2-1.0
   nginx redis-server
 STRIPE_PORT ?= 8420
 PORT ?= 5000
+#: invoice counts for bench/jobs_bench.py (add 1000000 on a quiet machine: it seeds for minutes)
+BENCH_SIZES ?= 1000,100000
 
 .PHONY: demo test test-deploy lint format install system-deps translations bench clean lock wheel
 
@@ -74,6 +76,10 @@ test-deploy: system-deps install
 
 bench: install
 	$(PY) bench/run.py
+	$(PY) bench/statements.py
+	$(PY) bench/jobs_bench.py --sizes $(BENCH_SIZES)
+	$(PY) bench/import_bench.py --rows 10000 --throwaway-postgres
+	$(PY) bench/import_bench.py --rows 100000 --patients 15000 --throwaway-postgres
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache translations/*/LC_MESSAGES/*.mo

@@ -15,6 +15,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import date
 from importlib.metadata import version
 from pathlib import Path
@@ -65,7 +66,10 @@ def timed(action: Callable):
 
 def run(database_url: str, data: bytes, existing: int) -> list[tuple[str, float]]:
     """Import `data` into a fresh practice of an empty database; returns (phase, seconds)."""
-    app = create_app({"SALDO_ENV": "test", "SQLALCHEMY_DATABASE_URI": database_url})
+    config = {"SALDO_ENV": "test", "SQLALCHEMY_DATABASE_URI": database_url}
+    if not database_url.startswith("sqlite"):  # the settings' defaults are SQLite's
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    app = create_app(config)
     with app.app_context():
         upgrade()
         practice = Practice(
@@ -134,6 +138,11 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=1_500, help="distinct patients")
     parser.add_argument("--existing", type=int, default=200, help="patients already in Saldo")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--throwaway-postgres",
+        action="store_true",
+        help="start a PostgreSQL cluster for the run (as the tests do) instead of DATABASE_URL",
+    )
     args = parser.parse_args()
     data = generate(args.rows, args.patients, args.seed)
     print(
@@ -145,16 +154,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="saldo-import-bench-") as tmp:
         print("sqlite (fresh file):", flush=True)
         results.append(("sqlite", run(f"sqlite:///{tmp}/bench.sqlite3", data, args.existing)))
-    database_url = os.environ.get("DATABASE_URL", "")
-    if database_url.startswith("postgresql"):
-        url, drop = scratch_postgres(database_url)
-        try:
-            print("postgresql (scratch database, dropped afterwards):", flush=True)
-            results.append(("postgresql", run(url, data, args.existing)))
-        finally:
-            drop()
+    if args.throwaway_postgres:
+        from tests.support.servers import postgres
+
+        server = postgres()
     else:
-        print("postgresql: skipped (DATABASE_URL does not point at PostgreSQL)")
+        database_url = os.environ.get("DATABASE_URL", "")
+        server = nullcontext(database_url if database_url.startswith("postgresql") else None)
+    with server as database_url:
+        if database_url:
+            url, drop = scratch_postgres(database_url)
+            try:
+                print("postgresql (scratch database, dropped afterwards):", flush=True)
+                results.append(("postgresql", run(url, data, args.existing)))
+            finally:
+                drop()
+        else:
+            print("postgresql: skipped (DATABASE_URL does not point at PostgreSQL)")
     print(f"\n{'database':<11}{'phase':<13}{'seconds':>9}{'rows/s':>12}")
     for name, phases in results:
         report(name, args.rows, phases)

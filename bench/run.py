@@ -25,9 +25,10 @@ import pages
 import servers
 
 BARE_APP = "bench.bare_app:app"
-PORTAL_APP = "portal:create_app()"
-# same factory, default rate limit (300/min per IP) raised so the load test is not all 429s
-PORTAL_APP_UNLIMITED = "portal:create_app({'RATELIMIT_DEFAULT': '100000000 per minute'})"
+# the portal plus GET /bench/floor (base template, verified session, no database); the
+# default rate limit (300/min per IP) raised so the load test is not all 429s
+PORTAL_APP = "bench.floor_app:create(keep_rate_limit=True)"
+PORTAL_APP_UNLIMITED = "bench.floor_app:create()"
 
 
 def options() -> argparse.Namespace:
@@ -124,6 +125,11 @@ def measure(args, tmp: Path, env: dict[str, str], launcher: servers.Launcher) ->
         found["invoice_size"] = first.header_bytes + len(first.body)
         found["invoice"] = load(args, server, "/pay", cookie)
         found["after"] = pages.check(server.port, "/pay", cookie).status
+        floor = pages.check(server.port, "/bench/floor", cookie)
+        if floor.status != 200:
+            raise RuntimeError(f"GET /bench/floor with the verified cookie gave {floor.status}")
+        found["floor_size"] = floor.header_bytes + len(floor.body)
+        found["floor"] = load(args, server, "/bench/floor", cookie)
     with launcher.run("bare", BARE_APP, bare_env) as server:
         first = pages.check(server.port, "/", "")
         found["bare_size"] = first.header_bytes + len(first.body)
@@ -134,6 +140,7 @@ def measure(args, tmp: Path, env: dict[str, str], launcher: servers.Launcher) ->
 def load_table(found: dict) -> list[str]:
     rows = [
         ("bare flask route (GET /)", found["bare"], found["bare_size"]),
+        ("floor: base template, verified", found["floor"], found["floor_size"]),
         ("verified invoice page (GET /pay)", found["invoice"], found["invoice_size"]),
     ]
     out = [
@@ -148,12 +155,14 @@ def load_table(found: dict) -> list[str]:
             f"{name:33}{r.rps:7.0f}{r.p50_ms:8.2f}{r.p99_ms:8.2f}{cpu}"
             f"{m.client_cpu:8.0%}{r.bytes_per_response:8.0f}{r.bad:5d}"
         )
-    bare, invoice = found["bare"], found["invoice"]
-    if bare.result.rps:
-        out.append(f"invoice page: {invoice.result.rps / bare.result.rps:.1%} of the bare rps")
-    if bare.server_cpu_ms and invoice.server_cpu_ms:
-        ratio = invoice.server_cpu_ms / bare.server_cpu_ms
-        out.append(f"              {ratio:.1f}x the server CPU per request")
+    bare, floor, invoice = found["bare"], found["floor"], found["invoice"]
+    for name, base in (("the bare route", bare), ("the floor", floor)):
+        if base.result.rps:
+            share = invoice.result.rps / base.result.rps
+            out.append(f"invoice page: {share:.1%} of the rps of {name}")
+        if base.server_cpu_ms and invoice.server_cpu_ms:
+            ratio = invoice.server_cpu_ms / base.server_cpu_ms
+            out.append(f"              {ratio:.1f}x the server CPU per request of {name}")
     for name, m, size in rows:
         r = m.result
         if r.bad or (r.requests and abs(r.bytes_per_response - size) > 0.05 * size):

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from flask import Flask
+from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import gateways, i18n, log_filters, security
@@ -45,6 +46,7 @@ def register_subscriptions() -> None:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
+    _sqlite_wal(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
@@ -53,6 +55,22 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     security.init_app(app)
     gateways.init_app(app)
+
+
+def _sqlite_wal(app: Flask) -> None:
+    """SQLite in WAL mode: readers (sign-in, the bill) go on while an import or a job writes."""
+    with app.app_context():
+        engines = [e for e in db.engines.values() if e.dialect.name == "sqlite"]
+    for engine in engines:
+        event.listen(engine, "connect", _wal)
+
+
+def _wal(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    # in WAL mode NORMAL stays consistent after a crash and syncs at checkpoints, not commits
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
 
 
 def register_blueprints(app: Flask) -> None:

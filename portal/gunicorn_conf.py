@@ -58,6 +58,8 @@ def post_fork(server, worker):
     from portal.extensions import db
 
     app = server.app.wsgi()
+    if "sqlalchemy" not in getattr(app, "extensions", {}):
+        return  # an app without a database (the benchmark's bare route)
     with app.app_context():
         for engine in db.engines.values():
             engine.dispose(close=False)

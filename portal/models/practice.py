@@ -11,6 +11,7 @@ from portal.extensions import db
 
 if TYPE_CHECKING:
     from portal.models.collections import DiscountPolicy
+    from portal.models.fiscal import FiscalProfile
     from portal.models.plan import PlanPolicy
 
 
@@ -51,6 +52,12 @@ class Practice(db.Model):
     discount_policy: Mapped["DiscountPolicy | None"] = relationship(
         primaryjoin="DiscountPolicy.practice_id == Practice.id",
         foreign_keys="DiscountPolicy.practice_id",
+        viewonly=True,
+        uselist=False,
+    )
+    fiscal_profile: Mapped["FiscalProfile | None"] = relationship(
+        primaryjoin="FiscalProfile.practice_id == Practice.id",
+        foreign_keys="FiscalProfile.practice_id",
         viewonly=True,
         uselist=False,
     )

@@ -71,7 +71,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func
+from sqlalchemy import case, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -296,29 +296,11 @@ class _Scan:
         open_invoices = db.select(Invoice.id).where(
             Invoice.practice_id == practice.id, Invoice.status == "open"
         )
-        self.invoices = {
-            invoice.id: invoice
-            for invoice in db.session.scalars(
-                db.select(Invoice).where(
-                    Invoice.practice_id == practice.id, Invoice.status == "open"
-                )
-            )
-        }
-        self.balances: dict[int, int] = {
-            invoice_id: int(total)
-            for invoice_id, total in db.session.execute(
-                db.select(LedgerEntry.invoice_id, func.sum(LedgerEntry.amount_minor))
-                .where(LedgerEntry.invoice_id.in_(open_invoices))
-                .group_by(LedgerEntry.invoice_id)
-            )
-        }
-        self.payments: dict[int, list[Payment]] = defaultdict(list)
-        for payment in db.session.scalars(
-            db.select(Payment)
-            .where(Payment.invoice_id.in_(open_invoices), Payment.status == "succeeded")
-            .order_by(Payment.id)
-        ):
-            self.payments[payment.invoice_id].append(payment)
+        #: due days of the open invoices a check is about (`load_open`), not of all of them
+        self.invoices: dict[int, date] = {}
+        self._looked_up: set[int] = set()
+        #: balances of open invoices, read only for the invoices a check is about
+        self.balances: dict[int, int] = {}
         self.running: dict[int, Plan] = {
             plan.invoice_id: plan
             for plan in db.session.scalars(
@@ -328,6 +310,21 @@ class _Scan:
                 .order_by(Plan.id)
             )
         }
+        #: the payments the checks read: plans' payments and desk payments
+        self.payments: dict[int, list[Payment]] = defaultdict(list)
+        running = db.select(Plan.invoice_id).where(
+            Plan.invoice_id.in_(open_invoices), Plan.status.in_(RUNNING)
+        )
+        for payment in db.session.scalars(
+            db.select(Payment)
+            .where(
+                Payment.invoice_id.in_(open_invoices),
+                Payment.status == "succeeded",
+                or_(Payment.method.in_(DESK_METHODS), Payment.invoice_id.in_(running)),
+            )
+            .order_by(Payment.id)
+        ):
+            self.payments[payment.invoice_id].append(payment)
         self._open_invoices = open_invoices
         self._plans()
         self._desk_payments()
@@ -335,6 +332,37 @@ class _Scan:
         self._lockouts()
         self._promises()
         self._cards()
+
+    def load_open(self, invoice_ids) -> None:
+        """Note which of `invoice_ids` are open invoices of the practice, with their due days."""
+        wanted = sorted(set(invoice_ids) - self._looked_up)
+        self._looked_up.update(wanted)
+        for start in range(0, len(wanted), 500):
+            query = db.select(Invoice.id, Invoice.due_on).where(
+                Invoice.id.in_(wanted[start : start + 500]),
+                Invoice.practice_id == self.practice.id,
+                Invoice.status == "open",
+            )
+            self.invoices.update(
+                (invoice_id, due_on) for invoice_id, due_on in db.session.execute(query)
+            )
+
+    def load_balances(self, invoice_ids) -> None:
+        """Read the balances of those of `invoice_ids` that are open (others count as 0)."""
+        invoice_ids = set(invoice_ids)
+        self.load_open(invoice_ids)
+        wanted = sorted({i for i in invoice_ids if i in self.invoices} - set(self.balances))
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            self.balances.update(dict.fromkeys(chunk, 0))
+            self.balances.update(
+                (invoice_id, int(total))
+                for invoice_id, total in db.session.execute(
+                    db.select(LedgerEntry.invoice_id, func.sum(LedgerEntry.amount_minor))
+                    .where(LedgerEntry.invoice_id.in_(chunk))
+                    .group_by(LedgerEntry.invoice_id)
+                )
+            )
 
     def add(self, invoice_id: int, kind: str, subject: str, **data: Any) -> None:
         self.findings[(invoice_id, kind)] = Finding(invoice_id, kind, subject, data)
@@ -422,9 +450,11 @@ class _Scan:
     # -- partial payments at the desk ---------------------------------------------------------
 
     def _desk_payments(self) -> None:
-        for invoice_id, invoice in self.invoices.items():
+        self.load_balances(self.payments)  # also their due days
+        for invoice_id in sorted(self.payments):
+            due_on = self.invoices[invoice_id]
             balance = self.balances.get(invoice_id, 0)
-            if invoice_id in self.running or balance <= 0 or self.today <= invoice.due_on:
+            if invoice_id in self.running or balance <= 0 or self.today <= due_on:
                 continue
             desk = [
                 p
@@ -442,7 +472,7 @@ class _Scan:
                 paid_minor=latest.amount_minor,
                 paid_on=self.paid_on(latest).isoformat(),
                 balance_minor=balance,
-                due_on=invoice.due_on.isoformat(),
+                due_on=due_on.isoformat(),
             )
 
     # -- links nobody opened ------------------------------------------------------------------
@@ -470,11 +500,15 @@ class _Scan:
         )
         for invoice_id, sent_at in db.session.execute(sent.group_by(Delivery.invoice_id)):
             first[invoice_id] = min(sent_at, first.get(invoice_id, sent_at))
-        for invoice_id, moment in first.items():
-            if invoice_id in opened or self.balances.get(invoice_id, 0) <= 0:
-                continue
-            day = _day_of(moment, self.zone)
-            if (self.today - day).days >= days:
+        late = {
+            invoice_id: day
+            for invoice_id, moment in first.items()
+            if invoice_id not in opened
+            and (self.today - (day := _day_of(moment, self.zone))).days >= days
+        }
+        self.load_balances(late)
+        for invoice_id, day in late.items():
+            if self.balances.get(invoice_id, 0) > 0:
                 self.add(invoice_id, "link_not_opened", "invoice", first_sent_on=day.isoformat())
 
     # -- verification lockouts ----------------------------------------------------------------
@@ -530,6 +564,7 @@ class _Scan:
                 failures=count,
             )
         # an older lockout stays open until someone verifies (or the invoice closes)
+        self.load_open(keep)
         for invoice_id, locked_at in keep.items():
             if invoice_id not in self.invoices or not locked_at:
                 continue
@@ -551,7 +586,9 @@ class _Scan:
     # -- promises to pay ------------------------------------------------------------------------
 
     def _promises(self) -> None:
-        for promise in calls.broken_promises(self.today, practice_id=self.practice.id):
+        broken = calls.broken_promises(self.today, practice_id=self.practice.id)
+        self.load_balances(promise.task.invoice_id for promise in broken)
+        for promise in broken:
             task = promise.task
             if self.balances.get(task.invoice_id, 0) <= 0:
                 continue

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import defaultload, defer, joinedload
 
 from portal.clock import utcnow
@@ -36,6 +36,7 @@ LINK_OPTIONS = (
     joinedload(Invoice.lines),
     defaultload(Invoice.practice).joinedload(Practice.plan_policy),
     defaultload(Invoice.practice).joinedload(Practice.discount_policy),
+    defaultload(Invoice.practice).joinedload(Practice.fiscal_profile),
 )
 #: the plan the page shows: running, or finished with its history
 _SHOWN_PLANS = ("active", "past_due", "completed")
@@ -119,13 +120,35 @@ def build(invoice: Invoice, today: date | None = None) -> BillPage:
     )
 
 
+# the page's statements, built once per process (a bill is read far more often than written)
+_INVOICE = bindparam("invoice_id")
+_LEDGER_SUMS = (
+    select(LedgerEntry.kind, func.sum(LedgerEntry.amount_minor))
+    .where(LedgerEntry.invoice_id == _INVOICE)
+    .group_by(LedgerEntry.kind)
+)
+_PLANS = (
+    select(Plan, Plan.agreement_pdf.is_not(None))
+    .where(Plan.invoice_id == _INVOICE)
+    .options(defer(Plan.agreement_pdf), defer(Plan.signature_png), joinedload(Plan.installments))
+    .order_by(Plan.id.desc())
+)
+_PAYMENTS = (
+    select(Payment)
+    .where(Payment.invoice_id == _INVOICE)
+    .options(joinedload(Payment.refunds))
+    .order_by(Payment.id)
+)
+_OFFERS = (
+    select(SettlementOffer)
+    .where(SettlementOffer.invoice_id == _INVOICE)
+    .order_by(SettlementOffer.id.desc())
+)
+
+
 def _ledger_sums(invoice_id: int) -> dict[str, int]:
-    query = (
-        db.select(LedgerEntry.kind, func.sum(LedgerEntry.amount_minor))
-        .where(LedgerEntry.invoice_id == invoice_id)
-        .group_by(LedgerEntry.kind)
-    )
-    return {kind: int(total) for kind, total in db.session.execute(query)}
+    rows = db.session.execute(_LEDGER_SUMS, {"invoice_id": invoice_id})
+    return {kind: int(total) for kind, total in rows}
 
 
 def _summary(invoice: Invoice, sums: dict[str, int]) -> InvoiceSummary:
@@ -143,28 +166,14 @@ def _summary(invoice: Invoice, sums: dict[str, int]) -> InvoiceSummary:
 
 def _plans(invoice_id: int) -> tuple[PlanView | None, Plan | None, bool]:
     """(the plan shown, the newest plan awaiting signature, whether a plan took over)."""
-    query = (
-        db.select(Plan, Plan.agreement_pdf.is_not(None))
-        .where(Plan.invoice_id == invoice_id)
-        .options(
-            defer(Plan.agreement_pdf), defer(Plan.signature_png), joinedload(Plan.installments)
-        )
-        .order_by(Plan.id.desc())
-    )
-    rows = db.session.execute(query).unique().all()
+    rows = db.session.execute(_PLANS, {"invoice_id": invoice_id}).unique().all()
     shown = next((PlanView(p, bool(pdf)) for p, pdf in rows if p.status in _SHOWN_PLANS), None)
     pending = next((p for p, _ in rows if p.status == "pending_signature"), None)
     return shown, pending, shown is not None
 
 
 def _payments(invoice_id: int) -> list[Payment]:
-    query = (
-        db.select(Payment)
-        .where(Payment.invoice_id == invoice_id)
-        .options(joinedload(Payment.refunds))
-        .order_by(Payment.id)
-    )
-    return list(db.session.scalars(query).unique())
+    return list(db.session.scalars(_PAYMENTS, {"invoice_id": invoice_id}).unique())
 
 
 def _incentives(
@@ -185,11 +194,7 @@ def _incentives(
             invoice.practice.discount_policy, invoice, today, balance
         )
     status_of = {p.id: p.status for p in payments}
-    offers = db.session.scalars(
-        db.select(SettlementOffer)
-        .where(SettlementOffer.invoice_id == invoice.id)
-        .order_by(SettlementOffer.id.desc())
-    )
+    offers = db.session.scalars(_OFFERS, {"invoice_id": invoice.id})
     offer = next(
         (
             o

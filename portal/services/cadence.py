@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import render_template
 from sqlalchemy import and_, func, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from portal import gateways
 from portal.clock import utcnow
@@ -41,6 +42,7 @@ from portal.models import (
     CollectionState,
     Delivery,
     Invoice,
+    LedgerEntry,
     Patient,
     Plan,
     ReminderLog,
@@ -197,42 +199,100 @@ def run_at(now: datetime | None = None) -> Report:
     return _run(clock, now.date() + timedelta(days=1), now)
 
 
+#: invoices whose facts (balance, running plan) are read together
+BATCH = 500
+
+
 def _run(clock: Clock, latest_day: date, now: datetime) -> Report:
     report = Report()
     cadences = _all_cadences()
     offsets = [s.day_offset for steps in (DEFAULT_CADENCE, *cadences.values()) for s in steps]
     lead = max(0, -min(offsets))
-    for invoice_id in _candidates(latest_day + timedelta(days=lead)):
-        report.invoices += 1
-        try:
-            invoice = db.session.get(Invoice, invoice_id)
-            steps = cadences.get(invoice.practice_id, DEFAULT_CADENCE)
-            _Invoice(invoice, steps, clock, now, report).process()
-            db.session.commit()
-        except Exception:
-            log.exception("reminder cadence failed for invoice %s", invoice_id)
-            db.session.rollback()
-            report.errors += 1
+    candidates = _candidates(latest_day + timedelta(days=lead), latest_day)
+    for start in range(0, len(candidates), BATCH):
+        batch = candidates[start : start + BATCH]
+        facts = _Facts.of(batch)
+        for invoice_id in batch:
+            report.invoices += 1
+            try:
+                invoice = _load(invoice_id)
+                steps = cadences.get(invoice.practice_id, DEFAULT_CADENCE)
+                _Invoice(invoice, steps, clock, now, report, facts).process()
+                db.session.commit()
+            except Exception:
+                log.exception("reminder cadence failed for invoice %s", invoice_id)
+                db.session.rollback()
+                report.errors += 1
     return report
 
 
-def _candidates(horizon: date) -> list[int]:
-    """Open invoices within the cadence's reach, and invoices whose cadence is still running
-    or on hold (to record why it stopped); finished cadences are left alone."""
+def _candidates(horizon: date, latest_day: date) -> list[int]:
+    """The invoices the cadence has something to do for, chosen in SQL: open invoices within
+    its reach that never started it; running cadences whose next action (a step, a retry)
+    has come; and running or paused cadences whose invoice changed (paid, void, a plan, a
+    hold set or cleared), to record why they stop or go on. Finished cadences are left
+    alone, and so are running ones with nothing due."""
     state = CollectionState
+    plan = db.select(Plan.id).where(Plan.invoice_id == Invoice.id, Plan.status.in_(PLAN_STOPS))
     query = (
         db.select(Invoice.id)
         .outerjoin(state, state.invoice_id == Invoice.id)
         .where(
             or_(
-                and_(Invoice.status == "open", Invoice.due_on <= horizon),
-                state.invoice_id.is_not(None),
-            ),
-            or_(state.stopped_reason.is_(None), state.stopped_reason.not_in(FINAL_STOPS)),
+                and_(
+                    state.invoice_id.is_(None),
+                    Invoice.status == "open",
+                    Invoice.due_on <= horizon,
+                ),
+                and_(
+                    state.invoice_id.is_not(None),
+                    or_(state.stopped_reason.is_(None), state.stopped_reason.not_in(FINAL_STOPS)),
+                    or_(
+                        state.next_action_on <= latest_day,
+                        state.hold.is_not(None),
+                        state.stopped_reason.is_not(None),
+                        Invoice.status != "open",
+                        plan.exists(),
+                    ),
+                ),
+            )
         )
         .order_by(Invoice.due_on, Invoice.id)
     )
     return list(db.session.scalars(query))
+
+
+def _load(invoice_id: int) -> Invoice:
+    """The invoice with its patient and practice, in one statement."""
+    query = (
+        db.select(Invoice)
+        .where(Invoice.id == invoice_id)
+        .options(joinedload(Invoice.patient), joinedload(Invoice.practice))
+    )
+    return db.session.scalars(query).one()
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What a batch of invoices needs read from other tables, read once for the batch."""
+
+    balances: dict[int, int]
+    with_plan: set[int]
+
+    @classmethod
+    def of(cls, invoice_ids: list[int]) -> "_Facts":
+        balances = db.session.execute(
+            db.select(LedgerEntry.invoice_id, func.sum(LedgerEntry.amount_minor))
+            .where(LedgerEntry.invoice_id.in_(invoice_ids))
+            .group_by(LedgerEntry.invoice_id)
+        )
+        plans = db.select(Plan.invoice_id).where(
+            Plan.invoice_id.in_(invoice_ids), Plan.status.in_(PLAN_STOPS)
+        )
+        return cls(
+            {invoice_id: int(total) for invoice_id, total in balances},
+            set(db.session.scalars(plans)),
+        )
 
 
 def _zone(patient: Patient) -> ZoneInfo:
@@ -253,13 +313,24 @@ def _parts(step: Step) -> tuple[str, ...]:
 class _Invoice:
     """One invoice's cadence within one run."""
 
-    def __init__(self, invoice: Invoice, steps, clock: Clock, now: datetime, report: Report):
+    def __init__(
+        self,
+        invoice: Invoice,
+        steps,
+        clock: Clock,
+        now: datetime,
+        report: Report,
+        facts: "_Facts | None" = None,
+    ):
         self.invoice, self.steps, self.now, self.report = invoice, steps, now, report
+        self.facts = facts
         self.patient = invoice.patient
         self.moment = clock(_zone(self.patient))
         self.state = db.session.get(CollectionState, invoice.id)
         #: once a message waits, the later ones of this invoice wait too (order is kept)
         self.held = False
+        #: (position, channel) of the steps logged for this invoice
+        self.logged: dict[tuple[int, str], ReminderLog] = {}
 
     # -- stopping -----------------------------------------------------------------------------
 
@@ -267,16 +338,28 @@ class _Invoice:
         invoice = self.invoice
         if invoice.status == "void":
             return "void"
-        if invoice.status == "paid" or ledger.balance(invoice.id) <= 0:
+        if invoice.status == "paid" or self.balance() <= 0:
             return "written_off" if ledger.total_of(invoice.id, "write_off") else "paid"
         if invoice.status != "open":  # a draft never starts a cadence
             return "void"
-        plan = db.select(Plan.id).where(Plan.invoice_id == invoice.id, Plan.status.in_(PLAN_STOPS))
-        if db.session.scalar(plan.limit(1)) is not None:
+        if self.plan_running():
             return "plan"
         if self.state is not None and self.state.hold:
             return self.state.hold[:16]
         return None
+
+    def balance(self) -> int:
+        if self.facts is None:
+            return ledger.balance(self.invoice.id)
+        return self.facts.balances.get(self.invoice.id, 0)
+
+    def plan_running(self) -> bool:
+        if self.facts is not None:
+            return self.invoice.id in self.facts.with_plan
+        plan = db.select(Plan.id).where(
+            Plan.invoice_id == self.invoice.id, Plan.status.in_(PLAN_STOPS)
+        )
+        return db.session.scalar(plan.limit(1)) is not None
 
     def ensure_state(self) -> CollectionState:
         if self.state is None:
@@ -290,6 +373,8 @@ class _Invoice:
         if state.stopped_reason == reason:
             return
         state.stopped_reason = reason
+        if reason in FINAL_STOPS:
+            state.next_action_on = None
         self.report.stopped += 1
         self.audit("reminder.stopped", reason=reason)
 
@@ -306,14 +391,16 @@ class _Invoice:
             self.state.stopped_reason = None
         due = [s for s in self.steps if self.day_of(s) <= self.moment.day]
         if not due:
+            self.schedule_next()
             return
         latest = max(s.day_offset for s in due)
-        logs = {
-            (row.position, row.channel): row
+        logs = self.logged
+        logs.update(
+            ((row.position, row.channel), row)
             for row in db.session.scalars(
                 db.select(ReminderLog).filter_by(invoice_id=self.invoice.id)
             )
-        }
+        )
         for step in due:
             for channel in _parts(step):
                 row = logs.get((step.position, channel))
@@ -327,7 +414,29 @@ class _Invoice:
                     self.skip(step, channel, "too_late")
                 else:
                     self.carry_out(step, channel)
-                db.session.commit()
+        self.schedule_next()
+
+    def schedule_next(self) -> None:
+        """Set the day the cadence next has something to do here: the earliest step not yet
+        logged (today's if one is waiting), or a failed message's retry; None when none is
+        left. A row whose day does not change is not written."""
+        if self.state is None:
+            return  # nothing started yet: the invoice is picked up as a new one
+        days = [
+            self.day_of(step)
+            for step in self.steps
+            if any((step.position, channel) not in self.logged for channel in _parts(step))
+        ]
+        for row in self.logged.values():
+            if row.status == "failed":
+                delivery = _delivery_of(row)
+                if delivery is not None and delivery.next_attempt_at is not None:
+                    days.append(delivery.next_attempt_at.date())
+        upcoming = min(days, default=None)
+        if upcoming is not None and self.held:
+            upcoming = min(upcoming, self.moment.day)
+        if self.state.next_action_on != upcoming:
+            self.state.next_action_on = upcoming
 
     def day_of(self, step: Step) -> date:
         return self.invoice.due_on + timedelta(days=step.day_offset)
@@ -397,8 +506,9 @@ class _Invoice:
         )
         db.session.add(row)
         state = self.ensure_state()
-        state.last_position = max(state.last_position or 0, step.position)
-        db.session.flush()
+        if (state.last_position or 0) < step.position:
+            state.last_position = step.position
+        self.logged[(step.position, channel)] = row  # written with the invoice's commit
         self.report.done.append((self.invoice.id, step.position, channel, status))
         return row
 
@@ -441,6 +551,7 @@ class _Invoice:
         try:
             db.session.flush()
             row = self.new_log(step, channel, "sent", f"{DELIVERY_REF}{delivery.id}")
+            db.session.flush()  # before sending: a step another run logged is not sent twice
         except IntegrityError:
             # another run logged this step first
             db.session.rollback()

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.extensions import db
 from portal.models import Invoice, Patient, Practice
 from portal.money import parse_amount
-from portal.services import audit, invoices, patients
+from portal.services import audit, csv_writer, patients
 from portal.services.audit import Actor
 from portal.services.invoices import InvalidInvoice, LineInput
 from portal.services.patients import InvalidPatient, PatientInput
@@ -641,24 +641,19 @@ def commit(
         return result
     row = None
     try:
-        known = _load_patients([p.existing_id for p in result.patients if p.existing_id])
-        people = {}
-        for planned in result.patients:
+        people = {p.key: p.existing_id for p in result.patients if p.existing_id}
+        fresh = [p for p in result.patients if not p.existing_id]
+        for planned in fresh:
             row = planned.row
-            people[planned.key] = known.get(planned.existing_id) or patients.create_patient(
-                practice, planned.data, actor
+            patients._clean(planned.data)  # the row of a bad patient names the error
+        row = None
+        for planned in csv_writer.numbers_taken(practice, result.invoices):
+            row = planned.row  # taken since validation, e.g. by another user
+            raise InvalidInvoice(
+                _l("Invoice number %(number)s is already used.", number=planned.number)
             )
-        for planned in result.invoices:
-            row = planned.row
-            invoices.create_invoice(
-                people[planned.patient.key],
-                number=planned.number,
-                issued_on=planned.issued_on,
-                due_on=planned.due_on,
-                lines=planned.lines,
-                actor=actor,
-                draft=draft,
-            )
+        people.update(csv_writer.create_patients(practice, fresh, actor))
+        csv_writer.create_invoices(practice, result.invoices, people, actor, draft)
         audit.record(
             "invoices.imported",
             practice_id=practice.id,
@@ -690,12 +685,3 @@ def commit(
         raise
     result.imported = True
     return result
-
-
-def _load_patients(ids: list[int], chunk: int = 500) -> dict:
-    """Existing patients by id, read in a few queries rather than one per patient."""
-    loaded: dict = {}
-    for start in range(0, len(ids), chunk):
-        query = db.select(Patient).where(Patient.id.in_(ids[start : start + chunk]))
-        loaded.update((p.id, p) for p in db.session.scalars(query))
-    return loaded

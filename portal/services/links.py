@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm import contains_eager
 
 from portal.clock import utcnow
@@ -82,23 +83,36 @@ def usable(link_id: int, now: datetime | None = None, *, options: tuple = ()) ->
     with its invoice, practice and patient in one statement (plus any loader `options` on
     the invoice, such as its lines)."""
     now = now or utcnow()
+    query = _session_link_query(options)
+    link = db.session.execute(query, {"link_id": link_id}).unique().scalar_one_or_none()
+    if link is None or link.revoked_at is not None or link.expires_at <= now:
+        return None
+    return link
+
+
+#: the statements of `usable`, built once per set of loader options (module constants)
+_SESSION_LINK_QUERIES: dict[int, tuple[tuple, object]] = {}
+
+
+def _session_link_query(options: tuple):
+    cached = _SESSION_LINK_QUERIES.get(id(options))
+    if cached is not None and cached[0] is options:
+        return cached[1]
     invoice = contains_eager(PaymentLink.invoice)
     query = (
         db.select(PaymentLink)
         .join(PaymentLink.invoice)
         .join(Invoice.practice)
         .join(Invoice.patient)
-        .where(PaymentLink.id == link_id)
+        .where(PaymentLink.id == bindparam("link_id"))
         .options(
             invoice.contains_eager(Invoice.practice),
             invoice.contains_eager(Invoice.patient),
             *(invoice.options(option) for option in options),
         )
     )
-    link = db.session.execute(query).unique().scalar_one_or_none()
-    if link is None or link.revoked_at is not None or link.expires_at <= now:
-        return None
-    return link
+    _SESSION_LINK_QUERIES[id(options)] = (options, query)
+    return query
 
 
 def mark_opened(link: PaymentLink, actor: Actor, now: datetime | None = None) -> None:

@@ -598,3 +598,28 @@ def test_italian_email_has_no_english_left(app, mail, twilio):
     for line in english_text.splitlines():
         if line.strip() and not line.startswith(neutral):
             assert line not in italian_text
+
+
+def test_a_run_looks_only_at_invoices_with_something_due(app, mail, twilio):
+    """After the courtesy email, an invoice waits for its first call on day 7: runs in
+    between neither look at it nor rewrite its state; paying it brings it back to stop."""
+    practice = factories.practice()
+    waiting = an_invoice("W-1", practice)
+    due = waiting.due_on
+    cadence.run(due - timedelta(days=3), TEN)
+    state = db.session.get(CollectionState, waiting.id)
+    assert state.next_action_on == due + timedelta(days=7)
+    written = state.updated_at
+    later = an_invoice("W-2", practice)
+    report = cadence.run(due - timedelta(days=2), TEN)
+    assert report.invoices == 1  # W-2 only: its courtesy email (too late for it is not yet)
+    assert db.session.get(CollectionState, waiting.id).updated_at == written
+    assert cadence.run(due + timedelta(days=3), TEN).invoices == 0
+    money.record_desk_payment(later, 15450, "cash", STAFF)
+    report = cadence.run(due + timedelta(days=4), TEN)
+    assert report.invoices == 1 and report.stopped == 1
+    assert db.session.get(CollectionState, later.id).stopped_reason == "paid"
+    assert db.session.get(CollectionState, later.id).next_action_on is None
+    report = cadence.run(due + timedelta(days=7), TEN)
+    assert report.invoices == 1 and report.call_tasks == 1
+    assert db.session.get(CollectionState, waiting.id).next_action_on == due + timedelta(days=14)

@@ -1,7 +1,6 @@
 """CSV import: reading exports, mapping columns, every row error, all or nothing, 10,000 rows,
 and the `flask invoice import` command."""
 
-import random
 from datetime import date
 
 import pytest
@@ -343,44 +342,6 @@ def test_italian_export_with_semicolons_and_day_first_dates(app, encoding):
         practice, load(ITALIAN, encoding), mapped(csv_file), date_format="iso"
     )
     assert "is not a date in the chosen format" in str(iso.errors[0])
-
-
-def ten_thousand_rows(seed: int = 7) -> tuple[bytes, int, int]:
-    """10,000 rows of 1-4 line invoices for about 1,500 patients; returns the CSV, the number
-    of invoices and the sum of the patient shares in cents."""
-    rnd = random.Random(seed)  # noqa: S311 - test data
-    lines = [
-        "Nome;Cognome;Data di nascita;Numero fattura;Data fattura;Scadenza;Data prestazione;Descrizione;Importo;Assicurazione"
-    ]
-    invoices = total = 0
-    while len(lines) <= 10_000:
-        invoices += 1
-        person = rnd.randrange(1500)
-        for _ in range(min(rnd.randint(1, 4), 10_001 - len(lines))):
-            charged, insurance = rnd.randint(1000, 90000), rnd.randint(0, 1000)
-            total += charged - insurance
-            lines.append(
-                f"Nome{person};Cognome{person};{1 + person % 28:02d}/{1 + person % 12:02d}/{1940 + person % 70};"
-                f"T-{invoices:05d};01/03/2026;31/03/2026;{1 + invoices % 28:02d}/02/2026;Visita;"
-                f"{charged // 100},{charged % 100:02d};{insurance // 100},{insurance % 100:02d}"
-            )
-    return "\n".join(lines).encode(), invoices, total
-
-
-def test_ten_thousand_rows(app):
-    practice = factories.practice()
-    data, invoice_count, total = ten_thousand_rows()
-    csv_file = csv_import.read_csv(data)
-    result = csv_import.commit(
-        practice, csv_file, mapped(csv_file), actor=SYSTEM, date_format="dmy"
-    )
-    db.session.commit()
-    assert result.imported
-    assert (result.rows, result.lines, len(result.invoices)) == (10_000, 10_000, invoice_count)
-    assert counts()["Invoice"] == invoice_count
-    assert counts()["InvoiceLine"] == 10_000
-    assert counts()["Patient"] == result.new_patients
-    assert db.session.scalar(db.select(func.sum(LedgerEntry.amount_minor))) == total
 
 
 # the command line

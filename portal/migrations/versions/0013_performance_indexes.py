@@ -1,7 +1,7 @@
 """performance indexes: staff list pages and search, the cadence's next action
 
 Revision ID: 0013
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01 09:20:00
 
 The staff invoice list walks (practice, issued_on, id) and (practice, status, issued_on, id)

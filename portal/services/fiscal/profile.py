@@ -4,6 +4,8 @@ on it (Italy: partita IVA, codice fiscale, regime, albo; US: EIN and NPI)."""
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import inspect
+from sqlalchemy.orm.base import NO_VALUE
 from stdnum import luhn
 from stdnum.exceptions import ValidationError
 from stdnum.it import codicefiscale, iva
@@ -22,8 +24,10 @@ class FiscalRefused(ValueError):
 def profile_of(practice: Practice) -> FiscalProfile:
     """The practice's profile; an unsaved default (the practice's own software issues the
     fiscal documents) when the owner has not set one."""
-    profile = db.session.scalar(db.select(FiscalProfile).filter_by(practice_id=practice.id))
-    return profile or FiscalProfile(practice_id=practice.id, issuer="practice")
+    loaded = inspect(practice).attrs.fiscal_profile.loaded_value
+    if loaded is NO_VALUE:  # not read with the practice (the bill page reads it so)
+        loaded = db.session.scalar(db.select(FiscalProfile).filter_by(practice_id=practice.id))
+    return loaded or FiscalProfile(practice_id=practice.id, issuer="practice")
 
 
 def saldo_issues(practice: Practice) -> bool:

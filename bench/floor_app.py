@@ -1,0 +1,28 @@
+"""The portal with one more route, the floor of this stack: `GET /bench/floor` renders the
+base template for a verified patient session and touches no database, so everything the
+bill costs above it is the bill's own work.
+
+Served as `gunicorn -c config/gunicorn.conf.py 'bench.floor_app:create()'`.
+"""
+
+from flask import Flask, render_template
+
+from portal import create_app
+from portal.extensions import limiter
+from portal.patient import session as patient_session
+
+#: the default rate limit (300/min per address) raised so the load test is not all 429s
+UNLIMITED = {"RATELIMIT_DEFAULT": "100000000 per minute"}
+
+
+def create(keep_rate_limit: bool = False, config: dict | None = None) -> Flask:
+    app = create_app({**({} if keep_rate_limit else UNLIMITED), **(config or {})} or None)
+
+    @app.get("/bench/floor")
+    @limiter.limit(patient_session.default_limit, exempt_when=patient_session.is_verified)
+    def floor():
+        if not patient_session.is_verified():
+            return "verify first", 401
+        return render_template("base.html")
+
+    return app
