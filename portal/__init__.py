@@ -8,7 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import gateways, i18n, log_filters, security
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
-from portal.settings import INSTANCE, ROOT, config_for
+from portal.settings import INSTANCE, ROOT, config_for, engine_options
 
 
 def create_app(config: dict | str | None = None) -> Flask:
@@ -24,6 +24,10 @@ def create_app(config: dict | str | None = None) -> Flask:
     app.config.from_object(config_for(name))
     if isinstance(config, dict):
         app.config.update(config)
+    if not app.config.get("SQLALCHEMY_ENGINE_OPTIONS"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+            app.config["SQLALCHEMY_DATABASE_URI"]
+        )
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)

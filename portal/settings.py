@@ -35,15 +35,19 @@ INSTANCE = Path(
 ).resolve()
 
 
+def engine_options(database_uri: str) -> dict:
+    """Engine options for `database_uri`; SQLite waits up to 30 s for another process's
+    write instead of failing at once."""
+    if database_uri.startswith("sqlite"):
+        return {"pool_pre_ping": True, "connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
 class Config:
     SECRET_KEY = _env("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE / 'saldo.sqlite3'}")
-    #: SQLite: wait up to 30 s for another process's write instead of failing at once
-    SQLALCHEMY_ENGINE_OPTIONS = (
-        {"pool_pre_ping": True, "connect_args": {"timeout": 30}}
-        if SQLALCHEMY_DATABASE_URI.startswith("sqlite")
-        else {"pool_pre_ping": True}
-    )
+    #: chosen for the database actually configured (see `engine_options`)
+    SQLALCHEMY_ENGINE_OPTIONS = None
     REDIS_URL = _env("REDIS_URL")
     PORTAL_BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
 
