@@ -1,11 +1,16 @@
 """Adapters to the outside world; the only modules that import an SDK.
 
 Each gateway is built once per app by `init_app` and fetched with the accessors below, so a
-test or a deployment chooses the implementation through configuration alone.
+test or a deployment chooses the implementation through configuration alone. A practice with
+its own Stripe account gets a client of its own, built on first use and kept while its
+credentials stay the same.
 """
+
+from typing import Any
 
 from flask import Flask, current_app
 
+from portal.gateways import secretbox
 from portal.gateways.mail import Mailer, mailer_from_config
 from portal.gateways.sms import SmsSender, sender_from_config
 from portal.gateways.stripe_gateway import StripeGateway
@@ -18,12 +23,33 @@ def init_app(app: Flask) -> None:
         webhook_secret=app.config["STRIPE_WEBHOOK_SECRET"],
         max_network_retries=int(app.config.get("STRIPE_MAX_NETWORK_RETRIES", 2)),
     )
+    app.extensions["saldo.stripe_accounts"] = {}
     app.extensions["saldo.mailer"] = mailer_from_config(app.config)
     app.extensions["saldo.sms"] = sender_from_config(app.config)
 
 
-def stripe() -> StripeGateway:
-    return current_app.extensions["saldo.stripe"]
+def stripe(practice: Any = None) -> StripeGateway:
+    """The Stripe client for `practice`'s account: its own keys and webhook secret when it
+    has them (`stripe_secret_key_encrypted`), else the installation's (STRIPE_*)."""
+    if practice is None or not practice.stripe_secret_key_encrypted:
+        return current_app.extensions["saldo.stripe"]
+    clients = current_app.extensions["saldo.stripe_accounts"]
+    credentials = (
+        practice.stripe_secret_key_encrypted,
+        practice.stripe_webhook_secret_encrypted,
+        practice.stripe_api_base,
+    )
+    known = clients.get(practice.id)
+    if known is None or known[0] != credentials:
+        webhook = practice.stripe_webhook_secret_encrypted
+        client = StripeGateway(
+            secret_key=secretbox.decrypt(practice.stripe_secret_key_encrypted),
+            api_base=practice.stripe_api_base or None,
+            webhook_secret=secretbox.decrypt(webhook) if webhook else None,
+            max_network_retries=int(current_app.config.get("STRIPE_MAX_NETWORK_RETRIES", 2)),
+        )
+        known = clients[practice.id] = (credentials, client)
+    return known[1]
 
 
 def mailer() -> Mailer:

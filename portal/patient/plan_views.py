@@ -30,6 +30,7 @@ from portal.services import agreements, invoices, ledger, payments, plans
 from portal.services.agreements import SigningRefused
 from portal.services.payments import PaymentRefused, SavedMethod
 from portal.services.plans import PlanRefused
+from portal.services.stripe_accounts import checkout_keys
 
 
 def _today() -> date:
@@ -170,8 +171,7 @@ def plan_pay():
         summary=invoices.summarize(g.invoice),
         methods=payments.methods_for(g.invoice),
         pending=payments.in_flight(g.invoice),
-        stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
-        stripe_js=current_app.config["STRIPE_JS_URL"],
+        **checkout_keys(g.practice),
         heading=_("Save your payment method and pay the down payment"),
         amount_minor=plan.down_payment_minor,
         confirm_url=url_for("patient.plan_confirm"),
@@ -252,8 +252,7 @@ def plan_card():
         summary=invoices.summarize(g.invoice),
         methods=payments.methods_for(g.invoice),
         pending=None,
-        stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
-        stripe_js=current_app.config["STRIPE_JS_URL"],
+        **checkout_keys(g.practice),
         heading=_("Change the payment method"),
         amount_minor=0,
         confirm_url=url_for("patient.plan_card_confirm"),

@@ -9,6 +9,7 @@ from portal.patient import session as patient_session
 from portal.patient.forms import DateOfBirthForm
 from portal.services import invoices, links, payments, plans, verification
 from portal.services.audit import Actor
+from portal.services.stripe_accounts import checkout_keys
 
 STATE_STATUS = {"unknown": 404, "expired": 410, "revoked": 410}
 
@@ -85,8 +86,7 @@ def invoice():
         plan=plan,
         pending_plan=plans.pending_plan(invoice) if plan is None else None,
         plan_offered=offered,
-        stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
-        stripe_js=current_app.config["STRIPE_JS_URL"],
+        **checkout_keys(g.practice),
     )
 
 

@@ -82,7 +82,7 @@ def refund(
     db.session.flush()
     if payment.method in ("card", "sepa_debit"):
         try:
-            refund_id, status = gateways.stripe().refund(
+            refund_id, status = gateways.stripe(payment.invoice.practice).refund(
                 payment.stripe_payment_intent_id, amount, f"saldo-refund-{record.id}"
             )
         except GatewayError as exc:

@@ -27,6 +27,7 @@ from portal.models import Invoice, Payment
 from portal.models.payment import IN_FLIGHT
 from portal.services import audit, invoices, ledger
 from portal.services.audit import Actor
+from portal.services.stripe_accounts import charge_labels
 
 STALE_CREATING = timedelta(minutes=10)
 
@@ -71,12 +72,19 @@ def prepare_setup(invoice: Invoice, method: str) -> tuple[str, str]:
         raise PaymentRefused("method")
     if invoice.status != "open" or ledger.balance(invoice.id) <= 0:
         raise PaymentRefused("nothing_due")
-    gateway = gateways.stripe()
+    gateway = gateways.stripe(invoice.practice)
     patient = invoice.patient
     try:
+        if patient.stripe_customer_id and not gateway.customer_exists(patient.stripe_customer_id):
+            patient.stripe_customer_id = None  # made in an account the practice no longer uses
         if not patient.stripe_customer_id:
             patient.stripe_customer_id = gateway.create_customer(
-                patient.full_name, patient.email, {"saldo_patient_id": str(patient.id)}
+                patient.full_name,
+                patient.email,
+                {
+                    "saldo_patient_id": str(patient.id),
+                    "saldo_practice_id": str(patient.practice_id),
+                },
             )
             db.session.commit()
         return gateway.create_setup_intent(
@@ -98,7 +106,7 @@ class SavedMethod:
 def saved_method(invoice: Invoice, setup_intent_id: str) -> SavedMethod:
     """The payment method a finished SetupIntent saved for this invoice's patient, or refuse."""
     try:
-        setup = gateways.stripe().retrieve_setup_intent(setup_intent_id)
+        setup = gateways.stripe(invoice.practice).retrieve_setup_intent(setup_intent_id)
     except GatewayError as exc:
         reason = "unavailable" if isinstance(exc, GatewayUnavailable) else "setup"
         raise PaymentRefused(reason) from exc
@@ -141,16 +149,19 @@ def charge(
         if installment_id
         else f"saldo-payment-{payment.id}"
     )
+    labels = charge_labels(invoice)
     try:
-        intent = gateways.stripe().charge(
+        intent = gateways.stripe(invoice.practice).charge(
             customer_id=saved.customer_id,
             payment_method_id=saved.payment_method_id,
             method=saved.method,
             amount_minor=payment.amount_minor,
             currency=payment.currency,
-            metadata={"saldo_payment_id": str(payment.id), "saldo_invoice_id": str(invoice.id)},
+            metadata={"saldo_payment_id": str(payment.id), **labels.metadata},
             idempotency_key=key,
             off_session=off_session or saved.method == "sepa_debit",
+            description=labels.description,
+            statement_descriptor_suffix=labels.descriptor_suffix,
         )
     except GatewayError as exc:
         code = exc.code if isinstance(exc, PaymentDeclined) else "gateway_unavailable"
@@ -233,7 +244,9 @@ def _release_stale(invoice: Invoice, actor: Actor) -> None:
             refresh(payment, actor)
             if payment.status == "requires_action":
                 try:
-                    gateways.stripe().cancel_intent(payment.stripe_payment_intent_id)
+                    gateways.stripe(invoice.practice).cancel_intent(
+                        payment.stripe_payment_intent_id
+                    )
                 except GatewayError as exc:
                     raise PaymentRefused("in_progress") from exc
                 _move(payment, "canceled", actor)
@@ -246,7 +259,8 @@ def refresh(payment: Payment, actor: Actor) -> Payment:
     """Read the PaymentIntent back from Stripe and apply it (the page's read-back path)."""
     if payment.stripe_payment_intent_id and payment.status in IN_FLIGHT:
         try:
-            intent = gateways.stripe().retrieve_intent(payment.stripe_payment_intent_id)
+            gateway = gateways.stripe(payment.invoice.practice)
+            intent = gateway.retrieve_intent(payment.stripe_payment_intent_id)
         except GatewayError:
             return payment
         apply_intent(payment, intent, actor)
@@ -325,7 +339,7 @@ def _book(payment: Payment, actor: Actor) -> None:
     payment.receipt_number = f"{invoice.number}-{payment.id}"
     if payment.stripe_payment_method_id and not payment.method_label:
         try:
-            payment.method_label = gateways.stripe().describe_method(
+            payment.method_label = gateways.stripe(invoice.practice).describe_method(
                 payment.stripe_payment_method_id
             )
         except GatewayError:

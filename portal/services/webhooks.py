@@ -6,8 +6,8 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.gateways.stripe_gateway import IntentResult
-from portal.models import StripeEvent
-from portal.services import payments
+from portal.models import Practice, StripeEvent
+from portal.services import payments, stripe_accounts
 from portal.services.audit import Actor
 
 INTENT_EVENTS = {
@@ -19,8 +19,11 @@ INTENT_EVENTS = {
 }
 
 
-def handle(event: dict[str, Any]) -> str:
+def handle(event: dict[str, Any], practice: Practice | None = None) -> str:
     """Apply a verified event: "handled", "duplicate" or "ignored".
+
+    `practice` is the practice whose own webhook endpoint received the event (None: the
+    installation's endpoint); the event changes only payments held in that account.
 
     The event id is inserted in the same transaction as the change it causes, so a replay
     finds it and does nothing, and a failure leaves no trace for Stripe's retry to trip on.
@@ -40,6 +43,10 @@ def handle(event: dict[str, Any]) -> str:
     if event_type in INTENT_EVENTS:
         intent = IntentResult.from_stripe(event["data"]["object"])
         payment = payments.find_by_intent(intent)
+        if payment is not None and not stripe_accounts.endpoint_accepts(
+            practice, payment.invoice.practice
+        ):
+            payment = None
         if payment is not None:
             payments.apply_intent(payment, intent, Actor("stripe", event_id))
             result = "handled"

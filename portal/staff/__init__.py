@@ -17,4 +17,5 @@ from portal.staff import (  # noqa: E402, F401
     plan_views,
     report_views,
     settings_views,
+    stripe_views,
 )

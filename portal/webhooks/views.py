@@ -1,30 +1,48 @@
-"""POST /webhooks/stripe: verify the signature over the raw body, then apply the event once."""
+"""POST /webhooks/stripe: verify the signature over the raw body, then apply the event once.
+
+`/webhooks/stripe` receives the installation account's events; `/webhooks/stripe/<practice>`
+those of a practice's own account, verified with that practice's webhook secret.
+"""
 
 import logging
 
-from flask import jsonify, request
+from flask import abort, jsonify, request
 
 from portal import gateways
-from portal.extensions import csrf, limiter
+from portal.extensions import csrf, db, limiter
 from portal.gateways.stripe_gateway import BadSignature
+from portal.models import Practice
 from portal.services import webhooks
 from portal.webhooks import bp
 
 log = logging.getLogger(__name__)
 
 
-@bp.post("/stripe")
+@bp.post("/stripe", defaults={"practice_slug": None})
+@bp.post("/stripe/<practice_slug>")
 @csrf.exempt
 @limiter.exempt
-def stripe_event():
+def stripe_event(practice_slug: str | None):
+    practice = _own_account(practice_slug)
     payload = request.get_data(cache=False)
     try:
-        event = gateways.stripe().parse_event(payload, request.headers.get("Stripe-Signature"))
+        signature = request.headers.get("Stripe-Signature")
+        event = gateways.stripe(practice).parse_event(payload, signature)
     except BadSignature:
         return jsonify(error="invalid signature"), 400
     try:
-        result = webhooks.handle(event)
+        result = webhooks.handle(event, practice)
     except (ValueError, KeyError, TypeError) as exc:
         log.warning("unusable Stripe event: %s", exc)
         return jsonify(error="unusable event"), 400
     return jsonify(result=result), 200
+
+
+def _own_account(slug: str | None) -> Practice | None:
+    """The practice whose endpoint this is; 404 unless it has its own Stripe account."""
+    if slug is None:
+        return None
+    practice = db.session.scalar(db.select(Practice).filter_by(slug=slug))
+    if practice is None or not practice.has_own_stripe_account:
+        abort(404)
+    return practice

@@ -1,0 +1,351 @@
+"""Each practice's money in its own Stripe account: two practices, two localstripe servers."""
+
+import time
+import urllib.error
+
+import pytest
+from sqlalchemy import text
+
+from portal import gateways
+from portal.extensions import db
+from portal.gateways import secretbox
+from portal.gateways.secretbox import SecretsUnavailable
+from portal.gateways.stripe_gateway import StripeGateway
+from portal.models import Payment
+from portal.services import ledger, money, payments, stripe_accounts
+from portal.services.audit import SYSTEM
+from tests import factories
+from tests.services.test_payments import PATIENT
+from tests.services.test_webhooks import stripe_event_for
+from tests.support import servers, stripe_js
+from tests.support.webhooks import signed
+
+pytestmark = pytest.mark.stripe
+
+SECRET_A = "sk_test_practiceA0000000000001234"
+SECRET_B = "sk_test_practiceB0000000000005678"
+WEBHOOK_A = "whsec_practice_a_signing_secret_9876"
+WEBHOOK_B = "whsec_practice_b_signing_secret_5432"
+
+
+@pytest.fixture(scope="session")
+def account_servers():
+    """Two more localstripe servers: the Stripe accounts of practice A and practice B."""
+    with servers.localstripe() as first, servers.localstripe() as second:
+        yield first, second
+
+
+@pytest.fixture
+def two_practices(stripe_app, account_servers):
+    """Practices A and B, each with its own account on its own server (flushed per test)."""
+    base_a, base_b = account_servers
+    for base in account_servers:
+        servers.flush_localstripe(base)
+    a = factories.practice(slug="studio-a", name="Studio Dentistico Àlfa")
+    b = factories.practice(slug="clinic-b", name="Clinica Beta", **factories.USA)
+    for practice, secret, webhook, base in (
+        (a, SECRET_A, WEBHOOK_A, base_a),
+        (b, SECRET_B, WEBHOOK_B, base_b),
+    ):
+        stripe_accounts.set_credentials(
+            practice,
+            SYSTEM,
+            publishable_key=f"pk_test_{practice.slug}_0000000000",
+            secret_key=secret,
+            webhook_secret=webhook,
+            api_base=base,
+        )
+    db.session.commit()
+    return a, b
+
+
+def intent_ids(base: str) -> list[str]:
+    return sorted(pi["id"] for pi in stripe_js.get(base, "/v1/payment_intents?limit=100")["data"])
+
+
+def pay_by_card(
+    practice, number="4242424242424242", amounts=(12000, 3450), invoice_number="2026-0001"
+):
+    invoice = factories.invoice(factories.patient(practice), amounts, number=invoice_number)
+    seti, secret = payments.prepare_setup(invoice, "card")
+    stripe_js.confirm_card_setup(practice.stripe_api_base, secret, number)
+    return invoice, payments.pay_in_full(invoice, seti, PATIENT)
+
+
+def test_each_payment_lands_only_in_its_practices_account(two_practices, stripe_app):
+    a, b = two_practices
+    invoice_a, outcome_a = pay_by_card(a)
+    invoice_b, outcome_b = pay_by_card(b, amounts=(9900,), invoice_number="B-17")
+    assert (outcome_a.status, outcome_b.status) == ("succeeded", "succeeded")
+    intent_a = outcome_a.payment.stripe_payment_intent_id
+    intent_b = outcome_b.payment.stripe_payment_intent_id
+    assert intent_ids(a.stripe_api_base) == [intent_a]
+    assert intent_ids(b.stripe_api_base) == [intent_b]
+    installation = stripe_app.config["STRIPE_API_BASE"]
+    for intent in (intent_a, intent_b):
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            stripe_js.get(installation, f"/v1/payment_intents/{intent}")
+        missing.value.close()
+        assert missing.value.code == 404
+    stored = stripe_js.get(b.stripe_api_base, f"/v1/payment_intents/{intent_b}")
+    assert (stored["amount"], stored["currency"]) == (9900, "usd")
+    assert stored["metadata"] == {
+        "saldo_payment_id": str(outcome_b.payment.id),
+        "saldo_practice_id": str(b.id),
+        "saldo_invoice_id": str(invoice_b.id),
+        "saldo_invoice_number": "B-17",
+    }
+    customer = stripe_js.get(
+        a.stripe_api_base, f"/v1/customers/{invoice_a.patient.stripe_customer_id}"
+    )
+    assert customer["metadata"]["saldo_practice_id"] == str(a.id)
+
+
+def test_a_refund_goes_to_the_account_that_took_the_payment(two_practices):
+    a, b = two_practices
+    _, outcome_a = pay_by_card(a)
+    pay_by_card(b, amounts=(5000,))
+    refund = money.refund(outcome_a.payment, 3450, "crown not needed", SYSTEM)
+    assert refund.status == "succeeded"
+    refunds_a = stripe_js.get(a.stripe_api_base, "/v1/refunds?limit=100")["data"]
+    refunds_b = stripe_js.get(b.stripe_api_base, "/v1/refunds?limit=100")["data"]
+    assert [(r["id"], r["amount"], r["payment_intent"]) for r in refunds_a] == [
+        (refund.stripe_refund_id, 3450, outcome_a.payment.stripe_payment_intent_id)
+    ]
+    assert refunds_b == []
+
+
+def test_a_customer_from_the_previous_account_is_made_again_in_the_new_one(
+    stripe_app, account_servers
+):
+    """A practice that moves to its own account: its patients' customers are recreated."""
+    practice = factories.practice()
+    invoice = factories.invoice(factories.patient(practice), (4000,))
+    payments.prepare_setup(invoice, "card")
+    old_customer = invoice.patient.stripe_customer_id
+    stripe_accounts.set_credentials(
+        practice,
+        SYSTEM,
+        publishable_key="pk_test_moving_0000000000",
+        secret_key=SECRET_A,
+        api_base=account_servers[0],
+    )
+    db.session.commit()
+    seti, secret = payments.prepare_setup(invoice, "card")
+    assert invoice.patient.stripe_customer_id not in (None, old_customer)
+    stripe_js.confirm_card_setup(account_servers[0], secret, "4242424242424242")
+    assert payments.pay_in_full(invoice, seti, PATIENT).status == "succeeded"
+
+
+def test_practice_without_an_account_uses_the_installation_key(stripe_app):
+    invoice, outcome = pay_by_card_on_installation(stripe_app)
+    assert gateways.stripe(invoice.practice) is gateways.stripe()
+    intent = stripe_js.get(
+        stripe_app.config["STRIPE_API_BASE"],
+        f"/v1/payment_intents/{outcome.payment.stripe_payment_intent_id}",
+    )
+    assert intent["metadata"]["saldo_practice_id"] == str(invoice.practice_id)
+
+
+def pay_by_card_on_installation(app):
+    invoice, _ = factories.invoice_with_link(amounts=(2500,))
+    seti, secret = payments.prepare_setup(invoice, "card")
+    stripe_js.confirm_card_setup(app.config["STRIPE_API_BASE"], secret, "4242424242424242")
+    return invoice, payments.pay_in_full(invoice, seti, PATIENT)
+
+
+def test_secrets_are_stored_encrypted(two_practices, stripe_app):
+    a, _ = two_practices
+    row = db.session.execute(
+        text(
+            "SELECT stripe_secret_key_encrypted, stripe_webhook_secret_encrypted,"
+            " stripe_publishable_key FROM practice WHERE id = :id"
+        ),
+        {"id": a.id},
+    ).one()
+    assert SECRET_A not in row[0] and "practiceA" not in row[0]
+    assert WEBHOOK_A not in row[1]
+    assert row[0].startswith("gAAAAA")  # a Fernet token
+    assert secretbox.decrypt(row[0]) == SECRET_A
+    assert secretbox.decrypt(row[1]) == WEBHOOK_A
+    assert row[2] == "pk_test_studio-a_0000000000"
+    summary = stripe_accounts.summary(a)
+    assert (summary.secret_key_ending, summary.webhook_secret_ending) == ("1234", "9876")
+    stripe_app.config["SALDO_ENCRYPTION_KEY"] = secretbox.new_key()
+    with pytest.raises(SecretsUnavailable):
+        secretbox.decrypt(row[0])
+
+
+def test_a_second_key_decrypts_and_reencrypt_moves_to_the_first(two_practices, stripe_app):
+    a, _ = two_practices
+    old_key = stripe_app.config["SALDO_ENCRYPTION_KEY"]
+    new_key = secretbox.new_key()
+    stripe_app.config["SALDO_ENCRYPTION_KEY"] = f"{new_key},{old_key}"
+    result = stripe_app.test_cli_runner().invoke(args=["practice", "reencrypt"])
+    assert result.output == "4 secrets re-encrypted\n"
+    stripe_app.config["SALDO_ENCRYPTION_KEY"] = new_key
+    db.session.expire_all()
+    assert secretbox.decrypt(a.stripe_secret_key_encrypted) == SECRET_A
+
+
+def test_credentials_that_stripe_would_refuse_change_nothing(stripe_app):
+    practice = factories.practice()
+    cases = [
+        (dict(publishable_key="pk_test_0000000000000", secret_key=""), "secret_key"),
+        (dict(publishable_key="pub_0000000000", secret_key=SECRET_A), "publishable_key"),
+        (dict(publishable_key="pk_live_0000000000000", secret_key=SECRET_A), "secret_key"),
+        (dict(publishable_key="pk_test_0000000000000", secret_key="sk_x"), "secret_key"),
+        (
+            dict(
+                publishable_key="pk_test_0000000000000", secret_key=SECRET_A, webhook_secret="abc"
+            ),
+            "webhook_secret",
+        ),
+        (
+            dict(publishable_key="pk_test_0000000000000", secret_key=SECRET_A, api_base="ftp://x"),
+            "api_base",
+        ),
+    ]
+    for values, field in cases:
+        with pytest.raises(stripe_accounts.AccountRefused) as refused:
+            stripe_accounts.set_credentials(practice, SYSTEM, **values)
+        assert refused.value.field == field, values
+    assert practice.stripe_secret_key_encrypted is None
+    assert practice.stripe_publishable_key is None
+
+
+def test_only_the_webhook_secret_can_be_replaced(two_practices):
+    a, _ = two_practices
+    before = a.stripe_secret_key_encrypted
+    stripe_accounts.set_credentials(a, SYSTEM, webhook_secret="whsec_rolled_secret_0001")
+    assert a.stripe_secret_key_encrypted == before
+    assert stripe_accounts.summary(a).webhook_secret_ending == "0001"
+    assert gateways.stripe(a)._webhook_secret == "whsec_rolled_secret_0001"
+
+
+def test_intents_name_the_practice_and_invoice_only_when_talking_to_stripe(stripe_app):
+    """localstripe refuses `description` and `statement_descriptor_suffix`; Stripe gets them."""
+    practice = factories.practice(name="Studio Dentistico Àlfa")
+    invoice = factories.invoice(factories.patient(practice), (1000,), number="2026-0042")
+    labels = stripe_accounts.charge_labels(invoice)
+    assert labels.description == "Studio Dentistico Àlfa, fattura 2026-0042"
+    assert labels.descriptor_suffix == "Studio Den"
+    sent = []
+
+    def record(method, params, options=None):
+        sent.append(params)
+        return {"id": "pi_x", "status": "succeeded", "amount": 1000, "currency": "eur"}
+
+    charge = dict(
+        customer_id="cus_x",
+        payment_method_id="pm_x",
+        amount_minor=1000,
+        currency="EUR",
+        metadata=labels.metadata,
+        idempotency_key="k",
+        off_session=False,
+        description=labels.description,
+        statement_descriptor_suffix=labels.descriptor_suffix,
+    )
+    real = StripeGateway("sk_test_x", api_base=None)
+    local = StripeGateway("sk_test_x", api_base="http://127.0.0.1:8420")
+    for gateway in (real, local):
+        gateway._call = record
+        gateway.charge(method="card", **charge)
+    real.charge(method="sepa_debit", **charge)
+    assert real.is_stripe and not local.is_stripe
+    assert (sent[0]["description"], sent[0]["statement_descriptor_suffix"]) == (
+        "Studio Dentistico Àlfa, fattura 2026-0042",
+        "Studio Den",
+    )
+    assert "description" not in sent[1] and "statement_descriptor_suffix" not in sent[1]
+    assert sent[2]["description"] == "Studio Dentistico Àlfa, fattura 2026-0042"
+    assert "statement_descriptor_suffix" not in sent[2]  # cards only
+
+
+def post_event(app, path, event, secret):
+    payload, signature = signed(event, secret)
+    return app.test_client().post(
+        path,
+        data=payload,
+        headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+    )
+
+
+def test_a_webhook_counts_only_at_its_own_practices_endpoint(two_practices, stripe_app):
+    a, _ = two_practices
+    invoice, outcome = pay_by_card(a, number="4000002760003184")
+    assert outcome.status == "requires_action"
+    stripe_js.confirm_card_payment(a.stripe_api_base, outcome.client_secret)
+    event = stripe_event_for(a.stripe_api_base, outcome.payment.stripe_payment_intent_id)
+    installation = stripe_app.config["STRIPE_WEBHOOK_SECRET"]
+
+    refused = post_event(stripe_app, "/webhooks/stripe/clinic-b", event, WEBHOOK_A)
+    assert (refused.status_code, refused.get_json()) == (400, {"error": "invalid signature"})
+    assert post_event(stripe_app, "/webhooks/stripe/studio-a", event, WEBHOOK_B).status_code == 400
+    assert post_event(stripe_app, "/webhooks/stripe", event, WEBHOOK_A).status_code == 400
+    db.session.expire_all()
+    assert outcome.payment.status == "requires_action"
+
+    # correctly signed by another account, yet about A's payment: not applied
+    for path, secret in (
+        ("/webhooks/stripe/clinic-b", WEBHOOK_B),
+        ("/webhooks/stripe", installation),
+    ):
+        other = dict(event, id=f"{event['id']}_{secret[-4:]}")
+        response = post_event(stripe_app, path, other, secret)
+        assert (response.status_code, response.get_json()) == (200, {"result": "ignored"})
+    db.session.expire_all()
+    assert outcome.payment.status == "requires_action"
+
+    accepted = post_event(stripe_app, "/webhooks/stripe/studio-a", event, WEBHOOK_A)
+    assert (accepted.status_code, accepted.get_json()) == (200, {"result": "handled"})
+    again = post_event(stripe_app, "/webhooks/stripe/studio-a", event, WEBHOOK_A)
+    assert again.get_json() == {"result": "duplicate"}
+    db.session.expire_all()
+    assert outcome.payment.status == "succeeded"
+    assert ledger.balance(invoice.id) == 0
+
+
+def test_endpoints_of_unknown_practices_and_of_practices_without_an_account_are_404(
+    two_practices, stripe_app
+):
+    factories.practice(slug="no-account")
+    db.session.commit()
+    event = {"id": "evt_1", "type": "payment_intent.succeeded", "data": {"object": {}}}
+    for slug in ("no-account", "nobody"):
+        response = post_event(stripe_app, f"/webhooks/stripe/{slug}", event, WEBHOOK_A)
+        assert response.status_code == 404
+
+
+def test_localstripe_delivers_a_practices_events_to_its_own_endpoint(
+    live_stripe_app, account_servers
+):
+    base = account_servers[0]
+    servers.flush_localstripe(base)
+    practice = factories.practice(slug="studio-live")
+    stripe_accounts.set_credentials(
+        practice,
+        SYSTEM,
+        publishable_key="pk_test_live000000000",
+        secret_key=SECRET_A,
+        webhook_secret=WEBHOOK_A,
+        api_base=base,
+    )
+    db.session.commit()
+    gateways.stripe(practice).register_local_webhook(
+        f"{live_stripe_app.live_url}/webhooks/stripe/studio-live"
+    )
+    _, outcome = pay_by_card(practice, number="4000002760003184")
+    stripe_js.confirm_card_payment(base, outcome.client_secret)
+    payment_id = outcome.payment.id
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and outcome.payment.status != "succeeded":
+        time.sleep(0.1)
+        db.session.expire_all()
+    assert outcome.payment.status == "succeeded"
+    actors = db.session.execute(
+        text("SELECT actor_kind FROM audit_event WHERE action = 'payment.succeeded'")
+    ).scalars()
+    assert list(actors) == ["stripe"]
+    assert db.session.get(Payment, payment_id).stripe_payment_intent_id in intent_ids(base)

@@ -1,0 +1,184 @@
+"""The owner's Stripe account page, the CLI, and what a patient's checkout loads."""
+
+import pytest
+
+from portal.extensions import db
+from portal.models import AuditEvent, Practice
+from portal.services import links, stripe_accounts
+from portal.services.audit import SYSTEM
+from tests import factories
+from tests.web.patient_client import open_and_verify
+from tests.web.staff_client import csrf, make_staff, sign_in
+
+SECRET = "sk_test_51OwnAccountSecretKey7391"
+WEBHOOK = "whsec_ownAccountSigningSecret2468"
+
+
+def signed_in(web_app, role="owner", locale="en"):
+    with web_app.app_context():
+        practice = factories.practice(slug="studio-a", name="Studio Àlfa")
+        email, practice_id = make_staff(practice, role, locale=locale).email, practice.id
+    client = web_app.test_client()
+    sign_in(client, email)
+    return client, practice_id
+
+
+def save_keys(client, **values):
+    data = {"csrf_token": csrf(client, "/staff/stripe"), **values}
+    return client.post("/staff/stripe", data=data)
+
+
+def test_owner_sets_keys_and_never_sees_a_secret_again(web_app):
+    client, practice_id = signed_in(web_app)
+    response = save_keys(
+        client,
+        publishable_key="pk_test_51OwnAccountPublishable",
+        secret_key=SECRET,
+        webhook_secret=WEBHOOK,
+        api_base="http://127.0.0.1:8421/",
+    )
+    assert (response.status_code, response.headers["Location"]) == (302, "/staff/stripe")
+    page = client.get("/staff/stripe").get_data(as_text=True)
+    assert SECRET not in page and WEBHOOK not in page
+    assert "set, ending …7391" in page and "set, ending …2468" in page
+    assert "pk_test_51OwnAccountPublishable" in page
+    assert "http://127.0.0.1:5000/webhooks/stripe/studio-a" in page
+    # a refused change shows the error, not what was typed
+    refused = save_keys(client, secret_key="sk_live_51AnotherSecretKey9999", webhook_secret="x")
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Both keys must be test keys, or both live keys, of the same account." in body
+    assert "sk_live_51AnotherSecretKey9999" not in body and SECRET not in body
+    with web_app.app_context():
+        practice = db.session.get(Practice, practice_id)
+        assert stripe_accounts.summary(practice).secret_key_ending == "7391"
+        assert practice.stripe_api_base == "http://127.0.0.1:8421"
+        audit = db.session.scalars(
+            db.select(AuditEvent).filter_by(action="practice.stripe_account_set")
+        ).one()
+        assert audit.data == {
+            "changed": ["publishable_key", "secret_key", "webhook_secret", "api_base"]
+        }
+
+
+def test_replacing_only_the_webhook_secret_and_going_back_to_the_installation(web_app):
+    client, practice_id = signed_in(web_app)
+    save_keys(client, publishable_key="pk_test_51OwnAccountPublishable", secret_key=SECRET)
+    page = client.get("/staff/stripe").get_data(as_text=True)
+    assert "not set: events from Stripe are refused" in page
+    assert save_keys(client, webhook_secret="whsec_replacedSecret0042").status_code == 302
+    page = client.get("/staff/stripe").get_data(as_text=True)
+    assert "set, ending …7391" in page and "set, ending …0042" in page
+    token = csrf(client, "/staff/stripe")
+    assert client.post("/staff/stripe/clear", data={"csrf_token": token}).status_code == 302
+    page = client.get("/staff/stripe").get_data(as_text=True)
+    assert "go to the installation's Stripe account, held by Saldo Demo" in page
+    with web_app.app_context():
+        practice = db.session.get(Practice, practice_id)
+        assert (practice.stripe_secret_key_encrypted, practice.stripe_publishable_key) == (
+            None,
+            None,
+        )
+
+
+def test_only_the_owner_reaches_the_page(web_app):
+    with web_app.app_context():
+        practice = factories.practice(slug="studio-a")
+        emails = [make_staff(practice, role).email for role in ("billing", "viewer")]
+        practice_id = practice.id
+    for email in emails:
+        client = web_app.test_client()
+        sign_in(client, email)
+        token = csrf(client)
+        assert client.get("/staff/stripe").status_code == 403
+        for path in ("/staff/stripe", "/staff/stripe/descriptor", "/staff/stripe/clear"):
+            data = {
+                "csrf_token": token,
+                "secret_key": SECRET,
+                "publishable_key": "pk_test_0000000000",
+            }
+            assert client.post(path, data=data).status_code == 403
+    with web_app.app_context():
+        assert db.session.get(Practice, practice_id).stripe_secret_key_encrypted is None
+    anonymous = web_app.test_client().get("/staff/stripe")
+    assert anonymous.status_code == 302 and "/staff/login" in anonymous.headers["Location"]
+
+
+def test_descriptor_errors_in_the_owners_language(web_app):
+    client, practice_id = signed_in(web_app, locale="it")
+    data = {"csrf_token": csrf(client, "/staff/stripe"), "statement_descriptor_suffix": "IGIENE*"}
+    response = client.post("/staff/stripe/descriptor", data=data)
+    assert response.status_code == 422
+    assert "Ometta i caratteri &lt; &gt; \\ &#39; &#34; e *." in response.get_data(as_text=True)
+    data["statement_descriptor_suffix"] = "IGIENE"
+    assert client.post("/staff/stripe/descriptor", data=data).status_code == 302
+    with web_app.app_context():
+        assert db.session.get(Practice, practice_id).statement_descriptor_suffix == "IGIENE"
+
+
+def test_cli_sets_the_account_and_prints_only_endings(app):
+    practice = factories.practice(slug="studio-cli")
+    db.session.commit()
+    args = ["practice", "stripe", "--slug", "studio-cli", "--publishable-key", "pk_test_cli0000000"]
+    args += ["--secret-key", SECRET, "--webhook-secret", WEBHOOK, "--descriptor-suffix", "ROSSI"]
+    result = app.test_cli_runner().invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert result.output == (
+        "studio-cli: own Stripe account pk_test_cli0000000, secret key ending …7391,"
+        " webhook secret ending …2468; webhook endpoint"
+        " http://127.0.0.1:5000/webhooks/stripe/studio-cli\n"
+        "statement descriptor suffix: ROSSI\n"
+    )
+    assert (
+        practice.stripe_secret_key_encrypted and SECRET not in practice.stripe_secret_key_encrypted
+    )
+    bad = app.test_cli_runner().invoke(
+        args=["practice", "stripe", "--slug", "studio-cli", "--descriptor-suffix", "<b>"]
+    )
+    assert bad.exit_code == 1
+    assert "statement_descriptor_suffix: Leave out the characters" in bad.output
+    missing = app.test_cli_runner().invoke(args=["practice", "stripe", "--slug", "nobody"])
+    assert missing.exit_code == 2
+
+
+def checkout_page(web_app, own: bool):
+    with web_app.app_context():
+        practice = factories.practice(name="Studio Àlfa")
+        if own:
+            stripe_accounts.set_credentials(
+                practice,
+                SYSTEM,
+                publishable_key="pk_test_51PracticeOwn",
+                secret_key=SECRET,
+                api_base="http://127.0.0.1:8421",
+            )
+        invoice = factories.invoice(factories.patient(practice, locale="en"), (5000,))
+        _, token = links.issue(invoice, SYSTEM)
+        db.session.commit()
+    patient = web_app.test_client()
+    open_and_verify(patient, token)
+    return patient.get("/pay/checkout")
+
+
+@pytest.mark.parametrize(
+    "own, key, js, creditor, script_src",
+    [
+        (
+            True,
+            "pk_test_51PracticeOwn",
+            "8421",
+            "Studio Àlfa",
+            "http://127.0.0.1:8420 http://127.0.0.1:8421",
+        ),
+        (False, "pk_test_saldo_demo", "8420", "Saldo Demo", "http://127.0.0.1:8420"),
+    ],
+)
+def test_checkout_loads_the_account_that_receives_the_money(
+    web_app, own, key, js, creditor, script_src
+):
+    response = checkout_page(web_app, own=own)
+    page = response.get_data(as_text=True)
+    assert f'data-key="{key}"' in page
+    assert f'<script src="http://127.0.0.1:{js}/js.stripe.com/v3/"></script>' in page
+    assert f"you authorise {creditor} and Stripe" in page
+    assert f"script-src 'self' {script_src};" in response.headers["Content-Security-Policy"]
