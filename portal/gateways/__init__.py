@@ -52,6 +52,13 @@ def stripe(practice: Any = None) -> StripeGateway:
     return known[1]
 
 
+def check_stripe_key(secret_key: str, api_base: str | None) -> None:
+    """Ask Stripe (or the stand-in at `api_base`) whether it accepts `secret_key`."""
+    StripeGateway(
+        secret_key=secret_key, api_base=api_base, max_network_retries=0
+    ).check_secret_key()
+
+
 def mailer() -> Mailer:
     return current_app.extensions["saldo.mailer"]
 

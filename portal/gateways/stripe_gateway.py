@@ -36,6 +36,10 @@ class MissingResource(GatewayError):
     """Stripe does not know the object (e.g. a customer made in another account)."""
 
 
+class KeyRefused(GatewayError):
+    """Stripe does not accept the secret key (mistyped, revoked or of another mode)."""
+
+
 class BadSignature(GatewayError):
     """A webhook whose signature does not match the configured secret."""
 
@@ -102,6 +106,18 @@ class StripeGateway:
     def is_stripe(self) -> bool:
         """True when talking to Stripe itself rather than localstripe or another stand-in."""
         return not self._api_base or urlsplit(self._api_base).hostname == "api.stripe.com"
+
+    def check_secret_key(self) -> None:
+        """Raise KeyRefused if Stripe refuses the key, GatewayUnavailable if it cannot be
+        asked. A restricted key without access to the balance is accepted."""
+        try:
+            self._client.v1.balance.retrieve()
+        except stripe_sdk.PermissionError:
+            return
+        except stripe_sdk.AuthenticationError as exc:
+            raise KeyRefused(str(exc)) from exc
+        except stripe_sdk.StripeError as exc:
+            raise GatewayUnavailable(str(exc)) from exc
 
     def create_customer(self, name: str, email: str | None, metadata: dict[str, str]) -> str:
         params: dict[str, Any] = {"name": name, "metadata": metadata}

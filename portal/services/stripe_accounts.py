@@ -15,7 +15,9 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 
+from portal import gateways
 from portal.gateways import secretbox
+from portal.gateways.stripe_gateway import GatewayError, KeyRefused
 from portal.models import Invoice, Practice
 from portal.services import audit
 from portal.services.audit import Actor
@@ -126,6 +128,9 @@ def set_credentials(
             raise AccountRefused(
                 _l("Enter the address of the API, e.g. http://127.0.0.1:8420."), "api_base"
             )
+    base = practice.stripe_api_base if api_base is None else api_base.strip().rstrip("/") or None
+    if secret_key or base != practice.stripe_api_base:
+        _check_key(secret_key or secretbox.decrypt(practice.stripe_secret_key_encrypted), base)
     changed = []
     if publishable_key and publishable_key != practice.stripe_publishable_key:
         practice.stripe_publishable_key = publishable_key
@@ -136,13 +141,25 @@ def set_credentials(
     if webhook_secret:
         practice.stripe_webhook_secret_encrypted = secretbox.encrypt(webhook_secret)
         changed.append("webhook_secret")
-    if api_base is not None and (api_base.strip().rstrip("/") or None) != practice.stripe_api_base:
-        practice.stripe_api_base = api_base.strip().rstrip("/") or None
+    if base != practice.stripe_api_base:
+        practice.stripe_api_base = base
         changed.append("api_base")
     if changed:
         audit.record(
             "practice.stripe_account_set", practice_id=practice.id, actor=actor, changed=changed
         )
+
+
+def _check_key(secret_key: str, api_base: str | None) -> None:
+    try:
+        gateways.check_stripe_key(secret_key, api_base)
+    except KeyRefused as exc:
+        raise AccountRefused(_l("Stripe did not accept this secret key."), "secret_key") from exc
+    except GatewayError as exc:
+        raise AccountRefused(
+            _l("Stripe could not be reached to check the key. Nothing was changed."),
+            "secret_key",
+        ) from exc
 
 
 def clear_credentials(practice: Practice, actor: Actor) -> None:

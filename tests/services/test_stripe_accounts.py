@@ -2,6 +2,7 @@
 
 import time
 import urllib.error
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import text
@@ -12,10 +13,11 @@ from portal.gateways import secretbox
 from portal.gateways.secretbox import SecretsUnavailable
 from portal.gateways.stripe_gateway import StripeGateway
 from portal.models import Payment
-from portal.services import ledger, money, payments, stripe_accounts
+from portal.services import jobs, ledger, money, payments, stripe_accounts
 from portal.services.audit import SYSTEM
 from tests import factories
 from tests.services.test_payments import PATIENT
+from tests.services.test_plans import pay_down_payment, signed_plan
 from tests.services.test_webhooks import stripe_event_for
 from tests.support import servers, stripe_js
 from tests.support.webhooks import signed
@@ -349,3 +351,34 @@ def test_localstripe_delivers_a_practices_events_to_its_own_endpoint(
     ).scalars()
     assert list(actors) == ["stripe"]
     assert db.session.get(Payment, payment_id).stripe_payment_intent_id in intent_ids(base)
+
+
+def test_installments_are_charged_in_the_practices_account(
+    stripe_app, account_servers, monkeypatch
+):
+    base = account_servers[1]
+    servers.flush_localstripe(base)
+    make_practice = factories.practice
+
+    def practice_with_account(*args, **kwargs):
+        practice = make_practice(*args, **kwargs)
+        stripe_accounts.set_credentials(
+            practice,
+            SYSTEM,
+            publishable_key="pk_test_plan000000000",
+            secret_key=SECRET_B,
+            api_base=base,
+        )
+        return practice
+
+    monkeypatch.setattr(factories, "practice", practice_with_account)
+    own_account = SimpleNamespace(config={"STRIPE_API_BASE": base})
+    invoice, plan, saved = signed_plan(own_account, count=3, amounts=(30000,))
+    assert pay_down_payment(invoice, plan, saved).status == "succeeded"
+    report = jobs.run_due(plan.installments[1].due_on)
+    assert (report.charged, report.paid) == (1, 1)
+    charged = db.session.scalars(
+        db.select(Payment.stripe_payment_intent_id).filter_by(invoice_id=invoice.id)
+    ).all()
+    assert len(charged) == 2
+    assert intent_ids(base) == sorted(charged)

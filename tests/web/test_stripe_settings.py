@@ -7,6 +7,7 @@ from portal.models import AuditEvent, Practice
 from portal.services import links, stripe_accounts
 from portal.services.audit import SYSTEM
 from tests import factories
+from tests.support import servers
 from tests.web.patient_client import open_and_verify
 from tests.web.staff_client import csrf, make_staff, sign_in
 
@@ -28,14 +29,14 @@ def save_keys(client, **values):
     return client.post("/staff/stripe", data=data)
 
 
-def test_owner_sets_keys_and_never_sees_a_secret_again(web_app):
+def test_owner_sets_keys_and_never_sees_a_secret_again(web_app, stripe_base):
     client, practice_id = signed_in(web_app)
     response = save_keys(
         client,
         publishable_key="pk_test_51OwnAccountPublishable",
         secret_key=SECRET,
         webhook_secret=WEBHOOK,
-        api_base="http://127.0.0.1:8421/",
+        api_base=f"{stripe_base}/",
     )
     assert (response.status_code, response.headers["Location"]) == (302, "/staff/stripe")
     page = client.get("/staff/stripe").get_data(as_text=True)
@@ -52,7 +53,7 @@ def test_owner_sets_keys_and_never_sees_a_secret_again(web_app):
     with web_app.app_context():
         practice = db.session.get(Practice, practice_id)
         assert stripe_accounts.summary(practice).secret_key_ending == "7391"
-        assert practice.stripe_api_base == "http://127.0.0.1:8421"
+        assert practice.stripe_api_base == stripe_base
         audit = db.session.scalars(
             db.select(AuditEvent).filter_by(action="practice.stripe_account_set")
         ).one()
@@ -61,12 +62,18 @@ def test_owner_sets_keys_and_never_sees_a_secret_again(web_app):
         }
 
 
-def test_replacing_only_the_webhook_secret_and_going_back_to_the_installation(web_app):
+def test_replacing_only_the_webhook_secret_and_going_back_to_the_installation(web_app, stripe_base):
     client, practice_id = signed_in(web_app)
-    save_keys(client, publishable_key="pk_test_51OwnAccountPublishable", secret_key=SECRET)
+    save_keys(
+        client,
+        publishable_key="pk_test_51OwnAccountPublishable",
+        secret_key=SECRET,
+        api_base=stripe_base,
+    )
     page = client.get("/staff/stripe").get_data(as_text=True)
     assert "not set: events from Stripe are refused" in page
-    assert save_keys(client, webhook_secret="whsec_replacedSecret0042").status_code == 302
+    replaced = save_keys(client, webhook_secret="whsec_replacedSecret0042", api_base=stripe_base)
+    assert replaced.status_code == 302
     page = client.get("/staff/stripe").get_data(as_text=True)
     assert "set, ending …7391" in page and "set, ending …0042" in page
     token = csrf(client, "/staff/stripe")
@@ -116,11 +123,12 @@ def test_descriptor_errors_in_the_owners_language(web_app):
         assert db.session.get(Practice, practice_id).statement_descriptor_suffix == "IGIENE"
 
 
-def test_cli_sets_the_account_and_prints_only_endings(app):
+def test_cli_sets_the_account_and_prints_only_endings(app, stripe_base):
     practice = factories.practice(slug="studio-cli")
     db.session.commit()
     args = ["practice", "stripe", "--slug", "studio-cli", "--publishable-key", "pk_test_cli0000000"]
     args += ["--secret-key", SECRET, "--webhook-secret", WEBHOOK, "--descriptor-suffix", "ROSSI"]
+    args += ["--api-base", stripe_base]
     result = app.test_cli_runner().invoke(args=args)
     assert result.exit_code == 0, result.output
     assert result.output == (
@@ -141,16 +149,16 @@ def test_cli_sets_the_account_and_prints_only_endings(app):
     assert missing.exit_code == 2
 
 
-def checkout_page(web_app, own: bool):
+def checkout_page(web_app, own_base: str | None):
     with web_app.app_context():
         practice = factories.practice(name="Studio Àlfa")
-        if own:
+        if own_base:
             stripe_accounts.set_credentials(
                 practice,
                 SYSTEM,
                 publishable_key="pk_test_51PracticeOwn",
                 secret_key=SECRET,
-                api_base="http://127.0.0.1:8421",
+                api_base=own_base,
             )
         invoice = factories.invoice(factories.patient(practice, locale="en"), (5000,))
         _, token = links.issue(invoice, SYSTEM)
@@ -160,25 +168,35 @@ def checkout_page(web_app, own: bool):
     return patient.get("/pay/checkout")
 
 
-@pytest.mark.parametrize(
-    "own, key, js, creditor, script_src",
-    [
-        (
-            True,
-            "pk_test_51PracticeOwn",
-            "8421",
-            "Studio Àlfa",
-            "http://127.0.0.1:8420 http://127.0.0.1:8421",
-        ),
-        (False, "pk_test_saldo_demo", "8420", "Saldo Demo", "http://127.0.0.1:8420"),
-    ],
-)
-def test_checkout_loads_the_account_that_receives_the_money(
-    web_app, own, key, js, creditor, script_src
-):
-    response = checkout_page(web_app, own=own)
+@pytest.mark.parametrize("own", [True, False])
+def test_checkout_loads_the_account_that_receives_the_money(web_app, stripe_base, own):
+    response = checkout_page(web_app, stripe_base if own else None)
     page = response.get_data(as_text=True)
+    installation = "http://127.0.0.1:8420"
+    key, js, creditor = ("pk_test_51PracticeOwn", stripe_base, "Studio Àlfa")
+    if not own:
+        key, js, creditor = ("pk_test_saldo_demo", installation, "Saldo Demo")
     assert f'data-key="{key}"' in page
-    assert f'<script src="http://127.0.0.1:{js}/js.stripe.com/v3/"></script>' in page
+    assert f'<script src="{js}/js.stripe.com/v3/"></script>' in page
     assert f"you authorise {creditor} and Stripe" in page
+    script_src = f"{installation} {stripe_base}" if own else installation
     assert f"script-src 'self' {script_src};" in response.headers["Content-Security-Policy"]
+
+
+def test_a_key_the_account_refuses_or_an_unreachable_account_changes_nothing(web_app, stripe_base):
+    client, practice_id = signed_in(web_app)
+    unreachable = f"http://127.0.0.1:{servers.free_port()}"
+    for base, message in (
+        (stripe_base, "Stripe did not accept this secret key."),
+        (unreachable, "Stripe could not be reached to check the key. Nothing was changed."),
+    ):
+        response = save_keys(
+            client,
+            publishable_key="pk_test_51OwnAccountPublishable",
+            secret_key="rk_test_51RestrictedKeyLocalstripeRefuses",
+            api_base=base,
+        )
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
+    with web_app.app_context():
+        assert db.session.get(Practice, practice_id).stripe_secret_key_encrypted is None
