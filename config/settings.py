@@ -35,6 +35,9 @@ class Config:
     STRIPE_ACCOUNT_NAME = _env("STRIPE_ACCOUNT_NAME")
     #: the installation account's shortened statement descriptor, if known (2-10 characters)
     STRIPE_STATEMENT_PREFIX = _env("STRIPE_STATEMENT_PREFIX")
+    #: "1": a practice's account may name its own API address (localstripe); off in production,
+    #: where the server must talk to api.stripe.com only
+    STRIPE_PRACTICE_API_BASE = _env("STRIPE_PRACTICE_API_BASE", "0") == "1"
     #: Fernet key(s), comma separated, newest first: encrypt practices' Stripe secrets
     SALDO_ENCRYPTION_KEY = _env("SALDO_ENCRYPTION_KEY")
 
@@ -92,6 +95,7 @@ class DevelopmentConfig(Config):
     STRIPE_API_BASE = _env("STRIPE_API_BASE", "http://127.0.0.1:8420")
     STRIPE_JS_URL = _env("STRIPE_JS_URL", "http://127.0.0.1:8420/js.stripe.com/v3/")
     STRIPE_ACCOUNT_NAME = _env("STRIPE_ACCOUNT_NAME", "Saldo Demo")
+    STRIPE_PRACTICE_API_BASE = _env("STRIPE_PRACTICE_API_BASE", "1") == "1"
     SALDO_ENCRYPTION_KEY = _env(
         "SALDO_ENCRYPTION_KEY", "ZGV2ZWxvcG1lbnQtb25seS1zYWxkby1rZXktMDAwMDA="
     )

@@ -6,6 +6,7 @@ its own Stripe account gets a client of its own, built on first use and kept whi
 credentials stay the same.
 """
 
+import logging
 from typing import Any
 
 from flask import Flask, current_app
@@ -13,7 +14,9 @@ from flask import Flask, current_app
 from portal.gateways import secretbox
 from portal.gateways.mail import Mailer, mailer_from_config
 from portal.gateways.sms import SmsSender, sender_from_config
-from portal.gateways.stripe_gateway import StripeGateway
+from portal.gateways.stripe_gateway import GatewayUnavailable, StripeGateway
+
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
@@ -30,7 +33,8 @@ def init_app(app: Flask) -> None:
 
 def stripe(practice: Any = None) -> StripeGateway:
     """The Stripe client for `practice`'s account: its own keys and webhook secret when it
-    has them (`stripe_secret_key_encrypted`), else the installation's (STRIPE_*)."""
+    has them (`stripe_secret_key_encrypted`), else the installation's (STRIPE_*).
+    GatewayUnavailable if its secrets cannot be decrypted with SALDO_ENCRYPTION_KEY."""
     if practice is None or not practice.stripe_secret_key_encrypted:
         return current_app.extensions["saldo.stripe"]
     clients = current_app.extensions["saldo.stripe_accounts"]
@@ -42,10 +46,18 @@ def stripe(practice: Any = None) -> StripeGateway:
     known = clients.get(practice.id)
     if known is None or known[0] != credentials:
         webhook = practice.stripe_webhook_secret_encrypted
+        try:
+            secret_key = secretbox.decrypt(practice.stripe_secret_key_encrypted)
+            webhook_secret = secretbox.decrypt(webhook) if webhook else None
+        except secretbox.SecretsUnavailable as exc:
+            log.error("Stripe secrets of practice %s unreadable: %s", practice.id, exc)
+            raise GatewayUnavailable(
+                f"Stripe secrets of practice {practice.id} unreadable"
+            ) from exc
         client = StripeGateway(
-            secret_key=secretbox.decrypt(practice.stripe_secret_key_encrypted),
+            secret_key=secret_key,
             api_base=practice.stripe_api_base or None,
-            webhook_secret=secretbox.decrypt(webhook) if webhook else None,
+            webhook_secret=webhook_secret,
             max_network_retries=int(current_app.config.get("STRIPE_MAX_NETWORK_RETRIES", 2)),
         )
         known = clients[practice.id] = (credentials, client)

@@ -72,9 +72,9 @@ def prepare_setup(invoice: Invoice, method: str) -> tuple[str, str]:
         raise PaymentRefused("method")
     if invoice.status != "open" or ledger.balance(invoice.id) <= 0:
         raise PaymentRefused("nothing_due")
-    gateway = gateways.stripe(invoice.practice)
     patient = invoice.patient
     try:
+        gateway = gateways.stripe(invoice.practice)
         if patient.stripe_customer_id and not gateway.customer_exists(patient.stripe_customer_id):
             patient.stripe_customer_id = None  # made in an account the practice no longer uses
         if not patient.stripe_customer_id:

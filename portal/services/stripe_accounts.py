@@ -60,7 +60,10 @@ def summary(practice: Practice) -> AccountSummary:
     """The practice's Stripe account as the owner may see it."""
 
     def ending(token: str | None) -> str | None:
-        return secretbox.decrypt(token)[-4:] if token else None
+        try:
+            return secretbox.decrypt(token)[-4:] if token else None
+        except secretbox.SecretsUnavailable:
+            return "????"  # stored under another SALDO_ENCRYPTION_KEY
 
     return AccountSummary(
         own=practice.has_own_stripe_account,
@@ -122,6 +125,8 @@ def set_credentials(
         )
     if webhook_secret and (not webhook_secret.startswith("whsec_") or len(webhook_secret) < 12):
         raise AccountRefused(_l("A webhook signing secret starts with whsec_."), "webhook_secret")
+    if api_base and not current_app.config.get("STRIPE_PRACTICE_API_BASE"):
+        raise AccountRefused(_l("This installation talks to Stripe itself only."), "api_base")
     if api_base:
         parts = urlsplit(api_base.strip())
         if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -26,6 +26,7 @@ def _page(account_form: StripeAccountForm, descriptor_form: DescriptorForm, stat
         suffix=stripe_accounts.descriptor_suffix(practice),
         holder=stripe_accounts.account_holder(practice),
         webhook_url=f"{base}{url_for('webhooks.stripe_event', practice_slug=practice.slug)}",
+        api_base_allowed=current_app.config["STRIPE_PRACTICE_API_BASE"],
     ), status
 
 
@@ -65,7 +66,7 @@ def stripe_account():
             getattr(form, exc.field).errors.append(str(exc))
         except SecretsUnavailable:
             form.secret_key.errors.append(
-                _("Secrets cannot be stored: the installation has no encryption key.")
+                _("The secrets cannot be stored or read: check the installation's encryption key.")
             )
         else:
             db.session.commit()

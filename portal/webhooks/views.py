@@ -10,7 +10,7 @@ from flask import abort, jsonify, request
 
 from portal import gateways
 from portal.extensions import csrf, db, limiter
-from portal.gateways.stripe_gateway import BadSignature
+from portal.gateways.stripe_gateway import BadSignature, GatewayUnavailable
 from portal.models import Practice
 from portal.services import webhooks
 from portal.webhooks import bp
@@ -30,6 +30,8 @@ def stripe_event(practice_slug: str | None):
         event = gateways.stripe(practice).parse_event(payload, signature)
     except BadSignature:
         return jsonify(error="invalid signature"), 400
+    except GatewayUnavailable:
+        return jsonify(error="secret unreadable"), 503  # Stripe retries later
     try:
         result = webhooks.handle(event, practice)
     except (ValueError, KeyError, TypeError) as exc:

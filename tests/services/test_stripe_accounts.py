@@ -1,6 +1,5 @@
 """Each practice's money in its own Stripe account: two practices, two localstripe servers."""
 
-import time
 import urllib.error
 from types import SimpleNamespace
 
@@ -13,65 +12,21 @@ from portal.gateways import secretbox
 from portal.gateways.secretbox import SecretsUnavailable
 from portal.gateways.stripe_gateway import StripeGateway
 from portal.models import Payment
-from portal.services import jobs, ledger, money, payments, stripe_accounts
+from portal.services import jobs, money, payments, stripe_accounts
 from portal.services.audit import SYSTEM
 from tests import factories
-from tests.services.test_payments import PATIENT
 from tests.services.test_plans import pay_down_payment, signed_plan
-from tests.services.test_webhooks import stripe_event_for
 from tests.support import servers, stripe_js
-from tests.support.webhooks import signed
+from tests.support.accounts import (
+    PATIENT,
+    SECRET_A,
+    SECRET_B,
+    WEBHOOK_A,
+    intent_ids,
+    pay_by_card,
+)
 
 pytestmark = pytest.mark.stripe
-
-SECRET_A = "sk_test_practiceA0000000000001234"
-SECRET_B = "sk_test_practiceB0000000000005678"
-WEBHOOK_A = "whsec_practice_a_signing_secret_9876"
-WEBHOOK_B = "whsec_practice_b_signing_secret_5432"
-
-
-@pytest.fixture(scope="session")
-def account_servers():
-    """Two more localstripe servers: the Stripe accounts of practice A and practice B."""
-    with servers.localstripe() as first, servers.localstripe() as second:
-        yield first, second
-
-
-@pytest.fixture
-def two_practices(stripe_app, account_servers):
-    """Practices A and B, each with its own account on its own server (flushed per test)."""
-    base_a, base_b = account_servers
-    for base in account_servers:
-        servers.flush_localstripe(base)
-    a = factories.practice(slug="studio-a", name="Studio Dentistico Àlfa")
-    b = factories.practice(slug="clinic-b", name="Clinica Beta", **factories.USA)
-    for practice, secret, webhook, base in (
-        (a, SECRET_A, WEBHOOK_A, base_a),
-        (b, SECRET_B, WEBHOOK_B, base_b),
-    ):
-        stripe_accounts.set_credentials(
-            practice,
-            SYSTEM,
-            publishable_key=f"pk_test_{practice.slug}_0000000000",
-            secret_key=secret,
-            webhook_secret=webhook,
-            api_base=base,
-        )
-    db.session.commit()
-    return a, b
-
-
-def intent_ids(base: str) -> list[str]:
-    return sorted(pi["id"] for pi in stripe_js.get(base, "/v1/payment_intents?limit=100")["data"])
-
-
-def pay_by_card(
-    practice, number="4242424242424242", amounts=(12000, 3450), invoice_number="2026-0001"
-):
-    invoice = factories.invoice(factories.patient(practice), amounts, number=invoice_number)
-    seti, secret = payments.prepare_setup(invoice, "card")
-    stripe_js.confirm_card_setup(practice.stripe_api_base, secret, number)
-    return invoice, payments.pay_in_full(invoice, seti, PATIENT)
 
 
 def test_each_payment_lands_only_in_its_practices_account(two_practices, stripe_app):
@@ -212,6 +167,19 @@ def test_credentials_that_stripe_would_refuse_change_nothing(stripe_app):
         with pytest.raises(stripe_accounts.AccountRefused) as refused:
             stripe_accounts.set_credentials(practice, SYSTEM, **values)
         assert refused.value.field == field, values
+    stripe_app.config["STRIPE_PRACTICE_API_BASE"] = False  # production: api.stripe.com only
+    with pytest.raises(stripe_accounts.AccountRefused) as refused:
+        stripe_accounts.set_credentials(
+            practice,
+            SYSTEM,
+            publishable_key="pk_test_0000000000000",
+            secret_key=SECRET_A,
+            api_base=stripe_app.config["STRIPE_API_BASE"],
+        )
+    assert (refused.value.field, str(refused.value)) == (
+        "api_base",
+        "This installation talks to Stripe itself only.",
+    )
     assert practice.stripe_secret_key_encrypted is None
     assert practice.stripe_publishable_key is None
 
@@ -263,94 +231,6 @@ def test_intents_name_the_practice_and_invoice_only_when_talking_to_stripe(strip
     assert "description" not in sent[1] and "statement_descriptor_suffix" not in sent[1]
     assert sent[2]["description"] == "Studio Dentistico Àlfa, fattura 2026-0042"
     assert "statement_descriptor_suffix" not in sent[2]  # cards only
-
-
-def post_event(app, path, event, secret):
-    payload, signature = signed(event, secret)
-    return app.test_client().post(
-        path,
-        data=payload,
-        headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
-    )
-
-
-def test_a_webhook_counts_only_at_its_own_practices_endpoint(two_practices, stripe_app):
-    a, _ = two_practices
-    invoice, outcome = pay_by_card(a, number="4000002760003184")
-    assert outcome.status == "requires_action"
-    stripe_js.confirm_card_payment(a.stripe_api_base, outcome.client_secret)
-    event = stripe_event_for(a.stripe_api_base, outcome.payment.stripe_payment_intent_id)
-    installation = stripe_app.config["STRIPE_WEBHOOK_SECRET"]
-
-    refused = post_event(stripe_app, "/webhooks/stripe/clinic-b", event, WEBHOOK_A)
-    assert (refused.status_code, refused.get_json()) == (400, {"error": "invalid signature"})
-    assert post_event(stripe_app, "/webhooks/stripe/studio-a", event, WEBHOOK_B).status_code == 400
-    assert post_event(stripe_app, "/webhooks/stripe", event, WEBHOOK_A).status_code == 400
-    db.session.expire_all()
-    assert outcome.payment.status == "requires_action"
-
-    # correctly signed by another account, yet about A's payment: not applied
-    for path, secret in (
-        ("/webhooks/stripe/clinic-b", WEBHOOK_B),
-        ("/webhooks/stripe", installation),
-    ):
-        other = dict(event, id=f"{event['id']}_{secret[-4:]}")
-        response = post_event(stripe_app, path, other, secret)
-        assert (response.status_code, response.get_json()) == (200, {"result": "ignored"})
-    db.session.expire_all()
-    assert outcome.payment.status == "requires_action"
-
-    accepted = post_event(stripe_app, "/webhooks/stripe/studio-a", event, WEBHOOK_A)
-    assert (accepted.status_code, accepted.get_json()) == (200, {"result": "handled"})
-    again = post_event(stripe_app, "/webhooks/stripe/studio-a", event, WEBHOOK_A)
-    assert again.get_json() == {"result": "duplicate"}
-    db.session.expire_all()
-    assert outcome.payment.status == "succeeded"
-    assert ledger.balance(invoice.id) == 0
-
-
-def test_endpoints_of_unknown_practices_and_of_practices_without_an_account_are_404(
-    two_practices, stripe_app
-):
-    factories.practice(slug="no-account")
-    db.session.commit()
-    event = {"id": "evt_1", "type": "payment_intent.succeeded", "data": {"object": {}}}
-    for slug in ("no-account", "nobody"):
-        response = post_event(stripe_app, f"/webhooks/stripe/{slug}", event, WEBHOOK_A)
-        assert response.status_code == 404
-
-
-def test_localstripe_delivers_a_practices_events_to_its_own_endpoint(
-    live_stripe_app, account_servers
-):
-    base = account_servers[0]
-    servers.flush_localstripe(base)
-    practice = factories.practice(slug="studio-live")
-    stripe_accounts.set_credentials(
-        practice,
-        SYSTEM,
-        publishable_key="pk_test_live000000000",
-        secret_key=SECRET_A,
-        webhook_secret=WEBHOOK_A,
-        api_base=base,
-    )
-    db.session.commit()
-    gateways.stripe(practice).register_local_webhook(
-        f"{live_stripe_app.live_url}/webhooks/stripe/studio-live"
-    )
-    _, outcome = pay_by_card(practice, number="4000002760003184")
-    stripe_js.confirm_card_payment(base, outcome.client_secret)
-    payment_id = outcome.payment.id
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and outcome.payment.status != "succeeded":
-        time.sleep(0.1)
-        db.session.expire_all()
-    assert outcome.payment.status == "succeeded"
-    actors = db.session.execute(
-        text("SELECT actor_kind FROM audit_event WHERE action = 'payment.succeeded'")
-    ).scalars()
-    assert list(actors) == ["stripe"]
-    assert db.session.get(Payment, payment_id).stripe_payment_intent_id in intent_ids(base)
 
 
 def test_installments_are_charged_in_the_practices_account(

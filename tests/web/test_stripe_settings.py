@@ -88,6 +88,13 @@ def test_replacing_only_the_webhook_secret_and_going_back_to_the_installation(we
         )
 
 
+def test_production_offers_no_api_address(web_app):
+    web_app.config["STRIPE_PRACTICE_API_BASE"] = False
+    client, _ = signed_in(web_app)
+    page = client.get("/staff/stripe").get_data(as_text=True)
+    assert 'name="secret_key"' in page and 'name="api_base"' not in page
+
+
 def test_only_the_owner_reaches_the_page(web_app):
     with web_app.app_context():
         practice = factories.practice(slug="studio-a")
