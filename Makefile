@@ -60,7 +60,7 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 
 test: system-deps install lint
-	$(PY) -m pytest -p no:cacheprovider
+	$(PY) -m pytest -p no:cacheprovider -n auto
 
 bench: install
 	$(PY) bench/run.py

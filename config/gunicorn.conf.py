@@ -1,35 +1,7 @@
-"""gunicorn settings for Saldo: `gunicorn -c config/gunicorn.conf.py 'portal:create_app()'`."""
+"""gunicorn settings for Saldo: `gunicorn -c config/gunicorn.conf.py 'portal:create_app()'`.
 
-import multiprocessing
-import os
+The settings live in the package (`portal/gunicorn_conf.py`) so an installed wheel has them
+too (`gunicorn -c python:portal.gunicorn_conf …`); this file keeps the checkout's command.
+"""
 
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
-worker_class = "gthread"
-keepalive = 5
-timeout = 30
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "portal.log_filters.RedactLinkTokens"}},
-    "handlers": {
-        "access": {
-            "class": "logging.StreamHandler",
-            "filters": ["redact"],
-            "stream": "ext://sys.stdout",
-        },
-        "error": {
-            "class": "logging.StreamHandler",
-            "filters": ["redact"],
-            "stream": "ext://sys.stderr",
-        },
-    },
-    "root": {"level": "INFO", "handlers": ["error"]},
-    "loggers": {
-        "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
-        "gunicorn.error": {"handlers": ["error"], "level": "INFO", "propagate": False},
-    },
-}
+from portal.gunicorn_conf import *  # noqa: F403

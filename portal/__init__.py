@@ -5,9 +5,9 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config.settings import ROOT, config_for
-from portal import gateways, i18n, security
+from portal import gateways, i18n, log_filters, security
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+from portal.settings import INSTANCE, ROOT, config_for
 
 
 def create_app(config: dict | str | None = None) -> Flask:
@@ -17,7 +17,7 @@ def create_app(config: dict | str | None = None) -> Flask:
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
-        instance_path=str(ROOT / "instance"),
+        instance_path=str(INSTANCE),
     )
     name = config if isinstance(config, str) else (config or {}).get("SALDO_ENV")
     app.config.from_object(config_for(name))
@@ -25,7 +25,8 @@ def create_app(config: dict | str | None = None) -> Flask:
         app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set")
-    Path(app.instance_path).mkdir(exist_ok=True)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    log_filters.configure_logging(app)
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
@@ -49,10 +50,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from portal.errors import register_error_handlers
+    from portal.health import bp as health_bp
     from portal.patient import bp as patient_bp
     from portal.staff import bp as staff_bp
     from portal.webhooks import bp as webhooks_bp
 
+    app.register_blueprint(health_bp)
     app.register_blueprint(patient_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(webhooks_bp)

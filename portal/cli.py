@@ -9,11 +9,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from config.settings import ROOT
 from portal import gateways
 from portal.extensions import db
+from portal.fiscal_cli import fiscal_cli
 from portal.models import Practice
 from portal.report_cli import report_cli
+from portal.settings import ROOT
 from portal.stripe_cli import practice_stripe, reencrypt
 
 practice_cli = AppGroup("practice", help="Manage practices.")
@@ -264,3 +265,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(report_cli)
     app.cli.add_command(apikey_cli)
     app.cli.add_command(invoice_cli)
+    app.cli.add_command(fiscal_cli)

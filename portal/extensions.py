@@ -6,9 +6,10 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from portal.security import SameOriginCSRF
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -25,7 +26,7 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-csrf = CSRFProtect()
+csrf = SameOriginCSRF()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address)
 login_manager = LoginManager()

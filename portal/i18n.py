@@ -2,16 +2,17 @@
 
 from contextlib import contextmanager
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
+from babel.dates import DateTimePattern, parse_pattern
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as pgettext_l
 from flask_login import current_user
 
-from portal.money import format_money, format_plain
+from portal.money import cldr_locale, format_money, format_plain
 
 
 def supported() -> tuple[str, ...]:
@@ -58,8 +59,22 @@ def money_filter(amount_minor: int, currency: str) -> str:
     return format_money(amount_minor, currency, current_locale())
 
 
+@lru_cache(maxsize=128)
+def _date_pattern(locale: str, style: str) -> DateTimePattern:
+    """The CLDR date pattern for `style` ("short" ... "full" or a custom pattern), parsed once."""
+    formats = cldr_locale(locale).date_formats
+    return formats[style] if style in formats else parse_pattern(style)
+
+
+@lru_cache(maxsize=16)
+def _short_time(locale: str) -> DateTimePattern:
+    return cldr_locale(locale).time_formats["short"]
+
+
 def day_filter(value: date, style: str = "medium") -> str:
-    return format_date(value, format=style, locale=current_locale())
+    locale = current_locale()
+    day = value.date() if isinstance(value, datetime) else value
+    return _date_pattern(locale, style).apply(day, cldr_locale(locale))
 
 
 def moment_filter(value: datetime, tz: str = "UTC", style: str = "medium") -> str:
@@ -67,8 +82,9 @@ def moment_filter(value: datetime, tz: str = "UTC", style: str = "medium") -> st
     hours and minutes."""
     local = value.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz))
     locale = current_locale()
-    day = format_date(local, format=style, locale=locale)
-    return f"{day}, {format_time(local, 'short', locale=locale)}"
+    parsed = cldr_locale(locale)
+    day = _date_pattern(locale, style).apply(local.date(), parsed)
+    return f"{day}, {_short_time(locale).apply(local, parsed)}"
 
 
 def method_name(method: str, in_sentence: bool = False) -> str:

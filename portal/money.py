@@ -2,10 +2,24 @@
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
-from babel.numbers import format_currency, get_currency_precision
+from babel.core import Locale
+from babel.numbers import NumberPattern, get_currency_precision
 
 
+@lru_cache(maxsize=64)
+def cldr_locale(identifier: str) -> Locale:
+    """The parsed CLDR locale, built once per process for each identifier."""
+    return Locale.parse(identifier)
+
+
+@lru_cache(maxsize=64)
+def _currency_pattern(identifier: str) -> NumberPattern:
+    return cldr_locale(identifier).currency_formats["standard"]
+
+
+@lru_cache(maxsize=256)
 def minor_digits(currency: str) -> int:
     """Number of decimal digits of `currency`'s minor unit (EUR 2, JPY 0)."""
     return get_currency_precision(currency.upper())
@@ -20,7 +34,15 @@ def format_money(amount_minor: int, currency: str, locale: str) -> str:
     """CLDR formatting: 123450 EUR is '€1,234.50' in en and '1.234,50\xa0€' in it."""
     if not isinstance(amount_minor, int):
         raise TypeError("money is an int of minor units")
-    return format_currency(to_decimal(amount_minor, currency), currency.upper(), locale=locale)
+    return _formatted(int(amount_minor), currency.upper(), str(locale))
+
+
+@lru_cache(maxsize=8192)
+def _formatted(amount_minor: int, currency: str, locale: str) -> str:
+    """The CLDR currency pattern applied; patterns and results are kept per process."""
+    return _currency_pattern(locale).apply(
+        to_decimal(amount_minor, currency), cldr_locale(locale), currency=currency
+    )
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,24 @@
-"""Response headers: a strict Content-Security-Policy that admits only our files and Stripe's."""
+"""Response headers (a strict Content-Security-Policy that admits only our files and Stripe's,
+HSTS over HTTPS), cookie names, and CSRF that holds over HTTPS without a Referer.
+
+CSRF: every form carries Flask-WTF's token. Flask-WTF's extra HTTPS check demands a Referer
+matching the host, but every page sends `Referrer-Policy: no-referrer` (a link token must never
+leak through a Referer), so browsers send none and every form would fail. That check is off
+(`WTF_CSRF_SSL_STRICT = False`) and `SameOriginCSRF` checks instead what browsers send under
+any referrer policy: `Sec-Fetch-Site` must be `same-origin` (or `none`, typed by the user);
+without it, an `Origin` other than `null` must be this site's own. A request with neither
+(an old browser, a script) is judged by the token alone.
+"""
 
 import logging
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
+from flask_wtf import CSRFProtect
 
 from portal.log_filters import RedactLinkTokens
+
+SAME_SITE_FETCHES = {"same-origin", "none"}
 
 
 def _origin(url: str | None) -> str | None:
@@ -48,13 +61,58 @@ def add_headers(response: Response) -> Response:
     response.headers["X-Frame-Options"] = "DENY"
     if request.endpoint == "static":
         response.headers["Cache-Control"] = "public, max-age=86400"
-    else:
+    elif response.cache_control.max_age is None:
+        # a view that gives its response a lifetime (the brand stylesheet, the logo) keeps it
         response.headers["Cache-Control"] = "no-store"
-    if current_app.config.get("SESSION_COOKIE_SECURE"):
-        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if request.is_secure and current_app.config.get("HSTS_SECONDS"):
+        seconds = current_app.config["HSTS_SECONDS"]
+        response.headers["Strict-Transport-Security"] = f"max-age={seconds}; includeSubDomains"
     return response
 
 
+def cross_origin_reason() -> str | None:
+    """Why the current unsafe request looks cross-site, or None when nothing says so."""
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        if fetch_site.lower() in SAME_SITE_FETCHES:
+            return None
+        return f"The request came from another site (Sec-Fetch-Site: {fetch_site})."
+    origin = request.headers.get("Origin")
+    if origin in (None, "null"):
+        return None
+    if origin.rstrip("/") != request.host_url.rstrip("/"):
+        return "The request's origin does not match this site."
+    return None
+
+
+class SameOriginCSRF(CSRFProtect):
+    """Flask-WTF's token check plus a same-origin check that needs no Referer."""
+
+    def protect(self, apply_exemptions=False):
+        if request.method in current_app.config["WTF_CSRF_METHODS"] and not (
+            apply_exemptions and (not request.endpoint or self._is_exempt())
+        ):
+            reason = cross_origin_reason()
+            if reason:
+                self._error_response(reason)
+        return super().protect(apply_exemptions)
+
+
+def use_host_cookie_names(app: Flask) -> None:
+    """Over HTTPS the session cookie is `__Host-session`: the browser then only accepts it
+    when Secure, with Path=/ and no Domain, so no other host or plain-HTTP page can set it."""
+    if app.config.get("SESSION_COOKIE_SECURE") and app.config.get("SESSION_COOKIE_NAME") in (
+        None,
+        "session",
+    ):
+        app.config["SESSION_COOKIE_NAME"] = "__Host-session"
+        app.config["SESSION_COOKIE_PATH"] = "/"
+        app.config["SESSION_COOKIE_DOMAIN"] = None
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config.get("SESSION_COOKIE_SECURE"))
+    app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
+
+
 def init_app(app: Flask) -> None:
+    use_host_cookie_names(app)
     app.after_request(add_headers)
     logging.getLogger("werkzeug").addFilter(RedactLinkTokens())

@@ -1,7 +1,9 @@
 """Background jobs with Huey: SQLite storage by default, Redis when REDIS_URL is set.
 
-Run a worker with `huey_consumer portal.tasks.huey`; it runs `run_due` every hour for the
-current date, in an app context.
+Run a worker with `huey_consumer portal.tasks.huey`; every consumer schedules `run_due` at
+five past each hour, and a database lease per hour lets exactly one of them run it, so any
+number of consumers (on any number of machines) is safe. Extra consumers may also be started
+with `--no-periodic` (`-n`) so that only some of them schedule it at all.
 """
 
 import os
@@ -10,7 +12,7 @@ from pathlib import Path
 
 from huey import RedisHuey, SqliteHuey, crontab
 
-from config.settings import INSTANCE
+from portal.settings import INSTANCE
 
 
 def _make_huey():
@@ -34,9 +36,16 @@ def _app_context():
     return _app.app_context()
 
 
-@huey.periodic_task(crontab(minute="5"))
-def run_due_hourly():
+def run_hourly(today: date | None = None) -> dict | None:
+    """The hourly work for `today` (default: the real date), if this process gets the hour's
+    lease; returns the job report, or None when another consumer has the hour."""
     from portal.services import jobs
 
     with _app_context():
-        return dict(jobs.run_due(date.today()).__dict__)
+        report = jobs.run_hourly(today or date.today())
+        return dict(report.__dict__) if report is not None else None
+
+
+@huey.periodic_task(crontab(minute="5"))
+def run_due_hourly():
+    return run_hourly()

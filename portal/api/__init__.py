@@ -46,6 +46,7 @@ def authenticate():
 
 from portal.api import (  # noqa: E402
     errors,
+    fiscal_views,
     invoice_views,
     openapi,
     patient_views,
@@ -54,4 +55,4 @@ from portal.api import (  # noqa: E402
 
 errors.register(bp)
 
-__all__ = ["bp", "invoice_views", "openapi", "patient_views", "sending_views"]
+__all__ = ["bp", "fiscal_views", "invoice_views", "openapi", "patient_views", "sending_views"]

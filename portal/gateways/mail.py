@@ -1,14 +1,41 @@
 """Email delivery: SMTP when `SMTP_URL` is set, otherwise the in-app outbox."""
 
+import logging
+import re
 import smtplib
 import ssl
+import threading
+from email.headerregistry import Address
 from email.message import EmailMessage
+from email.utils import parseaddr
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
+
+log = logging.getLogger(__name__)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 class Mailer(Protocol):
     def send(self, message: EmailMessage) -> None: ...
+
+    def send_later(self, message: EmailMessage) -> None: ...
+
+
+def header_text(text: str) -> str:
+    """`text` on one line: line breaks and other controls become single spaces."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def address(display_name: str | None, addr_spec: str) -> Address:
+    """One mailbox whose display name is encoded as a whole, so commas, quotes, angle
+    brackets or line breaks in it can neither split it nor break the header."""
+    return Address(display_name=header_text(display_name or ""), addr_spec=addr_spec.strip())
+
+
+def sender(display_name: str | None, mail_from: str) -> Address:
+    """The From mailbox: `mail_from`'s address under `display_name` (or its own name)."""
+    own_name, addr_spec = parseaddr(mail_from)
+    return address(display_name or own_name, addr_spec)
 
 
 class SMTPMailer:
@@ -36,6 +63,17 @@ class SMTPMailer:
                 server.login(self.username, self.password or "")
             server.send_message(message)
 
+    def send_later(self, message: EmailMessage) -> None:
+        """Send in the background, so the request's answer does not wait for the server."""
+
+        def run():
+            try:
+                self.send(message)
+            except (OSError, smtplib.SMTPException):
+                log.warning("a background email could not be sent")
+
+        threading.Thread(target=run, name="saldo-mail", daemon=True).start()
+
 
 class OutboxMailer:
     """Keeps each message in the database for the `/dev/outbox` page."""
@@ -53,6 +91,9 @@ class OutboxMailer:
             )
         )
         db.session.flush()
+
+    def send_later(self, message: EmailMessage) -> None:
+        self.send(message)
 
 
 def mailer_from_config(config) -> Mailer:

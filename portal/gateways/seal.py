@@ -15,8 +15,9 @@ issued and that nobody changed it since.
   explicitly), nothing is fetched from the network and no revocation
   information is required.
 
-Configuration keys (read by callers): SEAL_KEY_PATH, SEAL_CERT_PATH,
-SEAL_KEY_PASSPHRASE.
+Keys and certificates are given as file paths or as PEM bytes (the ones kept in the
+database by `portal.services.seal_keys`). Configuration keys (read by callers):
+SEAL_KEY_PATH, SEAL_CERT_PATH, SEAL_KEY_PASSPHRASE.
 """
 
 import asyncio
@@ -32,7 +33,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from pyhanko.keys import load_cert_from_pemder
+from pyhanko.keys import (
+    load_cert_from_pemder,
+    load_certs_from_pemder_data,
+    load_private_key_from_pemder_data,
+)
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
@@ -40,6 +45,7 @@ from pyhanko.sign.fields import SigSeedSubFilter
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.validation import SignatureCoverageLevel, async_validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 SEAL_FIELD = "Saldo"
 CERT_VALIDITY = dt.timedelta(days=3652)
@@ -104,6 +110,27 @@ def ensure_practice_certificate(
         missing = cert_path if key_path.exists() else key_path
         raise SealError(f"Sealing key and certificate must come as a pair; {missing} is missing")
 
+    key, cert = _new_pair(common_name, organization, country)
+    encryption = (
+        serialization.BestAvailableEncryption(passphrase.encode())
+        if passphrase
+        else serialization.NoEncryption()
+    )
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+    )
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    cert_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        os.fchmod(fh.fileno(), 0o600)  # whatever the umask
+        fh.write(key_pem)
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    return key_path, cert_path
+
+
+def _new_pair(common_name: str, organization: str, country: str):
+    """A new ECDSA P-256 key and its 10-year self-signed certificate."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
         [
@@ -140,22 +167,45 @@ def ensure_practice_certificate(
         .sign(key, hashes.SHA256())
     )
 
-    encryption = (
-        serialization.BestAvailableEncryption(passphrase.encode())
-        if passphrase
-        else serialization.NoEncryption()
-    )
+    return key, cert
+
+
+def self_signed_pem(common_name: str, organization: str, country: str) -> tuple[bytes, bytes]:
+    """A new key (PKCS#8 PEM, unencrypted: the caller protects it) and its self-signed
+    certificate (PEM), as `ensure_practice_certificate` makes them."""
+    key, cert = _new_pair(common_name, organization, country)
     key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    key_path.parent.mkdir(parents=True, exist_ok=True)
-    cert_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        os.fchmod(fh.fileno(), 0o600)  # whatever the umask
-        fh.write(key_pem)
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    return key_path, cert_path
+    return key_pem, cert.public_bytes(serialization.Encoding.PEM)
+
+
+def _load_signer(key, cert, passphrase: str | None) -> signers.SimpleSigner:
+    """The signer for a key and certificate given as file paths or as PEM bytes."""
+    secret = passphrase.encode() if passphrase else None
+    if isinstance(key, bytes) and isinstance(cert, bytes):
+        try:
+            (signing_cert,) = load_certs_from_pemder_data(cert)
+            signing_key = load_private_key_from_pemder_data(key, passphrase=secret)
+        except (ValueError, TypeError) as exc:
+            raise SealError(f"Cannot load the sealing key or certificate: {exc}") from exc
+        return signers.SimpleSigner(
+            signing_cert=signing_cert,
+            signing_key=signing_key,
+            cert_registry=SimpleCertificateStore.from_certs([signing_cert]),
+        )
+    signer = signers.SimpleSigner.load(str(key), str(cert), key_passphrase=secret)
+    if signer is None:  # pyHanko logs the cause and returns None
+        raise SealError(f"Cannot load sealing key {key} / certificate {cert}")
+    return signer
+
+
+def _load_trust_root(cert):
+    """A trust root given as a file path or as PEM bytes."""
+    if isinstance(cert, bytes):
+        (root,) = load_certs_from_pemder_data(cert)
+        return root
+    return load_cert_from_pemder(str(cert))
 
 
 def seal_pdf(
@@ -166,19 +216,18 @@ def seal_pdf(
     reason: str = "Payment plan agreement signed by the patient",
     location: str = "",
     name: str | None = None,
+    timestamper=None,
+    validation_context=None,
 ) -> bytes:
     """Return `pdf_bytes` with the practice's PAdES seal appended.
 
     An approval signature, not a certification: no DocMDP restrictions, no
-    encryption, so viewers still allow printing and saving.
+    encryption, so viewers still allow printing and saving. With a `timestamper`
+    (see `portal.gateways.timestamps`) the seal carries an RFC 3161 signature
+    timestamp (B-T); with a `validation_context` too, the validation information is
+    embedded (B-LT).
     """
-    signer = signers.SimpleSigner.load(
-        str(key_path),
-        str(cert_path),
-        key_passphrase=passphrase.encode() if passphrase else None,
-    )
-    if signer is None:  # pyHanko logs the cause and returns None
-        raise SealError(f"Cannot load sealing key {key_path} / certificate {cert_path}")
+    signer = _load_signer(key_path, cert_path, passphrase)
     meta = signers.PdfSignatureMetadata(
         field_name=SEAL_FIELD,
         md_algorithm="sha256",
@@ -187,10 +236,14 @@ def seal_pdf(
         reason=reason,
         location=location or None,
         name=name,
+        embed_validation_info=validation_context is not None,
+        validation_context=validation_context,
     )
     writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes))
     try:
-        out = _run(lambda: signers.async_sign_pdf(writer, meta, signer=signer))
+        out = _run(
+            lambda: signers.async_sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
+        )
     except SigningError as exc:
         raise SealError(f"Sealing failed: {exc}") from exc
     return out.getvalue()
@@ -203,7 +256,7 @@ def verify_seal(pdf_bytes: bytes, trusted_cert_path: str | os.PathLike) -> SealC
     unsealed document; the answer is then a `SealCheck` that is not `ok`.
     """
     context = ValidationContext(
-        trust_roots=[load_cert_from_pemder(str(trusted_cert_path))],
+        trust_roots=[_load_trust_root(trusted_cert_path)],
         allow_fetching=False,
         revocation_mode="none",
     )

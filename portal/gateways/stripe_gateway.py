@@ -25,11 +25,27 @@ class GatewayError(Exception):
 
 
 class PaymentDeclined(GatewayError):
-    """The bank or Stripe declined the payment method."""
+    """The bank or Stripe declined the payment method; `decline_code` and `advice_code` are
+    the bank's reason and the card network's advice (e.g. "do_not_try_again") when given."""
+
+    def __init__(
+        self,
+        message: str,
+        code: str | None = None,
+        decline_code: str | None = None,
+        advice_code: str | None = None,
+    ):
+        super().__init__(message, code)
+        self.decline_code = decline_code
+        self.advice_code = advice_code
 
 
 class GatewayUnavailable(GatewayError):
-    """Stripe could not be reached or failed; nothing is known to have been charged."""
+    """Stripe could not be reached or failed: whether it acted on the request is unknown."""
+
+
+class GatewayBusy(GatewayUnavailable):
+    """Stripe refused the request unprocessed (rate limited): nothing was charged."""
 
 
 class MissingResource(GatewayError):
@@ -63,6 +79,9 @@ class IntentResult:
     payment_method_id: str | None
     failure_code: str | None
     metadata: dict[str, str] = field(default_factory=dict)
+    #: the card network's advice on the last failure, e.g. "do_not_try_again"
+    advice_code: str | None = None
+    created: int = 0
 
     @classmethod
     def from_stripe(cls, obj: Any) -> "IntentResult":
@@ -74,8 +93,10 @@ class IntentResult:
             currency=str(obj["currency"]).upper(),
             client_secret=obj.get("client_secret"),
             payment_method_id=_id_of(obj.get("payment_method")),
-            failure_code=error.get("code"),
+            failure_code=error.get("decline_code") or error.get("code"),
             metadata=dict(obj.get("metadata") or {}),
+            advice_code=error.get("advice_code"),
+            created=int(obj.get("created") or 0),
         )
 
 
@@ -197,6 +218,35 @@ class StripeGateway:
         obj = self._call(self._client.v1.payment_intents.retrieve, payment_intent_id)
         return IntentResult.from_stripe(obj)
 
+    def find_intent(self, metadata_key: str, value: str) -> IntentResult | None:
+        """The PaymentIntent whose metadata holds `metadata_key` = `value`, if Stripe has one.
+
+        Uses the Search API on Stripe; localstripe has none, so its list is read instead."""
+        query = f"metadata['{metadata_key}']:'{value}'"
+        try:
+            found = self._call(self._client.v1.payment_intents.search, {"query": query})
+            candidates = found.get("data") or []
+        except GatewayUnavailable:
+            raise
+        except GatewayError:
+            candidates = self._all_intents()
+        for obj in candidates:
+            if (obj.get("metadata") or {}).get(metadata_key) == value:
+                return IntentResult.from_stripe(obj)
+        return None
+
+    def _all_intents(self):
+        after = None
+        while True:
+            params: dict[str, Any] = {"limit": 100}
+            if after:
+                params["starting_after"] = after
+            page = self._call(self._client.v1.payment_intents.list, params)
+            yield from page["data"]
+            if not page.get("has_more") or not page["data"]:
+                return
+            after = page["data"][-1]["id"]
+
     def cancel_intent(self, payment_intent_id: str) -> IntentResult:
         obj = self._call(self._client.v1.payment_intents.cancel, payment_intent_id)
         return IntentResult.from_stripe(obj)
@@ -263,8 +313,16 @@ class StripeGateway:
         try:
             return method(*args).to_dict()
         except stripe_sdk.CardError as exc:
-            raise PaymentDeclined(exc.user_message or str(exc), exc.code) from exc
-        except (stripe_sdk.APIConnectionError, stripe_sdk.RateLimitError) as exc:
+            error = (exc.json_body or {}).get("error") or {}
+            raise PaymentDeclined(
+                exc.user_message or str(exc),
+                exc.code,
+                decline_code=error.get("decline_code"),
+                advice_code=error.get("advice_code"),
+            ) from exc
+        except stripe_sdk.RateLimitError as exc:
+            raise GatewayBusy(str(exc)) from exc
+        except stripe_sdk.APIConnectionError as exc:
             raise GatewayUnavailable(str(exc)) from exc
         except stripe_sdk.APIError as exc:
             raise GatewayUnavailable(str(exc)) from exc

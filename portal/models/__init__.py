@@ -1,6 +1,7 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
 from portal.models.audit import AuditEvent
+from portal.models.charge_attempt import ChargeAttempt, Installation
 from portal.models.collections import (
     Alert,
     CadenceStep,
@@ -12,7 +13,16 @@ from portal.models.collections import (
     SettlementOffer,
 )
 from portal.models.delivery import Delivery, IdempotentResponse
+from portal.models.fiscal import (
+    FiscalCounter,
+    FiscalDocument,
+    FiscalProfile,
+    PatientTaxId,
+    StsReminder,
+    TsOpposition,
+)
 from portal.models.invoice import Invoice, InvoiceLine
+from portal.models.lease import InstallmentReminder, JobLease
 from portal.models.ledger import LedgerEntry
 from portal.models.link import PaymentLink, VerificationAttempt
 from portal.models.outbox import OutboxMessage
@@ -20,7 +30,9 @@ from portal.models.patient import Patient
 from portal.models.payment import Payment, Refund
 from portal.models.plan import Installment, Plan, PlanPolicy
 from portal.models.practice import Practice
-from portal.models.staff import ApiKey, LoginAttempt, StaffUser
+from portal.models.practice_logo import PracticeLogo
+from portal.models.seal_key import SealKey
+from portal.models.staff import ApiKey, LoginAttempt, RecoveryCode, StaffUser
 from portal.models.stripe_event import StripeEvent
 
 __all__ = [
@@ -29,27 +41,40 @@ __all__ = [
     "AuditEvent",
     "CadenceStep",
     "CallTask",
+    "ChargeAttempt",
     "CollectionState",
     "ConsentRecord",
     "Delivery",
     "DiscountPolicy",
+    "FiscalCounter",
+    "FiscalDocument",
+    "FiscalProfile",
     "IdempotentResponse",
+    "Installation",
     "Installment",
+    "InstallmentReminder",
     "Invoice",
     "InvoiceLine",
+    "JobLease",
     "LedgerEntry",
     "LoginAttempt",
     "OutboxMessage",
     "Patient",
+    "PatientTaxId",
     "Payment",
     "PaymentLink",
     "Plan",
     "PlanPolicy",
     "Practice",
+    "PracticeLogo",
+    "RecoveryCode",
     "Refund",
     "ReminderLog",
+    "SealKey",
     "SettlementOffer",
     "StaffUser",
     "StripeEvent",
+    "StsReminder",
+    "TsOpposition",
     "VerificationAttempt",
 ]

@@ -54,6 +54,9 @@ class CollectionState(db.Model):
     #: why the cadence ended: "paid", "plan", "hold", "dispute", "written_off"
     stopped_reason: Mapped[str | None] = mapped_column(String(16))
     last_position: Mapped[int | None]
+    #: the day the cadence next has something to do here (a step, a retry); None: nothing
+    #: until the invoice changes (paid, plan, hold), which the run also picks up
+    next_action_on: Mapped[date | None] = mapped_column(index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     invoice: Mapped[Invoice] = relationship()
@@ -109,9 +112,11 @@ class ConsentRecord(db.Model):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
     channel: Mapped[str] = mapped_column(String(8))
     granted: Mapped[bool]
-    #: "sms_stop", "email_unsubscribe", "staff", "patient_page"
+    #: "sms_stop", "sms_start", "email_unsubscribe", "staff", "api", "csv", "patient_page"
     source: Mapped[str] = mapped_column(String(32))
     text_shown: Mapped[str] = mapped_column(Text)
+    #: who made the change: "staff:12", "system:apikey:3", "patient:link:5"
+    recorded_by: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

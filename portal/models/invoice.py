@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
@@ -18,6 +18,10 @@ class Invoice(db.Model):
     __table_args__ = (
         UniqueConstraint("practice_id", "number"),
         CheckConstraint(f"status IN {INVOICE_STATUSES}", name="status"),
+        #: the staff list, page by page (search indexes: see migration 0013)
+        Index("ix_invoice_practice_issued", "practice_id", "issued_on", "id"),
+        Index("ix_invoice_practice_status_issued", "practice_id", "status", "issued_on", "id"),
+        Index("ix_invoice_status_due", "status", "due_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -20,6 +20,10 @@ class PaymentLink(db.Model):
     revoked_at: Mapped[datetime | None]
     first_opened_at: Mapped[datetime | None]
     verified_at: Mapped[datetime | None]
+    #: wrong answers to the identity check since the link was made or last unlocked
+    failed_checks: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: the identity check is refused until staff unlock the link or send a new one
+    locked_at: Mapped[datetime | None]
 
     invoice: Mapped[Invoice] = relationship()
 

@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
@@ -23,6 +23,11 @@ class Patient(db.Model):
     #: the patient agreed to be contacted on this channel
     email_consent: Mapped[bool] = mapped_column(default=True)
     sms_consent: Mapped[bool] = mapped_column(default=False)
+    #: the patient asked for receipts and agreements as email attachments (off by default:
+    #: messages carry the link, documents are downloaded after verification)
+    email_attachments: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: the patient withdrew consent to electronic records (ESIGN): records go on paper
+    paper_records: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: postal address for letters: lines separated by newlines, e.g. street, "00186 Roma RM"
     postal_address: Mapped[str | None] = mapped_column(String(300))
     #: IANA zone for quiet hours; None = the practice's

@@ -76,6 +76,14 @@ class Plan(db.Model):
     signer_name: Mapped[str | None] = mapped_column(String(200))
     #: PNG of the drawn signature, if one was drawn
     signature_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: the agreement exactly as the sign page showed it (UTF-8 HTML), rendered once when the
+    #: payment method is known; what is signed, hashed and embedded in the sealed PDF
+    document_html: Mapped[bytes | None] = mapped_column(LargeBinary)
+    document_sha256: Mapped[str | None] = mapped_column(String(64))
+    #: the consent to electronic records exactly as shown (UTF-8 HTML)
+    consent_html: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: retry days stated in the agreement, frozen when it was rendered, e.g. "3,5,7"
+    retry_days: Mapped[str | None] = mapped_column(String(32))
     #: the sealed agreement PDF and its SHA-256
     agreement_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     agreement_pdf_sha256: Mapped[str | None] = mapped_column(String(64))

@@ -1,12 +1,17 @@
 """A practice: the business that bills patients and receives their payments."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
 from portal.extensions import db
+
+if TYPE_CHECKING:
+    from portal.models.collections import DiscountPolicy
+    from portal.models.plan import PlanPolicy
 
 
 class Practice(db.Model):
@@ -23,9 +28,12 @@ class Practice(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(String(500))
+    #: where patients exercise their data-protection rights (a DPO or privacy address);
+    #: None = the practice's email
+    privacy_contact: Mapped[str | None] = mapped_column(String(254))
     #: "#rrggbb" used for the header of the patient pages
     brand_colour: Mapped[str] = mapped_column(String(7), default="#123b63")
-    #: file name under instance/logos/, if a logo was uploaded
+    #: name of the uploaded logo (its bytes are a PracticeLogo row), if any
     logo_filename: Mapped[str | None] = mapped_column(String(100))
     #: the practice's own closing lines for link messages, per language (no care details)
     message_note_en: Mapped[str | None] = mapped_column(String(300))
@@ -41,6 +49,21 @@ class Practice(db.Model):
     statement_descriptor_prefix: Mapped[str | None] = mapped_column(String(10))
     statement_descriptor_suffix: Mapped[str | None] = mapped_column(String(22))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    #: the practice's plan and discount settings (at most one row each), read-only here so a
+    #: page can load them in the same statement as the practice
+    plan_policy: Mapped["PlanPolicy | None"] = relationship(
+        primaryjoin="PlanPolicy.practice_id == Practice.id",
+        foreign_keys="PlanPolicy.practice_id",
+        viewonly=True,
+        uselist=False,
+    )
+    discount_policy: Mapped["DiscountPolicy | None"] = relationship(
+        primaryjoin="DiscountPolicy.practice_id == Practice.id",
+        foreign_keys="DiscountPolicy.practice_id",
+        viewonly=True,
+        uselist=False,
+    )
 
     def __repr__(self) -> str:
         return f"<Practice {self.slug}>"

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
@@ -27,6 +27,16 @@ class StaffUser(UserMixin, db.Model):
     locale: Mapped[str] = mapped_column(String(5), default="en")
     #: base32 TOTP secret once the second factor is confirmed
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    #: the TOTP time step of the last code accepted; a code of that step or before is refused
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    #: wrong second-factor codes since the last success or unlock
+    code_failures: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: sign-in refused until then (too many wrong codes); an owner can unlock earlier
+    locked_until: Mapped[datetime | None]
+    #: wrong passwords before this time no longer count towards a lockout
+    unlocked_at: Mapped[datetime | None]
+    #: copied into the session at sign-in; raising it ends every session of the user
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
@@ -52,6 +62,16 @@ class LoginAttempt(db.Model):
     ip_address: Mapped[str] = mapped_column(String(45))
     succeeded: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecoveryCode(db.Model):
+    """One-use codes that stand in for the authenticator app; only their SHA-256 is kept."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
 
 
 class ApiKey(db.Model):

@@ -11,10 +11,13 @@ def practice_context() -> dict:
 
 
 from portal.patient import (  # noqa: E402, F401
+    agreement_views,
     brand_views,
+    fiscal_views,
     offer_views,
     payment_views,
     plan_views,
+    privacy_views,
     unsubscribe_views,
     views,
 )

@@ -5,7 +5,10 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, IntegerField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
+
+from portal.validation import SingleLine
 
 
 class DateOfBirthForm(FlaskForm):
@@ -56,12 +59,28 @@ class ConsentForm(FlaskForm):
     )
 
 
+class ConfirmForm(FlaskForm):
+    """A button that only needs its CSRF token."""
+
+
+class MethodChoiceForm(FlaskForm):
+    method = RadioField(
+        _l("How the installments will be paid"),
+        choices=[
+            SelectChoice("card", _l("Card")),
+            SelectChoice("sepa_debit", _l("SEPA bank debit")),
+        ],
+        validators=[DataRequired(_l("Choose how you will pay."))],
+    )
+
+
 class SignForm(FlaskForm):
     full_name = StringField(
         _l("Type your full name"),
         validators=[
             DataRequired(_l("Type your full name as it appears on the bill.")),
             Length(max=200),
+            SingleLine(),
         ],
     )
     #: the canvas drawing as a PNG data URL, empty on the typed-only path
@@ -69,3 +88,8 @@ class SignForm(FlaskForm):
     #: SHA-256 of the agreement the page showed
     document_sha256 = HiddenField(validators=[DataRequired()])
     time_zone = HiddenField()
+    #: Italian practices: the separate approval of the onerous clauses (arts. 1341-1342 c.c.)
+    onerous_approved = BooleanField(
+        _l("I specifically approve clause 3 (loss of the benefit of the term).")
+    )
+    onerous_name = StringField(_l("Type your full name again to approve it"), [Length(max=200)])

@@ -1,7 +1,6 @@
 """The patient's incentives: the early-payment discount and a settlement offer, shown on the
 bill and paid through variants of the checkout page. Amounts come from the server only."""
 
-from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
@@ -16,7 +15,7 @@ from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.payment_views import _next_step, _payment, _refused
 from portal.services import incentives, invoices, ledger, payments
-from portal.services.incentives import DISCOUNT_UNAVAILABLE, OFFER_UNAVAILABLE, Discount
+from portal.services.incentives import DISCOUNT_UNAVAILABLE, OFFER_UNAVAILABLE
 from portal.services.payments import Outcome, PaymentRefused
 from portal.services.stripe_accounts import checkout_keys
 
@@ -35,31 +34,6 @@ def _today(invoice: Invoice) -> date:
     """Today in the practice's time zone: deadlines and expiry dates are its calendar days."""
     now = utcnow().replace(tzinfo=ZoneInfo("UTC"))
     return now.astimezone(ZoneInfo(invoice.practice.timezone)).date()
-
-
-@dataclass(frozen=True)
-class Incentives:
-    discount: Discount | None
-    offer: SettlementOffer | None
-    balance_minor: int
-
-    @property
-    def forgiven_minor(self) -> int:
-        return self.balance_minor - self.offer.amount_minor if self.offer else 0
-
-
-@bp.app_template_global("patient_incentives")
-def patient_incentives(invoice: Invoice) -> Incentives | None:
-    """What the bill offers the patient today (used by templates/patient/_incentives.html)."""
-    if invoice.status != "open":
-        return None
-    today = _today(invoice)
-    found = Incentives(
-        incentives.early_discount(invoice, today),
-        incentives.open_offer(invoice, today),
-        ledger.balance(invoice.id),
-    )
-    return found if found.discount or found.offer else None
 
 
 def _refuse(exc: PaymentRefused):

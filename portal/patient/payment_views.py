@@ -1,9 +1,11 @@
 """Paying the balance: the checkout page and the small JSON calls its script makes."""
 
 from flask import Response, abort, g, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
 
+from portal.downloads import content_disposition
 from portal.extensions import db
-from portal.i18n import current_locale
+from portal.i18n import current_locale, money_filter
 from portal.models import Payment
 from portal.patient import bp
 from portal.patient import session as patient_session
@@ -21,15 +23,35 @@ def _payment(payment_id: int) -> Payment:
 
 
 def _next_step(payment: Payment) -> dict:
-    body: dict = {"status": payment.status}
-    if payment.status in ("succeeded", "processing", "failed", "canceled"):
+    """What the page does next; a payment whose answer was lost is "checking", never failed."""
+    status = "checking" if payment.status == "creating" else payment.status
+    body: dict = {"status": status}
+    if payment.status in ("creating", "succeeded", "processing", "failed", "canceled"):
         body["next"] = url_for("patient.payment_result", payment_id=payment.id)
     if payment.status == "failed":
         body["error"] = failure(payment.failure_code)
     return body
 
 
+def expected_amount(body: dict) -> int | None:
+    """The amount the page showed the patient, as the confirm call carries it."""
+    value = body.get("amount_minor")
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _refused(exc: PaymentRefused):
+    if exc.reason == "amount_changed":
+        amount = money_filter(int(exc.detail or 0), g.invoice.currency)
+        return jsonify(
+            error=_(
+                "The amount due is now %(amount)s. Please check it and confirm again.",
+                amount=amount,
+            ),
+            reason=exc.reason,
+            amount_minor=int(exc.detail or 0),
+            amount=amount,
+            button=_("Pay %(amount)s", amount=amount),
+        ), 409
     status = 409 if exc.reason in ("nothing_due", "in_progress") else 402
     if exc.reason in ("method", "setup"):
         status = 400
@@ -71,12 +93,13 @@ def setup():
 @bp.post("/pay/confirm")
 @patient_session.link_required()
 def confirm():
-    setup_intent_id = (request.get_json(silent=True) or {}).get("setup_intent_id")
+    body = request.get_json(silent=True) or {}
+    setup_intent_id = body.get("setup_intent_id")
     if not isinstance(setup_intent_id, str) or not setup_intent_id.startswith("seti_"):
         return _refused(PaymentRefused("setup"))
     actor = patient_session.actor(request.remote_addr)
     try:
-        outcome = payments.pay_in_full(g.invoice, setup_intent_id, actor)
+        outcome = payments.pay_in_full(g.invoice, setup_intent_id, actor, expected_amount(body))
     except PaymentRefused as exc:
         return _refused(exc)
     body = _next_step(outcome.payment)
@@ -97,7 +120,7 @@ def refresh_payment(payment_id: int):
 @patient_session.link_required()
 def payment_result(payment_id: int):
     payment = _payment(payment_id)
-    if payment.status == "processing":
+    if payment.status in ("processing", "creating"):
         payments.refresh(payment, patient_session.actor(request.remote_addr))
     return render_template(
         "patient/result.html",
@@ -119,5 +142,5 @@ def receipt(payment_id: int):
     return Response(
         pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{receipts.filename(payment)}"'},
+        headers={"Content-Disposition": content_disposition(receipts.filename(payment))},
     )

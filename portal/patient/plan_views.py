@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from portal.clock import utcnow
+from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.gateways.pdf import html_to_pdf
 from portal.i18n import current_locale
@@ -25,8 +26,8 @@ from portal.models import Plan
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import ConsentForm, PlanChoiceForm, SignForm
-from portal.patient.payment_views import _next_step, _refused
-from portal.services import agreements, invoices, ledger, payments, plans
+from portal.patient.payment_views import _next_step, _refused, expected_amount
+from portal.services import agreements, charging, invoices, ledger, payments, plans
 from portal.services.agreements import SigningRefused
 from portal.services.payments import PaymentRefused, SavedMethod
 from portal.services.plans import PlanRefused
@@ -99,13 +100,18 @@ def plan_consent():
         form=form,
         plan=plan,
         invoice=g.invoice,
-        consent_template=f"agreements/consent/{agreements.CONSENT_VERSION}-{plan.language}.html",
+        consent=agreements.consent_html(plan),
     ), 422 if request.method == "POST" else 200
 
 
 @bp.get("/pay/plan/sample.pdf")
 @patient_session.link_required()
 def plan_sample_pdf():
+    """The ESIGN access demonstration: opening it is recorded on the pending plan."""
+    plan = plans.pending_plan(g.invoice)
+    if plan is not None:
+        agreements.record_event(plan, "sample_opened", patient_session.actor(request.remote_addr))
+        db.session.commit()
     html = render_template("agreements/sample.html")
     return Response(html_to_pdf(html, current_app.static_folder), mimetype="application/pdf")
 
@@ -120,12 +126,20 @@ def plan_sign():
         return redirect(url_for("patient.plan_consent"))
     if plan.signed_at is not None:
         return redirect(url_for("patient.plan_pay"))
-    document = agreements.document_html(plan)
+    if plans.discard_if_stale(plan, _today(), patient_session.actor(request.remote_addr)):
+        db.session.commit()
+        return redirect(url_for("patient.plan_options"))
+    offered = payments.methods_for(g.invoice)
+    if plan.method not in offered:
+        if len(offered) > 1:
+            return redirect(url_for("patient.plan_method"))
+        agreements.choose_method(plan, offered[0], patient_session.actor(request.remote_addr))
+    document = agreements.show(plan)
     form = SignForm()
     error = None
     if request.method == "GET" and "viewed_at" not in (plan.evidence or {}):
         agreements.record_event(plan, "viewed", patient_session.actor(request.remote_addr))
-        db.session.commit()
+    db.session.commit()
     if form.validate_on_submit():
         try:
             agreements.sign(
@@ -136,6 +150,9 @@ def plan_sign():
                 actor=patient_session.actor(request.remote_addr),
                 user_agent=request.headers.get("User-Agent", ""),
                 time_zone=form.time_zone.data or "",
+                today=_today(),
+                onerous_approved=bool(form.onerous_approved.data),
+                onerous_name=form.onerous_name.data,
             )
         except SigningRefused as exc:
             db.session.rollback()
@@ -144,7 +161,7 @@ def plan_sign():
             db.session.commit()
             return redirect(url_for("patient.plan_pay"))
     if request.method == "GET":
-        form.document_sha256.data = agreements.document_sha256(plan)
+        form.document_sha256.data = plan.document_sha256
     return render_template(
         "patient/plan_sign.html",
         form=form,
@@ -152,6 +169,8 @@ def plan_sign():
         document=document,
         error=error,
         invoice=g.invoice,
+        specific_approval=agreements.needs_specific_approval(plan),
+        can_change_method=len(offered) > 1,
     ), 422 if request.method == "POST" else 200
 
 
@@ -169,7 +188,7 @@ def plan_pay():
         practice=g.practice,
         patient=g.invoice.patient,
         summary=invoices.summarize(g.invoice),
-        methods=payments.methods_for(g.invoice),
+        methods=[plan.method],
         pending=payments.in_flight(g.invoice),
         **checkout_keys(g.practice),
         heading=_("Save your payment method and pay the down payment"),
@@ -190,6 +209,8 @@ def plan_confirm():
         return _refused(PaymentRefused("nothing_due"))
     try:
         saved = payments.saved_method(g.invoice, str(body.get("setup_intent_id", "")))
+        if saved.method != plan.method:  # the agreement signed names the other method
+            raise PaymentRefused("method")
         plan.method, plan.stripe_payment_method_id = saved.method, saved.payment_method_id
         db.session.commit()
         outcome = payments.charge(
@@ -197,7 +218,8 @@ def plan_confirm():
             saved,
             patient_session.actor(request.remote_addr),
             amount_minor=plan.down_payment_minor,
-            installment_id=plan.installments[0].id,
+            installment=charging.Seen.of(plan.installments[0]),
+            expected_minor=expected_amount(body),
         )
     except PaymentRefused as exc:
         return _refused(exc)
@@ -217,7 +239,8 @@ def _with_secret(outcome) -> dict:
 def plan_pay_now():
     """Pay the next installment, or the whole rest, now with the saved payment method."""
     plan = plans.active_plan(g.invoice)
-    what = (request.get_json(silent=True) or {}).get("what")
+    body = request.get_json(silent=True) or {}
+    what = body.get("what")
     if plan is None or what not in ("next", "rest"):
         return _refused(PaymentRefused("nothing_due"))
     saved = SavedMethod(
@@ -231,10 +254,16 @@ def plan_pay_now():
                 saved,
                 patient_session.actor(request.remote_addr),
                 amount_minor=min(upcoming.amount_minor, ledger.balance(g.invoice.id)),
-                installment_id=upcoming.id,
+                installment=charging.Seen.of(upcoming),
+                expected_minor=expected_amount(body),
             )
         else:
-            outcome = payments.charge(g.invoice, saved, patient_session.actor(request.remote_addr))
+            outcome = payments.charge(
+                g.invoice,
+                saved,
+                patient_session.actor(request.remote_addr),
+                expected_minor=expected_amount(body),
+            )
     except PaymentRefused as exc:
         return _refused(exc)
     return jsonify(_with_secret(outcome))
@@ -287,5 +316,5 @@ def plan_agreement_pdf():
     return Response(
         plan.agreement_pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{agreements.filename(plan)}"'},
+        headers={"Content-Disposition": content_disposition(agreements.filename(plan))},
     )

@@ -2,7 +2,7 @@
 
 from functools import wraps
 
-from flask import g, redirect, render_template, session, url_for
+from flask import current_app, g, redirect, render_template, session, url_for
 
 from portal.models import PaymentLink
 from portal.services import links
@@ -36,10 +36,11 @@ def mark_verified(link: PaymentLink) -> None:
     _reset(**{LINK_KEY: link.id, VERIFIED_KEY: link.id})
 
 
-def load_link() -> PaymentLink | None:
-    """Put the session's link, invoice and practice settings on `g`."""
+def load_link(options: tuple = ()) -> PaymentLink | None:
+    """Put the session's link, invoice and practice settings on `g` (one statement; `options`
+    are extra loader options on the invoice)."""
     link_id = session.get(LINK_KEY)
-    link = links.usable(link_id) if isinstance(link_id, int) else None
+    link = links.usable(link_id, options=options) if isinstance(link_id, int) else None
     if link is None:
         return None
     invoice = link.invoice
@@ -48,6 +49,11 @@ def load_link() -> PaymentLink | None:
     g.practice_locale = invoice.practice.default_locale
     g.practice_timezone = invoice.practice.timezone
     return link
+
+
+def default_limit() -> str:
+    """The installation's default rate limit, for views that are exempt once verified."""
+    return current_app.config["RATELIMIT_DEFAULT"]
 
 
 def is_verified() -> bool:
@@ -60,13 +66,14 @@ def actor(ip_address: str | None) -> Actor:
     return Actor("patient", f"link:{g.link.id}", ip_address)
 
 
-def link_required(verified: bool = True):
-    """The view needs a live link in the session (and, by default, a verified patient)."""
+def link_required(verified: bool = True, options: tuple = ()):
+    """The view needs a live link in the session (and, by default, a verified patient);
+    `options` load more of the invoice with the link."""
 
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            if load_link() is None:
+            if load_link(options) is None:
                 return render_template("patient/session_ended.html"), 401
             if verified and not is_verified():
                 return redirect(url_for("patient.verify"))

@@ -7,7 +7,8 @@ from portal.extensions import db, limiter
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import DateOfBirthForm
-from portal.services import invoices, links, payments, plans, verification
+from portal.redirects import safe_next
+from portal.services import bill_page, links, verification
 from portal.services.audit import Actor
 from portal.services.stripe_accounts import checkout_keys
 
@@ -34,10 +35,13 @@ def open_link(token: str):
 
 
 @bp.route("/pay/verify", methods=["GET", "POST"])
+@limiter.limit("20 per minute", methods=["POST"])
 @patient_session.link_required(verified=False)
 def verify():
     if patient_session.is_verified():
         return redirect(url_for("patient.invoice"))
+    if g.link.locked_at is not None:
+        return render_template("patient/locked.html", practice=g.practice), 429
     form = DateOfBirthForm()
     policy = verification.Policy(
         current_app.config["VERIFY_MAX_FAILURES"], current_app.config["VERIFY_WINDOW"]
@@ -52,7 +56,7 @@ def verify():
             patient_session.mark_verified(g.link)
             return redirect(url_for("patient.invoice"))
         if result == "locked":
-            return render_template("patient/locked.html"), 429
+            return render_template("patient/locked.html", practice=g.practice), 429
         error = _("These details do not match our records. Please check them and try again.")
     status = 422 if request.method == "POST" else 200
     return (
@@ -68,24 +72,12 @@ def verify():
 
 
 @bp.get("/pay")
-@patient_session.link_required()
+@limiter.limit(patient_session.default_limit, exempt_when=patient_session.is_verified)
+@patient_session.link_required(options=bill_page.LINK_OPTIONS)
 def invoice():
-    invoice = g.invoice
-    summary = invoices.summarize(invoice)
-    plan = plans.current_plan(invoice)
-    offered = plan is None and bool(
-        plans.allowed_counts(plans.policy_for(invoice.practice_id), summary.balance_minor)
-    )
     return render_template(
         "patient/invoice.html",
-        invoice=invoice,
-        practice=g.practice,
-        summary=summary,
-        receipts=payments.receipts_for(invoice),
-        pending=payments.in_flight(invoice),
-        plan=plan,
-        pending_plan=plans.pending_plan(invoice) if plan is None else None,
-        plan_offered=offered,
+        page=bill_page.build(g.invoice),
         **checkout_keys(g.practice),
     )
 
@@ -95,7 +87,4 @@ def set_language(code: str):
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
     session["lang"] = code
-    target = request.args.get("next", "")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = url_for("patient.verify")
-    return redirect(target)
+    return redirect(safe_next(request.args.get("next"), url_for("patient.verify")))

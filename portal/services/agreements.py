@@ -1,30 +1,42 @@
-"""The plan agreement: the exact document shown, consent to electronic records, the
-signature with its evidence, and the sealed PDF with a certificate page.
+"""The plan agreement: rendered once, shown, signed and sealed as the same bytes.
 
 Agreement texts are versioned templates, one per language, under
 `templates/agreements/<version>/<language>.html`; a signed version is never edited.
+
+Render once: `show` renders the document when the payment method is known (the method
+clause and the retry days are final then), stores its UTF-8 bytes and their SHA-256 on the
+plan, and returns them; every later view, the signature and the sealed PDF use those stored
+bytes. Choosing another method before signing discards them and the next `show` renders
+anew. The consent to electronic records is stored the same way when it is given.
+
+Clauses follow the practice's country: an Italian practice's agreement carries the Italian
+law clauses, the firma elettronica semplice statement and the separate approval of the
+onerous clauses (arts. 1341-1342 c.c.) in whatever language the patient reads; when the
+patient's language is not the practice's, the practice-language text follows as part of
+the document. A US plan carries the Truth in Lending box exactly when `tila.applies`.
 """
 
 import base64
 import binascii
+import hashlib
 import unicodedata
-from datetime import datetime
-from pathlib import Path
+from datetime import date
 
 from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.gateways import seal
-from portal.gateways.pdf import html_to_pdf
 from portal.i18n import rendering_in
 from portal.models import Plan
-from portal.services import audit
+from portal.services import audit, privacy, tila
 from portal.services.audit import Actor
 
 CONSENT_VERSION = "esign-2026-11-v1"
 MAX_SIGNATURE_BYTES = 200_000
+#: clauses of the agreement that need the specific approval of arts. 1341-1342 c.c.
+ONEROUS_CLAUSES = (3,)
+METHODS = ("card", "sepa_debit")
 UNREADABLE = _l("The drawn signature could not be read. Please draw it again.")
 CHANGED = _l("The agreement changed while you were reading it. Please read it again.")
 
@@ -34,16 +46,31 @@ class SigningRefused(ValueError):
 
 
 def needs_tila_box(plan: Plan) -> bool:
-    """Truth in Lending disclosure: US practices, plans of more than four installments."""
-    return plan.invoice.practice.country == "US" and plan.installment_count > 4
+    """Truth in Lending disclosure: US practices, a finance charge or more than four
+    installments."""
+    return tila.applies(
+        plan.invoice.practice.country, plan.finance_charge_minor, plan.installment_count
+    )
 
 
-def document_html(plan: Plan) -> str:
-    """The agreement exactly as the patient reads and signs it (an HTML fragment)."""
+def needs_specific_approval(plan: Plan) -> bool:
+    """Italian practices ask for the separate approval of the onerous clauses."""
+    return plan.invoice.practice.country == "IT"
+
+
+def practice_language(practice) -> str:
+    return "it" if practice.country == "IT" else "en"
+
+
+def privacy_url(practice) -> str:
+    return privacy.notice_url(practice)
+
+
+def _render(plan: Plan, language: str, other_language: str | None) -> str:
     invoice = plan.invoice
-    with rendering_in(plan.language):
+    with rendering_in(language):
         return render_template(
-            f"agreements/{plan.agreement_version}/{plan.language}.html",
+            f"agreements/{plan.agreement_version}/{language}.html",
             plan=plan,
             invoice=invoice,
             practice=invoice.practice,
@@ -51,19 +78,78 @@ def document_html(plan: Plan) -> str:
             installments=[i for i in plan.installments if i.sequence > 0],
             down=plan.installments[0],
             tila=needs_tila_box(plan),
-            retries=_retry_days(plan),
+            box=tila.box(plan),
+            method=plan.method,
+            retries=[int(n) for n in plan.retry_days.split(",")],
+            onerous=ONEROUS_CLAUSES,
+            other_language=other_language,
+            privacy_url=privacy_url(invoice.practice),
         )
 
 
-def _retry_days(plan: Plan) -> list[int]:
-    from portal.services.plans import policy_for
+def render_document(plan: Plan) -> str:
+    """The agreement in the plan's language, followed by the practice-language text when
+    the two differ (rendered from the templates; `show` stores the result)."""
+    home = practice_language(plan.invoice.practice)
+    if plan.language == home:
+        return _render(plan, plan.language, None)
+    first = _render(plan, plan.language, home)
+    second = _render(plan, home, plan.language)
+    return f'<div class="agreement-texts">{first}\n{second}</div>'
 
-    policy = policy_for(plan.practice_id)
-    return policy.retries if policy else [3, 5, 7]
+
+def choose_method(plan: Plan, method: str, actor: Actor) -> None:
+    """Set how the installments will be charged, before signing; a different method
+    discards the stored document so that the next `show` states the new one."""
+    if method not in METHODS:
+        raise SigningRefused(_l("Choose how you will pay."))
+    if plan.signed_at is not None:
+        raise SigningRefused(_l("This agreement has already been signed."))
+    if plan.method == method and plan.document_html:
+        return
+    plan.method = method
+    plan.document_html = plan.document_sha256 = None
+    record_event(plan, "method_chosen", actor, method=method)
+
+
+def show(plan: Plan) -> str:
+    """The document the sign page shows: rendered and stored the first time, the stored
+    bytes ever after (until the method changes before signing)."""
+    if plan.document_html is None:
+        if plan.method is None:
+            raise SigningRefused(_l("Choose how you will pay."))
+        from portal.services.plans import policy_for
+
+        policy = policy_for(plan.practice_id)
+        plan.retry_days = ",".join(str(d) for d in (policy.retries if policy else [3, 5, 7]))
+        data = render_document(plan).encode("utf-8")
+        plan.document_html, plan.document_sha256 = data, hashlib.sha256(data).hexdigest()
+    return plan.document_html.decode("utf-8")
+
+
+def document_html(plan: Plan) -> str:
+    """The stored document (see `show`)."""
+    return show(plan)
 
 
 def document_sha256(plan: Plan) -> str:
-    return seal.sha256_hex(document_html(plan).encode("utf-8"))
+    show(plan)
+    return plan.document_sha256
+
+
+def consent_html(plan: Plan) -> str:
+    """The consent to electronic records as shown: stored once consent is given."""
+    if plan.consent_html:
+        return plan.consent_html.decode("utf-8")
+    invoice = plan.invoice
+    base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
+    with rendering_in(plan.language):
+        return render_template(
+            f"agreements/consent/{CONSENT_VERSION}-{plan.language}.html",
+            practice=invoice.practice,
+            invoice=invoice,
+            sample_url=f"{base}/pay/plan/sample.pdf",
+        )
 
 
 def record_event(plan: Plan, name: str, actor: Actor, **details) -> None:
@@ -83,7 +169,37 @@ def record_event(plan: Plan, name: str, actor: Actor, **details) -> None:
 
 
 def consent(plan: Plan, actor: Actor) -> None:
-    record_event(plan, "consented", actor, consent_version=CONSENT_VERSION)
+    """The patient agreed to electronic records; the text shown is stored with the plan."""
+    text = consent_html(plan).encode("utf-8")
+    plan.consent_html = text
+    record_event(
+        plan,
+        "consented",
+        actor,
+        consent_version=CONSENT_VERSION,
+        consent_sha256=hashlib.sha256(text).hexdigest(),
+    )
+
+
+def withdraw_electronic_consent(patient, actor: Actor, source: str) -> bool:
+    """ESIGN 101(c)(1)(D): the patient withdraws consent to electronic records; from now on
+    the practice sends records on paper. A signature already given stands. False when it
+    was already withdrawn."""
+    if patient.paper_records:
+        return False
+    patient.paper_records = True
+    audit.record(
+        "esign.withdrawn",
+        practice_id=patient.practice_id,
+        actor=actor,
+        patient_id=patient.id,
+        source=source,
+    )
+    query = db.select(Plan).filter_by(patient_id=patient.id)
+    for plan in db.session.scalars(query):
+        if "consented_at" in (plan.evidence or {}):
+            record_event(plan, "consent_withdrawn", actor, withdrawn_source=source)
+    return True
 
 
 def _folded(text: str) -> str:
@@ -103,12 +219,16 @@ def decode_signature(data_url: str | None) -> bytes | None:
     try:
         png = base64.b64decode(data_url[len(prefix) :], validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise SigningRefused(
-            _l("The drawn signature could not be read. Please draw it again.")
-        ) from exc
+        raise SigningRefused(UNREADABLE) from exc
     if not png.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise SigningRefused(_l("The drawn signature could not be read. Please draw it again."))
+        raise SigningRefused(UNREADABLE)
     return png
+
+
+def _names_patient(plan: Plan, typed: str | None) -> bool:
+    return bool(typed and typed.strip()) and _folded(plan.invoice.patient.last_name) in _folded(
+        typed
+    )
 
 
 def sign(
@@ -121,19 +241,35 @@ def sign(
     user_agent: str,
     time_zone: str,
     verification_method: str = "date_of_birth",
+    today: date | None = None,
+    onerous_approved: bool = False,
+    onerous_name: str | None = None,
 ) -> None:
-    """Record the signature of the document whose hash the patient's page showed."""
+    """Record the signature of the stored document whose hash the patient's page showed.
+
+    Refused when the plan's dates have passed (`today` later than its down payment), when
+    the document is not the stored one, and, for Italian practices, without the separate
+    approval of the onerous clauses (its own tick and typed name)."""
     if plan.status != "pending_signature" or plan.signed_at is not None:
         raise SigningRefused(_l("This agreement has already been signed."))
     if "consented_at" not in (plan.evidence or {}):
         raise SigningRefused(_l("Please first agree to receive documents electronically."))
-    if shown_sha256 != document_sha256(plan):
-        raise SigningRefused(
-            _l("The agreement changed while you were reading it. Please read it again.")
-        )
-    patient = plan.invoice.patient
-    if not typed_name.strip() or _folded(patient.last_name) not in _folded(typed_name):
+    if today is not None and plan.installments[0].due_on < today:
+        raise SigningRefused(_l("The dates of this plan have passed. Please choose it again."))
+    if plan.document_html is None or shown_sha256 != plan.document_sha256:
+        raise SigningRefused(CHANGED)
+    if not _names_patient(plan, typed_name):
         raise SigningRefused(_l("Type your full name as it appears on the bill."))
+    approval = {}
+    if needs_specific_approval(plan):
+        if not onerous_approved or not _names_patient(plan, onerous_name):
+            raise SigningRefused(
+                _l("Please approve clause 3 separately: tick its box and type your name.")
+            )
+        approval = {
+            "onerous_clauses": list(ONEROUS_CLAUSES),
+            "onerous_approved_by": onerous_name.strip()[:200],
+        }
     now = utcnow()
     plan.signed_at, plan.signer_name, plan.signature_png = (
         now,
@@ -147,78 +283,29 @@ def sign(
         document_sha256=shown_sha256,
         agreement_version=plan.agreement_version,
         language=plan.language,
+        method=plan.method,
         signer_ip=actor.ip_address,
         user_agent=user_agent[:300],
         time_zone=time_zone[:64],
         verification_method=verification_method,
         signature="drawn" if signature_png else "typed",
-    )
-
-
-def _certificate_paths(practice) -> tuple[Path, Path]:
-    """The sealing key and certificate: from config, or one self-signed pair per practice
-    made on first use under instance/seal/."""
-    config = current_app.config
-    if config.get("SEAL_KEY_PATH") and config.get("SEAL_CERT_PATH"):
-        key, cert = Path(config["SEAL_KEY_PATH"]), Path(config["SEAL_CERT_PATH"])
-    else:
-        folder = Path(current_app.instance_path) / "seal" / f"practice-{practice.id}"
-        key, cert = folder / "key.pem", folder / "cert.pem"
-    return seal.ensure_practice_certificate(
-        key,
-        cert,
-        practice.name,
-        practice.name,
-        practice.country,
-        config.get("SEAL_KEY_PASSPHRASE"),
+        **approval,
     )
 
 
 def finalize(plan: Plan) -> bytes:
-    """The sealed PDF of the signed agreement with its certificate page (made once)."""
-    if plan.agreement_pdf:
-        return plan.agreement_pdf
-    if plan.signed_at is None:
-        raise SigningRefused(_l("This agreement has not been signed yet."))
-    document = document_html(plan)
-    with rendering_in(plan.language):
-        html = render_template(
-            "agreements/pdf.html",
-            plan=plan,
-            document=document,
-            evidence=plan.evidence,
-            signature=base64.b64encode(plan.signature_png).decode() if plan.signature_png else None,
-        )
-    pdf = html_to_pdf(html, base_url=current_app.static_folder)
-    key, cert = _certificate_paths(plan.invoice.practice)
-    sealed = seal.seal_pdf(
-        pdf,
-        key,
-        cert,
-        current_app.config.get("SEAL_KEY_PASSPHRASE"),
-        reason=f"Payment plan {plan.id} signed by {plan.signer_name}",
-        location=plan.invoice.practice.name,
-        name=plan.invoice.practice.name,
-    )
-    plan.agreement_pdf, plan.agreement_pdf_sha256 = sealed, seal.sha256_hex(sealed)
-    db.session.commit()
-    return sealed
+    """The sealed PDF of the signed agreement (made once, from the stored document)."""
+    from portal.services import agreement_seal
+
+    return agreement_seal.finalize(plan)
 
 
-def check(plan: Plan) -> tuple[bool, seal.SealCheck | None]:
-    """Staff check: (stored hash matches, seal verdict) for the stored PDF."""
-    if not plan.agreement_pdf:
-        return False, None
-    _, cert = _certificate_paths(plan.invoice.practice)
-    return (
-        seal.sha256_hex(plan.agreement_pdf) == plan.agreement_pdf_sha256,
-        seal.verify_seal(plan.agreement_pdf, cert),
-    )
+def check(plan: Plan):
+    """Staff check of the stored PDF (see `agreement_seal.check`)."""
+    from portal.services import agreement_seal
+
+    return agreement_seal.check(plan)
 
 
 def filename(plan: Plan) -> str:
     return f"payment-plan-{plan.invoice.number}-{plan.id}.pdf"
-
-
-def signed_on(plan: Plan) -> datetime | None:
-    return plan.signed_at

@@ -71,7 +71,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -643,12 +643,21 @@ def facts(data: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def queue(practice_id: int, today: date, kind: str | None = None) -> list[Row]:
-    """The practice's open alerts, most severe first, then oldest first."""
+#: alerts per page of the queue
+PER_PAGE = 100
+
+
+def queue(practice_id: int, today: date, kind: str | None = None, *, page: int = 1) -> list[Row]:
+    """Page `page` (`PER_PAGE` rows) of the practice's open alerts, most severe first, then
+    oldest first; the order and the page are chosen in SQL."""
+    severity = case(SEVERITY, value=Alert.kind, else_=0)
     query = (
         db.select(Alert)
         .where(Alert.practice_id == practice_id, Alert.resolved_at.is_(None))
         .options(joinedload(Alert.invoice).joinedload(Invoice.patient))
+        .order_by(severity.desc(), Alert.raised_on, Alert.id)
+        .offset((max(page, 1) - 1) * PER_PAGE)
+        .limit(PER_PAGE)
     )
     if kind:
         query = query.where(Alert.kind == kind)
@@ -681,17 +690,19 @@ def queue(practice_id: int, today: date, kind: str | None = None) -> list[Row]:
         )
         for a in alerts
     ]
-    rows.sort(key=lambda r: (-r.severity, r.alert.raised_on, r.alert.id))
     return rows
 
 
-def count_open(practice_id: int) -> int:
-    """How many alerts the practice has open (for a badge in the navigation)."""
-    return db.session.scalar(
+def count_open(practice_id: int, kind: str | None = None) -> int:
+    """How many alerts (of `kind`, if given) the practice has open."""
+    query = (
         db.select(func.count())
         .select_from(Alert)
         .where(Alert.practice_id == practice_id, Alert.resolved_at.is_(None))
     )
+    if kind:
+        query = query.where(Alert.kind == kind)
+    return db.session.scalar(query)
 
 
 # -- what staff do about an alert ---------------------------------------------------------------

@@ -1,15 +1,18 @@
-"""A practice's colour (checked for contrast with white text) and logo file."""
+"""A practice's colour (checked for contrast with white text) and logo image (kept in the
+database, so every server serves it)."""
 
+import hashlib
 import re
-from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
-from portal.models import Practice
+from portal.extensions import db
+from portal.models import Practice, PracticeLogo
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MAX_LOGO_BYTES = 300_000
 LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
+CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg"}
 
 
 class BrandingRefused(ValueError):
@@ -43,16 +46,20 @@ def stylesheet(practice: Practice) -> str:
     )
 
 
-def save_logo(practice: Practice, data: bytes, folder: Path) -> str:
-    """Store a PNG or JPEG logo for `practice`; returns its file name."""
+def save_logo(practice: Practice, data: bytes) -> str:
+    """Store a PNG or JPEG logo for `practice` (replacing any earlier one); returns its name."""
     if len(data) > MAX_LOGO_BYTES:
         raise BrandingRefused(_l("The logo must be smaller than 300 kB."))
     kind = next((ext for magic, ext in LOGO_TYPES.items() if data.startswith(magic)), None)
     if kind is None:
         raise BrandingRefused(_l("The logo must be a PNG or JPEG image."))
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"practice-{practice.id}.{kind}"
-    for old in folder.glob(f"practice-{practice.id}.*"):
-        old.unlink()
-    (folder / name).write_bytes(data)
-    return name
+    logo = db.session.get(PracticeLogo, practice.id) or PracticeLogo(practice_id=practice.id)
+    logo.content_type, logo.data = CONTENT_TYPES[kind], data
+    logo.sha256 = hashlib.sha256(data).hexdigest()
+    db.session.add(logo)
+    return f"practice-{practice.id}.{kind}"
+
+
+def logo(practice_id: int) -> PracticeLogo | None:
+    """The practice's stored logo, if it has one."""
+    return db.session.get(PracticeLogo, practice_id)

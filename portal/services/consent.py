@@ -1,11 +1,20 @@
 """A patient's consent to be contacted by email or text, and the evidence of each change.
 
 Every change goes through `record`: a `ConsentRecord` with the text the patient was shown,
-the flag on the patient, and an audit event. Opting out of one channel leaves the others as
-they were. Texts are stopped by replying STOP (and its usual synonyms, or ARRESTO) and started
-again with START / INIZIA; emails carry a signed unsubscribe link (`unsubscribe_url`).
+who made the change and where (staff form, API, CSV import, patient page, text reply), the
+flag on the patient, and an audit event. Opting out of one channel leaves the others as
+they were. Emails carry a signed unsubscribe link (`unsubscribe_url`).
+
+Texts are stopped by any reasonable opt-out reply (CTIA keywords and the FCC's 2024
+revocation rule, 47 CFR 64.1200(a)(10)), in English or Italian, whatever the case, accents
+or punctuation: STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPT OUT, ARRESTO,
+BASTA, CANCELLA, DISISCRIVI... as the whole reply or with polite words around it ("Stop!",
+"STOP please", "Per favore basta"); STOP, UNSUBSCRIBE, REVOKE, OPT OUT and ARRESTO anywhere
+in a reply ("Please stop texting me"). START / INIZIA start them again.
 """
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from flask import current_app
@@ -19,8 +28,57 @@ from portal.services import audit
 from portal.services.audit import SYSTEM, Actor
 
 CHANNELS = ("email", "sms")
-STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ARRESTO"})
-START_WORDS = frozenset({"START", "INIZIA"})
+#: a reply made of one of these (and polite words) stops texts
+STOP_WORDS = frozenset(
+    {
+        "STOP",
+        "STOPALL",
+        "STOP ALL",
+        "UNSUBSCRIBE",
+        "CANCEL",
+        "END",
+        "QUIT",
+        "REVOKE",
+        "OPT OUT",
+        "OPTOUT",
+        "ARRESTO",
+        "BASTA",
+        "CANCELLA",
+        "CANCELLAMI",
+        "DISISCRIVI",
+        "DISISCRIVIMI",
+        "REVOCA",
+    }
+)
+#: these stop texts wherever they are in a reply
+STOP_ANYWHERE = ("STOP", "STOPALL", "UNSUBSCRIBE", "REVOKE", "OPT OUT", "OPTOUT", "ARRESTO")
+START_WORDS = frozenset({"START", "UNSTOP", "INIZIA", "RIPRENDI"})
+#: words that may come with a keyword without changing what it asks
+POLITE = frozenset(
+    [
+        "PLEASE",
+        "PLS",
+        "PLZ",
+        "NOW",
+        "THANKS",
+        "THANK",
+        "YOU",
+        "THX",
+        "ME",
+        "TEXTING",
+        "TEXTS",
+        "TEXT",
+        "MESSAGES",
+        "SMS",
+        "IT",
+        "PER",
+        "FAVORE",
+        "GRAZIE",
+        "MI",
+        "MESSAGGI",
+        "SUBITO",
+    ]
+)
 UNSUBSCRIBE_SALT = "saldo.unsubscribe"
 
 
@@ -35,7 +93,8 @@ def record(
     """Grant or withdraw consent to `channel`; added to the session, the caller commits.
 
     `source` is where it happened ("sms_stop", "sms_start", "email_unsubscribe", "staff",
-    "patient_page"); `text_shown` is what the patient read when it happened."""
+    "api", "csv", "patient_page"); `text_shown` is what the patient read when it happened
+    (or what the staff member or system attested, see `recorded_text`)."""
     if channel not in CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     entry = ConsentRecord(
@@ -44,6 +103,7 @@ def record(
         granted=bool(granted),
         source=source[:32],
         text_shown=text_shown,
+        recorded_by=":".join(part for part in (actor.kind, actor.ref) if part)[:100],
     )
     db.session.add(entry)
     before = patient.email_consent if channel == "email" else patient.sms_consent
@@ -68,14 +128,43 @@ def record(
 # --- texts: STOP and START --------------------------------------------------------------------
 
 
+def recorded_text(channel: str, granted: bool, source: str) -> str:
+    """What a consent record names as shown when it was not the patient's own action."""
+    what = "contact by email" if channel == "email" else "contact by text message"
+    verb = "granted" if granted else "withdrawn"
+    where = {"staff": "by practice staff", "api": "through the API", "csv": "by CSV import"}
+    return f"Consent to {what} {verb}, recorded {where.get(source, source)}."
+
+
+def _normalized(body: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", body or "")
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
+    return " ".join(re.sub(r"[^A-Z0-9]+", " ", letters).split())
+
+
+def _only(words: str, keywords: frozenset[str]) -> bool:
+    """`words` is one keyword, alone or with polite words before or after it."""
+    tokens = words.split()
+    for start in range(len(tokens)):
+        for end in range(start + 1, min(start + 2, len(tokens)) + 1):
+            if " ".join(tokens[start:end]) in keywords:
+                rest = tokens[:start] + tokens[end:]
+                if all(t in POLITE for t in rest):
+                    return True
+    return False
+
+
 def keyword(body: str | None) -> str | None:
     """Whether a text asks to stop or start texts: "stop", "start" or None.
 
-    The whole body must be the keyword, in any case, spaces around it ignored."""
-    word = (body or "").strip().upper()
-    if word in STOP_WORDS:
+    Case, accents and punctuation do not matter ("Stop!", "stop." and "STOP" are alike)."""
+    words = _normalized(body or "")
+    if not words:
+        return None
+    padded = f" {words} "
+    if _only(words, STOP_WORDS) or any(f" {w} " in padded for w in STOP_ANYWHERE):
         return "stop"
-    if word in START_WORDS:
+    if _only(words, START_WORDS):
         return "start"
     return None
 
@@ -103,19 +192,16 @@ def handle_text(from_number: str, body: str, actor: Actor) -> SmsReply | None:
     if not patients:
         return None
     first = patients[0]
-    names = ", ".join(dict.fromkeys(p.practice.name for p in patients))
+    # the reply names no practice: whoever holds the number now learns nothing of the care
     with rendering_in(first.locale or first.practice.default_locale) as locale:
         if word == "stop":
             text = _(
-                "%(practice)s: you will no longer receive text messages from us. "
-                "Reply START to receive them again.",
-                practice=names,
+                "You will no longer receive text messages from this number. "
+                "Reply START to receive them again."
             )
         else:
             text = _(
-                "%(practice)s: you will receive text messages from us again. "
-                "Reply STOP to stop them.",
-                practice=names,
+                "You will receive text messages from this number again. Reply STOP to stop them."
             )
     for patient in patients:
         record(

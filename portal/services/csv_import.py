@@ -507,6 +507,7 @@ class _Plan:
             email=email or None,
             phone=phone or None,
             locale=language or self.default_locale,
+            consent_source="csv",
         )
         existing = self.known_patients.get(key)
         if existing is None:

@@ -105,14 +105,23 @@ def early_discount(invoice: Invoice, today: date) -> Discount | None:
     policy = discount_policy(invoice.practice_id)
     if policy is None or not policy.enabled or invoice.status != "open":
         return None
+    if today > deadline(invoice, policy) or _plan_took_over(invoice) or _discount_used(invoice):
+        return None
+    return discount_for(policy, invoice, today, ledger.balance(invoice.id))
+
+
+def discount_for(
+    policy: DiscountPolicy | None, invoice: Invoice, today: date, balance_minor: int
+) -> Discount | None:
+    """The discount `policy` gives on `balance_minor` `today`, once the caller knows that no
+    plan took over and no discount was used (the rule of `early_discount` on loaded facts)."""
+    if policy is None or not policy.enabled or invoice.status != "open":
+        return None
     last_day = deadline(invoice, policy)
-    if today > last_day or _plan_took_over(invoice) or _discount_used(invoice):
+    off = discount_minor(balance_minor, policy.percent)
+    if today > last_day or not 0 < off < balance_minor:
         return None
-    balance = ledger.balance(invoice.id)
-    off = discount_minor(balance, policy.percent)
-    if not 0 < off < balance:
-        return None
-    return Discount(policy.percent, last_day, balance, off, invoice.currency)
+    return Discount(policy.percent, last_day, balance_minor, off, invoice.currency)
 
 
 def forgone_discount_minor(invoice: Invoice, today: date) -> int:
@@ -169,7 +178,11 @@ def minimum_deposit(practice_id: int, balance_minor: int) -> int | None:
     """The least down payment a plan needs for `balance_minor` under the practice's deposit
     rule: `deposit_percent` of the balance, rounded up to the minor unit, once the balance is
     at least `deposit_threshold_minor`; None when no rule applies."""
-    policy = discount_policy(practice_id)
+    return deposit_for(discount_policy(practice_id), balance_minor)
+
+
+def deposit_for(policy: DiscountPolicy | None, balance_minor: int) -> int | None:
+    """`minimum_deposit` under an already loaded `policy`."""
     if (
         policy is None
         or policy.deposit_threshold_minor is None
@@ -262,12 +275,26 @@ def open_offer(invoice: Invoice, today: date) -> SettlementOffer | None:
 
 def _payable(offer: SettlementOffer, today: date) -> bool:
     invoice = offer.invoice
+    if offer.status != "open" or offer.expires_on < today or invoice.status != "open":
+        return False
+    return offer_payable(offer, today, invoice, ledger.balance(invoice.id), _linked_status(offer))
+
+
+def offer_payable(
+    offer: SettlementOffer,
+    today: date,
+    invoice: Invoice,
+    balance_minor: int,
+    payment_status: str | None,
+) -> bool:
+    """Whether the patient can pay `offer` `today`, given the invoice's balance and the status
+    of the offer's payment (None when it has none)."""
     return (
         offer.status == "open"
         and offer.expires_on >= today
         and invoice.status == "open"
-        and 0 < offer.amount_minor < ledger.balance(invoice.id)
-        and _linked_status(offer) not in ("succeeded",)
+        and 0 < offer.amount_minor < balance_minor
+        and payment_status != "succeeded"
     )
 
 

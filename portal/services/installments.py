@@ -1,29 +1,33 @@
 """Collecting a plan's installments: charging what is due, retrying declines, reminding.
 
-Each charge goes through `payments.charge` with an idempotency key per installment and
-attempt; the installment moves scheduled/failed -> processing by compare-and-set before
-Stripe is called, so a second run, an overlapping worker or a retry cannot charge twice.
+Each charge goes through `payments.charge` with the installment as this run read it; the
+claim (`charging.claim`) moves it scheduled/failed -> processing by compare-and-set against
+that status and attempt count in the transaction that inserts the payment, so a second run,
+an overlapping consumer or a patient's click cannot claim the same attempt, and its
+idempotency key is the claim's own. A decline uses up an attempt and is retried on the
+policy's days unless the reason forbids it; an outage gives the attempt back.
 """
 
 from datetime import date, timedelta
 
 from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import Installment, Invoice, Payment, Plan, PlanPolicy
-from portal.services import audit, ledger, plan_messages
+from portal.models import Installment, InstallmentReminder, Invoice, Payment, Plan, PlanPolicy
+from portal.services import audit, charging, ledger, plan_messages
 from portal.services.audit import SYSTEM, Actor
 
 JOB = Actor("system", "jobs.run-due")
-NO_RETRY = {"authentication_required", "expired_card", "stolen_card", "lost_card"}
 
 
-def _move(installment: Installment, target: str, **values) -> bool:
-    """Compare-and-set an installment's status; False if someone else moved it first."""
+def _move(installment: Installment, target: str, expected: tuple[str, ...], **values) -> bool:
+    """Compare-and-set an installment's status from one of `expected`; False if someone
+    else moved it first."""
     result = db.session.execute(
         update(Installment)
-        .where(Installment.id == installment.id, Installment.status == installment.status)
+        .where(Installment.id == installment.id, Installment.status.in_(expected))
         .values(status=target, **values)
         .execution_options(synchronize_session=False)
     )
@@ -39,7 +43,14 @@ def on_payment_succeeded(payment: Payment) -> None:
     invoice = payment.invoice
     installment = db.session.get(Installment, payment.installment_id or 0)
     if installment is not None and installment.status != "paid":
-        _move(installment, "paid", paid_at=utcnow(), failure_code=None, next_attempt_on=None)
+        _move(
+            installment,
+            "paid",
+            ("scheduled", "processing", "failed"),
+            paid_at=utcnow(),
+            failure_code=None,
+            next_attempt_on=None,
+        )
         plan = installment.plan
         if plan.status == "pending_signature" and installment.sequence == 0:
             plan.status, plan.activated_at = "active", utcnow()
@@ -59,10 +70,22 @@ def on_payment_succeeded(payment: Payment) -> None:
 
 
 def on_payment_failed(payment: Payment) -> None:
+    """A payment of an installment failed or was cancelled: a genuine decline of the
+    scheduled charge uses up an attempt; anything else gives the installment back."""
     installment = db.session.get(Installment, payment.installment_id or 0)
-    if installment is None or installment.sequence == 0 or installment.status != "processing":
+    if installment is None:
         return
-    _record_failure(installment, payment.failure_code or "declined")
+    if charging.counts_against_plan(payment) and installment.status == "processing":
+        _record_failure(installment, charging.failure_reason(payment))
+    elif charging.restore(payment):
+        db.session.commit()
+
+
+def on_payment_needs_action(payment: Payment) -> None:
+    """The bank asks the patient to authenticate an off-session charge."""
+    installment = db.session.get(Installment, payment.installment_id or 0)
+    if installment is not None and installment.status == "processing":
+        _record_failure(installment, "authentication_required")
 
 
 def _record_failure(installment: Installment, code: str) -> None:
@@ -70,9 +93,11 @@ def _record_failure(installment: Installment, code: str) -> None:
     policy = db.session.scalar(db.select(PlanPolicy).filter_by(practice_id=plan.practice_id))
     retries = policy.retries if policy else [3, 5, 7]
     attempt = installment.attempts
-    retry = code not in NO_RETRY and attempt <= len(retries)
+    retry = charging.retryable(code) and attempt <= len(retries)
     next_on = installment.due_on + timedelta(days=retries[attempt - 1]) if retry else None
-    if not _move(installment, "failed", failure_code=code, next_attempt_on=next_on):
+    if not _move(
+        installment, "failed", ("processing",), failure_code=code, next_attempt_on=next_on
+    ):
         return
     audit.record(
         "installment.failed",
@@ -146,15 +171,13 @@ def due(today: date) -> list[Installment]:
 
 
 def charge(installment: Installment) -> str:
-    """Charge one installment off-session; returns its status afterwards."""
+    """Charge one installment off-session, as `due()` read it; returns its status afterwards
+    ("processing" while Stripe's answer is being checked)."""
     from portal.services import payments
     from portal.services.payments import PaymentRefused, SavedMethod
 
+    seen = charging.Seen.of(installment, counts=True)
     plan, invoice = installment.plan, installment.plan.invoice
-    attempts = installment.attempts + 1
-    if not _move(installment, "processing", attempts=attempts):
-        return installment.status
-    db.session.commit()
     amount = min(installment.amount_minor, ledger.balance(invoice.id))
     if amount <= 0:
         _finish_if_paid(invoice)
@@ -165,29 +188,22 @@ def charge(installment: Installment) -> str:
     )
     try:
         outcome = payments.charge(
-            invoice,
-            saved,
-            JOB,
-            amount_minor=amount,
-            installment_id=installment.id,
-            off_session=True,
-            attempt=attempts,
+            invoice, saved, JOB, amount_minor=amount, installment=seen, off_session=True
         )
-    except PaymentRefused as exc:
-        db.session.refresh(installment)
-        if installment.status == "processing":
-            _record_failure(installment, exc.detail or exc.reason)
+    except PaymentRefused:
+        db.session.expire_all()
         return installment.status
     if outcome.status == "requires_action":
-        _record_failure(installment, "authentication_required")
-    db.session.refresh(installment)
+        on_payment_needs_action(outcome.payment)
+    db.session.expire_all()
     return installment.status
 
 
 def remind(today: date, days_ahead: int = 3) -> int:
-    """Tell patients about installments charged in `days_ahead` days; each is told once."""
+    """Tell patients about installments charged in `days_ahead` days; each is told once,
+    whatever the number of workers: the reminder row is unique per installment, step, day."""
     query = (
-        db.select(Installment)
+        db.select(Installment.id)
         .join(Plan)
         .where(
             Plan.status.in_(("active", "past_due")),
@@ -199,9 +215,23 @@ def remind(today: date, days_ahead: int = 3) -> int:
         )
     )
     count = 0
-    for installment in db.session.scalars(query).all():
-        installment.reminded_on = today
-        db.session.commit()
-        plan_messages.upcoming(installment)
+    for installment_id in db.session.scalars(query).all():
+        marked = db.session.execute(
+            update(Installment)
+            .where(Installment.id == installment_id, Installment.reminded_on.is_(None))
+            .values(reminded_on=today)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.add(
+            InstallmentReminder(installment_id=installment_id, step="upcoming", sent_on=today)
+        )
+        try:
+            if marked.rowcount != 1:
+                raise IntegrityError("reminded", None, Exception("already reminded"))
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            continue
+        plan_messages.upcoming(db.session.get(Installment, installment_id))
         count += 1
     return count

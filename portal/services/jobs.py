@@ -1,13 +1,14 @@
 """The periodic work, run by the Huey worker every hour and by `flask jobs run-due`."""
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import Payment
-from portal.models.payment import IN_FLIGHT
-from portal.services import alerts, cadence, calls, installments, payments, sending
+from portal.services import alerts, cadence, calls, installments, leases, reconcile, sending
+from portal.services.fiscal import jobs as fiscal_jobs
+
+HOURLY_LEASE = timedelta(minutes=55)
 
 
 @dataclass(frozen=True)
@@ -22,20 +23,17 @@ class Report:
     call_tasks: int = 0
     alerts_raised: int = 0
     promises_missed: int = 0
+    fiscal_documents: int = 0
+    sts_reminders: int = 0
 
 
 def run_due(today: date, at: time | None = None) -> Report:
-    """Everything due on `today`: read back pending payments, charge and retry installments,
-    remind upcoming charges, retry failed messages, run the reminder cadence (as if at local
-    time `at`; `None` uses the real clock in each patient's time zone), record missed
-    promises and raise delinquency alerts. Running it twice does nothing twice."""
-    read_back = 0
-    pending = db.select(Payment).where(
-        Payment.status.in_(IN_FLIGHT), Payment.stripe_payment_intent_id.is_not(None)
-    )
-    for payment in db.session.scalars(pending).all():
-        payments.refresh(payment, installments.JOB)
-        read_back += 1
+    """Everything due on `today`: settle payments in flight (`reconcile`), charge and retry
+    installments, remind upcoming charges, retry failed messages, run the reminder cadence
+    (as if at local time `at`; `None` uses the real clock in each patient's time zone),
+    record missed promises, raise delinquency alerts, issue the fiscal documents due and
+    remind owners of the month's Sistema TS file. Running it twice does nothing twice."""
+    read_back = reconcile.run(installments.JOB)
     results = [installments.charge(installment) for installment in installments.due(today)]
     reminded = installments.remind(today)
     retried = sending.retry_due()
@@ -44,6 +42,7 @@ def run_due(today: date, at: time | None = None) -> Report:
     missed = calls.missed_promises(today)
     db.session.commit()
     raised = alerts.raise_due(today)
+    issued, sts_reminded = fiscal_jobs.run(today)
     return Report(
         charged=len(results),
         paid=results.count("paid"),
@@ -55,4 +54,15 @@ def run_due(today: date, at: time | None = None) -> Report:
         call_tasks=cadence_report.call_tasks,
         alerts_raised=raised,
         promises_missed=len(missed),
+        fiscal_documents=issued,
+        sts_reminders=sts_reminded,
     )
+
+
+def run_hourly(today: date, now: datetime | None = None) -> Report | None:
+    """`run_due` once for the current hour across every consumer: under a database lease
+    for the hour; None when another process has it (or has done it)."""
+    now = now or utcnow()
+    period = f"{today.isoformat()}T{now.hour:02d}"
+    with leases.hold("run-due", period, HOURLY_LEASE) as mine:
+        return run_due(today) if mine else None

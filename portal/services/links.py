@@ -8,6 +8,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy.orm import contains_eager
+
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Invoice, PaymentLink
@@ -75,10 +77,25 @@ def resolve(token: str, now: datetime | None = None) -> Lookup:
     return Lookup("ok", link)
 
 
-def usable(link_id: int, now: datetime | None = None) -> PaymentLink | None:
-    """The link behind a patient session, if it is still neither revoked nor expired."""
+def usable(link_id: int, now: datetime | None = None, *, options: tuple = ()) -> PaymentLink | None:
+    """The link behind a patient session, if it is still neither revoked nor expired, loaded
+    with its invoice, practice and patient in one statement (plus any loader `options` on
+    the invoice, such as its lines)."""
     now = now or utcnow()
-    link = db.session.get(PaymentLink, link_id)
+    invoice = contains_eager(PaymentLink.invoice)
+    query = (
+        db.select(PaymentLink)
+        .join(PaymentLink.invoice)
+        .join(Invoice.practice)
+        .join(Invoice.patient)
+        .where(PaymentLink.id == link_id)
+        .options(
+            invoice.contains_eager(Invoice.practice),
+            invoice.contains_eager(Invoice.patient),
+            *(invoice.options(option) for option in options),
+        )
+    )
+    link = db.session.execute(query).unique().scalar_one_or_none()
     if link is None or link.revoked_at is not None or link.expires_at <= now:
         return None
     return link
@@ -107,3 +124,29 @@ def revoke(link: PaymentLink, actor: Actor, now: datetime | None = None) -> None
             actor=actor,
             link_id=link.id,
         )
+
+
+def locked_links(invoice: Invoice) -> list[PaymentLink]:
+    """The invoice's live links that wrong answers have locked."""
+    return list(
+        db.session.scalars(
+            db.select(PaymentLink)
+            .filter_by(invoice_id=invoice.id, revoked_at=None)
+            .where(PaymentLink.locked_at.is_not(None))
+            .order_by(PaymentLink.id)
+        )
+    )
+
+
+def unlock(link: PaymentLink, actor: Actor) -> None:
+    """Let the identity check through again, with a fresh count of wrong answers."""
+    if link.locked_at is None and not link.failed_checks:
+        return
+    link.locked_at, link.failed_checks = None, 0
+    audit.record(
+        "link.unlocked",
+        practice_id=link.invoice.practice_id,
+        invoice_id=link.invoice_id,
+        actor=actor,
+        link_id=link.id,
+    )

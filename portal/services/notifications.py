@@ -2,7 +2,7 @@
 
 import logging
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import make_msgid
 
 from flask import current_app, render_template
 from jinja2 import TemplateNotFound
@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 
 from portal import gateways
 from portal.extensions import db
+from portal.gateways import mail
 from portal.i18n import rendering_in
 from portal.models import Payment
 from portal.services import audit, receipts
@@ -43,17 +44,14 @@ def _plain_html(text: str, language: str) -> str:
 
 
 def build_message(practice, to: str, subject: str, text: str, html: str) -> EmailMessage:
+    """An email from the practice (its name on the installation's sender address)."""
     message = EmailMessage()
-    sender = current_app.config["MAIL_FROM"]
-    message["From"] = (
-        sender
-        if "<" not in sender
-        else formataddr((practice.name, sender.split("<", 1)[1].rstrip(">")))
-    )
-    if practice.email:
-        message["Reply-To"] = practice.email
+    name = practice.name if practice is not None else None
+    message["From"] = mail.sender(name, current_app.config["MAIL_FROM"])
+    if practice is not None and practice.email:
+        message["Reply-To"] = mail.address(practice.name, practice.email)
     message["To"] = to
-    message["Subject"] = subject
+    message["Subject"] = mail.header_text(subject)
     message["Message-ID"] = make_msgid(domain="saldo.invalid")
     message.set_content(text)
     message.add_alternative(html, subtype="html")
@@ -67,16 +65,24 @@ def send_receipt(payment: Payment) -> bool:
     if not patient.email:
         return False
     locale = receipts.locale_of(payment)
+    attached = patient.email_attachments  # by default the email carries no health details
     subject, text, html = render_email(
-        "receipt", locale, payment=payment, invoice=invoice, practice=practice, patient=patient
+        "receipt",
+        locale,
+        payment=payment,
+        invoice=invoice,
+        practice=practice,
+        patient=patient,
+        attached=attached,
     )
     message = build_message(practice, patient.email, subject, text, html)
-    message.add_attachment(
-        receipts.render_pdf(payment, locale),
-        maintype="application",
-        subtype="pdf",
-        filename=receipts.filename(payment),
-    )
+    if attached:
+        message.add_attachment(
+            receipts.render_pdf(payment, locale),
+            maintype="application",
+            subtype="pdf",
+            filename=receipts.filename(payment),
+        )
     try:
         gateways.mailer().send(message)
     except OSError as exc:

@@ -29,6 +29,8 @@ class PatientInput:
     locale: str = "en"
     email_consent: bool = True
     sms_consent: bool = False
+    #: where a consent change came from ("staff", "api", "csv"); None = from the actor
+    consent_source: str | None = None
 
 
 def _clean(data: PatientInput) -> dict:
@@ -60,20 +62,46 @@ def _clean(data: PatientInput) -> dict:
     )
 
 
+def _source(data: PatientInput, actor: Actor) -> str:
+    if data.consent_source:
+        return data.consent_source
+    return "api" if (actor.ref or "").startswith("apikey:") else actor.kind
+
+
+def _record_consent(patient: Patient, channel: str, granted: bool, source: str, actor) -> None:
+    from portal.services import consent
+
+    consent.record(
+        patient, channel, granted, source, consent.recorded_text(channel, granted, source), actor
+    )
+
+
 def create_patient(practice: Practice, data: PatientInput, actor: Actor) -> Patient:
-    patient = Patient(practice_id=practice.id, **_clean(data))
+    """A new patient; each channel consent given is recorded with where it came from."""
+    values = _clean(data)
+    granted = {c: values.pop(f"{c}_consent") for c in ("email", "sms")}
+    patient = Patient(practice_id=practice.id, email_consent=False, sms_consent=False, **values)
     db.session.add(patient)
     db.session.flush()
     audit.record("patient.created", practice_id=practice.id, actor=actor, patient_id=patient.id)
+    for channel, given in granted.items():
+        if given:
+            _record_consent(patient, channel, True, _source(data, actor), actor)
     return patient
 
 
 def update_patient(patient: Patient, data: PatientInput, actor: Actor) -> None:
+    """Change a patient's details; each consent change gets its consent record."""
     values = _clean(data)
     changed = sorted(k for k, v in values.items() if getattr(patient, k) != v)
-    for key, value in values.items():
-        setattr(patient, key, value)
     consent = [k for k in changed if k.endswith("_consent")]
+    for key, value in values.items():
+        if key not in consent:
+            setattr(patient, key, value)
+    for key in consent:
+        _record_consent(
+            patient, key.removesuffix("_consent"), values[key], _source(data, actor), actor
+        )
     audit.record(
         "patient.updated",
         practice_id=patient.practice_id,

@@ -1,15 +1,15 @@
 """Paying an invoice in full through Stripe, with guards against double charges.
 
-The amount is always the ledger balance at the moment of charging. A payment row is inserted
-in state "creating" before Stripe is called; a partial unique index allows one such in-flight
-row per invoice, and the balance is re-read after that row is committed, so neither a second
-click nor a second tab can charge twice. State changes are compare-and-set updates, so the
+The amount is always the ledger balance at the moment of charging. A payment row and its claim
+(`charging`) are inserted in state "creating" before Stripe is called; a partial unique index
+allows one such in-flight row per invoice, the claim's key is the idempotency key, and the
+balance is re-read after that row is committed, so neither a second click, a second tab nor a
+second worker can charge twice. State changes are compare-and-set updates, so the
 page's read-back and the webhook can race and the payment is still booked once.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
@@ -18,18 +18,18 @@ from portal import gateways
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.stripe_gateway import (
+    GatewayBusy,
     GatewayError,
     GatewayUnavailable,
     IntentResult,
     PaymentDeclined,
 )
-from portal.models import Invoice, Payment
+from portal.models import ChargeAttempt, Installment, Invoice, Payment
 from portal.models.payment import IN_FLIGHT
-from portal.services import audit, invoices, ledger
+from portal.services import audit, charging, invoices, ledger
 from portal.services.audit import Actor
+from portal.services.charging import Seen
 from portal.services.stripe_accounts import charge_labels
-
-STALE_CREATING = timedelta(minutes=10)
 
 #: Stripe PaymentIntent status -> Payment status
 INTENT_STATES = {
@@ -43,7 +43,8 @@ INTENT_STATES = {
 
 class PaymentRefused(Exception):
     """Why a payment cannot go ahead: nothing_due, in_progress, method, setup, declined,
-    unavailable. `detail` carries the bank's decline code when there is one."""
+    unavailable, amount_changed. `detail` carries the bank's decline code when there is one,
+    or the amount now due for amount_changed."""
 
     def __init__(self, reason: str, detail: str | None = None):
         super().__init__(reason)
@@ -122,9 +123,14 @@ def saved_method(invoice: Invoice, setup_intent_id: str) -> SavedMethod:
     return SavedMethod(setup.customer_id, setup.payment_method_id, method)
 
 
-def pay_in_full(invoice: Invoice, setup_intent_id: str, actor: Actor) -> Outcome:
-    """Charge the whole balance to the payment method saved by `setup_intent_id`."""
-    return charge(invoice, saved_method(invoice, setup_intent_id), actor)
+def pay_in_full(
+    invoice: Invoice, setup_intent_id: str, actor: Actor, expected_minor: int | None = None
+) -> Outcome:
+    """Charge the whole balance to the payment method saved by `setup_intent_id`; if the
+    patient was shown another amount (`expected_minor`), refuse with "amount_changed"."""
+    return charge(
+        invoice, saved_method(invoice, setup_intent_id), actor, expected_minor=expected_minor
+    )
 
 
 def charge(
@@ -134,20 +140,26 @@ def charge(
     *,
     amount_minor: int | None = None,
     installment_id: int | None = None,
+    installment: Seen | None = None,
     off_session: bool = False,
-    attempt: int = 1,
     purpose: str | None = None,
     on_claim: Callable[[Payment], None] | None = None,
+    expected_minor: int | None = None,
 ) -> Outcome:
     """Charge `amount_minor` (default: the whole balance), computed and checked here.
 
-    `purpose` is stored on the payment; `on_claim(payment)` runs in the transaction that
-    inserts the in-flight row and may refuse it by raising PaymentRefused."""
-    payment = _claim(invoice, saved.method, actor, amount_minor, installment_id, purpose, on_claim)
-    key = (
-        f"saldo-installment-{installment_id}-attempt-{attempt}"
-        if installment_id
-        else f"saldo-payment-{payment.id}"
+    The charge is claimed in the database first (see `charging`); `installment` is the
+    installment as the caller read it (`installment_id` alone: as it is now, a click rather
+    than the scheduled charge). `expected_minor` is the amount the patient was shown: any
+    other amount is refused ("amount_changed") before anything is claimed. `purpose` is stored
+    on the payment; `on_claim(payment)` runs in the claiming transaction and may refuse it by
+    raising PaymentRefused. A lost answer leaves the payment "creating" (checking) for the
+    reconciliation to settle; it is never reported as a failure."""
+    if installment is None and installment_id is not None:
+        current = db.session.get(Installment, installment_id)
+        installment = charging.Seen.of(current) if current is not None else None
+    payment, claim = _claim(
+        invoice, saved.method, actor, amount_minor, installment, purpose, on_claim, expected_minor
     )
     labels = charge_labels(invoice)
     try:
@@ -157,19 +169,33 @@ def charge(
             method=saved.method,
             amount_minor=payment.amount_minor,
             currency=payment.currency,
-            metadata={"saldo_payment_id": str(payment.id), **labels.metadata},
-            idempotency_key=key,
+            metadata={**charging.metadata(claim, payment), **labels.metadata},
+            idempotency_key=charging.idempotency_key(claim),
             off_session=off_session or saved.method == "sepa_debit",
             description=labels.description,
             statement_descriptor_suffix=labels.descriptor_suffix,
         )
-    except GatewayError as exc:
-        code = exc.code if isinstance(exc, PaymentDeclined) else "gateway_unavailable"
-        _move(payment, "failed", actor, failure_code=code or "declined")
+    except PaymentDeclined as exc:
+        code = exc.decline_code or exc.code or "declined"
+        charging.note_decline(payment, exc.decline_code, exc.advice_code)
+        _fail(payment, actor, code)
+        raise PaymentRefused("declined", code) from exc
+    except GatewayUnavailable as exc:
+        if isinstance(exc, GatewayBusy):
+            _fail(payment, actor, charging.OUTAGE)
+            raise PaymentRefused("unavailable") from exc
+        audit.record(
+            "payment.checking",
+            practice_id=invoice.practice_id,
+            invoice_id=invoice.id,
+            actor=actor,
+            payment_id=payment.id,
+        )
         db.session.commit()
-        _after_failure(payment)
-        reason = "declined" if isinstance(exc, PaymentDeclined) else "unavailable"
-        raise PaymentRefused(reason, code) from exc
+        return Outcome(payment)
+    except GatewayError as exc:
+        _fail(payment, actor, charging.OUTAGE)
+        raise PaymentRefused("unavailable") from exc
     payment.stripe_payment_intent_id = intent.id
     payment.stripe_payment_method_id = saved.payment_method_id
     db.session.commit()
@@ -178,38 +204,52 @@ def charge(
     return Outcome(payment, secret)
 
 
+def _fail(payment: Payment, actor: Actor, code: str) -> None:
+    """Stripe answered that nothing was charged."""
+    _move(payment, "failed", actor, failure_code=code)
+    db.session.commit()
+    _after_failure(payment)
+
+
 def _claim(
     invoice: Invoice,
     method: str,
     actor: Actor,
     amount: int | None = None,
-    installment_id: int | None = None,
+    installment: Seen | None = None,
     purpose: str | None = None,
     on_claim: Callable[[Payment], None] | None = None,
-) -> Payment:
-    """Insert the in-flight payment row, or refuse: one in flight per invoice, never more
-    than the balance, which is read again once the row is in."""
-    _release_stale(invoice, actor)
+    expected: int | None = None,
+) -> tuple[Payment, ChargeAttempt]:
+    """Insert the in-flight payment row and its claim, or refuse: one in flight per invoice,
+    one claim per installment attempt, never more than the balance, which is read again
+    once the row is in."""
+    from portal.services import reconcile
+
+    reconcile.release_stale(invoice.id, actor)
     balance = ledger.balance(invoice.id)
     whole = amount is None
     amount = balance if whole else amount
     if invoice.status != "open" or balance <= 0 or not 0 < amount <= balance:
         raise PaymentRefused("nothing_due")
+    if expected is not None and expected != amount:
+        raise PaymentRefused("amount_changed", str(amount))
     payment = Payment(
         invoice_id=invoice.id,
         amount_minor=amount,
         currency=invoice.currency,
         method=method,
-        installment_id=installment_id,
+        installment_id=installment.installment_id if installment else None,
         purpose=purpose,
     )
     db.session.add(payment)
     try:
         db.session.flush()
+        claim = charging.claim(payment, installment)
         if on_claim is not None:
             on_claim(payment)
         db.session.commit()
-    except IntegrityError as exc:
+    except (IntegrityError, charging.ClaimTaken) as exc:
         db.session.rollback()
         raise PaymentRefused("in_progress") from exc
     except PaymentRefused:
@@ -219,6 +259,7 @@ def _claim(
     now_owed = ledger.balance(invoice.id)
     if now_owed < amount or (whole and now_owed != amount):
         _move(payment, "canceled", actor, force=True)
+        charging.restore(payment)
         db.session.commit()
         raise PaymentRefused("nothing_due")
     audit.record(
@@ -231,32 +272,18 @@ def _claim(
         method=method,
     )
     db.session.commit()
-    return payment
-
-
-def _release_stale(invoice: Invoice, actor: Actor) -> None:
-    """Free the invoice from an abandoned 3-D Secure step or a crashed attempt."""
-    query = db.select(Payment).where(
-        Payment.invoice_id == invoice.id, Payment.status.in_(IN_FLIGHT)
-    )
-    for payment in db.session.scalars(query):
-        if payment.status == "requires_action" and payment.stripe_payment_intent_id:
-            refresh(payment, actor)
-            if payment.status == "requires_action":
-                try:
-                    gateways.stripe(invoice.practice).cancel_intent(
-                        payment.stripe_payment_intent_id
-                    )
-                except GatewayError as exc:
-                    raise PaymentRefused("in_progress") from exc
-                _move(payment, "canceled", actor)
-        elif payment.status == "creating" and payment.created_at < utcnow() - STALE_CREATING:
-            _move(payment, "failed", actor, failure_code="abandoned")
-        db.session.commit()
+    return payment, claim
 
 
 def refresh(payment: Payment, actor: Actor) -> Payment:
-    """Read the PaymentIntent back from Stripe and apply it (the page's read-back path)."""
+    """Read the PaymentIntent back from Stripe and apply it (the page's read-back path); a
+    payment whose answer was lost is looked up once it is old enough."""
+    if payment.status == "creating" and not payment.stripe_payment_intent_id:
+        from portal.services import reconcile
+
+        if reconcile.is_stale(payment):
+            reconcile.settle(payment, actor)
+        return payment
     if payment.stripe_payment_intent_id and payment.status in IN_FLIGHT:
         try:
             gateway = gateways.stripe(payment.invoice.practice)

@@ -51,7 +51,7 @@ def _send(plan: Plan, name: str, to: str | None, locale: str, attachment=None, *
 
 def _to_patient(plan: Plan, name: str, attachment=None, **context) -> bool:
     patient = plan.invoice.patient
-    if not patient.email or not patient.email_consent:
+    if not patient.email or not patient.email_consent or patient.paper_records:
         return False
     return _send(plan, name, patient.email, plan.language, attachment, **context)
 
@@ -61,7 +61,9 @@ def agreement_signed(plan: Plan) -> None:
     from portal.services import agreements
 
     pdf = agreements.finalize(plan)
-    _to_patient(plan, "plan_active", (agreements.filename(plan), pdf))
+    attached = plan.invoice.patient.email_attachments  # else the email carries the link only
+    attachment = (agreements.filename(plan), pdf) if attached else None
+    _to_patient(plan, "plan_active", attachment, attached=attached)
 
 
 def upcoming(installment: Installment) -> None:

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
@@ -12,7 +13,7 @@ from portal.services import apr, audit, ledger, schedule
 from portal.services.audit import Actor
 from portal.services.schedule import Step
 
-AGREEMENT_VERSION = "2026-11-v1"
+AGREEMENT_VERSION = "2026-12-v1"
 
 
 class PlanRefused(ValueError):
@@ -31,7 +32,7 @@ class Option:
         return self.steps[1].amount_minor
 
     @property
-    def total_of_payments_minor(self) -> int:
+    def total_with_down_minor(self) -> int:
         return sum(step.amount_minor for step in self.steps)
 
 
@@ -40,21 +41,31 @@ def policy_for(practice_id: int) -> PlanPolicy | None:
     return policy if policy is not None and policy.enabled else None
 
 
-def minimum_down(policy: PlanPolicy, balance_minor: int) -> int:
-    """The policy's minimum down payment, raised by the practice's deposit rule if any."""
+#: "look the practice's deposit rule up" (the default of `minimum_down`)
+LOOK_UP = -1
+
+
+def minimum_down(
+    policy: PlanPolicy, balance_minor: int, deposit_minor: int | None = LOOK_UP
+) -> int:
+    """The policy's minimum down payment, raised by the practice's deposit rule if any
+    (`deposit_minor` when the caller already knows it, None for no rule)."""
     from portal.services import incentives
 
     by_percent = -(-balance_minor * policy.min_down_percent // 100)
-    deposit = incentives.minimum_deposit(policy.practice_id, balance_minor) or 0
-    return max(by_percent, policy.min_down_minor, deposit, 1)
+    if deposit_minor == LOOK_UP:
+        deposit_minor = incentives.minimum_deposit(policy.practice_id, balance_minor)
+    return max(by_percent, policy.min_down_minor, deposit_minor or 0, 1)
 
 
-def allowed_counts(policy: PlanPolicy | None, balance_minor: int) -> list[int]:
+def allowed_counts(
+    policy: PlanPolicy | None, balance_minor: int, deposit_minor: int | None = LOOK_UP
+) -> list[int]:
     """The numbers of installments the policy allows for `balance_minor` (cheap: no
     schedules, no APR)."""
-    if policy is None or balance_minor < max(policy.min_balance_minor, 2):
+    if policy is None or not policy.enabled or balance_minor < max(policy.min_balance_minor, 2):
         return []
-    down = minimum_down(policy, balance_minor)
+    down = minimum_down(policy, balance_minor, deposit_minor)
     if down >= balance_minor:
         return []
     return [
@@ -158,3 +169,28 @@ def forgone_discount(invoice: Invoice, today: date) -> int:
     from portal.services import incentives
 
     return incentives.forgone_discount_minor(invoice, today)
+
+
+def discard_if_stale(plan: Plan, today: date, actor: Actor) -> bool:
+    """Cancel a plan awaiting signature whose down payment date has passed (its dates
+    would be in the past); True when it was cancelled and must be chosen again."""
+    if plan.signed_at is not None or plan.installments[0].due_on >= today:
+        return False
+    plan.status = "cancelled"
+    audit.record(
+        "plan.expired",
+        practice_id=plan.practice_id,
+        invoice_id=plan.invoice_id,
+        actor=actor,
+        plan_id=plan.id,
+    )
+    return True
+
+
+def aprs_with_discount(
+    practice_id: int, balance_minor: int, discount_minor: int, today: date
+) -> list[tuple[int, Decimal]]:
+    """(installments, APR) of each plan the policy offers on `balance_minor` when the
+    patient gives up an early-payment discount of `discount_minor` by choosing it."""
+    offered = options(policy_for(practice_id), balance_minor, today, discount_minor)
+    return [(o.count, o.disclosure.apr) for o in offered]

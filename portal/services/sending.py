@@ -1,7 +1,9 @@
 """Sending a patient their private link by email or text, in the patient's language.
 
 Each send issues a fresh link and revokes the earlier ones, so a forwarded old message stops
-working. Tokens are never stored: a failed message is retried with a new link.
+working. Tokens are never stored: a failed message is retried with a new link. Outside the
+patient's quiet-hours window a message waits (queued) until the window opens; consent and
+the window are checked again before every attempt, retries included.
 """
 
 from dataclasses import dataclass
@@ -17,7 +19,7 @@ from portal.extensions import db
 from portal.gateways.sms import SmsError
 from portal.i18n import rendering_in
 from portal.models import Delivery, Invoice, PaymentLink
-from portal.services import audit, links
+from portal.services import audit, links, quiet_hours
 from portal.services.audit import SYSTEM, Actor
 from portal.services.notifications import build_message
 
@@ -86,8 +88,11 @@ def new_link(
     return link, f"{current_app.config['PORTAL_BASE_URL'].rstrip('/')}/p/{token}"
 
 
-def send_link(invoice: Invoice, channel: str, actor: Actor) -> Delivery:
-    """Send a fresh link by `channel`; a delivery failure is recorded and retried later."""
+def send_link(
+    invoice: Invoice, channel: str, actor: Actor, now: datetime | None = None
+) -> Delivery:
+    """Send a fresh link by `channel`; a delivery failure is recorded and retried later,
+    and outside the patient's window it waits until the window opens."""
     recipient = check_sendable(invoice, channel)
     delivery = Delivery(
         practice_id=invoice.practice_id,
@@ -99,12 +104,36 @@ def send_link(invoice: Invoice, channel: str, actor: Actor) -> Delivery:
         body="",
     )
     db.session.add(delivery)
-    _attempt(delivery, invoice, actor)
+    if not _held(delivery, invoice, actor, now or utcnow()):
+        _attempt(delivery, invoice, actor, now)
     return delivery
 
 
-def _attempt(delivery: Delivery, invoice: Invoice, actor: Actor) -> None:
-    now = utcnow()
+def _held(delivery: Delivery, invoice: Invoice, actor: Actor, now: datetime) -> bool:
+    """Queue the delivery until the patient's window opens; True when it must wait."""
+    opens = None
+    if current_app.config.get("LINK_QUIET_HOURS", True):
+        opens = quiet_hours.opens_at(invoice.patient, now)
+    if opens is None:
+        return False
+    delivery.status, delivery.next_attempt_at = "queued", opens
+    db.session.flush()
+    audit.record(
+        "link.held",
+        practice_id=invoice.practice_id,
+        invoice_id=invoice.id,
+        actor=actor,
+        channel=delivery.channel,
+        delivery_id=delivery.id,
+        until=opens.isoformat(timespec="minutes"),
+    )
+    return True
+
+
+def _attempt(
+    delivery: Delivery, invoice: Invoice, actor: Actor, now: datetime | None = None
+) -> None:
+    now = now or utcnow()
     link, url = new_link(invoice, actor, now)
     rendered = render_link_message(invoice, delivery.channel, url, link.expires_at)
     delivery.subject = rendered.subject
@@ -144,7 +173,7 @@ def retry_due(now: datetime | None = None) -> int:
     """Retry failed link messages whose time has come; returns how many were tried."""
     now = now or utcnow()
     due = db.select(Delivery).where(
-        Delivery.status == "failed",
+        Delivery.status.in_(("failed", "queued")),
         Delivery.purpose == "link",
         Delivery.next_attempt_at.is_not(None),
         Delivery.next_attempt_at <= now,
@@ -155,7 +184,15 @@ def retry_due(now: datetime | None = None) -> int:
         if invoice is None or invoice.status != "open":
             delivery.next_attempt_at = None
             continue
-        _attempt(delivery, invoice, Actor("system", "retry"))
+        try:
+            delivery.recipient = check_sendable(invoice, delivery.channel)
+        except CannotSend as exc:  # opted out (or lost the address) since: never sent
+            delivery.status, delivery.next_attempt_at = "failed", None
+            delivery.last_error = str(exc)[:500]
+            continue
+        if _held(delivery, invoice, Actor("system", "retry"), now):
+            continue
+        _attempt(delivery, invoice, Actor("system", "retry"), now)
         tried += 1
     db.session.commit()
     return tried

@@ -1,25 +1,29 @@
-"""Staff sign-in: argon2 passwords, throttling, reset tokens and TOTP second factor."""
+"""Staff sign-in: passwords, lockouts per account, reset tokens and session versions.
+
+Wrong passwords are counted per account (email), never per address: five within the window
+lock that account for the rest of the window, or until an owner unlocks it. Too many wrong
+second-factor codes (see `second_factor`) lock it in `locked_until`. A user's
+`session_version` is copied into each session at sign-in; raising it ends them all.
+"""
 
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import pyotp
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, or_
+from sqlalchemy import func
 
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.gateways import passwords
 from portal.models import Practice
 from portal.models.staff import ROLES, LoginAttempt, StaffUser
+from portal.services import audit
+from portal.services.audit import Actor
+from portal.validation import has_control_characters
 
 MIN_PASSWORD_LENGTH = 12
 RESET_MAX_AGE = timedelta(hours=1)
-_hasher = PasswordHasher()
-#: a real hash to verify against when the email is unknown, so timing does not tell
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
 class InvalidStaff(ValueError):
@@ -28,31 +32,38 @@ class InvalidStaff(ValueError):
 
 @dataclass(frozen=True)
 class Throttle:
-    per_email: int = 5
-    per_address: int = 20
+    per_account: int = 5
     window: timedelta = timedelta(minutes=15)
 
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidStaff(f"passwords have at least {MIN_PASSWORD_LENGTH} characters")
-    return _hasher.hash(password)
+    return passwords.hash_password(password)
+
+
+def check_email(email: str, user: StaffUser | None = None) -> str:
+    """The normalised email, if it is one and no other staff user has it."""
+    email = email.strip().lower()
+    if "@" not in email or has_control_characters(email):
+        raise InvalidStaff("not an email address")
+    other = db.session.scalar(db.select(StaffUser).filter_by(email=email))
+    if other is not None and other is not user:
+        raise InvalidStaff("a staff user with this email exists")
+    return email
 
 
 def create_staff(
     practice: Practice, email: str, name: str, password: str, role: str, locale: str = "en"
 ) -> StaffUser:
     """Add a staff user; emails are unique across the installation."""
-    email = email.strip().lower()
     if role not in ROLES:
         raise InvalidStaff(f"role must be one of {', '.join(ROLES)}")
-    if "@" not in email:
-        raise InvalidStaff("not an email address")
-    if db.session.scalar(db.select(StaffUser).filter_by(email=email)) is not None:
-        raise InvalidStaff("a staff user with this email exists")
+    if has_control_characters(name):
+        raise InvalidStaff("names cannot hold line breaks or control characters")
     user = StaffUser(
         practice_id=practice.id,
-        email=email,
+        email=check_email(email),
         name=name.strip(),
         password_hash=hash_password(password),
         role=role,
@@ -63,18 +74,21 @@ def create_staff(
     return user
 
 
-def _locked(email: str, ip_address: str, throttle: Throttle, now: datetime) -> bool:
-    by_email, by_address = db.session.execute(
-        db.select(
-            func.count().filter(LoginAttempt.email == email),
-            func.count().filter(LoginAttempt.ip_address == ip_address),
-        ).where(
+def is_locked(user: StaffUser | None, email: str, throttle: Throttle, now: datetime) -> bool:
+    """True while the account is locked by wrong codes or has used up its wrong passwords."""
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        return True
+    since = now - throttle.window
+    if user is not None and user.unlocked_at is not None:
+        since = max(since, user.unlocked_at)
+    failures = db.session.scalar(
+        db.select(func.count()).where(
+            LoginAttempt.email == email,
             LoginAttempt.succeeded.is_(False),
-            LoginAttempt.created_at > now - throttle.window,
-            or_(LoginAttempt.email == email, LoginAttempt.ip_address == ip_address),
+            LoginAttempt.created_at > since,
         )
-    ).one()
-    return by_email >= throttle.per_email or by_address >= throttle.per_address
+    )
+    return failures >= throttle.per_account
 
 
 def authenticate(
@@ -85,37 +99,62 @@ def authenticate(
     throttle: Throttle = Throttle(),
     now: datetime | None = None,
 ) -> tuple[str, StaffUser | None]:
-    """("ok", user), ("wrong", None) or ("locked", None); the caller commits."""
+    """("ok", user), ("wrong", None) or ("locked", None); the caller commits. The address is
+    recorded, never counted: address limits only slow requests down (in the web layer)."""
     now = now or utcnow()
     email = email.strip().lower()
-    if _locked(email, ip_address, throttle, now):
-        return "locked", None
     user = db.session.scalar(db.select(StaffUser).filter_by(email=email))
-    try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-        good = user is not None and user.active
-    except (VerificationError, InvalidHashError):
-        good = False
+    if is_locked(user, email, throttle, now):
+        passwords.verify(None, password)
+        return "locked", None
+    good = passwords.verify(user.password_hash if user else None, password)
+    good = good and user is not None and user.active
     db.session.add(LoginAttempt(email=email, ip_address=ip_address, succeeded=good, created_at=now))
     if not good:
-        return ("locked" if _locked(email, ip_address, throttle, now) else "wrong"), None
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
+        db.session.flush()
+        return ("locked" if is_locked(user, email, throttle, now) else "wrong"), None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
     user.last_login_at = now
     return "ok", user
+
+
+def check_password(user: StaffUser, password: str) -> bool:
+    return passwords.verify(user.password_hash, password or "")
+
+
+def set_password(user: StaffUser, password: str) -> None:
+    """Change the password; every session of the user ends."""
+    user.password_hash = hash_password(password)
+    end_sessions(user)
+
+
+def end_sessions(user: StaffUser) -> None:
+    """Every session that carries the current version stops working."""
+    user.session_version = (user.session_version or 0) + 1
+
+
+def unlock(user: StaffUser, actor: Actor, now: datetime | None = None) -> None:
+    """Lift a lockout now: wrong codes and earlier wrong passwords no longer count."""
+    now = now or utcnow()
+    user.locked_until, user.code_failures, user.unlocked_at = None, 0, now
+    audit.record("staff.unlocked", practice_id=user.practice_id, actor=actor, staff_id=user.id)
 
 
 def _serializer(secret_key: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret_key, salt="saldo.staff.reset")
 
 
-def _fingerprint(user: StaffUser) -> str:
+def _fingerprint(password_hash: str) -> str:
     """Changes with the password, so a reset token works once."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:16]
 
 
-def reset_token(user: StaffUser, secret_key: str) -> str:
-    return _serializer(secret_key).dumps({"id": user.id, "fp": _fingerprint(user)})
+def reset_token(user: StaffUser | None, secret_key: str) -> str:
+    """A one-hour token for `user`; for None, the same work for a token that leads nowhere."""
+    if user is None:
+        return _serializer(secret_key).dumps({"id": 0, "fp": _fingerprint("no such user")})
+    return _serializer(secret_key).dumps({"id": user.id, "fp": _fingerprint(user.password_hash)})
 
 
 def read_reset_token(token: str, secret_key: str) -> tuple[bool, bool, StaffUser | None]:
@@ -127,23 +166,6 @@ def read_reset_token(token: str, secret_key: str) -> tuple[bool, bool, StaffUser
     except BadSignature:
         return False, True, None
     user = db.session.get(StaffUser, data.get("id")) if isinstance(data, dict) else None
-    if user is None or not user.active or data.get("fp") != _fingerprint(user):
+    if user is None or not user.active or data.get("fp") != _fingerprint(user.password_hash):
         return False, True, None
     return False, False, user
-
-
-def set_password(user: StaffUser, password: str) -> None:
-    user.password_hash = hash_password(password)
-
-
-def new_totp_secret() -> str:
-    return pyotp.random_base32()
-
-
-def totp_uri(user: StaffUser, secret: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name="Saldo")
-
-
-def verify_totp(secret: str, code: str, at: datetime | None = None) -> bool:
-    code = "".join(ch for ch in code if ch.isdigit())
-    return len(code) == 6 and pyotp.TOTP(secret).verify(code, for_time=at, valid_window=1)

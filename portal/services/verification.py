@@ -1,13 +1,16 @@
-"""Checking that the person holding a link is the patient, with throttling.
+"""Checking that the person holding a link is the patient.
 
-At most `max_failures` wrong answers per link and per IP address within `window`; past that
-every answer, right or wrong, is refused until the window has moved on.
+Wrong answers are counted on the link itself: after `max_failures` the link is locked, for
+every address and for the right answer too, until staff unlock it or send a new link. The
+address is recorded with each attempt as evidence but never counted: one address (a waiting
+room's Wi-Fi, a family, a carrier's shared address) cannot lock anyone else's link. Address
+limits in the web layer only slow requests down.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import update
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -19,25 +22,20 @@ from portal.services.audit import Actor
 @dataclass(frozen=True)
 class Policy:
     max_failures: int = 5
+    #: kept for configuration compatibility; a locked link stays locked until unlocked
     window: timedelta = timedelta(minutes=15)
 
 
-def locked_out(link: PaymentLink, ip_address: str, policy: Policy, now: datetime) -> bool:
-    """True when the link or the address has used up its wrong answers in the window."""
-    since = now - policy.window
-    failures = db.session.execute(
-        db.select(
-            func.count().filter(VerificationAttempt.link_id == link.id),
-            func.count().filter(VerificationAttempt.ip_address == ip_address),
-        ).where(
-            VerificationAttempt.succeeded.is_(False),
-            VerificationAttempt.created_at > since,
-            or_(
-                VerificationAttempt.link_id == link.id, VerificationAttempt.ip_address == ip_address
-            ),
-        )
-    ).one()
-    return max(failures) >= policy.max_failures
+def _count_failure(link: PaymentLink) -> int:
+    """Add one wrong answer to the link, atomically across workers; the new count."""
+    db.session.execute(
+        update(PaymentLink)
+        .where(PaymentLink.id == link.id)
+        .values(failed_checks=PaymentLink.failed_checks + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(link)
+    return link.failed_checks
 
 
 def check_date_of_birth(
@@ -51,12 +49,13 @@ def check_date_of_birth(
     """Compare `answer` with the patient's date of birth: "ok", "wrong" or "locked"."""
     now = now or utcnow()
     invoice = link.invoice
-    if locked_out(link, ip_address, policy, now):
+    actor = Actor("patient", f"link:{link.id}", ip_address)
+    if link.locked_at is not None:
         audit.record(
             "link.verification_locked",
             practice_id=invoice.practice_id,
             invoice_id=invoice.id,
-            actor=Actor("patient", f"link:{link.id}", ip_address),
+            actor=actor,
         )
         return "locked"
     succeeded = answer == invoice.patient.date_of_birth
@@ -69,12 +68,20 @@ def check_date_of_birth(
         "link.verified" if succeeded else "link.verification_failed",
         practice_id=invoice.practice_id,
         invoice_id=invoice.id,
-        actor=Actor("patient", f"link:{link.id}", ip_address),
+        actor=actor,
         method="date_of_birth",
     )
     if succeeded:
         link.verified_at = now
         return "ok"
-    if locked_out(link, ip_address, policy, now):
-        return "locked"
-    return "wrong"
+    if _count_failure(link) < policy.max_failures:
+        return "wrong"
+    link.locked_at = now
+    audit.record(
+        "link.locked",
+        practice_id=invoice.practice_id,
+        invoice_id=invoice.id,
+        actor=actor,
+        link_id=link.id,
+    )
+    return "locked"

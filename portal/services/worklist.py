@@ -1,9 +1,15 @@
-"""The staff's invoice list: search and filters computed in SQL, balances from the ledger."""
+"""The staff's invoice list: the page is chosen first, in SQL, then balances for its rows.
+
+Pages are keyset pages, newest first: `after` is the cursor of the last row of the previous
+page ("<issued_on>.<id>"), so page 1,000 costs what page 1 does. Search matches every word
+against the invoice number and the patient's names and email, by substring, through trigram
+indexes (pg_trgm on PostgreSQL, FTS5 trigram tables on SQLite; migration 0013).
+"""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, or_
+from sqlalchemy import Integer, and_, bindparam, func, or_, text, union
 
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, Patient
@@ -16,6 +22,7 @@ AGES = {
     "61-90": (61, 90),
     "90+": (91, None),
 }
+PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,13 @@ class Row:
     invoice: Invoice
     patient: Patient
     balance_minor: int
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[Row]
+    #: the cursor of the next page, None on the last one
+    next_after: str | None
 
 
 def invoices(
@@ -33,31 +47,19 @@ def invoices(
     age: str = "",
     min_balance_minor: int | None = None,
     today: date,
-    limit: int = 200,
-) -> list[Row]:
-    """Invoices of a practice, newest first, with their balances."""
-    balance = (
-        db.select(LedgerEntry.invoice_id, func.sum(LedgerEntry.amount_minor).label("balance"))
-        .group_by(LedgerEntry.invoice_id)
-        .subquery()
-    )
-    amount = func.coalesce(balance.c.balance, 0)
+    after: str | None = None,
+    limit: int | None = None,
+) -> Page:
+    """One page of a practice's invoices (`limit`, default `PAGE_SIZE`), newest first, with
+    their balances."""
+    limit = limit or PAGE_SIZE
     query = (
-        db.select(Invoice, Patient, amount)
+        db.select(Invoice, Patient)
         .join(Patient, Patient.id == Invoice.patient_id)
-        .outerjoin(balance, balance.c.invoice_id == Invoice.id)
         .where(Invoice.practice_id == practice_id)
     )
     for word in text.split():
-        like = f"%{word}%"
-        query = query.where(
-            or_(
-                Invoice.number.ilike(like),
-                Patient.first_name.ilike(like),
-                Patient.last_name.ilike(like),
-                Patient.email.ilike(like),
-            )
-        )
+        query = query.where(_matches(practice_id, word))
     if status:
         query = query.where(Invoice.status == status)
     if age in AGES:
@@ -68,6 +70,75 @@ def invoices(
             query = query.where(Invoice.due_on >= today - timedelta(days=high))
         query = query.where(Invoice.status == "open")
     if min_balance_minor is not None:
-        query = query.where(amount >= min_balance_minor)
-    query = query.order_by(Invoice.issued_on.desc(), Invoice.id.desc()).limit(limit)
-    return [Row(inv, pat, int(bal)) for inv, pat, bal in db.session.execute(query)]
+        owed = (
+            db.select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0))
+            .where(LedgerEntry.invoice_id == Invoice.id)
+            .scalar_subquery()
+        )
+        query = query.where(owed >= min_balance_minor)
+    cursor = _cursor(after)
+    if cursor is not None:
+        issued_on, invoice_id = cursor
+        query = query.where(
+            or_(
+                Invoice.issued_on < issued_on,
+                and_(Invoice.issued_on == issued_on, Invoice.id < invoice_id),
+            )
+        )
+    query = query.order_by(Invoice.issued_on.desc(), Invoice.id.desc()).limit(limit + 1)
+    found = db.session.execute(query).all()
+    more = len(found) > limit
+    found = found[:limit]
+    balances = balances_of([invoice.id for invoice, _ in found])
+    rows = [Row(invoice, patient, balances.get(invoice.id, 0)) for invoice, patient in found]
+    last = rows[-1].invoice if rows and more else None
+    return Page(rows, f"{last.issued_on.isoformat()}.{last.id}" if last else None)
+
+
+def balances_of(invoice_ids: list[int]) -> dict[int, int]:
+    """The balances of the given invoices, in one statement."""
+    if not invoice_ids:
+        return {}
+    query = (
+        db.select(LedgerEntry.invoice_id, func.sum(LedgerEntry.amount_minor))
+        .where(LedgerEntry.invoice_id.in_(invoice_ids))
+        .group_by(LedgerEntry.invoice_id)
+    )
+    return {invoice_id: int(total) for invoice_id, total in db.session.execute(query)}
+
+
+def _cursor(after: str | None) -> tuple[date, int] | None:
+    day, _, number = (after or "").partition(".")
+    try:
+        return date.fromisoformat(day), int(number)
+    except ValueError:
+        return None
+
+
+def _matches(practice_id: int, word: str):
+    """The invoice's number or its patient's names or email contain `word`: the matching
+    invoice ids come from the trigram indexes, then the list is paged."""
+    if db.session.get_bind().dialect.name == "sqlite" and len(word) >= 3:
+        phrase = '"' + word.replace('"', '""') + '"'
+        ids = text(_SQLITE_MATCHES).bindparams(bindparam("w", phrase, unique=True))
+        return Invoice.id.in_(ids.columns(id=Integer))
+    like = f"%{word}%"
+    by_number = db.select(Invoice.id).where(
+        Invoice.practice_id == practice_id, Invoice.number.ilike(like)
+    )
+    people = db.select(Patient.id).where(
+        Patient.practice_id == practice_id,
+        or_(
+            Patient.first_name.ilike(like), Patient.last_name.ilike(like), Patient.email.ilike(like)
+        ),
+    )
+    of_patients = db.select(Invoice.id).where(Invoice.patient_id.in_(people))
+    return Invoice.id.in_(union(by_number, of_patients))
+
+
+#: invoice ids whose number, or whose patient's names or email, contain the phrase :w
+_SQLITE_MATCHES = (
+    "SELECT rowid AS id FROM invoice_search WHERE invoice_search MATCH :w UNION "
+    "SELECT id FROM invoice WHERE patient_id IN "
+    "(SELECT rowid FROM patient_search WHERE patient_search MATCH :w)"
+)

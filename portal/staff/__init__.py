@@ -5,12 +5,15 @@ from flask import Blueprint
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 from portal.staff import (  # noqa: E402, F401
+    account_views,
     alert_views,
     auth_views,
     cadence_views,
     collection_views,
+    fiscal_views,
     import_views,
     invoice_views,
+    link_views,
     money_views,
     offer_views,
     patient_views,
@@ -18,4 +21,5 @@ from portal.staff import (  # noqa: E402, F401
     report_views,
     settings_views,
     stripe_views,
+    user_access_views,
 )

@@ -1,8 +1,9 @@
 """Who may do what: roles on every staff view, and queries scoped to the user's practice."""
 
+import time
 from functools import wraps
 
-from flask import abort, g
+from flask import abort, current_app, g, session
 from flask_login import current_user, login_required
 
 from portal.extensions import db, login_manager
@@ -15,9 +16,27 @@ WRITE = ("owner", "billing")
 OWNER = ("owner",)
 
 
+#: session keys: the user's session version at sign-in, and when the sign-in happened
+VERSION_KEY, SINCE_KEY = "staff_sv", "staff_since"
+
+
+def stamp_session(user: StaffUser) -> None:
+    """Bind the session to the user's current session version."""
+    session[VERSION_KEY] = user.session_version
+    session.setdefault(SINCE_KEY, int(time.time()))
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> StaffUser | None:
-    return db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+    """The signed-in user, if the session is still the current version and not too old."""
+    user = db.session.get(StaffUser, int(user_id)) if user_id.isdigit() else None
+    if user is None or session.get(VERSION_KEY) != user.session_version:
+        return None
+    since = session.get(SINCE_KEY)
+    max_age = current_app.config["STAFF_SESSION_MAX_AGE"].total_seconds()
+    if not isinstance(since, int) or time.time() - since > max_age:
+        return None
+    return user
 
 
 login_manager.login_view = "staff.login"

@@ -20,7 +20,10 @@ def alerts():
     kind = request.args.get("kind", "")
     kind = kind if kind in ALERT_KINDS else ""
     today = alert_service.practice_today(current_user.practice)
-    rows = alert_service.queue(current_user.practice_id, today, kind or None)
+    count = alert_service.count_open(current_user.practice_id, kind or None)
+    pages = max(1, -(-count // alert_service.PER_PAGE))
+    page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
+    rows = alert_service.queue(current_user.practice_id, today, kind or None, page=page)
     groups = [
         (severity, label, [row for row in rows if row.severity == severity])
         for severity, label in sorted(alert_service.SEVERITY_LABELS.items(), reverse=True)
@@ -28,7 +31,9 @@ def alerts():
     return render_template(
         "staff/alerts.html",
         groups=[group for group in groups if group[2]],
-        count=len(rows),
+        count=count,
+        page=page,
+        pages=pages,
         kind=kind,
         kinds=alert_service.KIND_LABELS,
         today=today,

@@ -1,46 +1,54 @@
-"""Staff sign-in and sign-out, the second factor, and password reset."""
+"""Staff sign-in and sign-out, the second factor at sign-in, and password reset."""
 
-from flask import (
-    abort,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    session,
-    url_for,
-)
+import time
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal import gateways
 from portal.extensions import db, limiter
 from portal.models import StaffUser
-from portal.services import audit, notifications, sending, staff_auth
+from portal.redirects import safe_next
+from portal.services import audit, notifications, second_factor, staff_auth
 from portal.services.audit import Actor
 from portal.staff import bp
-from portal.staff.forms import ActionForm, CodeForm, LoginForm, NewPasswordForm, ResetRequestForm
+from portal.staff.access import stamp_session
+from portal.staff.forms import CodeForm, LoginForm, NewPasswordForm, ResetRequestForm
 
 PENDING = "staff_pending_2fa"
+#: how long the code step may follow the password step
+PENDING_FOR = 600
+#: kept when a sign-in starts a fresh session
+KEPT = ("lang", "csrf_token")
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/staff") and not target.startswith("//"):
-        return target
-    return url_for("staff.dashboard")
+def locked_message() -> str:
+    return _(
+        "This account is locked after too many wrong attempts. Please try again in 15 "
+        "minutes, or ask an owner of your practice to unlock it."
+    )
+
+
+def _actor(user: StaffUser) -> Actor:
+    return Actor("staff", str(user.id), request.remote_addr)
+
+
+def _fresh_session(**values) -> None:
+    kept = {key: session[key] for key in KEPT if key in session}
+    session.clear()
+    session.update(kept, **values)
 
 
 def _finish_login(user: StaffUser):
-    session.pop(PENDING, None)
+    target = safe_next(request.args.get("next"), url_for("staff.dashboard"), prefix="/staff/")
+    _fresh_session()
     login_user(user)
     session.permanent = True
-    audit.record(
-        "staff.signed_in",
-        practice_id=user.practice_id,
-        actor=Actor("staff", str(user.id), request.remote_addr),
-    )
+    stamp_session(user)
+    audit.record("staff.signed_in", practice_id=user.practice_id, actor=_actor(user))
     db.session.commit()
-    return redirect(_safe_next(request.args.get("next")))
+    return redirect(target)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -56,41 +64,62 @@ def login():
         )
         db.session.commit()
         if result == "ok" and user.totp_secret:
-            session[PENDING] = {"id": user.id, "tries": 0}
+            _fresh_session(
+                **{PENDING: {"id": user.id, "sv": user.session_version, "at": int(time.time())}}
+            )
             return redirect(url_for("staff.login_code", next=request.args.get("next")))
         if result == "ok":
             return _finish_login(user)
         if result == "locked":
-            error, status = _("Too many attempts. Please try again in 15 minutes."), 429
+            error, status = locked_message(), 429
         else:
             error, status = _("The email or the password is wrong."), 401
     return render_template("staff/login.html", form=form, error=error), status
 
 
-@bp.route("/login/code", methods=["GET", "POST"])
-def login_code():
+def _pending_user() -> StaffUser | None:
+    """The user who gave the right password in this session a few minutes ago."""
     pending = session.get(PENDING)
-    user = db.session.get(StaffUser, pending["id"]) if pending else None
-    if user is None or not user.totp_secret:
+    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_FOR:
+        return None
+    user = db.session.get(StaffUser, pending.get("id"))
+    if user is None or not user.active or user.session_version != pending.get("sv"):
+        return None
+    return user if user.totp_secret else None
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def login_code():
+    user = _pending_user()
+    if user is None:
+        session.pop(PENDING, None)
         return redirect(url_for("staff.login"))
     form = CodeForm()
-    error = None
-    if form.validate_on_submit():
-        if staff_auth.verify_totp(user.totp_secret, form.code.data):
+    error, status = None, 200
+    if second_factor.is_locked(user):
+        error, status = locked_message(), 429
+    elif form.validate_on_submit():
+        result = second_factor.verify(user, form.code.data, _actor(user))
+        db.session.commit()
+        if result == "ok":
             return _finish_login(user)
-        pending["tries"] += 1
-        session[PENDING] = pending
-        if pending["tries"] >= 5:
-            session.pop(PENDING)
-            flash(_("Too many wrong codes. Please sign in again."), "error")
-            return redirect(url_for("staff.login"))
-        error = _("The code is wrong or has expired.")
-    return render_template("staff/login_code.html", form=form, error=error), 401 if error else 200
+        if result == "locked":
+            session.pop(PENDING, None)
+            error, status = _("Too many wrong codes.") + " " + locked_message(), 429
+        else:
+            error, status = _("The code is wrong or has expired."), 401
+    return render_template("staff/login_code.html", form=form, error=error), status
 
 
 @bp.post("/logout")
 @login_required
 def logout():
+    """Signing out ends every copy of the session, wherever it was copied to."""
+    user = current_user._get_current_object()
+    staff_auth.end_sessions(user)
+    audit.record("staff.signed_out", practice_id=user.practice_id, actor=_actor(user))
+    db.session.commit()
     logout_user()
     session.clear()
     return redirect(url_for("staff.login"))
@@ -99,22 +128,23 @@ def logout():
 @bp.route("/reset", methods=["GET", "POST"])
 @limiter.limit("10 per hour", methods=["POST"])
 def reset_request():
+    """The same work for every address asked about, known or not: a token is made and the
+    email rendered either way, and sending happens after the answer."""
     form = ResetRequestForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         user = db.session.scalar(db.select(StaffUser).filter_by(email=email, active=True))
+        token = staff_auth.reset_token(user, current_app.config["SECRET_KEY"])
+        base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
+        url = base + url_for("staff.reset_password", token=token)
+        locale = user.locale if user else current_app.config["BABEL_DEFAULT_LOCALE"]
+        subject, text, html = notifications.render_email(
+            "password_reset", locale, user=user or StaffUser(name="", email=email), url=url
+        )
+        practice = user.practice if user else None
+        message = notifications.build_message(practice, email, subject, text, html)
         if user is not None:
-            token = staff_auth.reset_token(user, current_app.config["SECRET_KEY"])
-            url = url_for("staff.reset_password", token=token, _external=False)
-            base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
-            subject, text, html = notifications.render_email(
-                "password_reset", user.locale, user=user, url=base + url
-            )
-            message = notifications.build_message(user.practice, user.email, subject, text, html)
-            try:
-                gateways.mailer().send(message)
-            except OSError:
-                current_app.logger.warning("password reset email to staff %s failed", user.id)
+            gateways.mailer().send_later(message)
             db.session.commit()
         flash(_("If this address belongs to an account, we have sent it a link."), "info")
         return redirect(url_for("staff.login"))
@@ -129,45 +159,8 @@ def reset_password(token: str):
     form = NewPasswordForm()
     if form.validate_on_submit():
         staff_auth.set_password(user, form.password.data)
-        audit.record(
-            "staff.password_reset",
-            practice_id=user.practice_id,
-            actor=Actor("staff", str(user.id), request.remote_addr),
-        )
+        audit.record("staff.password_reset", practice_id=user.practice_id, actor=_actor(user))
         db.session.commit()
         flash(_("Your password has been changed. Please sign in."), "info")
         return redirect(url_for("staff.login"))
     return render_template("staff/reset_password.html", form=form)
-
-
-@bp.route("/account/security", methods=["GET", "POST"])
-@login_required
-def security():
-    form, action = CodeForm(), ActionForm(prefix="off")
-    secret = session.get("staff_new_totp") or staff_auth.new_totp_secret()
-    session["staff_new_totp"] = secret
-    error = None
-    if request.method == "POST" and request.form.get("action") == "disable":
-        if not action.validate_on_submit():
-            abort(400)
-        current_user.totp_secret = None
-        db.session.commit()
-        flash(_("Two-step sign-in is off."), "info")
-        return redirect(url_for("staff.security"))
-    if form.validate_on_submit():
-        if staff_auth.verify_totp(secret, form.code.data):
-            current_user.totp_secret = secret
-            session.pop("staff_new_totp", None)
-            db.session.commit()
-            flash(_("Two-step sign-in is on."), "info")
-            return redirect(url_for("staff.security"))
-        error = _("The code is wrong or has expired.")
-    uri = staff_auth.totp_uri(current_user, secret)
-    return render_template(
-        "staff/security.html",
-        form=form,
-        action=action,
-        secret=secret,
-        qr=sending.qr_svg(uri),
-        error=error,
-    )

@@ -7,6 +7,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.models import CallTask, Invoice
 from portal.money import parse_amount
@@ -123,7 +124,7 @@ def letter_batch(day: str):
     return Response(
         pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{name}"'},
+        headers={"Content-Disposition": content_disposition(name)},
     )
 
 

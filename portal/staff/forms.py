@@ -27,6 +27,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.validation import SingleLine
+
 
 def choices(*pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
@@ -43,8 +45,8 @@ class LoginForm(FlaskForm):
 
 class CodeForm(FlaskForm):
     code = StringField(
-        _l("6-digit code from your authenticator app"),
-        validators=[DataRequired(REQUIRED), Length(6, 8)],
+        _l("6-digit code from your authenticator app, or a recovery code"),
+        validators=[DataRequired(REQUIRED), Length(6, 24)],
     )
 
 
@@ -64,8 +66,12 @@ class NewPasswordForm(FlaskForm):
 
 
 class PatientForm(FlaskForm):
-    first_name = StringField(_l("First name"), validators=[DataRequired(REQUIRED), Length(max=100)])
-    last_name = StringField(_l("Last name"), validators=[DataRequired(REQUIRED), Length(max=100)])
+    first_name = StringField(
+        _l("First name"), validators=[DataRequired(REQUIRED), Length(max=100), SingleLine()]
+    )
+    last_name = StringField(
+        _l("Last name"), validators=[DataRequired(REQUIRED), Length(max=100), SingleLine()]
+    )
     date_of_birth = DateField(
         _l("Date of birth"), validators=[InputRequired(_l("Enter a date of birth."))]
     )
@@ -88,7 +94,9 @@ class LineForm(Form):
 
 
 class InvoiceForm(FlaskForm):
-    number = StringField(_l("Invoice number"), validators=[DataRequired(REQUIRED), Length(max=40)])
+    number = StringField(
+        _l("Invoice number"), validators=[DataRequired(REQUIRED), Length(max=40), SingleLine()]
+    )
     issued_on = DateField(_l("Issue date"), validators=[InputRequired(REQUIRED)])
     due_on = DateField(_l("Due date"), validators=[InputRequired(REQUIRED)])
     lines = FieldList(FormField(LineForm), min_entries=3)
@@ -133,7 +141,9 @@ class ActionForm(FlaskForm):
 
 
 class PracticeForm(FlaskForm):
-    name = StringField(_l("Practice name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    name = StringField(
+        _l("Practice name"), validators=[DataRequired(REQUIRED), Length(max=200), SingleLine()]
+    )
     email = EmailField(
         _l("Email"), validators=[Optional(), Email(_l("Enter a valid email address."))]
     )
@@ -152,7 +162,9 @@ class PracticeForm(FlaskForm):
 
 
 class StaffForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(REQUIRED), Length(max=200)])
+    name = StringField(
+        _l("Name"), validators=[DataRequired(REQUIRED), Length(max=200), SingleLine()]
+    )
     email = EmailField(_l("Email"), validators=[DataRequired(REQUIRED), Email()])
     role = SelectField(
         _l("Role"),

@@ -36,15 +36,26 @@ def dashboard():
         )
     except ValueError:
         minimum = None
-    rows = worklist.invoices(
+    page = worklist.invoices(
         current_user.practice_id,
         text=args.get("q", ""),
         status=args.get("status", ""),
         age=args.get("age", ""),
         min_balance_minor=minimum,
         today=date.today(),
+        after=args.get("after"),
     )
-    return render_template("staff/dashboard.html", rows=rows, args=args, ages=worklist.AGES)
+    filters = {key: args[key] for key in ("q", "status", "age", "min") if args.get(key)}
+    return render_template(
+        "staff/dashboard.html",
+        rows=page.rows,
+        next_url=url_for("staff.dashboard", after=page.next_after, **filters)
+        if page.next_after
+        else None,
+        first_url=url_for("staff.dashboard", **filters) if args.get("after") else None,
+        args=args,
+        ages=worklist.AGES,
+    )
 
 
 def _lines(form: InvoiceForm, currency: str) -> list[LineInput]:
@@ -186,6 +197,7 @@ def invoice_detail(invoice_id: int):
         ).all(),
         send_form=SendForm(),
         action=ActionForm(),
+        locked_links=links.locked_links(invoice),
         desk_form=DeskPaymentForm(),
         refund_form=RefundForm(),
         void_form=ReasonForm(),
@@ -208,6 +220,14 @@ def invoice_send(invoice_id: int):
         db.session.commit()
         if delivery.status == "sent":
             flash(_("Link sent to %(to)s.", to=delivery.recipient), "info")
+        elif delivery.status == "queued":
+            flash(
+                _(
+                    "It is outside the patient's hours (8:00 to 21:00): "
+                    "the message will be sent when they begin."
+                ),
+                "info",
+            )
         else:
             flash(_("The message could not be delivered; it will be retried."), "error")
     return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id))

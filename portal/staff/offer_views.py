@@ -16,7 +16,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Invoice, SettlementOffer
 from portal.money import format_plain, parse_amount
-from portal.services import incentives
+from portal.services import incentives, plans, tila
 from portal.services.incentives import IncentiveRefused
 from portal.staff import bp
 from portal.staff.access import OWNER, WRITE, actor, role_required, scoped
@@ -168,8 +168,11 @@ def discount_settings():
         abort(400)
     policy = incentives.discount_policy(practice.id)
     example = None
+    high_apr = None
     if policy is not None and policy.enabled:
         off = incentives.discount_minor(EXAMPLE_BALANCE_MINOR, policy.percent)
+        rates = plans.aprs_with_discount(practice.id, EXAMPLE_BALANCE_MINOR, off, _today())
+        high_apr = tila.high_apr_warning([rate for _, rate in rates])
         example = {
             "balance": EXAMPLE_BALANCE_MINOR,
             "discount": off,
@@ -188,6 +191,7 @@ def discount_settings():
         form=form,
         policy=policy,
         example=example,
+        high_apr=high_apr,
         deposit=deposit,
         currency=practice.currency,
     ), status

@@ -4,6 +4,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.models import Plan, PlanPolicy
 from portal.money import format_plain, parse_amount
@@ -63,7 +64,7 @@ def plan_agreement(plan_id: int):
     return Response(
         plan.agreement_pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{agreements.filename(plan)}"'},
+        headers={"Content-Disposition": content_disposition(agreements.filename(plan))},
     )
 
 
@@ -71,5 +72,4 @@ def plan_agreement(plan_id: int):
 @role_required(*READ)
 def plan_check(plan_id: int):
     plan = scoped(Plan, plan_id)
-    intact, check = agreements.check(plan)
-    return render_template("staff/plan_check.html", plan=plan, hash_ok=intact, check=check)
+    return render_template("staff/plan_check.html", plan=plan, check=agreements.check(plan))

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal.downloads import content_disposition
 from portal.i18n import money_filter
 from portal.services import reports
 from portal.staff import bp
@@ -162,6 +163,6 @@ def reports_aging_csv():
     )
     response = Response(out.getvalue(), mimetype="text/csv")
     name = f"aging-{practice.slug}-{as_of.isoformat()}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Content-Disposition"] = content_disposition(name, "attachment")
     response.headers["Cache-Control"] = "no-store"
     return response

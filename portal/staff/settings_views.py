@@ -1,8 +1,6 @@
 """Owner settings: the practice's profile and colour, staff accounts, API keys."""
 
-from pathlib import Path
-
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -26,8 +24,7 @@ def settings():
             colour = branding.check_colour(form.brand_colour.data)
             logo = request.files.get("logo")
             if logo and logo.filename:
-                folder = Path(current_app.instance_path) / "logos"
-                practice.logo_filename = branding.save_logo(practice, logo.read(), folder)
+                practice.logo_filename = branding.save_logo(practice, logo.read())
         except BrandingRefused as exc:
             form.brand_colour.errors.append(str(exc))
         else:

@@ -6,7 +6,7 @@ those of a practice's own account, verified with that practice's webhook secret.
 
 import logging
 
-from flask import abort, jsonify, request
+from flask import abort, current_app, jsonify, request
 
 from portal import gateways
 from portal.extensions import csrf, db, limiter
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 @csrf.exempt
 @limiter.exempt
 def stripe_event(practice_slug: str | None):
+    request.max_content_length = current_app.config["WEBHOOK_MAX_BYTES"]  # 413 beyond it
     practice = _own_account(practice_slug)
     payload = request.get_data(cache=False)
     try:

@@ -4,15 +4,14 @@
   "use strict";
   var form = document.getElementById("pay-form");
   if (!form) { return; }
-  var csrf = document.querySelector('meta[name="csrf-token"]').content;
-  var stripe = Stripe(form.dataset.key, { locale: form.dataset.locale });
-  var card = stripe.elements({ locale: form.dataset.locale }).create("card");
-  card.mount("#card-element");
   var button = document.getElementById("pay-button");
   var errorBox = document.getElementById("pay-error");
   var statusBox = document.getElementById("pay-status");
   var sepaSection = document.getElementById("sepa-section");
   var cardSection = document.getElementById("card-section");
+  var amountBox = document.getElementById("amount");
+  // a method already saved on this page, reused when the patient confirms a changed amount
+  var savedSetup = null;
 
   function method() {
     var checked = form.querySelector('input[name="method"]:checked') ||
@@ -27,6 +26,22 @@
       if (sepaSection) { sepaSection.hidden = !sepa; }
     });
   });
+
+  if (typeof Stripe !== "function") {
+    /* Stripe.js did not load: say so, and never let the form submit by itself. */
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      errorBox.textContent = form.dataset.msgNoStripe;
+      errorBox.hidden = false;
+    });
+    errorBox.textContent = form.dataset.msgNoStripe;
+    errorBox.hidden = false;
+    return;
+  }
+  var csrf = document.querySelector('meta[name="csrf-token"]').content;
+  var stripe = Stripe(form.dataset.key, { locale: form.dataset.locale });
+  var card = stripe.elements({ locale: form.dataset.locale }).create("card");
+  card.mount("#card-element");
 
   function post(url, body) {
     return fetch(url, {
@@ -71,6 +86,22 @@
     fail(result.error || form.dataset.msgSetupFailed);
   }
 
+  function askAgain(result) {
+    // the balance changed since the page was shown: show the new amount, charge nothing
+    form.dataset.amount = String(result.amount_minor);
+    if (amountBox && result.amount) { amountBox.textContent = result.amount; }
+    if (result.button) { button.textContent = result.button; }
+    fail(result.error);
+  }
+
+  function confirmPayment(setupIntentId) {
+    savedSetup = setupIntentId;
+    return post(form.dataset.confirmUrl, {
+      setup_intent_id: setupIntentId,
+      amount_minor: Number(form.dataset.amount)
+    });
+  }
+
   function authenticate(result) {
     return stripe.confirmCardPayment(result.client_secret).then(function () {
       return post(result.refresh);
@@ -87,13 +118,17 @@
     }
     button.disabled = true;
     statusBox.textContent = form.dataset.msgWorking;
-    post(form.dataset.setupUrl, { method: method() }).then(function (setup) {
+    var charged = savedSetup ? confirmPayment(savedSetup) : post(
+      form.dataset.setupUrl, { method: method() }
+    ).then(function (setup) {
       if (setup.error) { throw setup; }
       return saveMethod(setup.client_secret);
     }).then(function (saved) {
       if (saved.error || !saved.setupIntent) { throw { error: form.dataset.msgSetupFailed }; }
-      return post(form.dataset.confirmUrl, { setup_intent_id: saved.setupIntent.id });
-    }).then(function (result) {
+      return confirmPayment(saved.setupIntent.id);
+    });
+    charged.then(function (result) {
+      if (result.reason === "amount_changed") { askAgain(result); return; }
       if (result.error && !result.status) { throw result; }
       if (result.client_secret) { return authenticate(result); }
       finish(result);

@@ -22,13 +22,19 @@
   }
   function finish(result) {
     if (result.next && result.status !== "failed") { window.location.assign(result.next); return; }
+    if (result.reason === "amount_changed") {
+      // the balance changed since the page was shown: show the new amounts before charging
+      show(result.error);
+      window.setTimeout(function () { window.location.reload(); }, 4000);
+      return;
+    }
     show(result.error);
   }
   box.querySelectorAll("button[data-what]").forEach(function (button) {
     button.addEventListener("click", function () {
       box.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
       errorBox.hidden = true;
-      post(box.dataset.url, { what: button.dataset.what }).then(function (result) {
+      post(box.dataset.url, { what: button.dataset.what, amount_minor: Number(button.dataset.amount) }).then(function (result) {
         if (result.client_secret) {
           return stripe.confirmCardPayment(result.client_secret).then(function () {
             return post(result.refresh);

@@ -28,6 +28,7 @@ DOWN = 15450  # the policy's 10 % down payment
 PLAN_URL = re.compile(r"/pay/plan$")
 CONSENT_URL = re.compile(r"/pay/plan/consent$")
 SIGN_URL = re.compile(r"/pay/plan/sign$")
+METHOD_URL = re.compile(r"/pay/plan/method$")
 PLAN_PAY_URL = re.compile(r"/pay/plan/pay$")
 BLOCKING = {"serious", "critical"}
 EVIDENCE = ("document_sha256", "signer_ip", "user_agent", "viewed_at", "consented_at", "signed_at")
@@ -137,6 +138,10 @@ def consent(page: Page, who: Patient) -> None:
     box = page.get_by_label(who.text("I agree to receive and sign these documents electronically."))
     box.check()
     page.locator("main form button[type=submit]").click()
+    if who.currency == "EUR":  # card or SEPA: chosen before the agreement is shown
+        expect(page).to_have_url(METHOD_URL)
+        page.get_by_label(who.text("Card"), exact=True).check()
+        page.locator("main form button[type=submit]").click()
     expect(page).to_have_url(SIGN_URL)
 
 
@@ -188,6 +193,10 @@ def draw_signature(page: Page) -> None:
 
 
 def sign(page: Page, who: Patient) -> None:
+    if who.currency == "EUR":  # the Italian practice: the separate approval of clause 3
+        clause = who.text("I specifically approve clause 3 (loss of the benefit of the term).")
+        page.get_by_label(clause).check()
+        page.get_by_label(who.text("Type your full name again to approve it")).fill(who.full_name)
     page.get_by_role("button", name=who.text("Sign the agreement")).click()
 
 

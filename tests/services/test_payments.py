@@ -181,22 +181,28 @@ def test_nothing_due_after_paying(stripe_app):
     assert len(payment_entries(invoice)) == 1
 
 
-def test_stripe_outage_at_charge_time_changes_nothing(stripe_app, monkeypatch):
+def test_stripe_outage_at_charge_time_is_checked_before_paying_again(stripe_app, monkeypatch):
     invoice, _ = factories.invoice_with_link(amounts=(5000,))
     seti, _ = saved_card(stripe_app, invoice, "4242424242424242")
     unreachable = StripeGateway(
         "sk_test_x", api_base=f"http://127.0.0.1:{free_port()}", max_network_retries=0
     )
     monkeypatch.setattr(gateways.stripe(), "charge", unreachable.charge)
-    with pytest.raises(PaymentRefused) as refused:
-        payments.pay_in_full(invoice, seti, PATIENT)
-    assert refused.value.reason == "unavailable"
-    payment = db.session.scalars(db.select(Payment)).one()
-    assert (payment.status, payment.failure_code) == ("failed", "gateway_unavailable")
-    assert ledger.balance(invoice.id) == 5000
+    # no answer: whether Stripe charged is unknown, so the payment is "checking", not failed
+    outcome = payments.pay_in_full(invoice, seti, PATIENT)
+    assert (outcome.status, outcome.payment.failure_code) == ("creating", None)
     monkeypatch.undo()
     seti, _ = saved_card(stripe_app, invoice, "4242424242424242")
+    with pytest.raises(PaymentRefused) as refused:
+        payments.pay_in_full(invoice, seti, PATIENT)
+    assert refused.value.reason == "in_progress"
+    # once the call is old enough, Stripe is asked: no PaymentIntent has its claim key
+    stripe_app.config["RECONCILE_AFTER_SECONDS"] = 0
     assert payments.pay_in_full(invoice, seti, PATIENT).status == "succeeded"
+    first, second = db.session.scalars(db.select(Payment).order_by(Payment.id))
+    assert (first.status, first.failure_code) == ("failed", "gateway_unavailable")
+    assert second.status == "succeeded"
+    assert ledger.balance(invoice.id) == 0
 
 
 def test_stripe_unreachable_before_charging(stripe_app):

@@ -8,7 +8,7 @@ import pytest
 from portal.extensions import db
 from portal.gateways import seal
 from portal.models import DiscountPolicy, Installment, LedgerEntry, OutboxMessage, PlanPolicy
-from portal.services import agreements, jobs, ledger, payments, plans
+from portal.services import agreement_seal, agreements, jobs, ledger, payments, plans
 from portal.services.audit import Actor
 from portal.services.plans import PlanRefused
 from tests import factories
@@ -31,6 +31,7 @@ def signed_plan(app, card="4242424242424242", count=6, amounts=(120000, 34500), 
     invoice, _ = factories.invoice_with_link(amounts=amounts, **patient)
     policy(invoice.practice)
     plan = plans.choose(invoice, count, START, invoice.patient.locale or "en", PATIENT)
+    agreements.choose_method(plan, "card", PATIENT)
     agreements.record_event(plan, "viewed", PATIENT)
     agreements.consent(plan, PATIENT)
     agreements.sign(
@@ -41,6 +42,8 @@ def signed_plan(app, card="4242424242424242", count=6, amounts=(120000, 34500), 
         actor=PATIENT,
         user_agent="pytest",
         time_zone="Europe/Rome",
+        onerous_approved=True,
+        onerous_name=invoice.patient.full_name,
     )
     db.session.commit()
     seti, secret = payments.prepare_setup(invoice, "card")
@@ -79,7 +82,7 @@ def test_options_follow_the_policy(app):
     assert [o.count for o in offered] == [3, 6, 10, 12]
     six = offered[1]
     assert six.down_minor == 15450 and six.installment_minor == 23175
-    assert six.total_of_payments_minor == 154500
+    assert six.total_with_down_minor == 154500
     assert str(six.disclosure.apr) == "0.00" and six.disclosure.finance_charge_minor == 0
     assert [o.count for o in plans.options(rules, 60000, START)] == [3, 6, 10]
     assert plans.options(rules, 19999, START) == []
@@ -101,7 +104,11 @@ def test_signing_needs_consent_the_right_document_and_the_name(app):
     policy(invoice.practice)
     plan = plans.choose(invoice, 6, START, "it", PATIENT)
     kwargs = dict(signature_png=None, actor=PATIENT, user_agent="ua", time_zone="Europe/Rome")
+    with pytest.raises(agreements.SigningRefused):
+        agreements.document_sha256(plan)  # nothing is shown before the method is chosen
+    agreements.choose_method(plan, "sepa_debit", PATIENT)
     good = agreements.document_sha256(plan)
+    kwargs.update(onerous_approved=True, onerous_name="Giulia Bianchi")
     with pytest.raises(agreements.SigningRefused):
         agreements.sign(plan, typed_name="Giulia Bianchi", shown_sha256=good, **kwargs)
     agreements.consent(plan, PATIENT)
@@ -210,8 +217,8 @@ def test_sealed_agreement_validates_and_holds_the_terms(stripe_app):
     invoice, plan, saved = signed_plan(stripe_app, locale="it")
     pay_down_payment(invoice, plan, saved)
     db.session.expire_all()
-    intact, check = agreements.check(plan)
-    assert intact and check.ok and check.signer == invoice.practice.name
+    check = agreements.check(plan)
+    assert check.ok and check.seal.signer == invoice.practice.name
     text = pdf_text(plan.agreement_pdf)
     assert "Accordo di pagamento rateale" in text
     assert plan.evidence["document_sha256"] in text.replace("\n", "")
@@ -219,7 +226,7 @@ def test_sealed_agreement_validates_and_holds_the_terms(stripe_app):
     middle = len(plan.agreement_pdf) // 3
     tampered = bytearray(plan.agreement_pdf)
     tampered[middle] ^= 0x01
-    _, cert = agreements._certificate_paths(invoice.practice)
+    _, cert, _ = agreement_seal.certificate_paths(invoice.practice)
     assert not seal.verify_seal(bytes(tampered), cert).ok
 
 
@@ -231,6 +238,7 @@ def test_a_forgone_early_payment_discount_is_a_finance_charge(app):
         factories.patient(practice, locale="en"), amounts=(154500,), today=START
     )
     plan = plans.choose(invoice, 6, START, "en", PATIENT)
+    agreements.choose_method(plan, "card", PATIENT)
     assert plan.finance_charge_minor == 7725
     assert plan.amount_financed_minor == 154500 - 15450 - 7725
     assert Decimal(plan.apr) > 0

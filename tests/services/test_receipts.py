@@ -25,7 +25,13 @@ def pay(app, **patient):
 
 
 def test_english_confirmation_email_with_receipt(mailed_app, smtp):
-    _invoice, payment = pay(mailed_app, locale="en", email="emma@example.org", first_name="Emma")
+    _invoice, payment = pay(
+        mailed_app,
+        locale="en",
+        email="emma@example.org",
+        first_name="Emma",
+        email_attachments=True,  # she asked for her receipts as attachments
+    )
     [message] = smtp.messages
     assert message["To"] == "emma@example.org"
     assert message["Subject"] == "Payment received – Studio Dentistico Rossi"
@@ -45,12 +51,18 @@ def test_english_confirmation_email_with_receipt(mailed_app, smtp):
 
 
 def test_italian_confirmation_email_and_receipt(mailed_app, smtp):
-    _invoice, payment = pay(mailed_app, locale="it")
+    invoice, payment = pay(mailed_app, locale="it")
     [message] = smtp.messages
     assert message["Subject"] == "Pagamento ricevuto – Studio Dentistico Rossi"
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "Gentile Giulia Bianchi," in text
     assert "154,50\xa0€" in text
+    # by default no attachment and no treatment in the email: the link, then the download
+    assert list(message.iter_attachments()) == []
+    assert "Treatment" not in text and "D1001" not in text
+    assert "Può scaricare la ricevuta in qualsiasi momento" in text
+    base = mailed_app.config["PORTAL_BASE_URL"].rstrip("/")
+    assert f"Informativa sulla privacy: {base}/privacy/{invoice.practice.slug}" in text
     body = pdf_text(receipts.render_pdf(payment))
     assert f"Ricevuta n. {payment.receipt_number}" in body
     assert "154,50" in body

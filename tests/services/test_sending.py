@@ -74,8 +74,9 @@ def test_sms_through_twilio_in_english(app, twilio):
     db.session.commit()
     [sms] = twilio.messages
     assert sms["To"] == "+393331234567" and sms["From"] == "+15005550006"
-    assert sms["Body"].startswith("Studio Dentistico Rossi: your bill is ready.")
-    assert "/p/" in sms["Body"] and len(sms["Body"]) < 160
+    assert sms["Body"].startswith("Studio Dentistico Rossi: your bill is ready. Pay securely: ")
+    assert sms["Body"].endswith(" Reply STOP to opt out.")
+    assert "/p/" in sms["Body"] and len(sms["Body"]) <= 160
     assert delivery.status == "sent"
 
 

@@ -1,4 +1,4 @@
-"""Date-of-birth checks: five wrong answers per link and per address in 15 minutes."""
+"""Date-of-birth checks: five wrong answers lock the link, whoever sends them."""
 
 from datetime import date, datetime, timedelta
 
@@ -39,12 +39,14 @@ def test_five_wrong_answers_lock_the_link_even_for_the_right_one(app):
     assert link.verified_at is None
 
 
-def test_lock_lifts_after_fifteen_minutes(app):
+def test_the_lock_holds_until_staff_unlock_the_link(app):
     link = make_link(app)
     for i in range(5):
         answer(link, WRONG, minutes=i)
-    assert answer(link, RIGHT, minutes=14) == "locked"
-    assert answer(link, RIGHT, minutes=19) == "ok"
+    assert answer(link, RIGHT, minutes=60 * 24) == "locked"
+    links.unlock(link, SYSTEM)
+    assert (link.locked_at, link.failed_checks) == (None, 0)
+    assert answer(link, RIGHT, minutes=60 * 25) == "ok"
 
 
 def test_lock_is_per_link_across_addresses(app):
@@ -54,12 +56,26 @@ def test_lock_is_per_link_across_addresses(app):
     assert answer(link, RIGHT, ip="192.0.2.77") == "locked"
 
 
-def test_lock_is_per_address_across_links(app):
+def test_wrong_answers_from_one_address_do_not_lock_other_links(app):
     links_ = [make_link(app, slug=f"s{i}") for i in range(6)]
     for link in links_[:5]:
-        answer(link, WRONG, ip="203.0.113.9")
-    assert answer(links_[5], RIGHT, ip="203.0.113.9") == "locked"
-    assert answer(links_[5], RIGHT, ip="203.0.113.10") == "ok"
+        for _ in range(5):
+            answer(link, WRONG, ip="203.0.113.9")
+    assert answer(links_[5], RIGHT, ip="203.0.113.9") == "ok"
+    assert [answer(link, RIGHT, ip="203.0.113.9") for link in links_[:5]] == ["locked"] * 5
+
+
+def test_the_lock_is_recorded_once_on_the_link(app):
+    link = make_link(app)
+    for i in range(7):
+        answer(link, WRONG, minutes=i)
+    db.session.commit()
+    assert link.failed_checks == 5
+    assert link.locked_at == NOW + timedelta(minutes=4)
+    actions = db.session.scalars(
+        db.text("SELECT action FROM audit_event WHERE action = 'link.locked'")
+    ).all()
+    assert actions == ["link.locked"]
 
 
 def test_attempts_are_audited_without_the_answer(app):

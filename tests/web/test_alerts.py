@@ -312,3 +312,19 @@ def test_resolve_takes_it_off_the_queue(web_app, world):
     assert event.data["alert_id"] == ids["failed"] and event.actor_kind == "staff"
     text = client.get(act(client, ids["failed"], "call").headers["Location"]).get_data(as_text=True)
     assert "This alert is already resolved." in text
+
+
+def test_the_queue_is_paged_in_its_order(web_app, world, monkeypatch):
+    ids, emails = world
+    monkeypatch.setattr(alerts, "PER_PAGE", 2)
+    client = signed_in(web_app, emails["billing"])
+    first = client.get("/staff/alerts").get_data(as_text=True)
+    assert f'id="alert-{ids["failed"]}"' in first and f'id="alert-{ids["promise"]}"' in first
+    assert f'id="alert-{ids["link"]}"' not in first
+    assert "Page 1 of 2" in first and 'href="/staff/alerts?page=2" rel="next"' in first
+    second = client.get("/staff/alerts?page=2").get_data(as_text=True)
+    assert f'id="alert-{ids["link"]}"' in second and f'id="alert-{ids["failed"]}"' not in second
+    assert "Page 2 of 2" in second and "To watch (1)" in second
+    assert 'rel="next"' not in second and 'href="/staff/alerts?page=1" rel="prev"' in second
+    beyond = client.get("/staff/alerts?page=9").get_data(as_text=True)
+    assert "Page 2 of 2" in beyond

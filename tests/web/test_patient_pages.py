@@ -65,14 +65,18 @@ def test_impossible_dates_are_form_errors_not_attempts(client, web_app):
         assert attempts.scalar() == 0
 
 
-def test_five_wrong_tries_say_try_again_later(client, web_app):
+def test_five_wrong_tries_lock_the_link_and_say_whom_to_call(client, web_app):
     _, token = new_link(web_app, locale="en")
     for _ in range(4):
         assert open_and_verify(client, token, day=1).status_code == 422
     locked = open_and_verify(client, token, day=1)
     assert locked.status_code == 429
-    assert "Please try again in 15 minutes." in locked.get_data(as_text=True)
+    page = locked.get_data(as_text=True)
+    assert "This link is locked" in page
+    assert "Studio Dentistico Rossi can unlock it or send you a new link." in page
+    assert '<a href="tel:+390655501234">+39 06 5550 1234</a>' in page
     assert open_and_verify(client, token).status_code == 429
+    assert client.get("/pay/verify").status_code == 429
 
 
 def test_expired_revoked_and_unknown_links_have_their_own_pages(client, web_app):

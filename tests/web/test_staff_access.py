@@ -7,12 +7,22 @@ import pytest
 
 from portal.extensions import db
 from portal.models import CallTask, Payment, PlanPolicy, SettlementOffer
-from portal.services import api_keys, money, plans
+from portal.services import api_keys, links, money, plans
 from portal.services.audit import SYSTEM
 from tests import factories
 from tests.web.staff_client import csrf, make_staff, sign_in
 
 PUBLIC = {"staff.login", "staff.login_code", "staff.reset_request", "staff.reset_password"}
+#: a signed-in user's own account pages, open to every role
+OWN_ACCOUNT = {
+    "staff.logout",
+    "staff.security",
+    "staff.security_off",
+    "staff.recovery_codes",
+    "staff.password_change",
+    "staff.email_change",
+    "staff.sign_out_everywhere",
+}
 PARAMS = {
     "invoice_id",
     "patient_id",
@@ -22,6 +32,7 @@ PARAMS = {
     "plan_id",
     "task_id",
     "offer_id",
+    "link_id",
 }
 
 
@@ -46,6 +57,7 @@ def world(web_app):
         offer = SettlementOffer(
             practice_id=a.id, invoice_id=invoice.id, amount_minor=500, expires_on=date(2099, 1, 1)
         )
+        link, _token = links.issue(invoice, SYSTEM)
         db.session.add_all([task, offer])
         users = {role: make_staff(a, role) for role in ("owner", "billing", "viewer")}
         outsider = make_staff(b, "owner")
@@ -59,6 +71,7 @@ def world(web_app):
             plan_id=plan.id,
             task_id=task.id,
             offer_id=offer.id,
+            link_id=link.id,
             day="2026-11-01",
         )
         emails = {role: user.email for role, user in users.items()}
@@ -83,18 +96,29 @@ def call(client, method, url):
 
 
 def test_every_endpoint_needs_sign_in(client, web_app, world):
+    """Each POST carries a valid CSRF token, so what refuses it is the sign-in check."""
     ids, _, _ = world
+    token = csrf(client, "/staff/login")
+    checked = 0
     for rule, method in staff_routes(web_app):
-        if rule.endpoint == "staff.logout":
-            continue
-        response = (
-            call(client, method, url_for_rule(rule, ids))
-            if method == "GET"
-            else (client.post(url_for_rule(rule, ids)))
-        )
-        assert response.status_code in (302, 400), (rule.rule, method)
-        if response.status_code == 302:
-            assert "/staff/login" in response.headers["Location"]
+        url = url_for_rule(rule, ids)
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.post(url, data={"csrf_token": token})
+        assert response.status_code == 302, (rule.rule, method, response.status_code)
+        assert response.headers["Location"].startswith("/staff/login"), (rule.rule, method)
+        checked += 1
+    assert checked >= 60
+
+
+def test_posts_without_a_csrf_token_are_refused_when_signed_in(client, web_app, world):
+    ids, emails, _ = world
+    sign_in(client, emails["owner"])
+    for rule, method in staff_routes(web_app):
+        if method == "POST":
+            response = client.post(url_for_rule(rule, ids))
+            assert response.status_code == 400, (rule.rule, response.status_code)
 
 
 def test_other_practices_objects_are_404_everywhere(client, web_app, world):
@@ -114,7 +138,7 @@ def test_viewer_reads_but_changes_nothing(client, web_app, world):
     ids, emails, _ = world
     sign_in(client, emails["viewer"])
     for rule, method in staff_routes(web_app):
-        if rule.endpoint == "staff.logout" or rule.endpoint == "staff.security":
+        if rule.endpoint in OWN_ACCOUNT:
             continue
         response = call(client, method, url_for_rule(rule, ids))
         read_only = method == "GET" and rule.endpoint in {

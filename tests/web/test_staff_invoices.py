@@ -1,5 +1,6 @@
 """A billing user's day: patients, invoices from draft to issued, sending, money at the desk."""
 
+import html
 import re
 
 import pytest
@@ -219,3 +220,26 @@ def test_message_preview_in_the_patients_language(desk, web_app):
     assert "la Sua fattura è pronta" in page
     with web_app.app_context():
         assert db.session.scalars(db.select(PaymentLink)).all() == []
+
+
+def test_dashboard_pages_newest_first_and_searches_by_substring(desk, web_app, monkeypatch):
+    from portal.services import worklist
+
+    monkeypatch.setattr(worklist, "PAGE_SIZE", 2)
+    anna = new_patient(desk, first_name="Annabella", last_name="Verdi", email="av@example.org")
+    for n in range(1, 6):
+        new_invoice(desk, anna, then="issue", number=f"K-{n}")
+    first = desk.get("/staff/").get_data(as_text=True)
+    assert "K-5" in first and "K-4" in first and "K-3" not in first
+    assert "Newest invoices" not in first
+    older = re.search(r'href="(/staff/\?after=[^"]+)" rel="next"', first).group(1)
+    second = desk.get(html.unescape(older)).get_data(as_text=True)
+    assert "K-3" in second and "K-2" in second and "K-5" not in second
+    assert "Newest invoices" in second
+    found = desk.get("/staff/?q=nabel").get_data(as_text=True)
+    assert "K-5" in found and "Annabella Verdi" in found
+    assert "No invoices match." in desk.get("/staff/?q=nabel+zzz").get_data(as_text=True)
+    by_number = desk.get("/staff/?q=K-1").get_data(as_text=True)
+    assert "K-1" in by_number and "K-2" not in by_number
+    by_mail = desk.get("/staff/?q=av@ex&status=open").get_data(as_text=True)
+    assert "K-5" in by_mail and '<span class="status status-open">Open</span>' in by_mail

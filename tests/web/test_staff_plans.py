@@ -82,7 +82,8 @@ def test_staff_check_the_sealed_agreement(stripe_app):
     client = stripe_app.test_client()
     sign_in(client, email)
     page = client.get(f"/staff/plans/{plan_id}/check").get_data(as_text=True)
-    assert page.count(">yes<") == 2
+    assert page.count(">yes<") == 4
+    assert "PAdES B-B" in page  # no TSA configured in this app
     pdf = client.get(f"/staff/plans/{plan_id}/agreement.pdf")
     assert pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
     detail = client.get(f"/staff/invoices/{invoice.id}").get_data(as_text=True)

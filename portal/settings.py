@@ -8,8 +8,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-INSTANCE = ROOT / "instance"
+PACKAGE = Path(__file__).resolve().parent
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -17,10 +16,34 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def _resource_root() -> Path:
+    """Where templates/, static/ and translations/ live: the checkout's top level, or the
+    package itself in an installed wheel (which ships them as portal/templates etc.)."""
+    checkout = PACKAGE.parent
+    if (checkout / "templates").is_dir() and (checkout / "pyproject.toml").is_file():
+        return checkout
+    return PACKAGE
+
+
+#: the checkout in development, the installed package in a wheel
+ROOT = _resource_root()
+#: files of this machine only (the SQLite default, Huey's SQLite queue, CSV uploads in flight);
+#: nothing there has to be shared between servers
+INSTANCE = Path(
+    _env("SALDO_INSTANCE_PATH")
+    or (ROOT / "instance" if ROOT != PACKAGE else Path.cwd() / "instance")
+).resolve()
+
+
 class Config:
     SECRET_KEY = _env("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE / 'saldo.sqlite3'}")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: SQLite: wait up to 30 s for another process's write instead of failing at once
+    SQLALCHEMY_ENGINE_OPTIONS = (
+        {"pool_pre_ping": True, "connect_args": {"timeout": 30}}
+        if SQLALCHEMY_DATABASE_URI.startswith("sqlite")
+        else {"pool_pre_ping": True}
+    )
     REDIS_URL = _env("REDIS_URL")
     PORTAL_BASE_URL = _env("PORTAL_BASE_URL", "http://127.0.0.1:5000")
 
@@ -40,6 +63,11 @@ class Config:
     STRIPE_PRACTICE_API_BASE = _env("STRIPE_PRACTICE_API_BASE", "0") == "1"
     #: Fernet key(s), comma separated, newest first: encrypt practices' Stripe secrets
     SALDO_ENCRYPTION_KEY = _env("SALDO_ENCRYPTION_KEY")
+    STRIPE_MAX_NETWORK_RETRIES = int(_env("STRIPE_MAX_NETWORK_RETRIES", "2"))
+    #: scopes idempotency keys at Stripe; unset: a random id made once and kept in the database
+    SALDO_INSTALLATION_ID = _env("SALDO_INSTALLATION_ID")
+    #: a payment still "creating" this long after it started is looked up at Stripe
+    RECONCILE_AFTER_SECONDS = int(_env("RECONCILE_AFTER_SECONDS", "300"))
 
     #: smtp://user:password@host:port, smtps://… or smtp+starttls://…; unset: the outbox
     SMTP_URL = _env("SMTP_URL")
@@ -52,12 +80,25 @@ class Config:
     TWILIO_API_BASE = _env("TWILIO_API_BASE")
 
     #: the key and certificate that seal signed agreements; unset: one self-signed pair per
-    #: practice, made on first use under instance/seal/
+    #: practice, made once and kept in the database (the key encrypted)
     SEAL_KEY_PATH = _env("SEAL_KEY_PATH")
     SEAL_CERT_PATH = _env("SEAL_CERT_PATH")
     SEAL_KEY_PASSPHRASE = _env("SEAL_KEY_PASSPHRASE")
+    #: encrypts the sealing keys kept in the database; unset: derived from SECRET_KEY (HKDF)
+    SEAL_ENCRYPTION_KEY = _env("SEAL_ENCRYPTION_KEY")
+    #: RFC 3161 Time Stamping Authority for the seal's trusted time (PAdES B-T); unset: B-B
+    SEAL_TSA_URL = _env("SEAL_TSA_URL")
+    SEAL_TSA_USERNAME = _env("SEAL_TSA_USERNAME")
+    SEAL_TSA_PASSWORD = _env("SEAL_TSA_PASSWORD")
+    SEAL_TSA_TIMEOUT = int(_env("SEAL_TSA_TIMEOUT", "10"))
+    #: the TSA's root certificate (PEM), the trust root when checking timestamps
+    SEAL_TSA_CERT_PATH = _env("SEAL_TSA_CERT_PATH")
+    #: "1": embed certificates and revocation information as well (PAdES B-LT)
+    SEAL_LTV = _env("SEAL_LTV", "0") == "1"
 
     LINK_LIFETIME_DAYS = int(_env("LINK_LIFETIME_DAYS", "45"))
+    #: link messages wait for the patient's 08:00-21:00 window ("0" sends at any hour)
+    LINK_QUIET_HOURS = _env("LINK_QUIET_HOURS", "1") == "1"
     #: an open invoice whose links nobody opened for this many days raises an alert
     ALERT_LINK_UNOPENED_DAYS = int(_env("ALERT_LINK_UNOPENED_DAYS", "7"))
     VERIFY_MAX_FAILURES = 5
@@ -66,11 +107,26 @@ class Config:
     #: number of trusted proxies in front of the app (X-Forwarded-For/-Proto); 0 = none
     PROXY_COUNT = int(_env("PROXY_COUNT", "0"))
 
+    #: idle timeout of every session
     PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)
+    #: a staff sign-in ends this long after it began, however active
+    STAFF_SESSION_MAX_AGE = timedelta(hours=12)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env("SESSION_COOKIE_SECURE", "1") == "1"
     WTF_CSRF_TIME_LIMIT = None
+    #: Flask-WTF's HTTPS check wants a Referer, which `Referrer-Policy: no-referrer` removes;
+    #: portal.security checks Sec-Fetch-Site / Origin instead
+    WTF_CSRF_SSL_STRICT = False
+    HSTS_SECONDS = int(_env("HSTS_SECONDS", "31536000"))
+
+    #: any request body larger than this is refused with 413 (CSV imports have their own limit)
+    MAX_CONTENT_LENGTH = int(_env("MAX_CONTENT_LENGTH", str(2 * 1024 * 1024)))
+    #: Stripe webhook bodies larger than this are refused before the signature is checked
+    WEBHOOK_MAX_BYTES = int(_env("WEBHOOK_MAX_BYTES", str(512 * 1024)))
+    #: "text" (one line: time, level, request id, logger, message) or "json"
+    LOG_FORMAT = _env("LOG_FORMAT", "text")
+    LOG_LEVEL = _env("LOG_LEVEL", "INFO")
 
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
@@ -79,6 +135,12 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("REDIS_URL", "memory://")
     RATELIMIT_DEFAULT = "300 per minute"
     RATELIMIT_HEADERS_ENABLED = True
+    #: a Redis outage falls back to per-process limits and never fails a request
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
+    RATELIMIT_STORAGE_OPTIONS = (
+        {"socket_connect_timeout": 0.5, "socket_timeout": 0.5} if _env("REDIS_URL") else {}
+    )
 
 
 class ProductionConfig(Config):
@@ -103,6 +165,8 @@ class DevelopmentConfig(Config):
 
 class TestConfig(DevelopmentConfig):
     TESTING = True
+    #: tests of other features send at whatever hour they run; quiet-hours tests turn it on
+    LINK_QUIET_HOURS = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     RATELIMIT_ENABLED = False
     RATELIMIT_STORAGE_URI = "memory://"

@@ -1,1 +1,0 @@
-"""Deployment configuration: settings classes, Babel extraction map, gunicorn settings."""

@@ -1,0 +1,98 @@
+"""Trusted time for sealed agreements: RFC 3161 timestamps from a Time Stamping Authority.
+
+With `SEAL_TSA_URL` set, the seal carries a signature timestamp from that TSA, which makes it
+PAdES B-T: the time the agreement was sealed is vouched for by a third party, not claimed by
+the server. With `SEAL_LTV` also on, the certificates and revocation information needed to
+check the seal later are embedded in the PDF's document security store (PAdES B-LT).
+
+`check` reads a sealed PDF and names the level it reaches, with the timestamp's time. The
+TSA's certificate (`SEAL_TSA_CERT_PATH`) is the trust root for the timestamp; without it the
+timestamp is reported but not trusted.
+
+Configuration keys (read by callers): SEAL_TSA_URL, SEAL_TSA_CERT_PATH, SEAL_TSA_USERNAME,
+SEAL_TSA_PASSWORD, SEAL_TSA_TIMEOUT, SEAL_LTV.
+"""
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from io import BytesIO
+
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.timestamps import TimeStamper
+from pyhanko.sign.timestamps.requests_client import RequestsHTTPTimeStamper
+from pyhanko.sign.validation import async_validate_pdf_signature
+from pyhanko_certvalidator import ValidationContext
+
+from portal.gateways.seal import SEAL_FIELD, _load_trust_root, _run
+
+
+@dataclass(frozen=True)
+class TimestampCheck:
+    """What a sealed PDF proves about time; `level` is "B-B", "B-T" or "B-LT" for a sound
+    seal, "none" when the seal is broken or untrusted (a timestamp then proves nothing)."""
+
+    level: str
+    #: the seal is intact and its signer trusted
+    seal_ok: bool
+    #: a timestamp token is present, matches the signature and chains to the TSA root
+    timestamp_ok: bool
+    #: the time the TSA vouches for (None without a timestamp)
+    timestamped_at: dt.datetime | None
+    summary: str
+
+
+def timestamper(
+    url: str | None,
+    username: str | None = None,
+    password: str | None = None,
+    timeout: int = 10,
+) -> TimeStamper | None:
+    """An RFC 3161 client for the TSA at `url` (None when no TSA is configured)."""
+    if not url:
+        return None
+    auth = (username, password) if username else None
+    return RequestsHTTPTimeStamper(url, timeout=timeout, auth=auth)
+
+
+def validation_context(
+    *cert_paths: str | os.PathLike | bytes, fetch: bool = False
+) -> ValidationContext:
+    """Trust exactly the given certificates; fetch revocation information only if asked."""
+    return ValidationContext(
+        trust_roots=[_load_trust_root(path) for path in cert_paths if path],
+        allow_fetching=fetch,
+        revocation_mode="soft-fail" if fetch else "none",
+    )
+
+
+def check(
+    pdf_bytes: bytes,
+    signer_cert_path: str | os.PathLike | bytes,
+    tsa_cert_path: str | os.PathLike | None,
+) -> TimestampCheck:
+    """The PAdES level `pdf_bytes` reaches, checked offline against the two trust roots."""
+    try:
+        reader = PdfFileReader(BytesIO(pdf_bytes))
+        sealed = next((s for s in reader.embedded_signatures if s.field_name == SEAL_FIELD), None)
+        if sealed is None:
+            return TimestampCheck("", False, False, None, f"no {SEAL_FIELD} seal")
+        signer_context = validation_context(signer_cert_path)
+        ts_context = validation_context(tsa_cert_path) if tsa_cert_path else signer_context
+        status = _run(lambda: async_validate_pdf_signature(sealed, signer_context, ts_context))
+        has_dss = "/DSS" in reader.root
+    except Exception as exc:  # damaged files fail in many ways
+        return TimestampCheck("", False, False, None, f"unreadable: {type(exc).__name__}")
+    seal_ok = bool(status.intact and status.valid and status.trusted)
+    ts = status.timestamp_validity
+    timestamp_ok = bool(ts is not None and ts.intact and ts.valid and ts.trusted)
+    level = "B-B" if seal_ok else "none"
+    if seal_ok and timestamp_ok:
+        level = "B-LT" if has_dss else "B-T"
+    return TimestampCheck(
+        level,
+        seal_ok,
+        timestamp_ok,
+        ts.timestamp if ts is not None else None,
+        status.summary(),
+    )

@@ -1,0 +1,63 @@
+"""gunicorn settings for Saldo: `gunicorn -c python:portal.gunicorn_conf 'portal:create_app()'`
+(an installed package) or `-c config/gunicorn.conf.py` (a checkout); every value can be set
+through the environment."""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+worker_class = "gthread"
+keepalive = 5
+timeout = 30
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
+#: client, request line, status, bytes, duration and the request id the app answered with
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+_formatter = {"()": "portal.log_filters.formatter", "kind": os.environ.get("LOG_FORMAT")}
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"saldo": _formatter},
+    "filters": {
+        "redact": {"()": "portal.log_filters.RedactLinkTokens"},
+        "request_id": {"()": "portal.log_filters.AddRequestId"},
+    },
+    "handlers": {
+        "access": {
+            "class": "logging.StreamHandler",
+            "formatter": "saldo",
+            "filters": ["redact"],
+            "stream": "ext://sys.stdout",
+        },
+        "error": {
+            "class": "logging.StreamHandler",
+            "formatter": "saldo",
+            "filters": ["redact", "request_id"],
+            "stream": "ext://sys.stderr",
+        },
+    },
+    "root": {"level": os.environ.get("LOG_LEVEL", "INFO"), "handlers": ["error"]},
+    "loggers": {
+        "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        "gunicorn.error": {"handlers": ["error"], "level": "INFO", "propagate": False},
+    },
+}
+
+#: import the app once in the master, not once per worker (pyHanko, SQLAlchemy, Babel's data);
+#: no database connection is opened at import, and each worker drops any pooled connection
+#: it inherited (`post_fork`), so no socket is shared between processes
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
+
+
+def post_fork(server, worker):
+    """Give each worker its own database connections."""
+    if not preload_app:
+        return
+    from portal.extensions import db
+
+    app = server.app.wsgi()
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose(close=False)

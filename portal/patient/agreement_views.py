@@ -1,0 +1,56 @@
+"""Before and after signing a plan: choosing how the installments are paid (so that the
+agreement states it), and withdrawing consent to electronic records (paper from then on)."""
+
+from flask import g, redirect, render_template, request, url_for
+from wtforms.fields.choices import SelectChoice
+
+from portal.extensions import db
+from portal.i18n import method_name
+from portal.patient import bp
+from portal.patient import session as patient_session
+from portal.patient.forms import ConfirmForm, MethodChoiceForm
+from portal.services import agreements, payments, plans
+
+
+def _pending_or_redirect():
+    plan = plans.pending_plan(g.invoice)
+    if plan is None:
+        return None, redirect(url_for("patient.plan_options"))
+    return plan, None
+
+
+@bp.route("/pay/plan/method", methods=["GET", "POST"])
+@patient_session.link_required()
+def plan_method():
+    """Choose card or SEPA before signing, so that the agreement states the method."""
+    plan, away = _pending_or_redirect()
+    if away:
+        return away
+    form = MethodChoiceForm()
+    offered = payments.methods_for(g.invoice)
+    form.method.choices = [SelectChoice(m, method_name(m)) for m in offered]
+    if form.validate_on_submit():
+        agreements.choose_method(plan, form.method.data, patient_session.actor(request.remote_addr))
+        db.session.commit()
+        return redirect(url_for("patient.plan_sign"))
+    if request.method == "GET":
+        form.method.data = plan.method or offered[0]
+    return render_template(
+        "patient/plan_method.html", form=form, plan=plan, invoice=g.invoice, methods=offered
+    ), 422 if request.method == "POST" else 200
+
+
+@bp.route("/pay/paper-records", methods=["GET", "POST"])
+@patient_session.link_required()
+def paper_records():
+    """Withdraw consent to electronic records: the practice then sends them on paper."""
+    form = ConfirmForm()
+    patient = g.invoice.patient
+    if form.validate_on_submit():
+        agreements.withdraw_electronic_consent(
+            patient, patient_session.actor(request.remote_addr), "patient_page"
+        )
+        db.session.commit()
+    return render_template(
+        "patient/paper_records.html", form=form, invoice=g.invoice, patient=patient
+    )

@@ -1,0 +1,17 @@
+"""The practice's privacy notice, public and linked from every patient page and message."""
+
+from flask import abort, render_template
+
+from portal.patient import bp
+from portal.services import privacy
+
+
+@bp.app_template_global("privacy_url")
+def privacy_url(practice) -> str:
+    return privacy.notice_url(practice)
+
+
+@bp.get("/privacy/<slug>")
+def privacy_notice(slug: str):
+    notice = privacy.notice_for(slug) or abort(404)
+    return render_template("patient/privacy.html", notice=notice, practice=notice.practice)

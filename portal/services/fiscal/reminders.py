@@ -1,0 +1,72 @@
+"""A monthly email to the owners of each practice where Saldo issues the health invoices:
+the previous month's Sistema TS file is ready to download and send (the deadline is the end
+of the month after the documents' month). Once per practice and month, under a unique row."""
+
+import logging
+from datetime import date
+
+from flask import current_app, render_template
+from sqlalchemy.exc import IntegrityError
+
+from portal import gateways
+from portal.extensions import db
+from portal.i18n import rendering_in
+from portal.models import FiscalProfile, StaffUser, StsReminder
+from portal.services import audit, notifications
+from portal.services.audit import SYSTEM
+from portal.services.fiscal import sts
+
+log = logging.getLogger(__name__)
+
+
+def previous_month(today: date) -> str:
+    year, month = (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
+    return f"{year:04d}-{month:02d}"
+
+
+def _claim(practice_id: int, month: str) -> bool:
+    db.session.add(StsReminder(practice_id=practice_id, month=month))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
+
+
+def send_due(today: date) -> int:
+    """Remind the owners about last month's export where documents were issued in it;
+    returns how many practices were reminded."""
+    month = previous_month(today)
+    reminded = 0
+    profiles = db.session.scalars(db.select(FiscalProfile).filter_by(issuer="saldo")).all()
+    for profile in profiles:
+        practice = profile.practice
+        if practice.country != "IT" or not sts.documents_in(practice, month):
+            continue
+        if not _claim(practice.id, month):
+            continue
+        owners = db.session.scalars(
+            db.select(StaffUser).filter_by(practice_id=practice.id, role="owner", active=True)
+        ).all()
+        for owner in owners:
+            _send(practice, owner, month)
+        audit.record("fiscal.sts_reminder", practice_id=practice.id, actor=SYSTEM, month=month)
+        db.session.commit()
+        reminded += 1
+    return reminded
+
+
+def _send(practice, owner: StaffUser, month: str) -> None:
+    base_url = current_app.config["PORTAL_BASE_URL"].rstrip("/")
+    context = dict(practice=practice, month=month, url=f"{base_url}/staff/fiscal?month={month}")
+    with rendering_in(owner.locale):
+        subject = render_template("fiscal/email/sts_reminder_subject.txt", **context).strip()
+        text = render_template("fiscal/email/sts_reminder_body.txt", **context)
+    message = notifications.build_message(
+        practice, owner.email, subject, text, notifications._plain_html(text, owner.locale)
+    )
+    try:
+        gateways.mailer().send(message)
+    except OSError as exc:
+        log.warning("Sistema TS reminder to staff %s failed: %s", owner.id, exc)

@@ -1,0 +1,49 @@
+"""An owner's actions on a colleague's access: unlock a locked account, sign it out
+everywhere."""
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.models import StaffUser
+from portal.services import audit, staff_auth
+from portal.staff import bp
+from portal.staff.access import OWNER, actor, role_required, scoped
+from portal.staff.forms import ActionForm
+
+
+@bp.app_template_global("locked")
+def locked(user: StaffUser) -> bool:
+    """Whether `user` cannot sign in now because of wrong passwords or codes."""
+    return staff_auth.is_locked(user, user.email, staff_auth.Throttle(), utcnow())
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@role_required(*OWNER)
+def user_unlock(user_id: int):
+    user = scoped(StaffUser, user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    staff_auth.unlock(user, actor(request.remote_addr))
+    db.session.commit()
+    flash(_("%(name)s can sign in again.", name=user.name), "info")
+    return redirect(url_for("staff.users"))
+
+
+@bp.post("/users/<int:user_id>/sign-out")
+@role_required(*OWNER)
+def user_sign_out(user_id: int):
+    user = scoped(StaffUser, user_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    staff_auth.end_sessions(user)
+    audit.record(
+        "staff.signed_out_everywhere",
+        practice_id=user.practice_id,
+        actor=actor(request.remote_addr),
+        staff_id=user.id,
+    )
+    db.session.commit()
+    flash(_("%(name)s is signed out everywhere.", name=user.name), "info")
+    return redirect(url_for("staff.users"))
