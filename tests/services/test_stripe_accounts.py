@@ -12,7 +12,7 @@ from portal.gateways import secretbox
 from portal.gateways.secretbox import SecretsUnavailable
 from portal.gateways.stripe_gateway import StripeGateway
 from portal.models import Payment
-from portal.services import jobs, money, payments, stripe_accounts
+from portal.services import charging, jobs, money, payments, stripe_accounts
 from portal.services.audit import SYSTEM
 from tests import factories
 from tests.services.test_plans import pay_down_payment, signed_plan
@@ -47,6 +47,7 @@ def test_each_payment_lands_only_in_its_practices_account(two_practices, stripe_
     stored = stripe_js.get(b.stripe_api_base, f"/v1/payment_intents/{intent_b}")
     assert (stored["amount"], stored["currency"]) == (9900, "usd")
     assert stored["metadata"] == {
+        "saldo_charge": charging.claim_of(outcome_b.payment).key,
         "saldo_payment_id": str(outcome_b.payment.id),
         "saldo_practice_id": str(b.id),
         "saldo_invoice_id": str(invoice_b.id),
