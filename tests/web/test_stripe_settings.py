@@ -207,3 +207,14 @@ def test_a_key_the_account_refuses_or_an_unreachable_account_changes_nothing(web
         assert message in response.get_data(as_text=True)
     with web_app.app_context():
         assert db.session.get(Practice, practice_id).stripe_secret_key_encrypted is None
+
+
+def test_the_owners_posts_need_the_csrf_token(web_app):
+    client, practice_id = signed_in(web_app)
+    for path in ("/staff/stripe", "/staff/stripe/descriptor", "/staff/stripe/clear"):
+        response = client.post(
+            path, data={"secret_key": SECRET, "publishable_key": "pk_test_0000000000"}
+        )
+        assert response.status_code == 400, path
+    with web_app.app_context():
+        assert db.session.get(Practice, practice_id).stripe_secret_key_encrypted is None
