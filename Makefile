@@ -2,19 +2,31 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 FLASK := SALDO_ENV=development $(VENV)/bin/flask --app portal
-APT_PACKAGES := chromium postgresql poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+APT_PACKAGES := chromium postgresql poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+  nginx redis-server
 STRIPE_PORT ?= 8420
 #: a second localstripe: the demo's USD practice's own Stripe account
 PRACTICE_STRIPE_PORT ?= 8421
 PORT ?= 5000
 
-.PHONY: demo test lint format install system-deps translations bench clean
+.PHONY: demo test test-deploy lint format install system-deps translations bench clean lock wheel
 
-$(VENV)/.installed: pyproject.toml
+# Exact, hashed versions from requirements.lock; pyproject.toml keeps the loose ranges.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
+
+# Refresh requirements.lock after changing a dependency in pyproject.toml.
+lock: $(VENV)/.installed
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --generate-hashes \
+	  --python-version 3.11 --universal -q -o requirements.lock
+
+# The installable package: dist/saldo-<version>-py3-none-any.whl
+wheel: $(VENV)/.installed
+	$(PY) -m pip wheel . --no-deps -w dist
 
 install: $(VENV)/.installed translations
 
@@ -25,6 +37,8 @@ system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
+	command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	ldconfig -p | grep -q libpango-1.0 || missing="$$missing libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
@@ -61,6 +75,11 @@ format: $(VENV)/.installed
 
 test: system-deps install lint
 	$(PY) -m pytest -p no:cacheprovider -n auto
+
+# Only the production shape: nginx + TLS, two gunicorn servers, two Huey consumers,
+# PostgreSQL and Redis, driven by Chromium; and the built wheel (also part of `make test`).
+test-deploy: system-deps install
+	$(PY) -m pytest -p no:cacheprovider -m deploy tests/deploy
 
 bench: install
 	$(PY) bench/run.py

@@ -33,7 +33,14 @@ def create_app(config: dict | str | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
+    register_subscriptions()
     return app
+
+
+def register_subscriptions() -> None:
+    from portal.services import subscriptions
+
+    subscriptions.connect()
 
 
 def register_extensions(app: Flask) -> None:

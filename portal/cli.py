@@ -13,6 +13,7 @@ from portal import gateways
 from portal.extensions import db
 from portal.fiscal_cli import fiscal_cli
 from portal.models import Practice
+from portal.outbox_cli import outbox_cli
 from portal.report_cli import report_cli
 from portal.settings import ROOT
 from portal.stripe_cli import practice_stripe, reencrypt
@@ -115,7 +116,9 @@ def run_due(as_of, at):
         f" {report.reminded} reminded, {report.messages_retried} messages retried,"
         f" {report.read_back} payments read back; cadence: {report.reminders_sent} messages,"
         f" {report.call_tasks} call tasks; {report.promises_missed} missed promises,"
-        f" {report.alerts_raised} alerts raised"
+        f" {report.alerts_raised} alerts raised; {report.fiscal_documents} fiscal documents"
+        f" issued, {report.sts_reminders} Sistema TS reminders; {report.work_done} pending"
+        " work done"
     )
 
 
@@ -265,4 +268,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(report_cli)
     app.cli.add_command(apikey_cli)
     app.cli.add_command(invoice_cli)
+    app.cli.add_command(outbox_cli)
     app.cli.add_command(fiscal_cli)

@@ -1,5 +1,5 @@
-"""Logging: a filter that keeps patient link tokens out of every log line, request ids, and
-one-line text or JSON formatters."""
+"""Logging: a filter that keeps link, reset and unsubscribe tokens out of every log line,
+request ids, and one-line text or JSON formatters."""
 
 import json
 import logging
@@ -7,13 +7,34 @@ import re
 import time
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import unquote
 
-LINK_PATH = re.compile(r"/p/[A-Za-z0-9_\-]{8,}")
+#: every path that carries a secret token: patient links, password resets, unsubscribes
+TOKEN_PATH = re.compile(r"(/p|/staff/reset|/unsubscribe)/[^\s/?#\"']+")
+_WORD = re.compile(r"[^\s\"']*/[^\s\"']*")
+
+
+def _decoded(text: str) -> str:
+    """`text` percent-decoded until nothing changes (at most three times)."""
+    for _ in range(3):
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def _redact_word(match: re.Match) -> str:
+    word = match.group(0)
+    decoded = _decoded(word)
+    if TOKEN_PATH.search(decoded) is None:
+        return word
+    return TOKEN_PATH.sub(r"\1/[redacted]", decoded)
 
 
 def redact(text: str) -> str:
-    """Replace the token of every `/p/<token>` path in `text`."""
-    return LINK_PATH.sub("/p/[redacted]", text)
+    """Replace the token of every token path in `text`, however it was percent-encoded."""
+    return _WORD.sub(_redact_word, text)
 
 
 class RedactLinkTokens(logging.Filter):

@@ -54,8 +54,25 @@ def content_security_policy() -> str:
     )
 
 
+#: browser features: payment only for us and Stripe's frames; camera, microphone, location off
+PERMISSIONS_POLICY = ", ".join(
+    [
+        'payment=(self "https://js.stripe.com")',
+        "camera=()",
+        "microphone=()",
+        "geolocation=()",
+        "usb=()",
+        "serial=()",
+        "bluetooth=()",
+        "hid=()",
+        "interest-cohort=()",
+    ]
+)
+
+
 def add_headers(response: Response) -> Response:
     response.headers.setdefault("Content-Security-Policy", content_security_policy())
+    response.headers["Permissions-Policy"] = PERMISSIONS_POLICY
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"

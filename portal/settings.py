@@ -96,6 +96,10 @@ class Config:
     #: "1": embed certificates and revocation information as well (PAdES B-LT)
     SEAL_LTV = _env("SEAL_LTV", "0") == "1"
 
+    #: SOGEI's certificate (SanitelCF.cer) from the Sistema TS site: with it the Sistema TS
+    #: export encrypts the codici fiscali; unset: they are written in clear, for checking
+    STS_CERTIFICATE_PATH = _env("STS_CERTIFICATE_PATH")
+
     LINK_LIFETIME_DAYS = int(_env("LINK_LIFETIME_DAYS", "45"))
     #: link messages wait for the patient's 08:00-21:00 window ("0" sends at any hour)
     LINK_QUIET_HOURS = _env("LINK_QUIET_HOURS", "1") == "1"

@@ -31,7 +31,7 @@ def _lines(fields: Fields) -> list[LineInput]:
         lines.append(
             LineInput(
                 service_date=line.day("service_date"),
-                description=line.text("description", 300),
+                description=line.text("description", 300, multiline=True),
                 procedure_code=line.text("procedure_code", 20, required=False),
                 charged_minor=line.amount("charged_minor", required=True),
                 insurance_paid_minor=line.amount("insurance_paid_minor"),

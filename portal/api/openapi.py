@@ -53,7 +53,8 @@ def _op(method, path, summary, ok, schema, errors=(), body=None, params=()):
     post = method == "post"
     content = {"application/json": {"schema": ref(schema)}}
     responses = {str(ok): {"description": summary, "content": content}}
-    for status in sorted({400, 401, 413, 422, 429, *errors} if post else {401, 429, *errors}):
+    writes = method in ("post", "put")
+    for status in sorted({400, 401, 413, 422, 429, *errors} if writes else {401, 429, *errors}):
         responses[str(status)] = {"$ref": f"#/components/responses/E{status}"}
     parameters = [_path_id(name) for name in re.findall(r"{(\w+)}", path)] + list(params)
     operation = {
@@ -84,6 +85,25 @@ LIST_FILTERS = [
 OPERATIONS = [
     ("post", "/patients", "Create a patient", 201, "Patient", (), "PatientInput"),
     ("get", "/patients/{patient_id}", "A patient", 200, "Patient", (404,), None),
+    (
+        "put",
+        "/patients/{patient_id}/codice-fiscale",
+        "Set the patient's codice fiscale, checked with its check character (Italian health "
+        "invoices need it)",
+        200,
+        "CodiceFiscale",
+        (404,),
+        "CodiceFiscaleInput",
+    ),
+    (
+        "get",
+        "/patients/{patient_id}/codice-fiscale",
+        "The patient's codice fiscale (null when not given)",
+        200,
+        "CodiceFiscale",
+        (404,),
+        None,
+    ),
     (
         "post",
         "/invoices",

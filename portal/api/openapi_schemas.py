@@ -207,4 +207,13 @@ SCHEMAS = {
         sent_at=nullable(TIME),
         next_attempt_at=nullable(TIME),
     ),
+    "CodiceFiscaleInput": obj(
+        ["codice_fiscale"],
+        codice_fiscale=text(
+            20, description="the patient's Italian codice fiscale", example="BNCGLI84C49H501F"
+        ),
+    ),
+    "CodiceFiscale": obj(
+        ["patient_id", "codice_fiscale"], patient_id=ID, codice_fiscale=nullable(STR)
+    ),
 }

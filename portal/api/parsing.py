@@ -14,6 +14,7 @@ from datetime import date
 from flask import request
 
 from portal.api.errors import ApiError
+from portal.validation import has_control_characters
 
 #: a body larger than this is refused with 413
 MAX_BODY_BYTES = 256 * 1024
@@ -58,14 +59,18 @@ class Fields:
             raise invalid(self.prefix + name, f"{self.prefix}{name} is required.")
         return value
 
-    def text(self, name: str, max_length: int, *, required: bool = True) -> str | None:
+    def text(
+        self, name: str, max_length: int, *, required: bool = True, multiline: bool = False
+    ) -> str | None:
+        """A string field; only a `multiline` one may hold line breaks and tabs."""
         value = self._get(name, required)
         field = self.prefix + name
         if value is None:
             return None
         if not isinstance(value, str):
             raise invalid(field, f"{field} must be a string.")
-        if _CONTROL.search(value) or not _utf8(value):
+        control = _CONTROL.search(value) if multiline else has_control_characters(value)
+        if control or not _utf8(value):
             raise invalid(field, f"{field} contains characters that are not allowed.")
         if len(value) > max_length:
             raise invalid(field, f"{field} must be at most {max_length} characters long.")

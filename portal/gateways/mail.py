@@ -1,4 +1,6 @@
-"""Email delivery: SMTP when `SMTP_URL` is set, otherwise the in-app outbox."""
+"""Email delivery: SMTP when `SMTP_URL` is set, the in-app outbox where `OUTBOX_ENABLED`
+(demo, tests), and otherwise nothing: a mailer that refuses, so no message is reported as
+sent when it reached no one."""
 
 import logging
 import re
@@ -16,6 +18,9 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 class Mailer(Protocol):
+    #: False when messages cannot reach anyone (staff are shown that email is not set up)
+    configured: bool
+
     def send(self, message: EmailMessage) -> None: ...
 
     def send_later(self, message: EmailMessage) -> None: ...
@@ -38,8 +43,14 @@ def sender(display_name: str | None, mail_from: str) -> Address:
     return address(display_name or own_name, addr_spec)
 
 
+class MailNotConfigured(OSError):
+    """No SMTP server is configured: the message was not sent."""
+
+
 class SMTPMailer:
     """Sends through an SMTP server given as smtp://, smtp+starttls:// or smtps:// URL."""
+
+    configured = True
 
     def __init__(self, url: str, timeout: float = 10.0):
         parts = urlsplit(url)
@@ -78,6 +89,8 @@ class SMTPMailer:
 class OutboxMailer:
     """Keeps each message in the database for the `/dev/outbox` page."""
 
+    configured = True
+
     def send(self, message: EmailMessage) -> None:
         from portal.extensions import db
         from portal.models import OutboxMessage
@@ -96,6 +109,17 @@ class OutboxMailer:
         self.send(message)
 
 
+class UnconfiguredMailer:
+    """Production without `SMTP_URL`: every send fails, so the work stays pending."""
+
+    configured = False
+
+    def send(self, message: EmailMessage) -> None:
+        raise MailNotConfigured("email is not configured (SMTP_URL is not set)")
+
+
 def mailer_from_config(config) -> Mailer:
     url = config.get("SMTP_URL")
-    return SMTPMailer(url) if url else OutboxMailer()
+    if url:
+        return SMTPMailer(url)
+    return OutboxMailer() if config.get("OUTBOX_ENABLED") else UnconfiguredMailer()

@@ -60,6 +60,10 @@ class BadSignature(GatewayError):
     """A webhook whose signature does not match the configured secret."""
 
 
+class BadPayload(GatewayError):
+    """A signed webhook body that is not JSON."""
+
+
 @dataclass(frozen=True)
 class SetupResult:
     id: str
@@ -97,6 +101,29 @@ class IntentResult:
             metadata=dict(obj.get("metadata") or {}),
             advice_code=error.get("advice_code"),
             created=int(obj.get("created") or 0),
+        )
+
+
+@dataclass(frozen=True)
+class RefundResult:
+    id: str
+    status: str
+    amount: int
+    currency: str
+    payment_intent_id: str | None
+    charge_id: str | None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_stripe(cls, obj: Any) -> "RefundResult":
+        return cls(
+            id=obj["id"],
+            status=str(obj["status"]),
+            amount=int(obj["amount"]),
+            currency=str(obj["currency"]).upper(),
+            payment_intent_id=_id_of(obj.get("payment_intent")),
+            charge_id=_id_of(obj.get("charge")),
+            metadata=dict(obj.get("metadata") or {}),
         )
 
 
@@ -251,16 +278,49 @@ class StripeGateway:
         obj = self._call(self._client.v1.payment_intents.cancel, payment_intent_id)
         return IntentResult.from_stripe(obj)
 
-    def refund(
-        self, payment_intent_id: str, amount_minor: int, idempotency_key: str
-    ) -> tuple[str, str]:
-        """Refund part or all of a PaymentIntent; returns (refund id, status)."""
+    def create_refund(
+        self,
+        payment_intent_id: str,
+        amount_minor: int,
+        idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> "RefundResult":
+        """Refund part or all of a PaymentIntent."""
         obj = self._call(
             self._client.v1.refunds.create,
-            {"payment_intent": payment_intent_id, "amount": amount_minor},
+            {"payment_intent": payment_intent_id, "amount": amount_minor, "metadata": metadata},
             {"idempotency_key": idempotency_key},
         )
-        return obj["id"], obj["status"]
+        return RefundResult.from_stripe(obj)
+
+    def retrieve_refund(self, refund_id: str) -> "RefundResult":
+        return RefundResult.from_stripe(self._call(self._client.v1.refunds.retrieve, refund_id))
+
+    def list_refunds(self, payment_intent_id: str) -> list["RefundResult"]:
+        """Every refund of a PaymentIntent (up to 100), newest first."""
+        page = self._call(
+            self._client.v1.refunds.list, {"payment_intent": payment_intent_id, "limit": 100}
+        )
+        return [RefundResult.from_stripe(obj) for obj in page.get("data", [])]
+
+    def find_refund(self, payment_intent_id: str, claim_key: str) -> "RefundResult | None":
+        """The refund of this PaymentIntent made for Saldo's claim `claim_key`, if Stripe has
+        one (a retry after a lost answer must not refund again)."""
+        for refund in self.list_refunds(payment_intent_id):
+            if refund.metadata.get("saldo_refund_claim") == claim_key:
+                return refund
+        return None
+
+    def charge_intent_id(self, charge_id: str) -> str | None:
+        """The PaymentIntent a charge belongs to; None for a charge Stripe does not know.
+        Raises GatewayUnavailable when Stripe cannot be asked."""
+        try:
+            obj = self._call(self._client.v1.charges.retrieve, charge_id)
+        except GatewayUnavailable:
+            raise
+        except GatewayError:
+            return None
+        return _id_of(obj.get("payment_intent"))
 
     def card_expiry(self, payment_method_id: str) -> tuple[int, int] | None:
         """(month, year) a saved card expires; None for other payment methods."""
@@ -306,7 +366,10 @@ class StripeGateway:
             )
         except (stripe_sdk.SignatureVerificationError, UnicodeDecodeError) as exc:
             raise BadSignature(str(exc)) from exc
-        return json.loads(payload)
+        try:
+            return json.loads(payload)
+        except ValueError as exc:
+            raise BadPayload(str(exc)) from exc
 
     def _call(self, method, *args) -> dict[str, Any]:
         """Call the SDK, turning its objects into plain dicts and its errors into ours."""

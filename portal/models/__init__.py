@@ -13,6 +13,7 @@ from portal.models.collections import (
     SettlementOffer,
 )
 from portal.models.delivery import Delivery, IdempotentResponse
+from portal.models.dispute import Dispute
 from portal.models.fiscal import (
     FiscalCounter,
     FiscalDocument,
@@ -25,9 +26,11 @@ from portal.models.invoice import Invoice, InvoiceLine
 from portal.models.lease import InstallmentReminder, JobLease
 from portal.models.ledger import LedgerEntry
 from portal.models.link import PaymentLink, VerificationAttempt
+from portal.models.money_records import PaymentTerms
 from portal.models.outbox import OutboxMessage
 from portal.models.patient import Patient
 from portal.models.payment import Payment, Refund
+from portal.models.pending_work import PendingWork
 from portal.models.plan import Installment, Plan, PlanPolicy
 from portal.models.practice import Practice
 from portal.models.practice_logo import PracticeLogo
@@ -46,6 +49,7 @@ __all__ = [
     "ConsentRecord",
     "Delivery",
     "DiscountPolicy",
+    "Dispute",
     "FiscalCounter",
     "FiscalDocument",
     "FiscalProfile",
@@ -63,6 +67,8 @@ __all__ = [
     "PatientTaxId",
     "Payment",
     "PaymentLink",
+    "PaymentTerms",
+    "PendingWork",
     "Plan",
     "PlanPolicy",
     "Practice",

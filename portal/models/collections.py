@@ -23,6 +23,8 @@ ALERT_KINDS = (
     "verification_locked",
     "missed_promise",
     "card_expiring",
+    "stripe_dispute",
+    "credit_held",
 )
 
 

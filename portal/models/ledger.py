@@ -17,6 +17,16 @@ LEDGER_KINDS = (
     "adjustment",
     "settlement",
     "write_off",
+    #: a booked refund that failed afterwards: the money came back
+    "refund_reversal",
+    #: undoes the "adjustment" of a price-correction refund that failed afterwards
+    "adjust_reversal",
+    #: a chargeback took the money back from the practice: it is owed again
+    "dispute",
+    #: the chargeback was reversed (won, funds reinstated)
+    "dispute_reversal",
+    #: money that came in for an invoice already paid or void, held for the patient
+    "credit",
 )
 
 
@@ -25,7 +35,8 @@ class LedgerEntry(db.Model):
         CheckConstraint(f"kind IN {LEDGER_KINDS}", name="kind"),
         #: a payment is booked at most once per kind, whatever replays arrive
         UniqueConstraint("payment_id", "kind", name="uq_ledger_payment_kind"),
-        UniqueConstraint("refund_id", name="uq_ledger_refund"),
+        UniqueConstraint("refund_id", "kind", name="uq_ledger_refund_kind"),
+        UniqueConstraint("dispute_id", "kind", name="uq_ledger_dispute_kind"),
         #: the aging report reads every balance from this index alone
         Index("ix_ledger_aging", "practice_id", "invoice_id", "created_at", "amount_minor"),
         #: period sums (charges, payments, refunds) of the collection reports
@@ -41,6 +52,7 @@ class LedgerEntry(db.Model):
     currency: Mapped[str] = mapped_column(String(3))
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
     refund_id: Mapped[int | None] = mapped_column(ForeignKey("refund.id"))
+    dispute_id: Mapped[int | None] = mapped_column(ForeignKey("dispute.id"))
     memo: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

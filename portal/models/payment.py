@@ -70,17 +70,28 @@ class Payment(db.Model):
         return sum(r.amount_minor for r in self.refunds if r.status == "succeeded")
 
     @property
+    def pending_refund_minor(self) -> int:
+        return sum(r.amount_minor for r in self.refunds if r.status == "pending")
+
+    @property
     def refundable_minor(self) -> int:
-        return self.amount_minor - self.refunded_minor if self.status == "succeeded" else 0
+        """What may still be refunded: pending refunds hold their amount until they fail."""
+        if self.status != "succeeded":
+            return 0
+        return self.amount_minor - self.refunded_minor - self.pending_refund_minor
 
     def can_become(self, status: str) -> bool:
         return status in TRANSITIONS[self.status]
 
 
+#: pending: claimed against the payment (Stripe not answered yet, or the refund is on its way)
+REFUND_STATUSES = ("pending", "succeeded", "failed")
+
+
 class Refund(db.Model):
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
-        CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
+        CheckConstraint(f"status IN {REFUND_STATUSES}", name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,7 +101,14 @@ class Refund(db.Model):
     reason: Mapped[str] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     stripe_refund_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: random, made when the refund form is shown: one claim per submit, the idempotency key
+    claim_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: True: the amount owed goes down too (a price correction); False: it is owed again
+    reduce_balance: Mapped[bool] = mapped_column(default=True)
+    #: "saldo": made by staff here; "stripe": made elsewhere (the Dashboard) and reported
+    origin: Mapped[str] = mapped_column(String(8), default="saldo")
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     payment: Mapped[Payment] = relationship(back_populates="refunds")

@@ -9,7 +9,7 @@ from portal.i18n import method_name
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import ConfirmForm, MethodChoiceForm
-from portal.services import agreements, payments, plans
+from portal.services import agreements, consent, payments, plans
 
 
 def _pending_or_redirect():
@@ -54,3 +54,18 @@ def paper_records():
     return render_template(
         "patient/paper_records.html", form=form, invoice=g.invoice, patient=patient
     )
+
+
+@bp.post("/pay/attachments")
+@patient_session.link_required()
+def email_attachments():
+    """The patient asks for (or stops) receipts and agreements as email attachments."""
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        consent.set_email_attachments(
+            g.invoice.patient,
+            request.form.get("wanted") == "1",
+            patient_session.actor(request.remote_addr),
+        )
+        db.session.commit()
+    return redirect(url_for("patient.paper_records"))

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length
 
+from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.i18n import current_locale
 from portal.models import FiscalDocument, Invoice, Practice
@@ -104,7 +105,7 @@ def fiscal_document(document_id: int):
     if document is None or document.invoice_id != g.invoice.id:
         abort(404)
     locale = "en" if request.args.get("lang") == "en" else "it"
-    disposition = f'inline; filename="{render.document_filename(document, locale)}"'
+    disposition = content_disposition(render.document_filename(document, locale))
     return Response(
         render.document_pdf(document, locale),
         mimetype="application/pdf",
@@ -119,5 +120,5 @@ def fiscal_statement():
         pdf = render.statement_pdf(g.invoice, current_locale())
     except FiscalRefused:
         abort(404)
-    disposition = f'inline; filename="{statement.filename(g.invoice)}"'
+    disposition = content_disposition(statement.filename(g.invoice))
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": disposition})

@@ -27,7 +27,7 @@ from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import ConsentForm, PlanChoiceForm, SignForm
 from portal.patient.payment_views import _next_step, _refused, expected_amount
-from portal.services import agreements, charging, invoices, ledger, payments, plans
+from portal.services import agreements, charging, invoices, ledger, payments, plan_messages, plans
 from portal.services.agreements import SigningRefused
 from portal.services.payments import PaymentRefused, SavedMethod
 from portal.services.plans import PlanRefused
@@ -191,9 +191,12 @@ def plan_pay():
         methods=[plan.method],
         pending=payments.in_flight(g.invoice),
         **checkout_keys(g.practice),
-        heading=_("Save your payment method and pay the down payment"),
+        heading=_("Save your payment method and pay the down payment")
+        if plan.down_payment_minor
+        else _("Save your payment method"),
         amount_minor=plan.down_payment_minor,
         confirm_url=url_for("patient.plan_confirm"),
+        button_label=None if plan.down_payment_minor else _("Save and start the plan"),
         intro=_(
             "The card or account you save now is charged automatically on each installment date."
         ),
@@ -213,6 +216,11 @@ def plan_confirm():
             raise PaymentRefused("method")
         plan.method, plan.stripe_payment_method_id = saved.method, saved.payment_method_id
         db.session.commit()
+        if plans.down_payment(plan) is None:  # nothing down: the plan starts now
+            plans.activate_without_down_payment(plan, patient_session.actor(request.remote_addr))
+            db.session.commit()
+            plan_messages.agreement_signed(plan)
+            return jsonify(status="saved", next=url_for("patient.invoice"))
         outcome = payments.charge(
             g.invoice,
             saved,

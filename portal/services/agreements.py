@@ -29,7 +29,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.i18n import rendering_in
 from portal.models import Plan
-from portal.services import audit, privacy, tila
+from portal.services import audit, plans, privacy, tila
 from portal.services.audit import Actor
 
 CONSENT_VERSION = "esign-2026-11-v1"
@@ -76,7 +76,8 @@ def _render(plan: Plan, language: str, other_language: str | None) -> str:
             practice=invoice.practice,
             patient=invoice.patient,
             installments=[i for i in plan.installments if i.sequence > 0],
-            down=plan.installments[0],
+            down=plans.down_payment(plan),
+            offered_on=plans.offered_on(plan),
             tila=needs_tila_box(plan),
             box=tila.box(plan),
             method=plan.method,
@@ -118,9 +119,7 @@ def show(plan: Plan) -> str:
     if plan.document_html is None:
         if plan.method is None:
             raise SigningRefused(_l("Choose how you will pay."))
-        from portal.services.plans import policy_for
-
-        policy = policy_for(plan.practice_id)
+        policy = plans.policy_for(plan.practice_id)
         plan.retry_days = ",".join(str(d) for d in (policy.retries if policy else [3, 5, 7]))
         data = render_document(plan).encode("utf-8")
         plan.document_html, plan.document_sha256 = data, hashlib.sha256(data).hexdigest()
@@ -254,7 +253,7 @@ def sign(
         raise SigningRefused(_l("This agreement has already been signed."))
     if "consented_at" not in (plan.evidence or {}):
         raise SigningRefused(_l("Please first agree to receive documents electronically."))
-    if today is not None and plan.installments[0].due_on < today:
+    if today is not None and plans.offered_on(plan) < today:
         raise SigningRefused(_l("The dates of this plan have passed. Please choose it again."))
     if plan.document_html is None or shown_sha256 != plan.document_sha256:
         raise SigningRefused(CHANGED)

@@ -121,6 +121,8 @@ SEVERITY = {
     "verification_locked": 2,
     "link_not_opened": 1,
     "card_expiring": 1,
+    "stripe_dispute": 3,
+    "credit_held": 2,
 }
 SEVERITY_LABELS = {3: _l("Urgent"), 2: _l("Needs attention"), 1: _l("To watch")}
 KIND_LABELS = {
@@ -132,7 +134,12 @@ KIND_LABELS = {
     "verification_locked": _l("Verification locked"),
     "missed_promise": _l("Missed promise to pay"),
     "card_expiring": _l("Card expiring"),
+    "stripe_dispute": _l("Chargeback"),
+    "credit_held": _l("Paid twice: credit held"),
 }
+#: raised when Stripe reports money moving (disputes, credits), not by the sweep, which
+#: leaves them open until they are resolved
+MONEY_KINDS = ("stripe_dispute", "credit_held")
 
 #: staff actions, as named in the audit log ("alert.<name>") and on the alert
 ACTIONS = (
@@ -221,7 +228,7 @@ def _sweep(practice: Practice, today: date, now: datetime) -> int:
             data = {**alert.data, **found.data, "subject": found.subject}
             if data != alert.data:
                 alert.data = data
-        elif key not in scan.keep:
+        elif key not in scan.keep and alert.kind not in MONEY_KINDS:
             _close(alert, now, "cleared", SWEEP)
     fresh = [f for key, f in scan.findings.items() if key not in open_alerts]
     if not fresh:

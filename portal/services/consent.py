@@ -125,6 +125,20 @@ def record(
     return entry
 
 
+def set_email_attachments(patient: Patient, wanted: bool, actor: Actor) -> None:
+    """Receipts and agreements (which name treatments) as email attachments only when the
+    patient asks; otherwise emails carry the link and documents are downloaded."""
+    if patient.email_attachments == bool(wanted):
+        return
+    patient.email_attachments = bool(wanted)
+    audit.record(
+        "consent.attachments_on" if wanted else "consent.attachments_off",
+        practice_id=patient.practice_id,
+        actor=actor,
+        patient_id=patient.id,
+    )
+
+
 # --- texts: STOP and START --------------------------------------------------------------------
 
 

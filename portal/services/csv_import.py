@@ -30,6 +30,7 @@ from portal.services import audit, invoices, patients
 from portal.services.audit import Actor
 from portal.services.invoices import InvalidInvoice, LineInput
 from portal.services.patients import InvalidPatient, PatientInput
+from portal.validation import has_control_characters
 
 #: "iso" 2026-03-09, "dmy" 09/03/2026, "mdy" 03/09/2026; ISO dates are read in every format
 DATE_FORMATS = ("iso", "dmy", "mdy")
@@ -358,6 +359,14 @@ class _Row:
             self.cells[column].strip() if column is not None and column < len(self.cells) else ""
         )
         spec, header = FIELDS_BY_KEY[key], self.plan.mapping.get(key)
+        if key != "description" and has_control_characters(value):
+            message = _l(
+                "Row %(row)s: %(column)s contains a line break, tab or control character.",
+                row=self.number,
+                column=header,
+            )
+            self.fail(key, message)
+            return ""
         if not value and spec.required:
             self.fail(key, _l("Row %(row)s: %(column)s is empty.", row=self.number, column=header))
         elif spec.max_length and len(value) > spec.max_length:

@@ -38,11 +38,11 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import (
-    AuditEvent,
     DiscountPolicy,
     Invoice,
     LedgerEntry,
     Payment,
+    PaymentTerms,
     Plan,
     SettlementOffer,
 )
@@ -509,12 +509,17 @@ def _accept(payment: Payment, actor: Actor) -> bool:
 
 
 def _claimed(payment: Payment) -> dict | None:
-    action = "discount.claimed" if payment.purpose == DISCOUNTED else "settlement.claimed"
-    query = db.select(AuditEvent).filter_by(invoice_id=payment.invoice_id, action=action)
-    for event_row in db.session.scalars(query.order_by(AuditEvent.id.desc())):
-        if (event_row.data or {}).get("payment_id") == payment.id:
-            return event_row.data
-    return None
+    """What the payment was claimed to forgive, from its own terms row."""
+    terms = db.session.get(PaymentTerms, payment.id)
+    if terms is None:
+        return None
+    return {
+        "payment_id": terms.payment_id,
+        "balance_minor": terms.balance_minor,
+        "forgive_minor": terms.forgive_minor,
+        "offer_id": terms.offer_id,
+        "percent": terms.percent,
+    }
 
 
 # --- claiming: the payment row, its purpose and what it forgives, in one transaction ------
@@ -573,6 +578,15 @@ def _take(claim: _Claim, payment: Payment) -> None:
         data["offer_id"] = claim.offer_id
     if claim.percent is not None:
         data["percent"] = claim.percent
+    db.session.add(
+        PaymentTerms(
+            payment_id=payment.id,
+            balance_minor=claim.balance_minor,
+            forgive_minor=claim.forgive_minor,
+            offer_id=claim.offer_id,
+            percent=claim.percent,
+        )
+    )
     audit.record(
         "discount.claimed" if claim.purpose == DISCOUNTED else "settlement.claimed",
         practice_id=payment.invoice.practice_id,

@@ -61,7 +61,6 @@ def on_payment_succeeded(payment: Payment) -> None:
                 actor=SYSTEM,
                 plan_id=plan.id,
             )
-            db.session.commit()
             plan_messages.agreement_signed(plan)
         elif plan.status == "past_due" and not _overdue(plan):
             plan.status = "active"
@@ -152,10 +151,11 @@ def _finish_if_paid(invoice: Invoice) -> None:
         )
 
 
-def due(today: date) -> list[Installment]:
-    """Installments of running plans to charge on `today`: first attempts and retries."""
+def due(today: date) -> list[charging.Seen]:
+    """Installments of running plans to charge on `today` (first attempts and retries), as
+    read now: a claim later holds only if the installment is still exactly so."""
     query = (
-        db.select(Installment)
+        db.select(Installment.id, Installment.status, Installment.attempts)
         .join(Plan)
         .where(
             Plan.status.in_(("active", "past_due")),
@@ -167,16 +167,17 @@ def due(today: date) -> list[Installment]:
         )
         .order_by(Installment.due_on, Installment.id)
     )
-    return list(db.session.scalars(query))
+    return [charging.Seen(*row, counts=True) for row in db.session.execute(query).all()]
 
 
-def charge(installment: Installment) -> str:
-    """Charge one installment off-session, as `due()` read it; returns its status afterwards
-    ("processing" while Stripe's answer is being checked)."""
+def charge(seen: charging.Seen) -> str:
+    """Charge one installment off-session if it is still as `due()` read it; returns its
+    status afterwards ("processing" while Stripe's answer is being checked), or "skipped"
+    when another worker or the patient holds it."""
     from portal.services import payments
     from portal.services.payments import PaymentRefused, SavedMethod
 
-    seen = charging.Seen.of(installment, counts=True)
+    installment = db.session.get(Installment, seen.installment_id)
     plan, invoice = installment.plan, installment.plan.invoice
     amount = min(installment.amount_minor, ledger.balance(invoice.id))
     if amount <= 0:
@@ -190,9 +191,9 @@ def charge(installment: Installment) -> str:
         outcome = payments.charge(
             invoice, saved, JOB, amount_minor=amount, installment=seen, off_session=True
         )
-    except PaymentRefused:
+    except PaymentRefused as exc:
         db.session.expire_all()
-        return installment.status
+        return "skipped" if exc.reason == "in_progress" else installment.status
     if outcome.status == "requires_action":
         on_payment_needs_action(outcome.payment)
     db.session.expire_all()

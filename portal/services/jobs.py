@@ -5,7 +5,17 @@ from datetime import date, datetime, time, timedelta
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.services import alerts, cadence, calls, installments, leases, reconcile, sending
+from portal.services import (
+    alerts,
+    cadence,
+    calls,
+    installments,
+    leases,
+    money,
+    outbox,
+    reconcile,
+    sending,
+)
 from portal.services.fiscal import jobs as fiscal_jobs
 
 HOURLY_LEASE = timedelta(minutes=55)
@@ -25,16 +35,20 @@ class Report:
     promises_missed: int = 0
     fiscal_documents: int = 0
     sts_reminders: int = 0
+    work_done: int = 0
+    refunds_checked: int = 0
 
 
 def run_due(today: date, at: time | None = None) -> Report:
     """Everything due on `today`: settle payments in flight (`reconcile`), charge and retry
     installments, remind upcoming charges, retry failed messages, run the reminder cadence
     (as if at local time `at`; `None` uses the real clock in each patient's time zone),
-    record missed promises, raise delinquency alerts, issue the fiscal documents due and
-    remind owners of the month's Sistema TS file. Running it twice does nothing twice."""
+    record missed promises, raise delinquency alerts, issue the fiscal documents due, remind
+    owners of the month's Sistema TS file, read back pending refunds and perform pending
+    work (emails, sealing). Running it twice does nothing twice."""
     read_back = reconcile.run(installments.JOB)
-    results = [installments.charge(installment) for installment in installments.due(today)]
+    tried = [installments.charge(seen) for seen in installments.due(today)]
+    results = [status for status in tried if status != "skipped"]
     reminded = installments.remind(today)
     retried = sending.retry_due()
     db.session.commit()
@@ -43,6 +57,8 @@ def run_due(today: date, at: time | None = None) -> Report:
     db.session.commit()
     raised = alerts.raise_due(today)
     issued, sts_reminded = fiscal_jobs.run(today)
+    refunds_checked = money.reconcile_refunds()
+    work_done = outbox.run_pending()
     return Report(
         charged=len(results),
         paid=results.count("paid"),
@@ -56,6 +72,8 @@ def run_due(today: date, at: time | None = None) -> Report:
         promises_missed=len(missed),
         fiscal_documents=issued,
         sts_reminders=sts_reminded,
+        work_done=work_done,
+        refunds_checked=refunds_checked,
     )
 
 

@@ -14,6 +14,11 @@ SIGNS = {
     "adjustment": -1,
     "settlement": -1,
     "write_off": -1,
+    "refund_reversal": -1,
+    "adjust_reversal": 1,
+    "dispute": 1,
+    "dispute_reversal": -1,
+    "credit": 1,
 }
 
 

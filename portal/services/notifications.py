@@ -1,6 +1,5 @@
-"""Messages to patients, each rendered in the patient's language."""
+"""Messages to patients, each rendered in the patient's language; sent by the outbox worker."""
 
-import logging
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -12,11 +11,11 @@ from portal import gateways
 from portal.extensions import db
 from portal.gateways import mail
 from portal.i18n import rendering_in
-from portal.models import Payment
-from portal.services import audit, receipts
+from portal.models import Payment, PendingWork
+from portal.services import audit, outbox, receipts
 from portal.services.audit import SYSTEM
 
-log = logging.getLogger(__name__)
+RECEIPT = outbox.RECEIPT
 
 
 def render_email(name: str, locale: str | None, **context) -> tuple[str, str, str]:
@@ -58,12 +57,19 @@ def build_message(practice, to: str, subject: str, text: str, html: str) -> Emai
     return message
 
 
-def send_receipt(payment: Payment) -> bool:
-    """Email the payment confirmation with the receipt PDF; False if it could not be sent."""
+def send_receipt(payment: Payment) -> None:
+    """Record that the payment confirmation with its receipt PDF is to be emailed; the
+    worker sends it (`deliver_receipt`). Part of the caller's transaction."""
+    outbox.queue_receipt(payment)
+
+
+def deliver_receipt(work: PendingWork) -> None:
+    """Send a receipt email now; raises (so the work is retried) if it could not be sent."""
+    payment = db.session.get(Payment, work.payload["payment_id"])
     invoice = payment.invoice
     patient, practice = invoice.patient, invoice.practice
     if not patient.email:
-        return False
+        return
     locale = receipts.locale_of(payment)
     attached = patient.email_attachments  # by default the email carries no health details
     subject, text, html = render_email(
@@ -83,19 +89,7 @@ def send_receipt(payment: Payment) -> bool:
             subtype="pdf",
             filename=receipts.filename(payment),
         )
-    try:
-        gateways.mailer().send(message)
-    except OSError as exc:
-        log.warning("receipt email for payment %s failed: %s", payment.id, exc)
-        audit.record(
-            "receipt.email_failed",
-            practice_id=practice.id,
-            invoice_id=invoice.id,
-            actor=SYSTEM,
-            payment_id=payment.id,
-        )
-        db.session.commit()
-        return False
+    gateways.mailer().send(message)
     audit.record(
         "receipt.emailed",
         practice_id=practice.id,
@@ -104,5 +98,8 @@ def send_receipt(payment: Payment) -> bool:
         payment_id=payment.id,
         locale=locale,
     )
-    db.session.commit()
-    return True
+
+
+def email_configured() -> bool:
+    """False where messages would not reach anyone: production without `SMTP_URL`."""
+    return gateways.mailer().configured

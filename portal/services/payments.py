@@ -26,10 +26,10 @@ from portal.gateways.stripe_gateway import (
 )
 from portal.models import ChargeAttempt, Installment, Invoice, Payment
 from portal.models.payment import IN_FLIGHT
-from portal.services import audit, charging, invoices, ledger
+from portal.services import audit, charging, credits, events, invoices, ledger, outbox
 from portal.services.audit import Actor
 from portal.services.charging import Seen
-from portal.services.stripe_accounts import charge_labels
+from portal.services.stripe_accounts import charge_labels, in_scope
 
 #: Stripe PaymentIntent status -> Payment status
 INTENT_STATES = {
@@ -306,25 +306,19 @@ def apply_intent(payment: Payment, intent: IntentResult, actor: Actor) -> bool:
     if not _move(payment, target, actor, failure_code=intent.failure_code):
         db.session.rollback()
         return False
-    if target == "succeeded":
-        _book(payment, actor)
+    settled = _book(payment, actor) if target == "succeeded" else False
     db.session.commit()
     if target == "succeeded":
-        from portal.services import incentives, installments, notifications
-
-        installments.on_payment_succeeded(payment)
-        incentives.on_payment_succeeded(payment)
-        notifications.send_receipt(payment)
+        events.payment_succeeded.send(payment, actor=actor)
+        if settled:
+            events.invoice_settled.send(payment.invoice, actor=actor)
     elif target in ("failed", "canceled"):
         _after_failure(payment)
     return True
 
 
 def _after_failure(payment: Payment) -> None:
-    if payment.installment_id is not None:
-        from portal.services import installments
-
-        installments.on_payment_failed(payment)
+    events.payment_failed.send(payment)
 
 
 def _move(
@@ -360,9 +354,16 @@ def _move(
     return True
 
 
-def _book(payment: Payment, actor: Actor) -> None:
+def _book(payment: Payment, actor: Actor) -> bool:
+    """Post the payment and queue its receipt, in the caller's transaction; True if the
+    invoice is settled by it. Money beyond what was owed (the invoice was already paid or
+    void) is held as a credit with an alert, never left as a negative balance."""
     invoice = payment.invoice
+    owed = max(ledger.balance(invoice.id), 0) if invoice.status == "open" else 0
     ledger.post(invoice, "payment", payment.amount_minor, payment_id=payment.id)
+    extra = payment.amount_minor - owed
+    if extra > 0:
+        credits.hold(payment, extra, actor)
     payment.receipt_number = f"{invoice.number}-{payment.id}"
     if payment.stripe_payment_method_id and not payment.method_label:
         try:
@@ -372,19 +373,21 @@ def _book(payment: Payment, actor: Actor) -> None:
         except GatewayError:
             payment.method_label = None
     db.session.flush()
-    invoices.settle_if_paid(invoice, actor)
+    outbox.queue_receipt(payment)
+    return invoices.settle_if_paid(invoice, actor)
 
 
 def find_by_intent(intent: IntentResult) -> Payment | None:
-    """The payment a PaymentIntent belongs to, by id or by the metadata Saldo set on it."""
-    payment = db.session.scalar(db.select(Payment).filter_by(stripe_payment_intent_id=intent.id))
-    if payment is None and intent.metadata.get("saldo_payment_id", "").isdigit():
-        payment = db.session.get(Payment, int(intent.metadata["saldo_payment_id"]))
-        if payment is not None and payment.stripe_payment_intent_id is None:
-            payment.stripe_payment_intent_id = intent.id
-        elif payment is not None and payment.stripe_payment_intent_id != intent.id:
-            return None
-    return payment
+    """The payment holding this PaymentIntent id. Metadata is never proof: an intent Saldo
+    has not recorded on a payment belongs to none (reconciliation finds a lost one)."""
+    return find_by_intent_id(intent.id)
+
+
+def find_by_intent_id(intent_id: str | None) -> Payment | None:
+    if not intent_id:
+        return None
+    payment = db.session.scalar(db.select(Payment).filter_by(stripe_payment_intent_id=intent_id))
+    return payment if payment is None or in_scope(payment.invoice.practice) else None
 
 
 def in_flight(invoice: Invoice) -> Payment | None:

@@ -29,7 +29,7 @@ class Option:
 
     @property
     def installment_minor(self) -> int:
-        return self.steps[1].amount_minor
+        return next(s.amount_minor for s in self.steps if s.sequence > 0)
 
     @property
     def total_with_down_minor(self) -> int:
@@ -55,7 +55,7 @@ def minimum_down(
     by_percent = -(-balance_minor * policy.min_down_percent // 100)
     if deposit_minor == LOOK_UP:
         deposit_minor = incentives.minimum_deposit(policy.practice_id, balance_minor)
-    return max(by_percent, policy.min_down_minor, deposit_minor or 0, 1)
+    return max(by_percent, policy.min_down_minor, deposit_minor or 0)
 
 
 def allowed_counts(
@@ -89,7 +89,7 @@ def options(
     result = []
     for count in counts:
         steps = schedule.build(balance_minor, down, count, today, policy.day_of_month)
-        financed = [(s.due_on, s.amount_minor) for s in steps[1:]]
+        financed = [(s.due_on, s.amount_minor) for s in steps if s.sequence > 0]
         disclosure = apr.disclose(balance_minor - down - forgone_minor, today, financed)
         result.append(Option(count, down, steps, disclosure))
     return result
@@ -125,6 +125,7 @@ def choose(invoice: Invoice, count: int, today: date, language: str, actor: Acto
         apr=str(option.disclosure.apr),
         agreement_version=AGREEMENT_VERSION,
         language=language,
+        evidence={"offered_on": today.isoformat()},
     )
     for step in option.steps:
         plan.installments.append(
@@ -171,10 +172,38 @@ def forgone_discount(invoice: Invoice, today: date) -> int:
     return incentives.forgone_discount_minor(invoice, today)
 
 
+def offered_on(plan: Plan) -> date:
+    """The day the plan's schedule starts from (its down payment day)."""
+    recorded = (plan.evidence or {}).get("offered_on")
+    return date.fromisoformat(recorded) if recorded else plan.installments[0].due_on
+
+
+def down_payment(plan: Plan) -> Installment | None:
+    """The down payment installment, None when the plan has none (0% minimum)."""
+    first = plan.installments[0]
+    return first if first.sequence == 0 else None
+
+
+def activate_without_down_payment(plan: Plan, actor: Actor) -> None:
+    """A signed plan with nothing to pay down starts once its payment method is saved."""
+    if plan.status != "pending_signature" or plan.signed_at is None or down_payment(plan):
+        raise PlanRefused(_l("This payment plan is not available for this bill."))
+    from portal.clock import utcnow
+
+    plan.status, plan.activated_at = "active", utcnow()
+    audit.record(
+        "plan.activated",
+        practice_id=plan.practice_id,
+        invoice_id=plan.invoice_id,
+        actor=actor,
+        plan_id=plan.id,
+    )
+
+
 def discard_if_stale(plan: Plan, today: date, actor: Actor) -> bool:
     """Cancel a plan awaiting signature whose down payment date has passed (its dates
     would be in the past); True when it was cancelled and must be chosen again."""
-    if plan.signed_at is not None or plan.installments[0].due_on >= today:
+    if plan.signed_at is not None or offered_on(plan) >= today:
         return False
     plan.status = "cancelled"
     audit.record(

@@ -39,10 +39,11 @@ def split(amount_minor: int, count: int) -> list[int]:
 def build(
     total_minor: int, down_minor: int, count: int, start: date, day_of_month: int | None = None
 ) -> list[Step]:
-    """The down payment on `start`, then `count` monthly installments of the rest."""
-    if not 0 < down_minor < total_minor:
-        raise ValueError("the down payment must be more than zero and less than the total")
-    steps = [Step(0, start, down_minor)]
+    """The down payment on `start` (no step when it is zero), then `count` monthly
+    installments of the rest."""
+    if not 0 <= down_minor < total_minor:
+        raise ValueError("the down payment must be at least zero and less than the total")
+    steps = [Step(0, start, down_minor)] if down_minor else []
     for number, amount in enumerate(split(total_minor - down_minor, count), start=1):
         steps.append(Step(number, add_months(start, number, day_of_month), amount))
     return steps

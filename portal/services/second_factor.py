@@ -17,7 +17,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways import otp
 from portal.models import RecoveryCode, StaffUser
-from portal.services import audit, staff_auth
+from portal.services import audit, counters, staff_auth
 from portal.services.audit import Actor
 
 MAX_FAILURES = 5
@@ -89,13 +89,7 @@ def is_locked(user: StaffUser, now: datetime | None = None) -> bool:
 
 
 def _failed(user: StaffUser, actor: Actor, now: datetime) -> str:
-    db.session.execute(
-        update(StaffUser)
-        .where(StaffUser.id == user.id)
-        .values(code_failures=StaffUser.code_failures + 1)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(user)
+    counters.increment(user, "code_failures")
     audit.record(
         "staff.code_failed",
         practice_id=user.practice_id,

@@ -134,6 +134,14 @@ def end_sessions(user: StaffUser) -> None:
     user.session_version = (user.session_version or 0) + 1
 
 
+def sign_out_everywhere(user: StaffUser, actor: Actor) -> None:
+    """End every session of `user` (the user's own choice, or an owner's)."""
+    end_sessions(user)
+    audit.record(
+        "staff.signed_out_everywhere", practice_id=user.practice_id, actor=actor, staff_id=user.id
+    )
+
+
 def unlock(user: StaffUser, actor: Actor, now: datetime | None = None) -> None:
     """Lift a lockout now: wrong codes and earlier wrong passwords no longer count."""
     now = now or utcnow()

@@ -8,6 +8,9 @@ Events received at a practice's own webhook endpoint apply only to that practice
 """
 
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -281,3 +284,31 @@ def endpoint_accepts(endpoint: Practice | None, practice: Practice) -> bool:
     if endpoint is None:
         return not practice.has_own_stripe_account
     return endpoint.id == practice.id and practice.has_own_stripe_account
+
+
+#: while a webhook is applied: (True, the practice whose endpoint received it, or None)
+_receiving: ContextVar[tuple[bool, Practice | None]] = ContextVar(
+    "saldo_stripe_endpoint", default=(False, None)
+)
+
+
+@contextmanager
+def receiving(endpoint: Practice | None) -> Iterator[None]:
+    """Apply an event received at `endpoint`'s webhook (None: the installation's): payments
+    of other accounts are not found, and Stripe is asked through that account."""
+    token = _receiving.set((True, endpoint))
+    try:
+        yield
+    finally:
+        _receiving.reset(token)
+
+
+def receiving_practice() -> Practice | None:
+    """The practice whose account sent the event being applied (None: the installation)."""
+    return _receiving.get()[1]
+
+
+def in_scope(practice: Practice) -> bool:
+    """False while applying an event from an account that does not hold `practice`'s money."""
+    active, endpoint = _receiving.get()
+    return not active or endpoint_accepts(endpoint, practice)

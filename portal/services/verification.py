@@ -10,12 +10,10 @@ limits in the web layer only slow requests down.
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import update
-
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import PaymentLink, VerificationAttempt
-from portal.services import audit
+from portal.services import audit, counters
 from portal.services.audit import Actor
 
 
@@ -24,18 +22,6 @@ class Policy:
     max_failures: int = 5
     #: kept for configuration compatibility; a locked link stays locked until unlocked
     window: timedelta = timedelta(minutes=15)
-
-
-def _count_failure(link: PaymentLink) -> int:
-    """Add one wrong answer to the link, atomically across workers; the new count."""
-    db.session.execute(
-        update(PaymentLink)
-        .where(PaymentLink.id == link.id)
-        .values(failed_checks=PaymentLink.failed_checks + 1)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(link)
-    return link.failed_checks
 
 
 def check_date_of_birth(
@@ -74,7 +60,7 @@ def check_date_of_birth(
     if succeeded:
         link.verified_at = now
         return "ok"
-    if _count_failure(link) < policy.max_failures:
+    if counters.increment(link, "failed_checks") < policy.max_failures:
         return "wrong"
     link.locked_at = now
     audit.record(

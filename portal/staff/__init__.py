@@ -22,4 +22,5 @@ from portal.staff import (  # noqa: E402, F401
     settings_views,
     stripe_views,
     user_access_views,
+    work_views,
 )

@@ -4,9 +4,9 @@ when the second factor is on, a current code."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional
 
-from portal.staff.forms import REQUIRED
+from portal.staff.forms import REQUIRED, NewPasswordForm
 
 
 class ConfirmForm(FlaskForm):
@@ -27,15 +27,8 @@ class RecoveryCodesForm(ConfirmForm):
     pass
 
 
-class PasswordChangeForm(ConfirmForm):
-    password = PasswordField(
-        _l("New password"),
-        validators=[DataRequired(REQUIRED), Length(min=12, message=_l("At least 12 characters."))],
-    )
-    confirm = PasswordField(
-        _l("Repeat the new password"),
-        validators=[EqualTo("password", message=_l("The passwords do not match."))],
-    )
+class PasswordChangeForm(ConfirmForm, NewPasswordForm):
+    pass
 
 
 class EmailChangeForm(ConfirmForm):

@@ -154,13 +154,7 @@ def email_change():
 def sign_out_everywhere():
     if not ActionForm().validate_on_submit():
         return _page(400)
-    staff_auth.end_sessions(current_user)
-    audit.record(
-        "staff.signed_out_everywhere",
-        practice_id=current_user.practice_id,
-        actor=actor(request.remote_addr),
-        staff_id=current_user.id,
-    )
+    staff_auth.sign_out_everywhere(current_user, actor(request.remote_addr))
     db.session.commit()
     logout_user()
     session.clear()

@@ -5,6 +5,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.models import FiscalDocument, Invoice, Patient, Payment, Refund
 from portal.services import audit
@@ -54,6 +55,16 @@ def fiscal_panel(invoice: Invoice) -> dict:
         "codice_fiscale": tax_ids.codice_fiscale_of(invoice.patient),
         "statement": statement.available(practice),
         "action": ActionForm(),
+        "cf_form": CodiceFiscaleForm(),
+    }
+
+
+@bp.app_template_global()
+def fiscal_patient(patient: Patient) -> dict:
+    """What the staff patient page shows about the codice fiscale."""
+    return {
+        "italy": profile.saldo_issues(patient.practice),
+        "codice_fiscale": tax_ids.codice_fiscale_of(patient),
         "cf_form": CodiceFiscaleForm(),
     }
 
@@ -125,7 +136,7 @@ def fiscal_sts_export():
         month=form.month.data,
     )
     db.session.commit()
-    disposition = f'attachment; filename="{sts.filename(practice, form.month.data)}"'
+    disposition = content_disposition(sts.filename(practice, form.month.data), "attachment")
     return Response(xml, mimetype="application/xml", headers={"Content-Disposition": disposition})
 
 
@@ -135,7 +146,7 @@ def fiscal_document_pdf(document_id: int):
     document = scoped(FiscalDocument, document_id)
     locale = "en" if request.args.get("lang") == "en" else "it"
     headers = {
-        "Content-Disposition": f'inline; filename="{render.document_filename(document, locale)}"'
+        "Content-Disposition": content_disposition(render.document_filename(document, locale))
     }
     return Response(
         render.document_pdf(document, locale), mimetype="application/pdf", headers=headers
@@ -225,5 +236,5 @@ def fiscal_statement_pdf(invoice_id: int):
         pdf = render.statement_pdf(invoice, current_user.locale or "en")
     except FiscalRefused:
         abort(404)
-    headers = {"Content-Disposition": f'inline; filename="{statement.filename(invoice)}"'}
+    headers = {"Content-Disposition": content_disposition(statement.filename(invoice))}
     return Response(pdf, mimetype="application/pdf", headers=headers)

@@ -10,7 +10,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Delivery, Invoice, Patient, Payment, PaymentLink, Plan
 from portal.money import format_plain, parse_amount
-from portal.services import audit, invoices, links, sending, worklist
+from portal.services import audit, credits, disputes, invoices, links, sending, worklist
 from portal.services.invoices import InvalidInvoice, LineInput
 from portal.services.sending import CannotSend
 from portal.staff import bp
@@ -200,6 +200,8 @@ def invoice_detail(invoice_id: int):
         locked_links=links.locked_links(invoice),
         desk_form=DeskPaymentForm(),
         refund_form=RefundForm(),
+        disputes=disputes.of_payments([p.id for p in history]),
+        credits=credits.held(invoice),
         void_form=ReasonForm(),
         write_off_form=WriteOffForm(),
     )

@@ -76,6 +76,7 @@ def refund(invoice_id: int, payment_id: int):
             form.reason.data,
             actor(request.remote_addr),
             reduce_balance=form.reduce_balance.data,
+            claim_key=request.form.get("claim_key") or None,
         ),
         _("Refund made."),
     )

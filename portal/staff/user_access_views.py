@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import StaffUser
-from portal.services import audit, staff_auth
+from portal.services import staff_auth
 from portal.staff import bp
 from portal.staff.access import OWNER, actor, role_required, scoped
 from portal.staff.forms import ActionForm
@@ -37,13 +37,7 @@ def user_sign_out(user_id: int):
     user = scoped(StaffUser, user_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    staff_auth.end_sessions(user)
-    audit.record(
-        "staff.signed_out_everywhere",
-        practice_id=user.practice_id,
-        actor=actor(request.remote_addr),
-        staff_id=user.id,
-    )
+    staff_auth.sign_out_everywhere(user, actor(request.remote_addr))
     db.session.commit()
     flash(_("%(name)s is signed out everywhere.", name=user.name), "info")
     return redirect(url_for("staff.users"))

@@ -10,7 +10,9 @@
   var sepaSection = document.getElementById("sepa-section");
   var cardSection = document.getElementById("card-section");
   var amountBox = document.getElementById("amount");
-  // a method already saved on this page, reused when the patient confirms a changed amount
+  // the method saved for the last confirm call, and the one to reuse when the patient
+  // confirms a changed amount (any other failure saves the method entered again)
+  var lastSetup = null;
   var savedSetup = null;
 
   function method() {
@@ -91,11 +93,12 @@
     form.dataset.amount = String(result.amount_minor);
     if (amountBox && result.amount) { amountBox.textContent = result.amount; }
     if (result.button) { button.textContent = result.button; }
+    savedSetup = lastSetup;
     fail(result.error);
   }
 
   function confirmPayment(setupIntentId) {
-    savedSetup = setupIntentId;
+    lastSetup = setupIntentId;
     return post(form.dataset.confirmUrl, {
       setup_intent_id: setupIntentId,
       amount_minor: Number(form.dataset.amount)
@@ -118,7 +121,9 @@
     }
     button.disabled = true;
     statusBox.textContent = form.dataset.msgWorking;
-    var charged = savedSetup ? confirmPayment(savedSetup) : post(
+    var reuse = savedSetup;
+    savedSetup = null;
+    var charged = reuse ? confirmPayment(reuse) : post(
       form.dataset.setupUrl, { method: method() }
     ).then(function (setup) {
       if (setup.error) { throw setup; }

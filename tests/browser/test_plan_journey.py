@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from portal.extensions import db
 from portal.models import Invoice, Plan, PlanPolicy
 from portal.money import format_money
-from portal.services import ledger, links
+from portal.services import ledger, links, outbox
 from portal.services.audit import SYSTEM
 from tests import factories
 from tests.browser import pages
@@ -239,6 +239,9 @@ def expect_plan_section(page: Page, who: Patient, count: int, paid: int = 1):
 
 
 def download_agreement(page: Page, who: Patient) -> str:
+    # the worker seals the agreement after the down payment, as a Huey consumer would
+    outbox.run_pending()
+    page.reload()
     link = page.locator("main section.plan").get_by_role(
         "link", name=who.text("Signed agreement (PDF)")
     )

@@ -198,3 +198,52 @@ def test_without_a_tsa_the_seal_is_b_b(app):
     plan, _ = _signed(factories.ITALY, "it", "card", 60000, 6)
     agreements.finalize(plan)
     assert agreements.check(plan).time.level == "B-B"
+
+
+def test_a_zero_percent_minimum_down_payment_charges_nothing_down(app):
+    practice = factories.practice(**factories.USA)
+    db.session.add(
+        PlanPolicy(
+            practice_id=practice.id, allowed_counts="3", min_down_percent=0, min_down_minor=0
+        )
+    )
+    invoice = factories.invoice(factories.patient(practice, locale="en"), amounts=(60000,))
+    [option] = plans.options(plans.policy_for(practice.id), 60000, START)
+    assert option.down_minor == 0 and [s.amount_minor for s in option.steps] == [20000] * 3
+    assert [s.sequence for s in option.steps] == [1, 2, 3]
+    plan = plans.choose(invoice, 3, START, "en", PATIENT)
+    assert plans.down_payment(plan) is None and plan.down_payment_minor == 0
+    assert [i.due_on for i in plan.installments] == [
+        date(2026, 12, 3),
+        date(2027, 1, 3),
+        date(2027, 2, 3),
+    ]
+    agreements.choose_method(plan, "card", PATIENT)
+    agreements.consent(plan, PATIENT)
+    shown = agreements.show(plan)
+    assert "You pay nothing today, November 3, 2026, and $600.00 in 3 monthly installments" in shown
+    assert "Down payment" not in shown
+    agreements.sign(
+        plan,
+        typed_name=invoice.patient.full_name,
+        signature_png=None,
+        shown_sha256=plan.document_sha256,
+        actor=PATIENT,
+        user_agent="pytest",
+        time_zone="America/New_York",
+        today=START,
+    )
+    plans.activate_without_down_payment(plan, PATIENT)
+    assert plan.status == "active" and plan.activated_at is not None
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_with_ltv_the_validation_information_is_embedded_b_lt(app, tmp_path):
+    with local_tsa(tmp_path) as tsa:
+        app.config.update(
+            SEAL_TSA_URL=tsa.url, SEAL_TSA_CERT_PATH=str(tsa.cert_path), SEAL_LTV=True
+        )
+        plan, _ = _signed(factories.ITALY, "it", "sepa_debit", 60000, 6)
+        agreements.finalize(plan)
+    check = agreements.check(plan)
+    assert check.ok and (check.time.level, check.time.timestamp_ok) == ("B-LT", True)

@@ -8,7 +8,7 @@ import pytest
 from portal.extensions import db
 from portal.gateways import seal
 from portal.models import DiscountPolicy, Installment, LedgerEntry, OutboxMessage, PlanPolicy
-from portal.services import agreement_seal, agreements, jobs, ledger, payments, plans
+from portal.services import agreement_seal, agreements, jobs, ledger, outbox, payments, plans
 from portal.services.audit import Actor
 from portal.services.plans import PlanRefused
 from tests import factories
@@ -27,10 +27,12 @@ def policy(practice, **values):
     return record
 
 
-def signed_plan(app, card="4242424242424242", count=6, amounts=(120000, 34500), **patient):
+def signed_plan(
+    app, card="4242424242424242", count=6, amounts=(120000, 34500), start=START, **patient
+):
     invoice, _ = factories.invoice_with_link(amounts=amounts, **patient)
     policy(invoice.practice)
-    plan = plans.choose(invoice, count, START, invoice.patient.locale or "en", PATIENT)
+    plan = plans.choose(invoice, count, start, invoice.patient.locale or "en", PATIENT)
     agreements.choose_method(plan, "card", PATIENT)
     agreements.record_event(plan, "viewed", PATIENT)
     agreements.consent(plan, PATIENT)
@@ -55,13 +57,16 @@ def signed_plan(app, card="4242424242424242", count=6, amounts=(120000, 34500), 
 
 
 def pay_down_payment(invoice, plan, saved):
-    return payments.charge(
+    """The down payment, then the worker's run that seals and sends what follows it."""
+    outcome = payments.charge(
         invoice,
         saved,
         PATIENT,
         amount_minor=plan.down_payment_minor,
         installment_id=plan.installments[0].id,
     )
+    outbox.run_pending()
+    return outcome
 
 
 def statuses(plan):

@@ -39,10 +39,19 @@ def test_a_six_month_plan():
     ]
 
 
-@pytest.mark.parametrize("down", [0, 100, 150])
+@pytest.mark.parametrize("down", [-1, 100, 150])
 def test_down_payment_must_leave_something_to_finance(down):
     with pytest.raises(ValueError):
         build(100, down, 3, date(2026, 1, 1))
+
+
+def test_no_down_payment_means_no_down_payment_step():
+    steps = build(100, 0, 3, date(2026, 1, 31))
+    assert [(s.sequence, s.due_on, s.amount_minor) for s in steps] == [
+        (1, date(2026, 2, 28), 34),
+        (2, date(2026, 3, 31), 33),
+        (3, date(2026, 4, 30), 33),
+    ]
 
 
 @given(

@@ -75,7 +75,14 @@ def test_a_different_secret_cannot_use_the_stored_key(db_seal_app):
 
 
 def _make_pair(database_url: str, practice_id: int, barrier, results) -> None:
-    app = create_app({"SALDO_ENV": "test", "SQLALCHEMY_DATABASE_URI": database_url, **NO_FILES})
+    app = create_app(
+        {
+            "SALDO_ENV": "test",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            **NO_FILES,
+        }
+    )
     with app.app_context():
         practice = db.session.get(Practice, practice_id)
         barrier.wait(timeout=60)

@@ -12,9 +12,13 @@ from portal.services.fiscal import documents
 
 
 def main(url: str, payment_ids: list[int]) -> None:
-    config = {"SALDO_ENV": "test", "SQLALCHEMY_DATABASE_URI": url}
-    if url.startswith("sqlite"):
-        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 60}}
+    sqlite = url.startswith("sqlite")
+    options = {"connect_args": {"timeout": 60}} if sqlite else {"pool_pre_ping": True}
+    config = {
+        "SALDO_ENV": "test",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": options,
+    }
     app = create_app(config)
     with app.app_context():
         for payment_id in payment_ids:

@@ -113,19 +113,27 @@ def flush_localstripe(base: str) -> None:
     urllib.request.urlopen(request, timeout=10).read()
 
 
-class LiveServer:
+class ServedInThread:
+    """A server (`self._server`, with serve_forever and shutdown) run in a thread while in
+    its `with` block."""
+
+    _server = None
+
+    def __enter__(self):
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+class LiveServer(ServedInThread):
     """The portal served by werkzeug in a thread, so Chromium and localstripe can reach it."""
 
     def __init__(self, app):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server = make_server("127.0.0.1", self.port, app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._thread.join(timeout=10)

@@ -80,3 +80,17 @@ def get(base: str, path: str) -> dict:
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
+
+
+def post_form(base: str, path: str, fields: dict) -> dict:
+    """A server-side call to localstripe, as the Stripe Dashboard or another tool makes it."""
+    from urllib.parse import urlencode
+
+    request = urllib.request.Request(
+        f"{base}{path}",
+        data=urlencode(fields).encode(),
+        method="POST",
+        headers={"Authorization": "Bearer sk_test_saldo_demo"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())

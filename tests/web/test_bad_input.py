@@ -29,13 +29,13 @@ def paid_receipt(web_app, number):
     [
         (
             "2026–0001",
-            'inline; filename="receipt-2026-0001-1.pdf"; '
-            "filename*=UTF-8''receipt-2026%E2%80%930001-1.pdf",
+            'inline; filename="receipt-2026-0001-{id}.pdf"; '
+            "filename*=UTF-8''receipt-2026%E2%80%930001-{id}.pdf",
         ),
         (
             'A"; filename="evil.exe',
-            'inline; filename="receipt-A_ filename_evil.exe-1.pdf"; '
-            "filename*=UTF-8''receipt-A%22%3B%20filename%3D%22evil.exe-1.pdf",
+            'inline; filename="receipt-A_ filename_evil.exe-{id}.pdf"; '
+            "filename*=UTF-8''receipt-A%22%3B%20filename%3D%22evil.exe-{id}.pdf",
         ),
     ],
 )
@@ -45,7 +45,7 @@ def test_odd_invoice_numbers_download_a_receipt(web_app, number, disposition):
     open_and_verify(client, token)
     response = client.get(f"/pay/payments/{payment_id}/receipt.pdf")
     assert response.status_code == 200
-    assert response.headers["Content-Disposition"] == disposition
+    assert response.headers["Content-Disposition"] == disposition.format(id=payment_id)
     assert response.data.startswith(b"%PDF")
 
 
@@ -60,7 +60,7 @@ def test_a_practice_name_with_a_line_break_and_commas_sends_one_sender(app, smtp
     [sender] = message["From"].addresses
     assert sender.display_name == "Studio Rossi, Dott. Bianchi, Dott. Verdi <x@evil>"
     assert sender.addr_spec == "no-reply@saldo.invalid"
-    assert message["Subject"] == "Your invoice – Studio Rossi, Dott. Bianchi, Dott. Verdi <x@evil>"
+    assert message["Subject"] == "Your bill from Studio Rossi, Dott. Bianchi, Dott. Verdi <x@evil>"
     assert message["Reply-To"].addresses[0].addr_spec == "info@studio.example"
 
 

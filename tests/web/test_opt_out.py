@@ -216,10 +216,13 @@ def test_start_grants_sms_consent_again(web_app, client, body):
         ]
 
 
-def test_reply_is_escaped_as_xml(web_app, client):
+def test_reply_is_well_formed_xml_and_names_no_practice(web_app, client):
+    from xml.etree import ElementTree
+
     make_patient(web_app, practice_name="Rossi & Figli <Dental>")
     body = text(client, "STOP").get_data(as_text=True)
-    assert "Rossi &amp; Figli &lt;Dental&gt;" in body
+    assert ElementTree.fromstring(body).find("Message").text == STOPPED  # noqa: S314 (our own answer)
+    assert "Rossi" not in body
 
 
 # --- the cadence after STOP: texts stop, nothing else ----------------------------------------

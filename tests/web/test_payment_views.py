@@ -128,3 +128,32 @@ def test_other_invoices_payments_are_not_visible(checkout):
         payment_id = db.session.scalars(db.select(Payment.id)).one()
     assert client.get(f"/pay/payments/{payment_id}").status_code == 404
     assert client.get(f"/pay/payments/{payment_id}/receipt.pdf").status_code == 404
+
+
+def test_a_balance_changed_since_the_page_asks_again(checkout):
+    client, invoice_id = verified_client(checkout, amounts=(17500,), locale="en")
+    page = client.get("/pay/checkout").get_data(as_text=True)
+    assert 'data-amount="17500"' in page
+    seti = save_card(checkout, client)
+    with checkout.app_context():
+        from portal.models import Invoice
+        from portal.services import ledger
+
+        ledger.post(db.session.get(Invoice, invoice_id), "charge", 10000, memo="late line")
+        db.session.commit()
+    shown = {"setup_intent_id": seti, "amount_minor": 17500}
+    refused = post_json(client, "/pay/confirm", shown)
+    assert refused.status_code == 409
+    assert refused.get_json() == {
+        "reason": "amount_changed",
+        "amount_minor": 27500,
+        "amount": "€275.00",
+        "button": "Pay €275.00",
+        "error": "The amount due is now €275.00. Please check it and confirm again.",
+    }
+    with checkout.app_context():
+        assert db.session.scalars(db.select(Payment)).all() == []
+    again = post_json(client, "/pay/confirm", {"setup_intent_id": seti, "amount_minor": 27500})
+    assert again.get_json()["status"] == "succeeded"
+    with checkout.app_context():
+        assert [p.amount_minor for p in db.session.scalars(db.select(Payment))] == [27500]

@@ -94,7 +94,10 @@ def test_sepa_plan_shows_signs_and_stores_one_document(web_app):
     assert plan.document_html.decode() in page  # nothing rendered again after showing
     # the down payment page offers only the method the agreement names
     pay = client.get("/pay/plan/pay").get_data(as_text=True)
-    assert 'value="sepa_debit"' in pay and 'value="card"' not in pay
+    assert '<input type="hidden" name="method" value="sepa_debit">' in pay
+    assert (
+        'value="card"' not in pay and '<div id="card-section" class="method-section" hidden>' in pay
+    )
 
 
 @pytest.mark.parametrize("locale", ["en", "it"])

@@ -9,7 +9,8 @@ from portal.extensions import db
 from portal.models import CallTask, Payment, PlanPolicy, SettlementOffer
 from portal.services import api_keys, links, money, plans
 from portal.services.audit import SYSTEM
-from tests import factories
+from portal.services.fiscal import documents as fiscal_documents
+from tests import factories, fiscal_factories
 from tests.web.staff_client import csrf, make_staff, sign_in
 
 PUBLIC = {"staff.login", "staff.login_code", "staff.reset_request", "staff.reset_password"}
@@ -33,6 +34,8 @@ PARAMS = {
     "task_id",
     "offer_id",
     "link_id",
+    "document_id",
+    "refund_id",
 }
 
 
@@ -40,9 +43,9 @@ PARAMS = {
 def world(web_app):
     """Practice A with one of everything, and a user of each role; practice B's owner."""
     with web_app.app_context():
-        a = factories.practice(slug="a")
+        a = fiscal_factories.italian_practice(slug="a")
         b = factories.practice(slug="b", name="Other Practice")
-        invoice = factories.invoice(factories.patient(a), amounts=(10000,))
+        invoice = factories.invoice(fiscal_factories.patient_with_cf(a), amounts=(10000,))
         payment = money.record_desk_payment(invoice, 1000, "cash", SYSTEM)
         key, _ = api_keys.create(a, "pms")
         db.session.add(PlanPolicy(practice_id=a.id, min_balance_minor=0, min_installment_minor=100))
@@ -58,6 +61,8 @@ def world(web_app):
             practice_id=a.id, invoice_id=invoice.id, amount_minor=500, expires_on=date(2099, 1, 1)
         )
         link, _token = links.issue(invoice, SYSTEM)
+        refund = money.refund(payment, 100, "price correction", SYSTEM)
+        document = fiscal_documents.issue_invoice(payment, SYSTEM)
         db.session.add_all([task, offer])
         users = {role: make_staff(a, role) for role in ("owner", "billing", "viewer")}
         outsider = make_staff(b, "owner")
@@ -72,6 +77,8 @@ def world(web_app):
             task_id=task.id,
             offer_id=offer.id,
             link_id=link.id,
+            refund_id=refund.id,
+            document_id=document.id,
             day="2026-11-01",
         )
         emails = {role: user.email for role, user in users.items()}
@@ -153,10 +160,14 @@ def test_viewer_reads_but_changes_nothing(client, web_app, world):
             "staff.letter_days",
             "staff.reports_page",
             "staff.reports_aging_csv",
+            "staff.fiscal_documents",
+            "staff.fiscal_document_pdf",
         }
         expected = 200 if read_only else 403
         if rule.endpoint in ("staff.plan_agreement", "staff.letter_batch"):
             expected = 404  # readable by viewers, but there is no signed plan or letter yet
+        if rule.endpoint == "staff.fiscal_statement_pdf":
+            expected = 404  # readable by viewers; statements are for US practices only
         assert response.status_code == expected, (rule.rule, method, response.status_code)
     with web_app.app_context():
         assert len(db.session.scalars(db.select(Payment)).all()) == 1

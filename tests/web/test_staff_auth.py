@@ -10,6 +10,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import OutboxMessage, StaffUser
 from portal.services import staff_auth
+from portal.services.audit import SYSTEM
 from tests import factories
 from tests.web.staff_client import PASSWORD, csrf, make_staff, sign_in
 
@@ -130,3 +131,19 @@ def test_sessions_time_out(web_app):
     response = sign_in(client, email)
     [cookie] = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
     assert "Expires=" in cookie and "HttpOnly" in cookie
+
+
+def test_wrong_passwords_from_one_address_lock_no_other_account(app):
+    user = make_staff(factories.practice())
+    for i in range(40):
+        staff_auth.authenticate(f"made-up-{i}@example.org", "nope", ip_address="203.0.113.7")
+    assert staff_auth.authenticate(user.email, PASSWORD, ip_address="203.0.113.7")[0] == "ok"
+
+
+def test_an_owner_unlocks_an_account_locked_by_wrong_passwords(app):
+    user = make_staff(factories.practice())
+    for _ in range(5):
+        staff_auth.authenticate(user.email, "nope", ip_address="203.0.113.8")
+    assert staff_auth.authenticate(user.email, PASSWORD, ip_address="203.0.113.8")[0] == "locked"
+    staff_auth.unlock(user, SYSTEM)
+    assert staff_auth.authenticate(user.email, PASSWORD, ip_address="203.0.113.8")[0] == "ok"
