@@ -5,6 +5,8 @@ FLASK := SALDO_ENV=development $(VENV)/bin/flask --app portal
 APT_PACKAGES := chromium postgresql poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
   nginx redis-server
 STRIPE_PORT ?= 8420
+#: a second localstripe: the demo's USD practice's own Stripe account
+PRACTICE_STRIPE_PORT ?= 8421
 PORT ?= 5000
 #: invoice counts for bench/jobs_bench.py (add 1000000 on a quiet machine: it seeds for minutes)
 BENCH_SIZES ?= 1000,100000
@@ -51,11 +53,18 @@ demo: install
 	@mkdir -p instance
 	@$(PY) -m localstripe --port $(STRIPE_PORT) --from-scratch > instance/localstripe.log 2>&1 & \
 	echo $$! > instance/localstripe.pid; \
-	trap 'kill $$(cat instance/localstripe.pid) 2>/dev/null; rm -f instance/localstripe.pid' EXIT INT TERM; \
+	$(PY) -m localstripe --port $(PRACTICE_STRIPE_PORT) --from-scratch > instance/localstripe-practice.log 2>&1 & \
+	echo $$! > instance/localstripe-practice.pid; \
+	trap 'kill $$(cat instance/localstripe.pid instance/localstripe-practice.pid) 2>/dev/null; rm -f instance/localstripe*.pid' EXIT INT TERM; \
 	$(FLASK) db upgrade && \
 	$(FLASK) stripe register-local-webhook --url http://127.0.0.1:$(PORT)/webhooks/stripe && \
 	echo && echo "Patient links (open one on your phone or in a narrow browser window):" && \
 	$(FLASK) demo && echo && \
+	$(FLASK) practice stripe --slug maple-family-dental --publishable-key pk_test_maple_demo \
+	  --secret-key sk_test_maple_demo_secret --webhook-secret whsec_maple_demo_secret \
+	  --api-base http://127.0.0.1:$(PRACTICE_STRIPE_PORT) && \
+	$(FLASK) stripe register-local-webhook --practice maple-family-dental \
+	  --url http://127.0.0.1:$(PORT)/webhooks/stripe/maple-family-dental && echo && \
 	$(FLASK) run --port $(PORT)
 
 lint: $(VENV)/.installed

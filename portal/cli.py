@@ -16,6 +16,7 @@ from portal.models import Practice
 from portal.outbox_cli import outbox_cli
 from portal.report_cli import report_cli
 from portal.settings import ROOT
+from portal.stripe_cli import practice_stripe, reencrypt
 
 practice_cli = AppGroup("practice", help="Manage practices.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations.")
@@ -151,10 +152,13 @@ def demo():
 
 @stripe_cli.command("register-local-webhook")
 @click.option("--url", help="where localstripe should deliver events")
-def register_local_webhook(url):
-    """Point a localstripe server (STRIPE_API_BASE) at this portal's webhook."""
-    target = url or current_app.config["PORTAL_BASE_URL"].rstrip("/") + "/webhooks/stripe"
-    gateways.stripe().register_local_webhook(target)
+@click.option("--practice", "slug", help="a practice with its own (localstripe) account")
+def register_local_webhook(url, slug):
+    """Point a localstripe server (STRIPE_API_BASE, or the practice's) at this portal's webhook."""
+    practice = _practice(slug) if slug else None
+    path = f"/webhooks/stripe/{slug}" if slug else "/webhooks/stripe"
+    target = url or current_app.config["PORTAL_BASE_URL"].rstrip("/") + path
+    gateways.stripe(practice).register_local_webhook(target)
     click.echo(f"localstripe delivers events to {target}")
 
 
@@ -248,6 +252,10 @@ def update():
 def compile_():
     """Compile catalogs to .mo files."""
     _pybabel("compile", "-d", "translations")
+
+
+practice_cli.add_command(practice_stripe)
+practice_cli.add_command(reencrypt)
 
 
 def register(app: Flask) -> None:

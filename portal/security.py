@@ -13,7 +13,7 @@ without it, an `Origin` other than `null` must be this site's own. A request wit
 import logging
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from flask_wtf import CSRFProtect
 
 from portal.log_filters import RedactLinkTokens
@@ -31,6 +31,11 @@ def _origin(url: str | None) -> str | None:
 def content_security_policy() -> str:
     stripe_js = _origin(current_app.config["STRIPE_JS_URL"]) or "https://js.stripe.com"
     stripe_api = _origin(current_app.config["STRIPE_API_BASE"]) or "https://api.stripe.com"
+    practice = g.get("practice")
+    if getattr(practice, "has_own_stripe_account", False):  # its own account: Stripe or a stand-in
+        base = _origin(practice.stripe_api_base)
+        stripe_js += f" {base or 'https://js.stripe.com'}"
+        stripe_api += f" {base or 'https://api.stripe.com'}"
     frames = " ".join(sorted({stripe_js, "https://js.stripe.com", "https://hooks.stripe.com"}))
     return "; ".join(
         [

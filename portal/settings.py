@@ -57,6 +57,16 @@ class Config:
     #: None means api.stripe.com; localstripe is e.g. http://127.0.0.1:8420
     STRIPE_API_BASE = _env("STRIPE_API_BASE")
     STRIPE_JS_URL = _env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+    #: who holds the installation's Stripe account, named as creditor on SEPA mandates of
+    #: practices without an account of their own; unset: the practice itself (one-practice case)
+    STRIPE_ACCOUNT_NAME = _env("STRIPE_ACCOUNT_NAME")
+    #: the installation account's shortened statement descriptor, if known (2-10 characters)
+    STRIPE_STATEMENT_PREFIX = _env("STRIPE_STATEMENT_PREFIX")
+    #: "1": a practice's account may name its own API address (localstripe); off in production,
+    #: where the server must talk to api.stripe.com only
+    STRIPE_PRACTICE_API_BASE = _env("STRIPE_PRACTICE_API_BASE", "0") == "1"
+    #: Fernet key(s), comma separated, newest first: encrypt practices' Stripe secrets
+    SALDO_ENCRYPTION_KEY = _env("SALDO_ENCRYPTION_KEY")
     STRIPE_MAX_NETWORK_RETRIES = int(_env("STRIPE_MAX_NETWORK_RETRIES", "2"))
     #: scopes idempotency keys at Stripe; unset: a random id made once and kept in the database
     SALDO_INSTALLATION_ID = _env("SALDO_INSTALLATION_ID")
@@ -154,6 +164,11 @@ class DevelopmentConfig(Config):
     STRIPE_WEBHOOK_SECRET = _env("STRIPE_WEBHOOK_SECRET", "whsec_saldo_demo")
     STRIPE_API_BASE = _env("STRIPE_API_BASE", "http://127.0.0.1:8420")
     STRIPE_JS_URL = _env("STRIPE_JS_URL", "http://127.0.0.1:8420/js.stripe.com/v3/")
+    STRIPE_ACCOUNT_NAME = _env("STRIPE_ACCOUNT_NAME", "Saldo Demo")
+    STRIPE_PRACTICE_API_BASE = _env("STRIPE_PRACTICE_API_BASE", "1") == "1"
+    SALDO_ENCRYPTION_KEY = _env(
+        "SALDO_ENCRYPTION_KEY", "ZGV2ZWxvcG1lbnQtb25seS1zYWxkby1rZXktMDAwMDA="
+    )
 
 
 class TestConfig(DevelopmentConfig):

@@ -1,7 +1,8 @@
 """Every call Saldo makes to Stripe (or to localstripe, which speaks the same API).
 
 Only parameters that both accept are sent: explicit `payment_method_types`, no automatic
-payment methods, no description on intents.
+payment methods. A PaymentIntent's `description` and `statement_descriptor_suffix`, which
+localstripe refuses, are sent only to Stripe itself (no API base, or api.stripe.com).
 """
 
 import json
@@ -9,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.error import HTTPError, URLError
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from urllib.request import Request, urlopen
 
 import stripe as stripe_sdk
@@ -45,6 +46,14 @@ class GatewayUnavailable(GatewayError):
 
 class GatewayBusy(GatewayUnavailable):
     """Stripe refused the request unprocessed (rate limited): nothing was charged."""
+
+
+class MissingResource(GatewayError):
+    """Stripe does not know the object (e.g. a customer made in another account)."""
+
+
+class KeyRefused(GatewayError):
+    """Stripe does not accept the secret key (mistyped, revoked or of another mode)."""
 
 
 class BadSignature(GatewayError):
@@ -141,11 +150,35 @@ class StripeGateway:
         self._webhook_secret = webhook_secret
         self._api_base = api_base
 
+    @property
+    def is_stripe(self) -> bool:
+        """True when talking to Stripe itself rather than localstripe or another stand-in."""
+        return not self._api_base or urlsplit(self._api_base).hostname == "api.stripe.com"
+
+    def check_secret_key(self) -> None:
+        """Raise KeyRefused if Stripe refuses the key, GatewayUnavailable if it cannot be
+        asked. A restricted key without access to the balance is accepted."""
+        try:
+            self._client.v1.balance.retrieve()
+        except stripe_sdk.PermissionError:
+            return
+        except stripe_sdk.AuthenticationError as exc:
+            raise KeyRefused(str(exc)) from exc
+        except stripe_sdk.StripeError as exc:
+            raise GatewayUnavailable(str(exc)) from exc
+
     def create_customer(self, name: str, email: str | None, metadata: dict[str, str]) -> str:
         params: dict[str, Any] = {"name": name, "metadata": metadata}
         if email:
             params["email"] = email
         return self._call(self._client.v1.customers.create, params)["id"]
+
+    def customer_exists(self, customer_id: str) -> bool:
+        """False if this account has no such customer (or it was deleted)."""
+        try:
+            return not self._call(self._client.v1.customers.retrieve, customer_id).get("deleted")
+        except MissingResource:
+            return False
 
     def create_setup_intent(self, customer_id: str, method: str, metadata: dict[str, str]):
         """A SetupIntent for saving `method` ("card" or "sepa_debit") for off-session use."""
@@ -179,8 +212,13 @@ class StripeGateway:
         metadata: dict[str, str],
         idempotency_key: str,
         off_session: bool,
+        description: str | None = None,
+        statement_descriptor_suffix: str | None = None,
     ) -> IntentResult:
-        """Create and confirm a PaymentIntent; a decline raises PaymentDeclined."""
+        """Create and confirm a PaymentIntent; a decline raises PaymentDeclined.
+
+        `description` and `statement_descriptor_suffix` (cards only) reach Stripe itself;
+        localstripe refuses both, so they are left out there."""
         params: dict[str, Any] = {
             "amount": amount_minor,
             "currency": currency.lower(),
@@ -192,6 +230,10 @@ class StripeGateway:
         }
         if off_session:
             params["off_session"] = True
+        if self.is_stripe and description:
+            params["description"] = description
+        if self.is_stripe and statement_descriptor_suffix and method == "card":
+            params["statement_descriptor_suffix"] = statement_descriptor_suffix
         obj = self._call(
             self._client.v1.payment_intents.create,
             params,
@@ -347,5 +389,9 @@ class StripeGateway:
             raise GatewayUnavailable(str(exc)) from exc
         except stripe_sdk.APIError as exc:
             raise GatewayUnavailable(str(exc)) from exc
+        except stripe_sdk.InvalidRequestError as exc:
+            if exc.http_status == 404 or exc.code == "resource_missing":
+                raise MissingResource(str(exc), exc.code) from exc
+            raise GatewayError(str(exc), exc.code) from exc
         except stripe_sdk.StripeError as exc:
             raise GatewayError(str(exc), getattr(exc, "code", None)) from exc

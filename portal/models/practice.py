@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import String
+from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
@@ -39,6 +39,16 @@ class Practice(db.Model):
     #: the practice's own closing lines for link messages, per language (no care details)
     message_note_en: Mapped[str | None] = mapped_column(String(300))
     message_note_it: Mapped[str | None] = mapped_column(String(300))
+    #: the practice's own Stripe account; no secret key: the installation's (STRIPE_*)
+    stripe_publishable_key: Mapped[str | None] = mapped_column(String(255))
+    #: Fernet tokens (gateways.secretbox), never the secrets themselves
+    stripe_secret_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    stripe_webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+    #: development and tests: a localstripe server standing in for the account
+    stripe_api_base: Mapped[str | None] = mapped_column(String(255))
+    #: the account's shortened descriptor (set at Stripe) and the suffix Saldo adds to it
+    statement_descriptor_prefix: Mapped[str | None] = mapped_column(String(10))
+    statement_descriptor_suffix: Mapped[str | None] = mapped_column(String(22))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     #: the practice's plan and discount settings (at most one row each), read-only here so a
@@ -64,6 +74,10 @@ class Practice(db.Model):
 
     def __repr__(self) -> str:
         return f"<Practice {self.slug}>"
+
+    @property
+    def has_own_stripe_account(self) -> bool:
+        return bool(self.stripe_secret_key_encrypted)
 
     def message_note(self, language: str) -> str | None:
         return self.message_note_it if language == "it" else self.message_note_en

@@ -4,7 +4,7 @@ bill and paid through variants of the checkout page. Amounts come from the serve
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g, jsonify, render_template, request, url_for
+from flask import g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -17,6 +17,7 @@ from portal.patient.payment_views import _next_step, _payment, _refused
 from portal.services import incentives, invoices, ledger, payments
 from portal.services.incentives import DISCOUNT_UNAVAILABLE, OFFER_UNAVAILABLE
 from portal.services.payments import Outcome, PaymentRefused
+from portal.services.stripe_accounts import checkout_keys
 
 UNAVAILABLE = {
     DISCOUNT_UNAVAILABLE: _l(
@@ -57,8 +58,7 @@ def _checkout(amount_minor: int, heading: str, intro: str, confirm_url: str):
         summary=invoices.summarize(invoice),
         methods=payments.methods_for(invoice),
         pending=payments.in_flight(invoice),
-        stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
-        stripe_js=current_app.config["STRIPE_JS_URL"],
+        **checkout_keys(g.practice),
         heading=heading,
         amount_minor=amount_minor,
         confirm_url=confirm_url,

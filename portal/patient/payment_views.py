@@ -1,6 +1,6 @@
 """Paying the balance: the checkout page and the small JSON calls its script makes."""
 
-from flask import Response, abort, current_app, g, jsonify, render_template, request, url_for
+from flask import Response, abort, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from portal.downloads import content_disposition
@@ -12,6 +12,7 @@ from portal.patient import session as patient_session
 from portal.patient.messages import failure, refusal
 from portal.services import invoices, payments, receipts
 from portal.services.payments import PaymentRefused
+from portal.services.stripe_accounts import checkout_keys
 
 
 def _payment(payment_id: int) -> Payment:
@@ -74,8 +75,7 @@ def checkout():
         summary=summary,
         methods=payments.methods_for(g.invoice),
         pending=pending,
-        stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
-        stripe_js=current_app.config["STRIPE_JS_URL"],
+        **checkout_keys(g.practice),
     )
 
 

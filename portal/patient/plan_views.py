@@ -31,6 +31,7 @@ from portal.services import agreements, charging, invoices, ledger, payments, pl
 from portal.services.agreements import SigningRefused
 from portal.services.payments import PaymentRefused, SavedMethod
 from portal.services.plans import PlanRefused
+from portal.services.stripe_accounts import checkout_keys
 
 
 def _today() -> date:
@@ -189,8 +190,7 @@ def plan_pay():
         summary=invoices.summarize(g.invoice),
         methods=[plan.method],
         pending=payments.in_flight(g.invoice),
-        stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
-        stripe_js=current_app.config["STRIPE_JS_URL"],
+        **checkout_keys(g.practice),
         heading=_("Save your payment method and pay the down payment")
         if plan.down_payment_minor
         else _("Save your payment method"),
@@ -289,8 +289,7 @@ def plan_card():
         summary=invoices.summarize(g.invoice),
         methods=payments.methods_for(g.invoice),
         pending=None,
-        stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
-        stripe_js=current_app.config["STRIPE_JS_URL"],
+        **checkout_keys(g.practice),
         heading=_("Change the payment method"),
         amount_minor=0,
         confirm_url=url_for("patient.plan_card_confirm"),

@@ -10,6 +10,7 @@ from portal.patient.forms import DateOfBirthForm
 from portal.redirects import safe_next
 from portal.services import bill_page, links, verification
 from portal.services.audit import Actor
+from portal.services.stripe_accounts import checkout_keys
 
 STATE_STATUS = {"unknown": 404, "expired": 410, "revoked": 410}
 
@@ -77,8 +78,7 @@ def invoice():
     return render_template(
         "patient/invoice.html",
         page=bill_page.build(g.invoice),
-        stripe_key=current_app.config["STRIPE_PUBLISHABLE_KEY"],
-        stripe_js=current_app.config["STRIPE_JS_URL"],
+        **checkout_keys(g.practice),
     )
 
 

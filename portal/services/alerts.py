@@ -49,7 +49,7 @@ missed_promise
 card_expiring
     A running plan paid by card whose saved card expires (the last day of its expiry month)
     before the plan's last installment is due. The expiry comes from
-    `gateways.stripe().card_expiry(payment_method_id) -> (month, year) | None`, cached in
+    `gateways.stripe(practice).card_expiry(payment_method_id) -> (month, year) | None`, cached in
     the process for a day per payment method; the check is skipped when the gateway lacks
     the method or Stripe cannot be reached (an open alert then stays open).
 
@@ -605,7 +605,7 @@ class _Scan:
     # -- cards that expire before the plan ends ---------------------------------------------------
 
     def _cards(self) -> None:
-        lookup = getattr(gateways.stripe(), "card_expiry", None)
+        lookup = getattr(gateways.stripe(self.practice), "card_expiry", None)
         for invoice_id, plan in self.running.items():
             method_id = plan.stripe_payment_method_id
             if plan.method != "card" or not method_id or not plan.installments:

@@ -18,6 +18,7 @@ from portal.models import Dispute, LedgerEntry, Payment
 from portal.models.dispute import CLOSED, DISPUTE_STATUSES
 from portal.services import audit, credits, events, invoices, ledger, payments
 from portal.services.audit import Actor
+from portal.services.stripe_accounts import receiving_practice
 
 ALERT = "stripe_dispute"
 
@@ -27,7 +28,7 @@ def from_stripe(event_type: str, obj: dict, actor: Actor):
     after the commit, or None if the disputed payment is not one Saldo holds."""
     intent_id = obj.get("payment_intent")
     if not intent_id and isinstance(obj.get("charge"), str):
-        intent_id = gateways.stripe().charge_intent_id(obj["charge"])
+        intent_id = gateways.stripe(receiving_practice()).charge_intent_id(obj["charge"])
     payment = payments.find_by_intent_id(intent_id)
     status = obj.get("status")
     if payment is None or status not in DISPUTE_STATUSES:

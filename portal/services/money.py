@@ -159,7 +159,7 @@ def _claim(
 
 
 def _at_stripe(payment: Payment, record: Refund, actor: Actor) -> Refund:
-    gateway = gateways.stripe()
+    gateway = gateways.stripe(payment.invoice.practice)
     key = f"saldo-{installation_id()}-refund-{record.claim_key}"
     try:
         result = gateway.find_refund(payment.stripe_payment_intent_id, record.claim_key)
@@ -225,7 +225,8 @@ def reconcile_refunds(older_than: timedelta = timedelta(minutes=5)) -> int:
             if record.stripe_refund_id is None:
                 _at_stripe(record.payment, record, RECONCILE)
                 continue
-            result = gateways.stripe().retrieve_refund(record.stripe_refund_id)
+            gateway = gateways.stripe(record.payment.invoice.practice)
+            result = gateway.retrieve_refund(record.stripe_refund_id)
         except (GatewayError, MoneyRefused):
             db.session.rollback()
             continue

@@ -29,6 +29,7 @@ from portal.models.payment import IN_FLIGHT
 from portal.services import audit, charging, credits, events, invoices, ledger, outbox
 from portal.services.audit import Actor
 from portal.services.charging import Seen
+from portal.services.stripe_accounts import charge_labels, in_scope
 
 #: Stripe PaymentIntent status -> Payment status
 INTENT_STATES = {
@@ -72,12 +73,19 @@ def prepare_setup(invoice: Invoice, method: str) -> tuple[str, str]:
         raise PaymentRefused("method")
     if invoice.status != "open" or ledger.balance(invoice.id) <= 0:
         raise PaymentRefused("nothing_due")
-    gateway = gateways.stripe()
     patient = invoice.patient
     try:
+        gateway = gateways.stripe(invoice.practice)
+        if patient.stripe_customer_id and not gateway.customer_exists(patient.stripe_customer_id):
+            patient.stripe_customer_id = None  # made in an account the practice no longer uses
         if not patient.stripe_customer_id:
             patient.stripe_customer_id = gateway.create_customer(
-                patient.full_name, patient.email, {"saldo_patient_id": str(patient.id)}
+                patient.full_name,
+                patient.email,
+                {
+                    "saldo_patient_id": str(patient.id),
+                    "saldo_practice_id": str(patient.practice_id),
+                },
             )
             db.session.commit()
         return gateway.create_setup_intent(
@@ -99,7 +107,7 @@ class SavedMethod:
 def saved_method(invoice: Invoice, setup_intent_id: str) -> SavedMethod:
     """The payment method a finished SetupIntent saved for this invoice's patient, or refuse."""
     try:
-        setup = gateways.stripe().retrieve_setup_intent(setup_intent_id)
+        setup = gateways.stripe(invoice.practice).retrieve_setup_intent(setup_intent_id)
     except GatewayError as exc:
         reason = "unavailable" if isinstance(exc, GatewayUnavailable) else "setup"
         raise PaymentRefused(reason) from exc
@@ -153,16 +161,19 @@ def charge(
     payment, claim = _claim(
         invoice, saved.method, actor, amount_minor, installment, purpose, on_claim, expected_minor
     )
+    labels = charge_labels(invoice)
     try:
-        intent = gateways.stripe().charge(
+        intent = gateways.stripe(invoice.practice).charge(
             customer_id=saved.customer_id,
             payment_method_id=saved.payment_method_id,
             method=saved.method,
             amount_minor=payment.amount_minor,
             currency=payment.currency,
-            metadata=charging.metadata(claim, payment),
+            metadata={**charging.metadata(claim, payment), **labels.metadata},
             idempotency_key=charging.idempotency_key(claim),
             off_session=off_session or saved.method == "sepa_debit",
+            description=labels.description,
+            statement_descriptor_suffix=labels.descriptor_suffix,
         )
     except PaymentDeclined as exc:
         code = exc.decline_code or exc.code or "declined"
@@ -275,7 +286,8 @@ def refresh(payment: Payment, actor: Actor) -> Payment:
         return payment
     if payment.stripe_payment_intent_id and payment.status in IN_FLIGHT:
         try:
-            intent = gateways.stripe().retrieve_intent(payment.stripe_payment_intent_id)
+            gateway = gateways.stripe(payment.invoice.practice)
+            intent = gateway.retrieve_intent(payment.stripe_payment_intent_id)
         except GatewayError:
             return payment
         apply_intent(payment, intent, actor)
@@ -355,7 +367,7 @@ def _book(payment: Payment, actor: Actor) -> bool:
     payment.receipt_number = f"{invoice.number}-{payment.id}"
     if payment.stripe_payment_method_id and not payment.method_label:
         try:
-            payment.method_label = gateways.stripe().describe_method(
+            payment.method_label = gateways.stripe(invoice.practice).describe_method(
                 payment.stripe_payment_method_id
             )
         except GatewayError:
@@ -374,7 +386,8 @@ def find_by_intent(intent: IntentResult) -> Payment | None:
 def find_by_intent_id(intent_id: str | None) -> Payment | None:
     if not intent_id:
         return None
-    return db.session.scalar(db.select(Payment).filter_by(stripe_payment_intent_id=intent_id))
+    payment = db.session.scalar(db.select(Payment).filter_by(stripe_payment_intent_id=intent_id))
+    return payment if payment is None or in_scope(payment.invoice.practice) else None
 
 
 def in_flight(invoice: Invoice) -> Payment | None:

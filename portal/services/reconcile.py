@@ -41,7 +41,7 @@ def settle(payment: Payment, actor: Actor) -> bool:
     claim = charging.claim_of(payment)
     key, value = ("saldo_charge", claim.key) if claim else ("saldo_payment_id", str(payment.id))
     try:
-        intent = gateways.stripe().find_intent(key, value)
+        intent = gateways.stripe(payment.invoice.practice).find_intent(key, value)
     except GatewayError:
         return False
     if intent is None:
@@ -85,7 +85,8 @@ def release_stale(invoice_id: int, actor: Actor) -> None:
             payments.refresh(payment, actor)
             if payment.status == "requires_action":
                 try:
-                    gateways.stripe().cancel_intent(payment.stripe_payment_intent_id)
+                    gateway = gateways.stripe(payment.invoice.practice)
+                    gateway.cancel_intent(payment.stripe_payment_intent_id)
                 except GatewayError as exc:
                     raise PaymentRefused("in_progress") from exc
                 payments._move(payment, "canceled", actor)

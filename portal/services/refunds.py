@@ -17,6 +17,7 @@ from portal.gateways.stripe_gateway import RefundResult
 from portal.models import Payment, Refund
 from portal.services import audit, events, invoices, ledger, payments
 from portal.services.audit import Actor
+from portal.services.stripe_accounts import receiving_practice
 
 #: Stripe refund status -> Saldo refund status
 STRIPE_STATES = {
@@ -131,7 +132,7 @@ def from_charge(charge: dict, actor: Actor):
     intent_id = payment.stripe_payment_intent_id
     listed = (charge.get("refunds") or {}).get("data")
     if listed is None:
-        results = gateways.stripe().list_refunds(intent_id)
+        results = gateways.stripe(receiving_practice()).list_refunds(intent_id)
     else:
         results = [RefundResult.from_stripe({"payment_intent": intent_id, **r}) for r in listed]
     announcements = [_apply_result(result, actor) for result in results]
@@ -149,7 +150,7 @@ def _apply_result(result: RefundResult, actor: Actor):
 
 
 def _intent_of_charge(charge_id: str | None) -> str | None:
-    return gateways.stripe().charge_intent_id(charge_id) if charge_id else None
+    return gateways.stripe(receiving_practice()).charge_intent_id(charge_id) if charge_id else None
 
 
 def _record_for(payment: Payment, result) -> Refund:

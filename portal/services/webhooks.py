@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.gateways.stripe_gateway import IntentResult
-from portal.models import StripeEvent
-from portal.services import disputes, payments, refunds
+from portal.models import Practice, StripeEvent
+from portal.services import disputes, payments, refunds, stripe_accounts
 from portal.services.audit import Actor
 
 INTENT_EVENTS = {
@@ -51,8 +51,11 @@ def _object_of(event: Any) -> tuple[str, str, dict[str, Any]]:
     return event_id, event_type, obj
 
 
-def handle(event: Any) -> str:
+def handle(event: Any, practice: Practice | None = None) -> str:
     """Apply a verified event: "handled", "duplicate" or "ignored".
+
+    `practice` is the practice whose own webhook endpoint received the event (None: the
+    installation's endpoint); the event changes only payments held in that account.
 
     The event id is inserted in the same transaction as the change it causes, so a replay
     finds it and does nothing, and a failure leaves no trace for Stripe's retry to trip on.
@@ -68,7 +71,8 @@ def handle(event: Any) -> str:
         return "duplicate"
     actor = Actor("stripe", event_id)
     try:
-        announce = _apply(event_type, obj, actor)
+        with stripe_accounts.receiving(practice):
+            announce = _apply(event_type, obj, actor)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -20,6 +20,7 @@ from portal.staff import (  # noqa: E402, F401
     plan_views,
     report_views,
     settings_views,
+    stripe_views,
     user_access_views,
     work_views,
 )

@@ -445,7 +445,7 @@ def test_card_expiring_before_the_last_installment(app, monkeypatch):
     )
     soon = today + timedelta(days=40)
     cards = FakeCards({"pm_short": (soon.month, soon.year), "pm_long": (12, last.year + 1)})
-    monkeypatch.setattr(gateways, "stripe", lambda: cards)
+    monkeypatch.setattr(gateways, "stripe", lambda practice=None: cards)
     assert raise_due(today) == 1
     [alert] = alerts_of(invoice)
     assert alert.kind == "card_expiring"
@@ -470,13 +470,15 @@ def test_card_check_is_skipped_when_the_gateway_cannot_tell(app, monkeypatch):
         payment_method="pm_a",
     )
     cards = FakeCards({"pm_a": (1, 2020), "pm_b": GatewayUnavailable("down")})
-    monkeypatch.setattr(gateways, "stripe", lambda: cards)
+    monkeypatch.setattr(gateways, "stripe", lambda practice=None: cards)
     assert raise_due(today) == 1
     plan.stripe_payment_method_id = "pm_b"
     db.session.commit()
     assert raise_due(today) == 0
     assert kinds(invoice) == ["card_expiring"]  # unknown: left as it was
-    monkeypatch.setattr(gateways, "stripe", lambda: object())  # a gateway without the method
+    monkeypatch.setattr(
+        gateways, "stripe", lambda practice=None: object()
+    )  # a gateway without the method
     assert raise_due(today) == 0
     assert kinds(invoice) == ["card_expiring"]
     plan.method = "sepa_debit"
