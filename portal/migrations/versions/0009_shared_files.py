@@ -1,7 +1,7 @@
 """seal keys and logos in the database
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-01 09:10:00
 
 """

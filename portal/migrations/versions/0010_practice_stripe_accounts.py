@@ -1,7 +1,7 @@
 """practice stripe accounts
 
 Revision ID: 0010
-Revises: 0013
+Revises: 0009
 Create Date: 2026-12-01 09:10:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0013'
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """security: second-factor counters, recovery codes, session versions, link lockouts
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0010
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """fiscal documents: profiles, patient tax ids, counters, documents, oppositions
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-01 09:00:00
 
 """

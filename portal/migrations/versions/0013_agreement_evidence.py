@@ -2,8 +2,8 @@
 preferences for attachments and paper records; the practice's privacy contact; who
 recorded a consent change
 
-Revision ID: 0014
-Revises: 0006
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-01 09:15:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0014'
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None

@@ -1,7 +1,7 @@
 """performance indexes: staff list pages and search, the cadence's next action
 
-Revision ID: 0013
-Revises: 0007
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-01 09:20:00
 
 The staff invoice list walks (practice, issued_on, id) and (practice, status, issued_on, id)
@@ -16,8 +16,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0013"
-down_revision = "0014"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
