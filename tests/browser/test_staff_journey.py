@@ -309,7 +309,7 @@ def test_every_staff_page_passes_axe(live_stripe_app, new_desk_page):
     sign_out(page)
     sign_in(page, base, owner.email)
     nav = page.get_by_role("navigation", name="Main")
-    nav.get_by_role("link", name="Settings").click()
+    nav.get_by_role("link", name="Settings", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Practice settings")
     assert_accessible(page, "settings")
     nav.get_by_role("link", name="Staff").click()

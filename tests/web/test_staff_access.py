@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 
 from portal.extensions import db
-from portal.models import CallTask, Payment, PlanPolicy, SettlementOffer
-from portal.services import api_keys, links, money, plans
+from portal.models import CallTask, Payment, PendingWork, PlanPolicy, SettlementOffer
+from portal.services import api_keys, links, money, outbox, plans
 from portal.services.audit import SYSTEM
 from portal.services.fiscal import documents as fiscal_documents
 from tests import factories, fiscal_factories
@@ -36,6 +36,7 @@ PARAMS = {
     "link_id",
     "document_id",
     "refund_id",
+    "work_id",
 }
 
 
@@ -64,6 +65,14 @@ def world(web_app):
         refund = money.refund(payment, 100, "price correction", SYSTEM)
         document = fiscal_documents.issue_invoice(payment, SYSTEM)
         db.session.add_all([task, offer])
+        outbox.enqueue(
+            outbox.RECEIPT,
+            "access-test",
+            practice_id=a.id,
+            invoice_id=invoice.id,
+            payment_id=payment.id,
+        )
+        work = db.session.scalar(db.select(PendingWork).filter_by(dedupe_key="access-test"))
         users = {role: make_staff(a, role) for role in ("owner", "billing", "viewer")}
         outsider = make_staff(b, "owner")
         db.session.commit()
@@ -79,6 +88,7 @@ def world(web_app):
             link_id=link.id,
             refund_id=refund.id,
             document_id=document.id,
+            work_id=work.id,
             day="2026-11-01",
         )
         emails = {role: user.email for role, user in users.items()}
