@@ -146,4 +146,6 @@ def test_a_configured_installation_id_scopes_the_keys(stripe_app):
         "saldo_charge": claim.key,
         "saldo_payment_id": str(claim.payment_id),
         "saldo_invoice_id": str(invoice.id),
+        "saldo_invoice_number": invoice.number,
+        "saldo_practice_id": str(invoice.practice_id),
     }
