@@ -2,6 +2,7 @@
 translations/ folders go into the wheel as portal/templates, portal/static and
 portal/translations, and the Italian catalog is compiled (.mo) while building."""
 
+import shutil
 from pathlib import Path
 
 from setuptools import find_packages, setup
@@ -16,9 +17,12 @@ RESOURCES = {
 
 
 class BuildWithCatalogs(build_py):
-    """build_py, then compile every translations/*/LC_MESSAGES/*.po next to its copy."""
+    """build_py from a clean build/lib/portal (a file removed or renamed in the checkout,
+    such as a migration, must not linger in the next wheel), then compile every
+    translations/*/LC_MESSAGES/*.po next to its copy."""
 
     def run(self):
+        shutil.rmtree(Path(self.build_lib) / "portal", ignore_errors=True)
         super().run()
         from babel.messages.mofile import write_mo
         from babel.messages.pofile import read_po
