@@ -6,6 +6,7 @@ traffic; an agreement sealed through one server checks as valid through the othe
 import json
 import re
 import threading
+import time
 from datetime import date
 
 import pytest
@@ -136,6 +137,16 @@ def staff_sign_in_over_https(shape, open_page):
     assert response.headers["referrer-policy"] == "no-referrer"
 
 
+def sealed_by_a_worker(who, timeout: float = 180.0):
+    """The plan once one of the Huey consumers has sealed its agreement (pending work, run
+    every minute by the consumers' periodic task)."""
+    deadline = time.monotonic() + timeout
+    while (plan := who.plan()).agreement_pdf is None:
+        assert time.monotonic() < deadline, "no worker sealed the agreement"
+        time.sleep(1)
+    return plan
+
+
 def an_agreement_sealed_on_one_server_checks_on_the_other(shape, open_page):
     who = plan_steps.italian_patient()
     owner = make_staff(who.invoice.practice, "owner").email
@@ -150,7 +161,7 @@ def an_agreement_sealed_on_one_server_checks_on_the_other(shape, open_page):
     plan_steps.type_name(patient, who, "Giulia Bianchi")
     plan_steps.sign(patient, who)
     plan_steps.pay_down_payment(patient, who)
-    plan = who.plan()
+    plan = sealed_by_a_worker(who)
     assert plan.status == "active" and plan.agreement_pdf.startswith(b"%PDF")
 
     for server in (1, 0):  # B, which never saw this patient, then A
