@@ -15,6 +15,9 @@ from tests.support.mail import SMTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: one Playwright and one Chromium per test process, shared by tests/browser and tests/deploy
+pytest_plugins = ["tests.support.browser"]
+
 
 def pytest_sessionstart(session):
     subprocess.run(

@@ -18,7 +18,7 @@ from portal.services import ledger, links, outbox
 from portal.services.audit import SYSTEM
 from tests import factories
 from tests.browser import pages
-from tests.browser.conftest import PHONE
+from tests.support.browser import PHONE
 from tests.support.pdf import pdf_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.stripe]

@@ -15,7 +15,7 @@ from portal.services import ledger, money
 from portal.services.audit import Actor
 from tests import factories
 from tests.browser import pages
-from tests.browser.conftest import TIMEOUT_MS
+from tests.support.browser import TIMEOUT_MS
 from tests.support.pdf import pdf_text
 from tests.web.staff_client import PASSWORD, make_staff
 

@@ -19,10 +19,10 @@ from portal.services import ledger
 from tests import factories
 from tests.browser import pages
 from tests.browser import test_plan_journey as plan_steps
-from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.test_staff_journey import DESKTOP, sign_in
 from tests.deploy import stack
 from tests.support import servers
+from tests.support.browser import TIMEOUT_MS
 from tests.web.staff_client import make_staff
 
 pytestmark = [pytest.mark.deploy, pytest.mark.browser, pytest.mark.stripe]

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.models import PracticeLogo
 from tests import factories
 from tests.conftest import _make_app
@@ -15,6 +15,36 @@ from tests.web.staff_client import CSRF, PASSWORD, make_staff
 from tests.web.test_branding import PNG, owner, settings_form
 
 HTTPS = "https://saldo.example"
+
+
+#: settings Flask-Limiter keeps from the first app it initialises in a process (a server runs
+#: one app per process); the tests below make apps with limits of their own
+_LIMITER_ONCE = (
+    "_default_limits_per_method",
+    "_default_limits_exempt_when",
+    "_default_limits_deduct_when",
+    "_default_limits_cost",
+    "_swallow_errors",
+    "_fail_on_first_breach",
+    "_headers_enabled",
+    "_strategy",
+    "_retry_after",
+    "_application_limits_per_method",
+)
+
+
+@pytest.fixture
+def fresh_limiter():
+    """The shared limiter as if no app had been initialised yet; restored afterwards."""
+    saved = {name: getattr(limiter, name) for name in _LIMITER_ONCE}
+    defaults = limiter.limit_manager._default_limits
+    for name in _LIMITER_ONCE:
+        setattr(limiter, name, None)
+    limiter.limit_manager._default_limits = []
+    yield
+    for name, value in saved.items():
+        setattr(limiter, name, value)
+    limiter.limit_manager._default_limits = defaults
 
 
 @pytest.fixture
@@ -102,7 +132,7 @@ def test_readyz_is_503_when_redis_is_unreachable(sqlite_url):
     )
 
 
-def test_health_is_never_rate_limited(sqlite_url):
+def test_health_is_never_rate_limited(sqlite_url, fresh_limiter):
     app = _make_app(sqlite_url, RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="2 per minute")
     client = app.test_client()
     assert [client.get("/healthz").status_code for _ in range(5)] == [200] * 5
@@ -193,7 +223,7 @@ def test_text_log_lines_are_one_line_each(sqlite_url, capsys):
     assert "ValueError: boom" in rest
 
 
-def test_a_redis_outage_falls_back_to_limits_in_memory(sqlite_url):
+def test_a_redis_outage_falls_back_to_limits_in_memory(sqlite_url, fresh_limiter):
     app = _make_app(
         sqlite_url,
         RATELIMIT_ENABLED=True,

@@ -1,4 +1,5 @@
-"""Browser fixtures: one headless Chromium per session, fresh phone-sized contexts per test."""
+"""Browser fixtures (Chromium through Playwright), one session-wide browser per test process
+for tests/browser and tests/deploy; loaded by tests/conftest.py as a plugin."""
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
