@@ -63,8 +63,12 @@ def entries(invoice):
 def state(invoice):
     """Everything a refusal must leave as it was."""
     db.session.expire_all()
-    payments_ = db.session.scalars(db.select(Payment).filter_by(invoice_id=invoice.id)).all()
-    offers = db.session.scalars(db.select(SettlementOffer).filter_by(invoice_id=invoice.id)).all()
+    payments_ = db.session.scalars(
+        db.select(Payment).filter_by(invoice_id=invoice.id).order_by(Payment.id)
+    ).all()
+    offers = db.session.scalars(
+        db.select(SettlementOffer).filter_by(invoice_id=invoice.id).order_by(SettlementOffer.id)
+    ).all()
     return (
         entries(invoice),
         [(p.id, p.status, p.amount_minor) for p in payments_],

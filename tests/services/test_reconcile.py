@@ -34,7 +34,9 @@ def killed_mid_charge(app, mode: str):
 
 
 def payments_of(invoice):
-    return db.session.scalars(db.select(Payment).filter_by(invoice_id=invoice.id)).all()
+    return db.session.scalars(
+        db.select(Payment).filter_by(invoice_id=invoice.id).order_by(Payment.id)
+    ).all()
 
 
 def test_money_taken_before_the_crash_is_booked_once(stripe_app):
