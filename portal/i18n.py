@@ -1,6 +1,7 @@
 """Locale and time zone selection, and Jinja filters for money and dates through CLDR."""
 
-from contextlib import contextmanager
+import re
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -60,10 +61,17 @@ def money_filter(amount_minor: int, currency: str) -> str:
 
 
 @lru_cache(maxsize=128)
-def _date_pattern(locale: str, style: str) -> DateTimePattern:
-    """The CLDR date pattern for `style` ("short" ... "full" or a custom pattern), parsed once."""
+def _date_pattern(locale: str, style: str, first_of_month: bool = False) -> DateTimePattern:
+    """The CLDR date pattern for `style` ("short" ... "full" or a custom pattern), parsed once.
+
+    Italian writes the first day of a month as an ordinal before a month name ("1° gennaio",
+    never "1 gennaio"); numeric dates ("01/01/27") stay as CLDR has them."""
     formats = cldr_locale(locale).date_formats
-    return formats[style] if style in formats else parse_pattern(style)
+    pattern = formats[style] if style in formats else parse_pattern(style)
+    if first_of_month and locale.startswith("it") and "%(MMM" in pattern.format:
+        ordinal = re.sub(r"%\(d\)s(?=\W+%\(MMM)", "%(d)s°", pattern.format, count=1)
+        pattern = DateTimePattern(pattern.pattern, ordinal)
+    return pattern
 
 
 @lru_cache(maxsize=16)
@@ -71,20 +79,49 @@ def _short_time(locale: str) -> DateTimePattern:
     return cldr_locale(locale).time_formats["short"]
 
 
-def day_filter(value: date, style: str = "medium") -> str:
-    locale = current_locale()
+def format_day(value: date, locale: str, style: str = "medium") -> str:
+    """`value` as `locale` writes it: "Jan 1, 2027", "1° gen 2027"."""
     day = value.date() if isinstance(value, datetime) else value
-    return _date_pattern(locale, style).apply(day, cldr_locale(locale))
+    return _date_pattern(locale, style, day.day == 1).apply(day, cldr_locale(locale))
+
+
+def day_filter(value: date, style: str = "medium") -> str:
+    return format_day(value, current_locale(), style)
+
+
+def zone_name(moment: datetime) -> str:
+    """The abbreviation of an aware `moment`'s zone ("CET", "EST"), or its offset ("UTC-03")."""
+    name = moment.strftime("%Z")
+    return f"UTC{name}" if name[:1] in "+-" else name
 
 
 def moment_filter(value: datetime, tz: str = "UTC", style: str = "medium") -> str:
     """A stored naive-UTC timestamp in the practice's time zone: the date in `style`, then
-    hours and minutes."""
+    hours, minutes and the zone ("Nov 20, 2026, 10:30 AM EST")."""
     local = value.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz))
     locale = current_locale()
-    parsed = cldr_locale(locale)
-    day = _date_pattern(locale, style).apply(local.date(), parsed)
-    return f"{day}, {_short_time(locale).apply(local, parsed)}"
+    day = format_day(local.date(), locale, style)
+    time = _short_time(locale).apply(local, cldr_locale(locale))
+    return f"{day}, {time} {zone_name(local)}"
+
+
+#: The words that start the name of every PDF a reader downloads or receives attached.
+FILE_STEMS = {
+    "receipt": pgettext_l("file name", "receipt"),
+    "agreement": pgettext_l("file name", "payment-plan-agreement"),
+    "statement": pgettext_l("file name", "statement"),
+    "letters": pgettext_l("file name", "letters"),
+    "invoice": pgettext_l("file name", "invoice"),
+    "credit_note": pgettext_l("file name", "credit-note"),
+}
+
+
+def file_name(kind: str, *parts: object, locale: str | None = None) -> str:
+    """The name of a PDF in `locale` (default: the current one): "receipt-R7-000.pdf",
+    "ricevuta-R7-000.pdf"."""
+    with rendering_in(locale) if locale else nullcontext():
+        stem = str(FILE_STEMS[kind])
+    return "-".join([stem, *(str(p) for p in parts)]) + ".pdf"
 
 
 def method_name(method: str, in_sentence: bool = False) -> str:

@@ -15,6 +15,8 @@ from urllib.request import Request, urlopen
 
 import stripe as stripe_sdk
 
+from portal.gateways.card_brands import card_brand
+
 
 class GatewayError(Exception):
     """Stripe refused or could not be reached; `code` is Stripe's error code if any."""
@@ -330,10 +332,10 @@ class StripeGateway:
         return int(pm["card"]["exp_month"]), int(pm["card"]["exp_year"])
 
     def describe_method(self, payment_method_id: str) -> str:
-        """A short label for receipts: "visa •••• 4242" or "SEPA DE •••• 3000"."""
+        """A short label for receipts: "Visa •••• 4242" or "SEPA DE •••• 3000"."""
         pm = self._call(self._client.v1.payment_methods.retrieve, payment_method_id)
         if pm["type"] == "card":
-            return f"{pm['card']['brand']} •••• {pm['card']['last4']}"
+            return f"{card_brand(pm['card']['brand'])} •••• {pm['card']['last4']}"
         if pm["type"] == "sepa_debit":
             return f"SEPA {pm['sepa_debit']['country']} •••• {pm['sepa_debit']['last4']}"
         return pm["type"]

@@ -120,5 +120,5 @@ def fiscal_statement():
         pdf = render.statement_pdf(g.invoice, current_locale())
     except FiscalRefused:
         abort(404)
-    disposition = content_disposition(statement.filename(g.invoice))
+    disposition = content_disposition(statement.filename(g.invoice, current_locale()))
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": disposition})

@@ -138,9 +138,10 @@ def receipt(payment_id: int):
     payment = _payment(payment_id)
     if payment.status != "succeeded":
         abort(404)
-    pdf = receipts.render_pdf(payment, current_locale())
+    locale = current_locale()
+    pdf = receipts.render_pdf(payment, locale)
     return Response(
         pdf,
         mimetype="application/pdf",
-        headers={"Content-Disposition": content_disposition(receipts.filename(payment))},
+        headers={"Content-Disposition": content_disposition(receipts.filename(payment, locale))},
     )

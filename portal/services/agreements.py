@@ -27,7 +27,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.i18n import rendering_in
+from portal.i18n import file_name, rendering_in
 from portal.models import Plan
 from portal.services import audit, plans, privacy, tila
 from portal.services.audit import Actor
@@ -307,4 +307,5 @@ def check(plan: Plan):
 
 
 def filename(plan: Plan) -> str:
-    return f"payment-plan-{plan.invoice.number}-{plan.id}.pdf"
+    """The signed agreement's file name in the plan's language."""
+    return file_name("agreement", plan.invoice.number, plan.id, locale=plan.language)

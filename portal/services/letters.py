@@ -10,7 +10,7 @@ from sqlalchemy import func
 
 from portal.extensions import db
 from portal.gateways.pdf import html_to_pdf
-from portal.i18n import rendering_in
+from portal.i18n import file_name, rendering_in
 from portal.models import CollectionState, Invoice, Patient, Practice, ReminderLog
 from portal.services import cadence, ledger
 
@@ -140,4 +140,5 @@ def batch_pdf(practice: Practice, day: date) -> bytes | None:
 
 
 def filename(practice: Practice, day: date) -> str:
-    return f"letters-{practice.slug}-{day.isoformat()}.pdf"
+    """The day's letters PDF, named in the practice's language like its pages."""
+    return file_name("letters", practice.slug, day.isoformat(), locale=practice.default_locale)

@@ -87,7 +87,7 @@ def deliver_receipt(work: PendingWork) -> None:
             receipts.render_pdf(payment, locale),
             maintype="application",
             subtype="pdf",
-            filename=receipts.filename(payment),
+            filename=receipts.filename(payment, locale),
         )
     gateways.mailer().send(message)
     audit.record(

@@ -3,7 +3,7 @@
 from flask import current_app, render_template
 
 from portal.gateways.pdf import html_to_pdf
-from portal.i18n import rendering_in
+from portal.i18n import file_name, rendering_in
 from portal.models import Payment
 from portal.services import invoices
 
@@ -34,5 +34,6 @@ def render_pdf(payment: Payment, locale: str | None = None) -> bytes:
     return html_to_pdf(html, base_url=current_app.static_folder)
 
 
-def filename(payment: Payment) -> str:
-    return f"receipt-{payment.receipt_number}.pdf"
+def filename(payment: Payment, locale: str | None = None) -> str:
+    """The receipt's file name in `locale` (default: the patient's language)."""
+    return file_name("receipt", payment.receipt_number, locale=locale or locale_of(payment))

@@ -233,8 +233,8 @@ def fiscal_tax_id_import():
 def fiscal_statement_pdf(invoice_id: int):
     invoice = scoped(Invoice, invoice_id)
     try:
-        pdf = render.statement_pdf(invoice, current_user.locale or "en")
+        pdf = render.statement_pdf(invoice, locale := current_user.locale or "en")
     except FiscalRefused:
         abort(404)
-    headers = {"Content-Disposition": content_disposition(statement.filename(invoice))}
+    headers = {"Content-Disposition": content_disposition(statement.filename(invoice, locale))}
     return Response(pdf, mimetype="application/pdf", headers=headers)

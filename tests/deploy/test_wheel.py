@@ -104,7 +104,7 @@ def the_installed_wheel_migrates_and_speaks_italian(fresh_venv, tmp_path):
     assert page[1].endswith("/portal/templates")
     assert page[2] == "200"
     html = "\n".join(page[3:])
-    assert '<html lang="it"' in html and "Accedi" in html
+    assert '<html lang="it"' in html and "Acceda" in html
 
 
 def test_the_wheel_installs_and_runs(wheel, fresh_venv, tmp_path):

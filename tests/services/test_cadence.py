@@ -151,7 +151,7 @@ def italian_subjects():
         italian(
             "Reminder: your bill from %(practice)s is due on %(date)s",
             practice=PRACTICE,
-            date="1 dic 2026",
+            date="1° dic 2026",
         ),
         italian("A reminder about your bill from %(practice)s", practice=PRACTICE),
         italian("Your bill from %(practice)s is overdue", practice=PRACTICE),
@@ -193,7 +193,7 @@ def test_default_cadence_day_by_day_in_english_and_italian(app, mail, twilio):
         italian_subjects(),
         nudge_it,
     )
-    assert "1 dic 2026" in recorder.of("giulia@example.org")[0][3]
+    assert "1° dic 2026" in recorder.of("giulia@example.org")[0][3]
 
     # every message went through a Delivery row, and was audited
     deliveries = db.session.scalars(db.select(Delivery).filter_by(purpose="reminder")).all()
@@ -560,9 +560,9 @@ def test_italian_email_is_rendered_in_italian(app, mail, twilio):
     html = courtesy.get_body(preferencelist=("html",)).get_content()
     assert text.startswith("Gentile Giulia,")
     assert '<html lang="it">' in html
-    assert "154,50\xa0€" in text and "1 dicembre 2026" in text
+    assert "154,50\xa0€" in text and "1° dicembre 2026" in text
     assert "Per la Sua sicurezza" in text
-    assert "1 dic 2026" in str(courtesy["Subject"])
+    assert "1° dic 2026" in str(courtesy["Subject"])
     assert "December" not in text and "€154.50" not in text
 
 

@@ -82,7 +82,7 @@ def test_the_script_is_in_the_patients_language_without_care_details(setup):
 
     italian = str(items["it"].script)
     assert "154,50\xa0€" in italian
-    assert "1 dicembre 2026" in italian
+    assert "1° dicembre 2026" in italian
     assert "Treatment" not in italian and "D100" not in italian
 
 

@@ -109,7 +109,7 @@ def test_italian_health_invoice_reads_as_italian(app):
         "Partita IVA 07654320584",
         "Codice fiscale RSSMRA70A01H501S",
         "Regime fiscale: RF01 ordinario",
-        "Iscrizione all'albo: Ordine dei Medici Chirurghi e degli Odontoiatri di Roma n. 12345",
+        "Iscrizione all’albo: Ordine dei Medici Chirurghi e degli Odontoiatri di Roma n. 12345",
         "Codice fiscale BNCGLI84C49H501F",
         "Fattura n. 1/2027",
         "Data di emissione: 10 gen 2027",
@@ -157,7 +157,7 @@ def test_credit_note_and_a_stamp_borne_by_the_practice(app):
     note = documents.issue_credit_note(ff.refunded(payment, 7748), SYSTEM, today=date(2027, 2, 4))
     text = words(render.document_pdf(note))
     assert "Nota di credito n. NC 1/2027" in text
-    assert "Rettifica la fattura n. 1/2027 del 3 feb 2027: rimborso del" in text
+    assert "A rettifica della fattura n. 1/2027 del 3 feb 2027: rimborso del" in text
     assert "Prestazioni sanitarie rimborsate, esenti IVA 77,48 €" in text
 
 

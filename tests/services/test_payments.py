@@ -56,7 +56,7 @@ def test_card_pays_the_whole_balance(stripe_app):
     assert outcome.client_secret is None
     payment = outcome.payment
     assert (payment.amount_minor, payment.currency, payment.method) == (15450, "EUR", "card")
-    assert payment.method_label == "visa •••• 4242"
+    assert payment.method_label == "Visa •••• 4242"
     assert payment.receipt_number == f"{invoice.number}-{payment.id}"
     assert ledger.balance(invoice.id) == 0
     assert invoice.status == "paid"

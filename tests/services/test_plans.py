@@ -178,7 +178,7 @@ def test_declining_card_retries_then_goes_past_due(stripe_app):
     assert subjects.count("Your installment could not be charged") == 3
     assert "Your payment plan is past due" in subjects
     # the practice is Italian: its alert is in Italian, the patient's messages in English
-    assert any(s and s.startswith("Piano rateale scaduto: Giulia Bianchi") for s in subjects)
+    assert any(s and s.startswith("Piano rateale in ritardo: Giulia Bianchi") for s in subjects)
 
 
 def test_three_d_secure_card_asks_the_patient(stripe_app):

@@ -33,7 +33,7 @@ def _payments(invoice, count: int, refunded: int = 0) -> None:
             amount_minor=100,
             currency=invoice.currency,
             method="cash" if n % 2 else "card",
-            method_label=None if n % 2 else "visa •••• 4242",
+            method_label=None if n % 2 else "Visa •••• 4242",
             status="succeeded",
             succeeded_at=PAID_AT + timedelta(minutes=n),
             receipt_number=f"R{invoice.id}-{n:03d}",

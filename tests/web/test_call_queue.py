@@ -250,7 +250,7 @@ def test_letters_page_and_pdf(web_app, world):
     response = viewer.get(f"/staff/letters/{day.isoformat()}.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
-    assert f'filename="letters-a-{day.isoformat()}.pdf"' in response.headers["Content-Disposition"]
+    assert f'filename="lettere-a-{day.isoformat()}.pdf"' in response.headers["Content-Disposition"]
     pages = pdf_text(response.data).split("\f")[:-1]
     assert len(pages) == 1 and "Giulia Bianchi" in pages[0] and "Via Roma 1" in pages[0]
     for bad in ("2026-13-01", "20261201", "yesterday", (day + timedelta(days=1)).isoformat()):

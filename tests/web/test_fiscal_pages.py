@@ -107,7 +107,7 @@ def test_patient_downloads_the_invoice_and_an_english_copy(web_app, client):
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert pdf.headers["Content-Disposition"] == 'inline; filename="fattura-2027-0001.pdf"'
     english = client.get(f"/pay/fiscal/documents/{document_id}.pdf?lang=en")
-    assert english.headers["Content-Disposition"] == 'inline; filename="fattura-2027-0001-en.pdf"'
+    assert english.headers["Content-Disposition"] == 'inline; filename="invoice-2027-0001-en.pdf"'
     assert client.get(f"/pay/fiscal/documents/{theirs}.pdf").status_code == 404
 
 

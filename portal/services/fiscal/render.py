@@ -4,7 +4,7 @@ US itemized statement, rendered from templates/fiscal/ in the requested language
 from flask import current_app, render_template
 
 from portal.gateways.pdf import html_to_pdf
-from portal.i18n import rendering_in
+from portal.i18n import file_name, rendering_in
 from portal.models import FiscalDocument, Invoice
 from portal.services.fiscal import statement
 from portal.services.fiscal.documents import TRACEABLE
@@ -38,9 +38,10 @@ def document_pdf(document: FiscalDocument, locale: str = "it") -> bytes:
 
 
 def document_filename(document: FiscalDocument, locale: str = "it") -> str:
-    stem = "nota-di-credito" if document.kind == "credit_note" else "fattura"
-    suffix = "-en" if locale == "en" else ""
-    return f"{stem}-{document.year}-{document.number:04d}{suffix}.pdf"
+    """The document's file name in `locale`; an English courtesy copy ends in "-en"."""
+    kind = "credit_note" if document.kind == "credit_note" else "invoice"
+    parts = [document.year, f"{document.number:04d}"] + (["en"] if locale == "en" else [])
+    return file_name(kind, *parts, locale=locale)
 
 
 def statement_pdf(invoice: Invoice, locale: str = "en") -> bytes:

@@ -7,6 +7,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
+from portal.i18n import file_name
 from portal.models import Invoice, Payment, Practice
 from portal.services import invoices, payments
 from portal.services.fiscal.documents import local_date
@@ -76,5 +77,6 @@ def build(invoice: Invoice) -> Statement:
     )
 
 
-def filename(invoice: Invoice) -> str:
-    return f"statement-{invoice.number}.pdf"
+def filename(invoice: Invoice, locale: str | None = None) -> str:
+    """The statement's file name in `locale` (default: the current one)."""
+    return file_name("statement", invoice.number, locale=locale)
