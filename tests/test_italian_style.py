@@ -15,14 +15,18 @@ from babel.messages.pofile import read_po
 CATALOG = Path(__file__).resolve().parent.parent / "translations/it/LC_MESSAGES/messages.po"
 
 #: Second-person ("tu") imperatives that are not also a noun a label could start with.
-TU_IMPERATIVES = set(
-    """Accedi Accetta Aggiungi Annulla Apri Approva Attendi Attiva Cambia Cancella Carica Cerca
-    Chiudi Completa Contatta Continua Controlla Crea Digita Disattiva Elenca Emetti Esci Filtra
-    Ignora Importa Indica Inserisci Interrompi Invia Lascia Leggi Mantieni Mostra Offri Paga
-    Proponi Registra Reinvia Riapri Ricarica Richiedi Ricomincia Riduci Rifiuta Rimborsa Riprova
-    Risolvi Ritira Salda Salva Sblocca Scarica Scegli Segna Seleziona Sospendi Spunta Stralcia
-    Torna Usa Vai Visualizza""".split()
-)
+TU_IMPERATIVES = {
+    word
+    for line in (
+        "Accedi Accetta Aggiungi Annulla Apri Approva Attendi Attiva Cambia Cancella Carica Cerca",
+        "Chiudi Completa Contatta Continua Controlla Crea Digita Disattiva Elenca Emetti Esci",
+        "Filtra Ignora Importa Indica Inserisci Interrompi Invia Lascia Leggi Mantieni Mostra",
+        "Offri Paga Proponi Registra Reinvia Riapri Ricarica Richiedi Ricomincia Riduci Rifiuta",
+        "Rimborsa Riprova Risolvi Ritira Salda Salva Sblocca Scarica Scegli Segna Seleziona",
+        "Sospendi Spunta Stralcia Torna Usa Vai Visualizza",
+    )
+    for word in line.split()
+}
 #: "tu" imperatives that are also nouns ("Firma disegnata", "Copia di cortesia"): wrong only
 #: where they stand alone or take an object.
 TU_OR_NOUN = {"Conferma", "Copia", "Firma", "Modifica", "Revoca", "Stampa", "Verifica"}
