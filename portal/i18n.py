@@ -13,6 +13,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as pgettext_l
 from flask_login import current_user
 
+from portal import elision
+from portal.extensions import babel
 from portal.money import cldr_locale, format_money, format_plain
 
 
@@ -144,3 +146,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["current_locale"] = current_locale
     app.jinja_env.globals["method_name"] = method_name
     app.jinja_env.add_extension("jinja2.ext.i18n")
+    elision.init_app(app, babel)
