@@ -72,6 +72,7 @@ def _mending(render):
 
 
 def init_app(app: Flask, babel) -> None:
+    app.jinja_env.filters["elide"] = elide  # for Italian text written in a template
     babel.domain_instance = ElidingDomain(domain=app.config.get("BABEL_DOMAIN", "messages"))
     for name in ("gettext", "_", "ngettext", "pgettext", "npgettext"):
         render = app.jinja_env.globals.get(name)

@@ -13,7 +13,7 @@ from portal.services import apr, audit, ledger, schedule
 from portal.services.audit import Actor
 from portal.services.schedule import Step
 
-AGREEMENT_VERSION = "2026-12-v1"
+AGREEMENT_VERSION = "2026-12-v2"
 
 
 class PlanRefused(ValueError):
