@@ -29,13 +29,13 @@ def paid_receipt(web_app, number):
     [
         (
             "2026–0001",
-            'inline; filename="receipt-2026-0001-{id}.pdf"; '
-            "filename*=UTF-8''receipt-2026%E2%80%930001-{id}.pdf",
+            'inline; filename="ricevuta-2026-0001-{id}.pdf"; '
+            "filename*=UTF-8''ricevuta-2026%E2%80%930001-{id}.pdf",
         ),
         (
             'A"; filename="evil.exe',
-            'inline; filename="receipt-A_ filename_evil.exe-{id}.pdf"; '
-            "filename*=UTF-8''receipt-A%22%3B%20filename%3D%22evil.exe-{id}.pdf",
+            'inline; filename="ricevuta-A_ filename_evil.exe-{id}.pdf"; '
+            "filename*=UTF-8''ricevuta-A%22%3B%20filename%3D%22evil.exe-{id}.pdf",
         ),
     ],
 )

@@ -57,7 +57,7 @@ def test_a_hundred_payments_show_with_their_refunds_and_the_balance(web_app):
     client, invoice_id = verified_client(web_app, "plain", 100, "en")
     page = html.unescape(client.get("/pay").get_data(as_text=True))
     assert f"Receipt R{invoice_id}-000 (PDF)" in page and f"Receipt R{invoice_id}-099 (PDF)" in page
-    assert "Nov 20, 2026, 10:30\u202fAM EST · €1.00 · Visa •••• 4242" in page
+    assert "Nov 20, 2026, 10:30\u202fAM CET · €1.00 · Visa •••• 4242" in page
     assert page.count("Refunded: €0.40") == 3
     assert "<dt>Paid so far</dt><dd>−€98.80</dd>" in page
     assert "<dt>Discounts and credits</dt><dd>−€1.20</dd>" in page

@@ -73,7 +73,7 @@ def test_patient_gives_the_codice_fiscale_and_opposes_after_verification(web_app
     )
     assert opposed.status_code == 302
     page = client.get("/pay").get_data(as_text=True)
-    assert "Si è opposto alla trasmissione di questa spesa" in page
+    assert "Ha presentato opposizione alla trasmissione di questa spesa" in page
     with web_app.app_context():
         record = db.session.scalar(db.select(PatientTaxId).filter_by(patient_id=patient_id))
         assert (record.codice_fiscale, record.source) == (ff.PATIENT_CF, "patient")
@@ -102,7 +102,7 @@ def test_patient_downloads_the_invoice_and_an_english_copy(web_app, client):
         document_id = document.id
     open_and_verify(client, token)
     page = client.get("/pay").get_data(as_text=True)
-    assert "Fattura 1/2027 (PDF)" in page
+    assert "Fattura n. 1/2027 (PDF)" in page
     pdf = client.get(f"/pay/fiscal/documents/{document_id}.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     assert pdf.headers["Content-Disposition"] == 'inline; filename="fattura-2027-0001.pdf"'
