@@ -35,7 +35,8 @@ from portal.models import (  # noqa: E402
     Patient,
     Practice,
 )
-from portal.services import jobs, reports, worklist  # noqa: E402
+from portal.services.collections import reports, worklist  # noqa: E402
+from portal.services.core import jobs  # noqa: E402
 
 TODAY = date(2026, 12, 1)
 CHUNK = 5000

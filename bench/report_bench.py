@@ -3,8 +3,8 @@
 Generates a practice with a million invoices (patients, invoices, their ledger entries in time
 order and reminder logs), bulk-loads it into a fresh SQLite file (executemany) and, when
 DATABASE_URL points at PostgreSQL or with --throwaway-postgres, into a scratch PostgreSQL
-database (COPY), then times the reports of portal/services/reports.py as of one day: rows and
-seconds, on the schema as migrated and again after adding each proposed index. See
+database (COPY), then times the reports of portal/services/collections/reports.py as of one
+day: rows and seconds, on the schema as migrated and again after adding each proposed index. See
 bench/README.md.
 """
 
@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Practice  # noqa: E402
-from portal.services import reports  # noqa: E402
+from portal.services.collections import reports  # noqa: E402
 
 #: the indexes this benchmark suggests for the reports, added one after the other:
 #: (name, table, columns, what it serves)

@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from portal.money import format_plain
-from portal.services import reports
+from portal.services.collections import reports
 
 report_cli = AppGroup("report", help="Collection reports: aging, DSO.")
 

@@ -9,7 +9,9 @@ from portal.i18n import method_name
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import ConfirmForm, MethodChoiceForm
-from portal.services import agreements, consent, payments, plans
+from portal.services.collections import consent
+from portal.services.payments import payments
+from portal.services.plans import agreements, plans
 
 
 def _pending_or_redirect():

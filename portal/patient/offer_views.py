@@ -14,10 +14,12 @@ from portal.models import Invoice, SettlementOffer
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.payment_views import _next_step, _payment, _refused
-from portal.services import incentives, invoices, ledger, payments
-from portal.services.incentives import DISCOUNT_UNAVAILABLE, OFFER_UNAVAILABLE
-from portal.services.payments import Outcome, PaymentRefused
-from portal.services.stripe_accounts import checkout_keys
+from portal.services.billing import invoices, ledger
+from portal.services.incentives import incentives
+from portal.services.incentives.incentives import DISCOUNT_UNAVAILABLE, OFFER_UNAVAILABLE
+from portal.services.payments import payments
+from portal.services.payments.payments import Outcome, PaymentRefused
+from portal.services.payments.stripe_accounts import checkout_keys
 
 UNAVAILABLE = {
     DISCOUNT_UNAVAILABLE: _l(

@@ -10,9 +10,10 @@ from portal.models import Payment
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.messages import failure, refusal
-from portal.services import invoices, payments, receipts
-from portal.services.payments import PaymentRefused
-from portal.services.stripe_accounts import checkout_keys
+from portal.services.billing import invoices, receipts
+from portal.services.payments import payments
+from portal.services.payments.payments import PaymentRefused
+from portal.services.payments.stripe_accounts import checkout_keys
 
 
 def _payment(payment_id: int) -> Payment:

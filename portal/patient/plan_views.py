@@ -27,11 +27,14 @@ from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import ConsentForm, PlanChoiceForm, SignForm
 from portal.patient.payment_views import _next_step, _refused, expected_amount
-from portal.services import agreements, charging, invoices, ledger, payments, plan_messages, plans
-from portal.services.agreements import SigningRefused
-from portal.services.payments import PaymentRefused, SavedMethod
-from portal.services.plans import PlanRefused
-from portal.services.stripe_accounts import checkout_keys
+from portal.services import plan_messages
+from portal.services.billing import invoices, ledger
+from portal.services.payments import charging, payments
+from portal.services.payments.payments import PaymentRefused, SavedMethod
+from portal.services.payments.stripe_accounts import checkout_keys
+from portal.services.plans import agreements, plans
+from portal.services.plans.agreements import SigningRefused
+from portal.services.plans.plans import PlanRefused
 
 
 def _today() -> date:

@@ -19,8 +19,10 @@ from portal.extensions import db
 from portal.gateways.sms import SmsError
 from portal.i18n import rendering_in
 from portal.models import Delivery, Invoice, PaymentLink
-from portal.services import audit, links, quiet_hours
-from portal.services.audit import SYSTEM, Actor
+from portal.services.access import links
+from portal.services.collections import quiet_hours
+from portal.services.core import audit
+from portal.services.core.audit import SYSTEM, Actor
 from portal.services.notifications import build_message
 
 CHANNELS = ("email", "sms")

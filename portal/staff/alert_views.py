@@ -7,8 +7,8 @@ from flask_login import current_user
 from portal.extensions import db
 from portal.models import Alert
 from portal.models.collections import ALERT_KINDS
-from portal.services import alerts as alert_service
-from portal.services.alerts import AlertRefused
+from portal.services.collections import alerts as alert_service
+from portal.services.collections.alerts import AlertRefused
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
 from portal.staff.forms import ActionForm

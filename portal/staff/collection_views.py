@@ -11,9 +11,9 @@ from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.models import CallTask, Invoice
 from portal.money import parse_amount
-from portal.services import calls, holds, letters
-from portal.services.calls import CallRefused
-from portal.services.holds import HoldRefused
+from portal.services.collections import calls, holds, letters
+from portal.services.collections.calls import CallRefused
+from portal.services.collections.holds import HoldRefused
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
 from portal.staff.collection_forms import (

@@ -10,8 +10,13 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Delivery, Invoice, Patient, Payment, PaymentLink, Plan
 from portal.money import format_plain, parse_amount
-from portal.services import audit, credits, disputes, invoices, links, sending, worklist
-from portal.services.invoices import InvalidInvoice, LineInput
+from portal.services import sending
+from portal.services.access import links
+from portal.services.billing import credits, invoices
+from portal.services.billing.invoices import InvalidInvoice, LineInput
+from portal.services.collections import worklist
+from portal.services.core import audit
+from portal.services.payments import disputes
 from portal.services.sending import CannotSend
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped

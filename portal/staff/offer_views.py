@@ -16,8 +16,9 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Invoice, SettlementOffer
 from portal.money import format_plain, parse_amount
-from portal.services import incentives, plans, tila
-from portal.services.incentives import IncentiveRefused
+from portal.services.incentives import incentives
+from portal.services.incentives.incentives import IncentiveRefused
+from portal.services.plans import plans, tila
 from portal.staff import bp
 from portal.staff.access import OWNER, WRITE, actor, role_required, scoped
 from portal.staff.forms import ActionForm

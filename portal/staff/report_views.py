@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from portal.downloads import content_disposition
 from portal.i18n import money_filter
-from portal.services import reports
+from portal.services.collections import reports
 from portal.staff import bp
 from portal.staff.access import READ, role_required
 

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import CallTask, ReminderLog
-from portal.services import calls
+from portal.services.collections import calls
 from tests import factories
 from tests.browser.test_staff_journey import assert_accessible, new_desk_page, sign_in  # noqa: F401
 from tests.conftest import _make_app

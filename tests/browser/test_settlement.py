@@ -9,8 +9,9 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import LedgerEntry, Payment, SettlementOffer, StaffUser
-from portal.services import incentives, ledger
-from portal.services.audit import Actor
+from portal.services.billing import ledger
+from portal.services.core.audit import Actor
+from portal.services.incentives import incentives
 from tests import factories
 from tests.browser import pages
 from tests.browser.test_accessibility import assert_accessible

@@ -12,8 +12,8 @@ from portal.extensions import db
 from portal.gateways import timestamps
 from portal.gateways.pdf import embedded_files
 from portal.models import DiscountPolicy, PlanPolicy
-from portal.services import agreement_seal, agreements, plans
-from portal.services.audit import Actor
+from portal.services.core.audit import Actor
+from portal.services.plans import agreement_seal, agreements, plans
 from tests import factories
 from tests.support.pdf import pdf_text
 from tests.support.tsa import local_tsa

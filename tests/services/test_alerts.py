@@ -22,9 +22,13 @@ from portal.models import (
     PlanPolicy,
     VerificationAttempt,
 )
-from portal.services import alerts, jobs, links, money, payments
-from portal.services.alerts import raise_due
-from portal.services.audit import SYSTEM, Actor
+from portal.services.access import links
+from portal.services.billing import money
+from portal.services.collections import alerts
+from portal.services.collections.alerts import raise_due
+from portal.services.core import jobs
+from portal.services.core.audit import SYSTEM, Actor
+from portal.services.payments import payments
 from tests import factories
 from tests.services.test_plans import pay_down_payment, signed_plan
 from tests.support import stripe_js

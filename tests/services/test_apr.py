@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.services import apr
-from portal.services.apr import Disclosure, TimedPayment
+from portal.services.plans import apr
+from portal.services.plans.apr import Disclosure, TimedPayment
 
 
 def add_months(start: date, months: int) -> date:

@@ -21,8 +21,12 @@ from portal.models import (
     PlanPolicy,
     ReminderLog,
 )
-from portal.services import cadence, consent, links, money, outbox, plans
-from portal.services.audit import Actor
+from portal.services.access import links
+from portal.services.billing import money
+from portal.services.collections import cadence, consent
+from portal.services.core import outbox
+from portal.services.core.audit import Actor
+from portal.services.plans import plans
 from tests import factories
 from tests.support.servers import free_port
 from tests.support.twilio import FakeTwilio

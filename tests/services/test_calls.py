@@ -6,9 +6,11 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AuditEvent, CallTask, CollectionState, PlanPolicy
-from portal.services import audit, calls, holds, money
-from portal.services.audit import SYSTEM
-from portal.services.calls import CallRefused
+from portal.services.billing import money
+from portal.services.collections import calls, holds
+from portal.services.collections.calls import CallRefused
+from portal.services.core import audit
+from portal.services.core.audit import SYSTEM
 from tests import factories
 from tests.web.staff_client import make_staff
 
@@ -289,7 +291,7 @@ def test_one_call_per_invoice_closes_its_other_open_tasks(setup):
     assert calls.queue(practice, TODAY) == []
 
 
-# Holds and disputes (services/holds.py), also set by a call's "dispute" outcome.
+# Holds and disputes (services/collections/holds.py), also set by a call's "dispute" outcome.
 
 
 def test_hold_then_dispute_then_release(setup):

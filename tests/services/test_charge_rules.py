@@ -9,7 +9,8 @@ from portal import gateways
 from portal.extensions import db
 from portal.gateways.stripe_gateway import StripeGateway
 from portal.models import ChargeAttempt, Installation, Payment
-from portal.services import charging, jobs, payments
+from portal.services.core import jobs
+from portal.services.payments import charging, payments
 from tests.services.test_charge_race import intents_at_stripe
 from tests.services.test_plans import pay_down_payment, signed_plan
 from tests.support import stripe_js

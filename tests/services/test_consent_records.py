@@ -8,9 +8,11 @@ import pytest
 from portal.extensions import db
 from portal.gateways.sms import TwilioSender
 from portal.models import ConsentRecord, Delivery
-from portal.services import consent, patients, sending
-from portal.services.audit import Actor
-from portal.services.patients import PatientInput
+from portal.services import sending
+from portal.services.billing import patients
+from portal.services.billing.patients import PatientInput
+from portal.services.collections import consent
+from portal.services.core.audit import Actor
 from tests import factories
 from tests.support.twilio import FakeTwilio
 

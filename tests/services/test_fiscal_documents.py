@@ -9,11 +9,12 @@ import pytest
 from portal.extensions import db
 from portal.i18n import rendering_in
 from portal.models import AuditEvent, FiscalDocument, StsReminder
-from portal.services import invoices, jobs, receipts
-from portal.services.audit import SYSTEM, Actor
+from portal.services.billing import invoices, receipts
+from portal.services.billing.invoices import LineInput
+from portal.services.core import jobs
+from portal.services.core.audit import SYSTEM, Actor
 from portal.services.fiscal import documents, opposition, profile, reminders, render, tax_ids
 from portal.services.fiscal.profile import FiscalRefused
-from portal.services.invoices import LineInput
 from tests import factories
 from tests import fiscal_factories as ff
 from tests.support.pdf import pdf_text

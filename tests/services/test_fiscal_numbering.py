@@ -8,7 +8,7 @@ from pathlib import Path
 
 from portal.extensions import db
 from portal.models import FiscalCounter, FiscalDocument, Payment
-from portal.services.audit import SYSTEM
+from portal.services.core.audit import SYSTEM
 from portal.services.fiscal import documents, numbering
 from tests import factories
 from tests import fiscal_factories as ff

@@ -21,10 +21,12 @@ from portal.models import (
     SettlementOffer,
     StaffUser,
 )
-from portal.services import incentives, ledger, payments
-from portal.services.audit import Actor
-from portal.services.incentives import IncentiveRefused
-from portal.services.payments import PaymentRefused
+from portal.services.billing import ledger
+from portal.services.core.audit import Actor
+from portal.services.incentives import incentives
+from portal.services.incentives.incentives import IncentiveRefused
+from portal.services.payments import payments
+from portal.services.payments.payments import PaymentRefused
 from tests import factories
 from tests.services.test_payments import saved_card, saved_iban, wait_for
 from tests.services.test_plans import pay_down_payment, signed_plan

@@ -7,7 +7,7 @@ import pytest
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import JobLease
-from portal.services import leases
+from portal.services.core import leases
 
 HOUR = timedelta(minutes=55)
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from portal.extensions import db
 from portal.models import LedgerEntry
 from portal.models.ledger import LedgerIsAppendOnly
-from portal.services import invoices, ledger
+from portal.services.billing import invoices, ledger
 from tests import factories
 
 

@@ -12,8 +12,9 @@ from babel.messages.pofile import read_po
 
 from portal.extensions import db
 from portal.models import CadenceStep, ReminderLog
-from portal.services import holds, letters, money
-from portal.services.audit import SYSTEM
+from portal.services.billing import money
+from portal.services.collections import holds, letters
+from portal.services.core.audit import SYSTEM
 from tests import factories
 from tests.support.pdf import pdf_text
 

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from portal.extensions import db
 from portal.models import PaymentLink
-from portal.services import links
-from portal.services.audit import SYSTEM
+from portal.services.access import links
+from portal.services.core.audit import SYSTEM
 from tests import factories
 
 NOW = datetime(2026, 11, 1, 12, 0)

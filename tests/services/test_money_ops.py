@@ -4,9 +4,10 @@ import pytest
 
 from portal.extensions import db
 from portal.models import LedgerEntry, Refund
-from portal.services import ledger, money, payments, receipts
-from portal.services.audit import SYSTEM, Actor
-from portal.services.money import MoneyRefused
+from portal.services.billing import ledger, money, receipts
+from portal.services.billing.money import MoneyRefused
+from portal.services.core.audit import SYSTEM, Actor
+from portal.services.payments import payments
 from tests import factories
 from tests.services.test_payments import PATIENT, saved_card
 from tests.support import stripe_js

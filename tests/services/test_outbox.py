@@ -8,7 +8,9 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.mail import SMTPMailer, mailer_from_config
 from portal.models import OutboxMessage, PendingWork, Plan
-from portal.services import audit, notifications, outbox, payments
+from portal.services import notifications
+from portal.services.core import audit, outbox
+from portal.services.payments import payments
 from tests.services.test_plans import signed_plan
 from tests.services.test_webhooks import authenticated_intent, post_event
 from tests.support.mail import SMTPServer

@@ -8,9 +8,10 @@ from portal import gateways
 from portal.extensions import db
 from portal.gateways.stripe_gateway import StripeGateway
 from portal.models import LedgerEntry, Payment
-from portal.services import ledger, payments
-from portal.services.audit import Actor
-from portal.services.payments import PaymentRefused
+from portal.services.billing import ledger
+from portal.services.core.audit import Actor
+from portal.services.payments import payments
+from portal.services.payments.payments import PaymentRefused
 from tests import factories
 from tests.support import stripe_js
 from tests.support.servers import free_port

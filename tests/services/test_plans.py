@@ -8,9 +8,12 @@ import pytest
 from portal.extensions import db
 from portal.gateways import seal
 from portal.models import DiscountPolicy, Installment, LedgerEntry, OutboxMessage, PlanPolicy
-from portal.services import agreement_seal, agreements, jobs, ledger, outbox, payments, plans
-from portal.services.audit import Actor
-from portal.services.plans import PlanRefused
+from portal.services.billing import ledger
+from portal.services.core import jobs, outbox
+from portal.services.core.audit import Actor
+from portal.services.payments import payments
+from portal.services.plans import agreement_seal, agreements, plans
+from portal.services.plans.plans import PlanRefused
 from tests import factories
 from tests.support import stripe_js
 from tests.support.pdf import pdf_text

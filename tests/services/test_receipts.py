@@ -3,7 +3,9 @@
 import pytest
 
 from portal.gateways.mail import SMTPMailer
-from portal.services import audit, outbox, payments, receipts
+from portal.services.billing import receipts
+from portal.services.core import audit, outbox
+from portal.services.payments import payments
 from tests import factories
 from tests.services.test_payments import PATIENT, saved_card
 from tests.support.pdf import pdf_text

@@ -5,7 +5,9 @@ import pytest
 
 from portal.extensions import db
 from portal.models import ChargeAttempt, LedgerEntry, OutboxMessage, Payment
-from portal.services import jobs, ledger, payments
+from portal.services.billing import ledger
+from portal.services.core import jobs
+from portal.services.payments import payments
 from tests.services.test_charge_race import intents_at_stripe
 from tests.services.test_plans import PATIENT, pay_down_payment, signed_plan
 from tests.support import workers

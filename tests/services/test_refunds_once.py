@@ -8,9 +8,10 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Alert, Invoice, LedgerEntry, Payment, Refund
-from portal.services import credits, ledger, money, payments
-from portal.services.audit import SYSTEM
-from portal.services.money import MoneyRefused
+from portal.services.billing import credits, ledger, money
+from portal.services.billing.money import MoneyRefused
+from portal.services.core.audit import SYSTEM
+from portal.services.payments import payments
 from tests import factories
 from tests.conftest import _make_app
 from tests.services.test_money_ops import paid_by_card
@@ -80,7 +81,7 @@ def test_a_refund_whose_answer_was_lost_is_finished_once_on_retry(proxied_app):
 
 def _refund_in_a_process(database_url, stripe_base, payment_id, barrier, results):
     from portal import create_app
-    from portal.services import money as money_service
+    from portal.services.billing import money as money_service
 
     app = create_app(
         {

@@ -62,8 +62,8 @@ from decimal import Decimal
 
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, Patient, ReminderLog
-from portal.services import reports
-from portal.services.ledger import SIGNS
+from portal.services.billing.ledger import SIGNS
+from portal.services.collections import reports
 from tests import factories
 
 D = date(2026, 11, 30)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.services.schedule import add_months, build, split
+from portal.services.plans.schedule import add_months, build, split
 
 DATES = st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 12, 31))
 

@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.gateways import seal
 from portal.gateways.pdf import html_to_pdf
 from portal.models import Practice, SealKey
-from portal.services import seal_keys
+from portal.services.plans import seal_keys
 from tests import factories
 from tests.conftest import _make_app
 

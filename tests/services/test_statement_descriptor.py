@@ -3,9 +3,9 @@
 import pytest
 from flask_babel import force_locale
 
-from portal.services import stripe_accounts
-from portal.services.audit import SYSTEM
-from portal.services.stripe_accounts import AccountRefused
+from portal.services.core.audit import SYSTEM
+from portal.services.payments import stripe_accounts
+from portal.services.payments.stripe_accounts import AccountRefused
 from tests import factories
 
 

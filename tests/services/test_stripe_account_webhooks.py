@@ -9,8 +9,9 @@ from portal import gateways
 from portal.extensions import db
 from portal.gateways import secretbox
 from portal.models import Payment
-from portal.services import ledger, payments, stripe_accounts
-from portal.services.audit import SYSTEM
+from portal.services.billing import ledger
+from portal.services.core.audit import SYSTEM
+from portal.services.payments import payments, stripe_accounts
 from tests import factories
 from tests.services.test_webhooks import stripe_event_for
 from tests.support import servers, stripe_js

@@ -12,8 +12,10 @@ from portal.gateways import secretbox
 from portal.gateways.secretbox import SecretsUnavailable
 from portal.gateways.stripe_gateway import StripeGateway
 from portal.models import Payment
-from portal.services import charging, jobs, money, payments, stripe_accounts
-from portal.services.audit import SYSTEM
+from portal.services.billing import money
+from portal.services.core import jobs
+from portal.services.core.audit import SYSTEM
+from portal.services.payments import charging, payments, stripe_accounts
 from tests import factories
 from tests.services.test_plans import pay_down_payment, signed_plan
 from tests.support import servers, stripe_js

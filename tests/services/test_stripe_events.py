@@ -7,7 +7,8 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Alert, CollectionState, Dispute, Invoice, LedgerEntry, Payment, Refund
-from portal.services import audit, ledger
+from portal.services.billing import ledger
+from portal.services.core import audit
 from tests import factories
 from tests.services.test_money_ops import paid_by_card
 from tests.services.test_webhooks import post_event

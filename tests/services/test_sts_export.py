@@ -13,7 +13,7 @@ from cryptography.x509.oid import NameOID
 from lxml import etree
 
 from portal.extensions import db
-from portal.services.audit import SYSTEM, Actor
+from portal.services.core.audit import SYSTEM, Actor
 from portal.services.fiscal import documents, opposition, sts
 from portal.services.fiscal.profile import FiscalRefused
 from tests import factories

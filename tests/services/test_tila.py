@@ -13,8 +13,8 @@ from portal.extensions import db
 from portal.i18n import rendering_in
 from portal.models import DiscountPolicy, PlanPolicy
 from portal.money import format_money
-from portal.services import agreements, plans, tila
-from portal.services.audit import Actor
+from portal.services.core.audit import Actor
+from portal.services.plans import agreements, plans, tila
 from tests import factories
 
 PATIENT = Actor("patient", "link:test", "198.51.100.7")

@@ -3,8 +3,8 @@
 from datetime import date, datetime, timedelta
 
 from portal.extensions import db
-from portal.services import links, verification
-from portal.services.audit import SYSTEM
+from portal.services.access import links, verification
+from portal.services.core.audit import SYSTEM
 from tests import factories
 
 NOW = datetime(2026, 11, 1, 12, 0)

@@ -7,8 +7,9 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, Payment, StripeEvent
-from portal.services import ledger, payments
-from portal.services.payments import PaymentRefused
+from portal.services.billing import ledger
+from portal.services.payments import payments
+from portal.services.payments.payments import PaymentRefused
 from tests import factories
 from tests.services.test_payments import PATIENT, saved_card
 from tests.support import stripe_js

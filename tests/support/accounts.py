@@ -1,7 +1,7 @@
 """Two practices with Stripe accounts of their own, each on its own localstripe server."""
 
-from portal.services import payments
-from portal.services.audit import Actor
+from portal.services.core.audit import Actor
+from portal.services.payments import payments
 from tests import factories
 from tests.support import stripe_js
 from tests.support.webhooks import signed

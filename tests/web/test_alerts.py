@@ -14,7 +14,7 @@ from portal.models import (
     OutboxMessage,
     PlanPolicy,
 )
-from portal.services import alerts
+from portal.services.collections import alerts
 from tests import factories
 from tests.web.staff_client import csrf, make_staff, sign_in
 

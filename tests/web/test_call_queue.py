@@ -6,7 +6,8 @@ import pytest
 
 from portal.extensions import db
 from portal.models import CallTask, CollectionState, ReminderLog
-from portal.services import audit, calls
+from portal.services.collections import calls
+from portal.services.core import audit
 from tests import factories
 from tests.support.pdf import pdf_text
 from tests.web.staff_client import csrf, make_staff, sign_in

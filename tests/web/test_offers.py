@@ -21,8 +21,10 @@ from portal.models import (
     StaffUser,
 )
 from portal.money import format_money
-from portal.services import incentives, ledger, links
-from portal.services.audit import SYSTEM, Actor
+from portal.services.access import links
+from portal.services.billing import ledger
+from portal.services.core.audit import SYSTEM, Actor
+from portal.services.incentives import incentives
 from tests import factories
 from tests.conftest import _make_app
 from tests.support import stripe_js

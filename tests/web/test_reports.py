@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from portal.services import reports
+from portal.services.collections import reports
 from tests.services.test_reports import build_book
 from tests.web.staff_client import make_staff, sign_in
 

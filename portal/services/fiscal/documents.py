@@ -14,8 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import FiscalDocument, FiscalProfile, Invoice, Payment, Practice, Refund
-from portal.services import audit
-from portal.services.audit import Actor
+from portal.services.core import audit
+from portal.services.core.audit import Actor
 from portal.services.fiscal import numbering, stamp
 from portal.services.fiscal.profile import FiscalRefused, profile_of, saldo_issues
 from portal.services.fiscal.tax_ids import codice_fiscale_of
