@@ -1,16 +1,13 @@
 """The patient's incentives: the early-payment discount and a settlement offer, shown on the
 bill and paid through variants of the checkout page. Amounts come from the server only."""
 
-from datetime import date
-from zoneinfo import ZoneInfo
-
 from flask import g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.clock import utcnow
+from portal.clock import practice_today
 from portal.i18n import day_filter, money_filter
-from portal.models import Invoice, SettlementOffer
+from portal.models import SettlementOffer
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.payment_views import _next_step, _payment, _refused
@@ -30,12 +27,6 @@ UNAVAILABLE = {
         "This offer is no longer available. Please see your bill for the amount due."
     ),
 }
-
-
-def _today(invoice: Invoice) -> date:
-    """Today in the practice's time zone: deadlines and expiry dates are its calendar days."""
-    now = utcnow().replace(tzinfo=ZoneInfo("UTC"))
-    return now.astimezone(ZoneInfo(invoice.practice.timezone)).date()
 
 
 def _refuse(exc: PaymentRefused):
@@ -86,7 +77,7 @@ def _saved_method():
 @bp.get("/pay/discount")
 @patient_session.link_required()
 def discount_checkout():
-    offer = incentives.early_discount(g.invoice, _today(g.invoice))
+    offer = incentives.early_discount(g.invoice, practice_today(g.invoice.practice))
     if offer is None:
         return _unavailable(DISCOUNT_UNAVAILABLE)
     return _checkout(
@@ -107,7 +98,7 @@ def discount_checkout():
 @bp.post("/pay/discount/confirm")
 @patient_session.link_required()
 def discount_confirm():
-    actor, today = patient_session.actor(request.remote_addr), _today(g.invoice)
+    actor, today = patient_session.actor(request.remote_addr), practice_today(g.invoice.practice)
     if incentives.early_discount(g.invoice, today) is None:
         return _refuse(PaymentRefused(DISCOUNT_UNAVAILABLE))
     try:
@@ -127,7 +118,7 @@ def _offer(offer_id: int) -> SettlementOffer | None:
 def settlement_checkout(offer_id: int):
     if _offer(offer_id) is None:
         return _unavailable(OFFER_UNAVAILABLE, 404)
-    offer = incentives.payable_offer(g.invoice, offer_id, _today(g.invoice))
+    offer = incentives.payable_offer(g.invoice, offer_id, practice_today(g.invoice.practice))
     if offer is None:
         return _unavailable(OFFER_UNAVAILABLE)
     currency = g.invoice.currency
@@ -150,7 +141,7 @@ def settlement_checkout(offer_id: int):
 @patient_session.link_required()
 def settlement_confirm(offer_id: int):
     offer = _offer(offer_id)
-    actor, today = patient_session.actor(request.remote_addr), _today(g.invoice)
+    actor, today = patient_session.actor(request.remote_addr), practice_today(g.invoice.practice)
     if offer is None or incentives.payable_offer(g.invoice, offer_id, today) is None:
         return _refuse(PaymentRefused(OFFER_UNAVAILABLE))
     try:

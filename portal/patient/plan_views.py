@@ -1,9 +1,6 @@
 """Installment plans on the patient's side: choose, consent, sign, pay the down payment,
 then follow the plan: pay ahead, pay off, change the card."""
 
-from datetime import date
-from zoneinfo import ZoneInfo
-
 from flask import (
     Response,
     abort,
@@ -17,7 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from portal.clock import utcnow
+from portal.clock import practice_today
 from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.gateways.pdf import html_to_pdf
@@ -37,10 +34,6 @@ from portal.services.plans.agreements import SigningRefused
 from portal.services.plans.plans import PlanRefused
 
 
-def _today() -> date:
-    return utcnow().replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(g.practice.timezone)).date()
-
-
 def _pending_or_redirect():
     plan = plans.pending_plan(g.invoice)
     if plan is None:
@@ -54,8 +47,10 @@ def plan_options():
     if plans.active_plan(g.invoice) is not None:
         return redirect(url_for("patient.invoice"))
     balance = ledger.balance(g.invoice.id)
-    forgone = plans.forgone_discount(g.invoice, _today())
-    offered = plans.options(plans.policy_for(g.invoice.practice_id), balance, _today(), forgone)
+    forgone = plans.forgone_discount(g.invoice, practice_today(g.practice))
+    offered = plans.options(
+        plans.policy_for(g.invoice.practice_id), balance, practice_today(g.practice), forgone
+    )
     form = PlanChoiceForm()
     form.count.choices = [(str(o.count), str(o.count)) for o in offered]
     error = None
@@ -64,7 +59,7 @@ def plan_options():
             plans.choose(
                 g.invoice,
                 int(form.count.data),
-                _today(),
+                practice_today(g.practice),
                 current_locale(),
                 patient_session.actor(request.remote_addr),
             )
@@ -129,7 +124,9 @@ def plan_sign():
         return redirect(url_for("patient.plan_consent"))
     if plan.signed_at is not None:
         return redirect(url_for("patient.plan_pay"))
-    if plans.discard_if_stale(plan, _today(), patient_session.actor(request.remote_addr)):
+    if plans.discard_if_stale(
+        plan, practice_today(g.practice), patient_session.actor(request.remote_addr)
+    ):
         db.session.commit()
         return redirect(url_for("patient.plan_options"))
     offered = payments.methods_for(g.invoice)
@@ -153,7 +150,7 @@ def plan_sign():
                 actor=patient_session.actor(request.remote_addr),
                 user_agent=request.headers.get("User-Agent", ""),
                 time_zone=form.time_zone.data or "",
-                today=_today(),
+                today=practice_today(g.practice),
                 onerous_approved=bool(form.onerous_approved.data),
                 onerous_name=form.onerous_name.data,
             )

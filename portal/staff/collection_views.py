@@ -7,6 +7,7 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.clock import practice_today
 from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.models import CallTask, Invoice
@@ -36,7 +37,7 @@ def _outcome_form(task_id: int, **kwargs) -> CallOutcomeForm:
 
 def _queue(failed: CallOutcomeForm | None = None, failed_id: int | None = None):
     practice = current_user.practice
-    today = calls.practice_today(practice)
+    today = practice_today(practice)
     items = calls.queue(practice, today, current_user.name)
     forms = {}
     if current_user.can(*WRITE):

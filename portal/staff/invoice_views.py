@@ -1,12 +1,12 @@
 """Invoices: the list, drafts with lines, issuing, the detail page with its timeline, sending."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.clock import utcnow
+from portal.clock import practice_today, utcnow
 from portal.extensions import db
 from portal.models import Delivery, Invoice, Patient, Payment, PaymentLink, Plan
 from portal.money import format_plain, parse_amount
@@ -47,7 +47,7 @@ def dashboard():
         status=args.get("status", ""),
         age=args.get("age", ""),
         min_balance_minor=minimum,
-        today=date.today(),
+        today=practice_today(current_user.practice),
         after=args.get("after"),
     )
     filters = {key: args[key] for key in ("q", "status", "age", "min") if args.get(key)}
@@ -95,7 +95,7 @@ def _next_number(practice_id: int) -> str:
     count = db.session.scalar(
         db.select(db.func.count()).select_from(Invoice).filter_by(practice_id=practice_id)
     )
-    return f"{date.today().year}-{count + 1:04d}"
+    return f"{practice_today(current_user.practice).year}-{count + 1:04d}"
 
 
 @bp.route("/patients/<int:patient_id>/invoices/new", methods=["GET", "POST"])
@@ -105,8 +105,9 @@ def invoice_new(patient_id: int):
     form = InvoiceForm()
     if request.method == "GET":
         form.number.data = _next_number(current_user.practice_id)
-        form.issued_on.data, form.due_on.data = date.today(), date.today() + timedelta(days=30)
-        form.lines.entries[0].form.service_date.data = date.today()
+        today = practice_today(current_user.practice)
+        form.issued_on.data, form.due_on.data = today, today + timedelta(days=30)
+        form.lines.entries[0].form.service_date.data = today
     if form.validate_on_submit():
         try:
             invoice = invoices.create_invoice(

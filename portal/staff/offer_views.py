@@ -3,7 +3,6 @@ and the owner's early-payment discount and deposit settings."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,7 +11,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 
-from portal.clock import utcnow
+from portal.clock import practice_today
 from portal.extensions import db
 from portal.models import Invoice, SettlementOffer
 from portal.money import format_plain, parse_amount
@@ -39,11 +38,6 @@ class DiscountForm(FlaskForm):
     deposit_percent = StringField(_l("Minimum deposit (%)"))
 
 
-def _today() -> date:
-    now = utcnow().replace(tzinfo=ZoneInfo("UTC"))
-    return now.astimezone(ZoneInfo(current_user.practice.timezone)).date()
-
-
 def _back(invoice: Invoice):
     return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id) + "#offers-title")
 
@@ -57,7 +51,7 @@ class OfferRow:
 @bp.app_template_global("staff_invoice_offers")
 def staff_invoice_offers(invoice: Invoice) -> dict:
     """The offers section of the staff invoice page (templates/staff/_invoice_offers.html)."""
-    today = _today()
+    today = practice_today(current_user.practice)
     rows = [OfferRow(o, incentives.status_of(o, today)) for o in incentives.offers_for(invoice)]
     form = OfferForm()
     form.expires_on.data = form.expires_on.data or (today + timedelta(days=14)).isoformat()
@@ -81,7 +75,11 @@ def offer_create(invoice_id: int):
         amount = _amount(form.amount.data)
         expires_on = _day(form.expires_on.data)
         incentives.offer_settlement(
-            invoice, amount, expires_on, actor(request.remote_addr), _today()
+            invoice,
+            amount,
+            expires_on,
+            actor(request.remote_addr),
+            practice_today(current_user.practice),
         )
     except IncentiveRefused as exc:
         db.session.rollback()
@@ -172,7 +170,9 @@ def discount_settings():
     high_apr = None
     if policy is not None and policy.enabled:
         off = incentives.discount_minor(EXAMPLE_BALANCE_MINOR, policy.percent)
-        rates = plans.aprs_with_discount(practice.id, EXAMPLE_BALANCE_MINOR, off, _today())
+        rates = plans.aprs_with_discount(
+            practice.id, EXAMPLE_BALANCE_MINOR, off, practice_today(current_user.practice)
+        )
         high_apr = tila.high_apr_warning([rate for _, rate in rates])
         example = {
             "balance": EXAMPLE_BALANCE_MINOR,

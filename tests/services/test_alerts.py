@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 import pytest
 
 from portal import gateways
-from portal.clock import utcnow
+from portal.clock import practice_today, utcnow
 from portal.extensions import db
 from portal.gateways.stripe_gateway import GatewayUnavailable
 from portal.models import (
@@ -24,7 +24,7 @@ from portal.models import (
 )
 from portal.services.access import links
 from portal.services.billing import money
-from portal.services.collections import alerts
+from portal.services.collections import alert_actions, alert_cards, alert_detection
 from portal.services.collections.alerts import raise_due
 from portal.services.core import jobs
 from portal.services.core.audit import SYSTEM, Actor
@@ -42,12 +42,12 @@ STAFF = Actor("staff", "1", "192.0.2.1")
 def open_invoice(number="2026-0001", practice=None, **kwargs):
     """An open invoice of 154.50, issued today (due in 30 days) unless told otherwise."""
     practice = practice or factories.practice()
-    kwargs.setdefault("today", alerts.practice_today(practice))
+    kwargs.setdefault("today", practice_today(practice))
     return factories.invoice(factories.patient(practice), number=number, **kwargs)
 
 
 def today_of(invoice):
-    return alerts.practice_today(invoice.practice)
+    return practice_today(invoice.practice)
 
 
 def plan_for(invoice, steps, *, method=None, payment_method=None, status="active", amount=1000):
@@ -113,7 +113,7 @@ def start_of(day, invoice, hours=0):
 
 @pytest.fixture(autouse=True)
 def _fresh_expiry_cache(monkeypatch):
-    monkeypatch.setattr(alerts, "_expiry_cache", {})
+    monkeypatch.setattr(alert_cards, "_expiry_cache", {})
 
 
 # -- late installment, failed charge, skipped month -------------------------------------------
@@ -239,7 +239,7 @@ def test_payments_of_other_installments_do_not_fill_a_skipped_month(app):
 
 def test_desk_payment_leaving_a_balance_after_the_due_date(app):
     practice = factories.practice()
-    today = alerts.practice_today(practice)
+    today = practice_today(practice)
     late = open_invoice("late", practice, today=today - timedelta(days=35))
     current = open_invoice("current", practice, today=today - timedelta(days=5))
     untouched = open_invoice("untouched", practice, today=today - timedelta(days=35))
@@ -265,7 +265,7 @@ def test_desk_payment_leaving_a_balance_after_the_due_date(app):
 
 def test_link_never_opened_after_n_days(app):
     practice = factories.practice()
-    today = alerts.practice_today(practice)
+    today = practice_today(practice)
     sent_long_ago = open_invoice("a", practice)
     link, _ = links.issue(sent_long_ago, SYSTEM, now=utcnow() - timedelta(days=8))
     mailed = open_invoice("b", practice)
@@ -300,7 +300,7 @@ def test_link_never_opened_after_n_days(app):
     raise_due(today)
     assert kinds(sent_long_ago) == [] and kinds(mailed) == []
     del app.config["ALERT_LINK_UNOPENED_DAYS"]  # the default in code: 7
-    assert alerts.DEFAULT_LINK_UNOPENED_DAYS == 7
+    assert alert_detection.DEFAULT_LINK_UNOPENED_DAYS == 7
 
 
 # -- verification lockouts ------------------------------------------------------------------
@@ -322,7 +322,7 @@ def fail(link, moment, count, ip="203.0.113.5", succeeded=False):
 def test_verification_lockout_is_raised_once_per_day_and_clears_on_verification(app):
     practice = factories.practice()
     invoice = open_invoice("locked", practice)
-    today = alerts.practice_today(practice)
+    today = practice_today(practice)
     link, _ = links.issue(invoice, SYSTEM)
     almost = open_invoice("almost", practice)
     slow = open_invoice("slow", practice)
@@ -341,7 +341,7 @@ def test_verification_lockout_is_raised_once_per_day_and_clears_on_verification(
     assert raise_due(today + timedelta(days=1)) == 0
     assert raise_due(today + timedelta(days=4)) == 0  # the lock expired; still not verified
     assert len(alerts_of(invoice)) == 1
-    alerts.dismiss(alert, STAFF)
+    alert_actions.dismiss(alert, STAFF)
     assert raise_due(today + timedelta(days=1)) == 0  # that day's lockout was dismissed
     # locked again three days later: a new day of lockout, a new alert
     later = today + timedelta(days=3)
@@ -503,7 +503,7 @@ def test_dismissed_alert_stays_quiet_for_its_subject_but_not_for_the_next(app):
     )
     raise_due(today)
     [alert] = alerts_of(invoice)
-    alerts.dismiss(alert, STAFF)
+    alert_actions.dismiss(alert, STAFF)
     assert alert.data["resolution"] == "dismissed" and alert.data["resolved_by"] == "1"
     assert raise_due(today) == 0 and raise_due(today + timedelta(days=5)) == 0
     plan.installments[1].status = "paid"
@@ -511,8 +511,8 @@ def test_dismissed_alert_stays_quiet_for_its_subject_but_not_for_the_next(app):
     assert raise_due(today + timedelta(days=29)) == 1  # the next installment is late
     [fresh] = alerts_of(invoice)
     assert fresh.data["installment"] == 2
-    with pytest.raises(alerts.AlertRefused):
-        alerts.dismiss(alert, STAFF)
+    with pytest.raises(alert_actions.AlertRefused):
+        alert_actions.dismiss(alert, STAFF)
     assert actions(invoice) == ["alert.raised", "alert.dismissed", "alert.raised"]
 
 

@@ -8,13 +8,12 @@ offers. The rules are those of `incentives` and `plans`, applied to what was loa
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import defaultload, defer, joinedload
 
-from portal.clock import utcnow
+from portal.clock import practice_today
 from portal.extensions import db
 from portal.models import (
     Invoice,
@@ -80,12 +79,6 @@ class BillPage:
     pending_plan_signed: bool
     plan_offered: bool
     incentives: Incentives | None
-
-
-def practice_today(practice: Practice, now: datetime | None = None) -> date:
-    """Today in the practice's time zone: deadlines and expiry dates are its calendar days."""
-    moment = (now or utcnow()).replace(tzinfo=ZoneInfo("UTC"))
-    return moment.astimezone(ZoneInfo(practice.timezone)).date()
 
 
 def build(invoice: Invoice, today: date | None = None) -> BillPage:

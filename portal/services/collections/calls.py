@@ -3,8 +3,7 @@ pay that were not kept."""
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
 from flask import render_template
 from flask_babel import lazy_gettext as _l
@@ -12,7 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
-from portal.clock import utcnow
+from portal.clock import practice_today, utcnow
 from portal.extensions import db
 from portal.i18n import rendering_in
 from portal.models import AuditEvent, CallTask, CollectionState, Invoice, LedgerEntry, Practice
@@ -31,12 +30,6 @@ NOTE_MAX = 500
 
 class CallRefused(ValueError):
     pass
-
-
-def practice_today(practice: Practice, now: datetime | None = None) -> date:
-    """Today's date where the practice is."""
-    moment = (now or utcnow()).replace(tzinfo=ZoneInfo("UTC"))
-    return moment.astimezone(ZoneInfo(practice.timezone)).date()
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,8 @@ Conventions (the staff page, the CSV and `flask report aging` all use these):
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     BigInteger,
@@ -52,7 +51,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import ColumnElement
 
-from portal.clock import utcnow
+from portal.clock import day_of, start_of, utcnow, zone
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, Patient, Practice, ReminderLog
 from portal.money import format_plain
@@ -172,13 +171,12 @@ def period_ending(as_of: date, days: int = DEFAULT_DAYS) -> Period:
 
 def today_in(timezone: str) -> date:
     """Today's date in `timezone` (the default day D of the page and the command)."""
-    return utcnow().replace(tzinfo=UTC).astimezone(ZoneInfo(timezone)).date()
+    return day_of(utcnow(), zone(timezone))
 
 
 def day_starts(timezone: str, day: date) -> datetime:
     """Naive UTC instant at which `day` starts in `timezone` (local midnight)."""
-    local = datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone))
-    return local.astimezone(UTC).replace(tzinfo=None)
+    return start_of(day, zone(timezone))
 
 
 def _bucket_index(due_on, as_of: date) -> ColumnElement[int]:
