@@ -10,8 +10,8 @@ from wtforms.validators import Optional
 
 from portal.extensions import db
 from portal.services.collections import cadence_settings
-from portal.services.collections.cadence import Step
 from portal.services.collections.cadence_settings import CadenceRefused
+from portal.services.collections.cadence_steps import Step
 from portal.staff import bp
 from portal.staff.access import OWNER, actor, role_required
 from portal.staff.forms import ActionForm, choices

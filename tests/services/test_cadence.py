@@ -23,7 +23,7 @@ from portal.models import (
 )
 from portal.services.access import links
 from portal.services.billing import money
-from portal.services.collections import cadence, consent
+from portal.services.collections import cadence, cadence_steps, consent
 from portal.services.core import outbox
 from portal.services.core.audit import Actor
 from portal.services.plans import plans
@@ -79,7 +79,7 @@ class Recorder:
         self.seen_mail = self.seen_sms = 0
         self.events: list[tuple] = []
 
-    def run(self, day: date, at: time = TEN, **kwargs) -> cadence.Report:
+    def run(self, day: date, at: time = TEN, **kwargs) -> cadence_steps.Report:
         report = cadence.run(day, at, **kwargs)
         assert report.errors == 0
         offset = (day - self.due_on).days

@@ -13,10 +13,10 @@ from portal.gateways.pdf import html_to_pdf
 from portal.i18n import rendering_in
 from portal.models import CollectionState, Invoice, Patient, Practice, ReminderLog
 from portal.services.billing import ledger
-from portal.services.collections import cadence
+from portal.services.collections import cadence_steps
 
 #: the tones of the cadence, mildest first; a patient's letter takes the firmest of its invoices
-TONES = cadence.TONES
+TONES = cadence_steps.TONES
 #: the tone of a letter whose step is no longer in the practice's cadence
 DEFAULT_TONE = "firm"
 #: firm and final letters ask for payment within this many days of the letter's date
@@ -75,7 +75,7 @@ def days(practice: Practice) -> list[tuple[date, int]]:
 def tone_of(practice_id: int, position: int) -> str:
     """The tone of the practice's cadence step at `position` (the default cadence's if the
     practice has none of its own)."""
-    step = cadence.step_at(practice_id, position)
+    step = cadence_steps.step_at(practice_id, position)
     return step.tone if step is not None and step.tone in TONES else DEFAULT_TONE
 
 
