@@ -12,8 +12,8 @@ from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.payment_views import _next_step, _payment, _refused
 from portal.services.billing import invoices, ledger
-from portal.services.incentives import incentives
-from portal.services.incentives.incentives import DISCOUNT_UNAVAILABLE, OFFER_UNAVAILABLE
+from portal.services.incentives import booking, discounts, settlements
+from portal.services.incentives.rules import DISCOUNT_UNAVAILABLE, OFFER_UNAVAILABLE
 from portal.services.payments import payments
 from portal.services.payments.payments import Outcome, PaymentRefused
 from portal.services.payments.stripe_accounts import checkout_keys
@@ -77,7 +77,7 @@ def _saved_method():
 @bp.get("/pay/discount")
 @patient_session.link_required()
 def discount_checkout():
-    offer = incentives.early_discount(g.invoice, practice_today(g.invoice.practice))
+    offer = discounts.early_discount(g.invoice, practice_today(g.invoice.practice))
     if offer is None:
         return _unavailable(DISCOUNT_UNAVAILABLE)
     return _checkout(
@@ -99,10 +99,10 @@ def discount_checkout():
 @patient_session.link_required()
 def discount_confirm():
     actor, today = patient_session.actor(request.remote_addr), practice_today(g.invoice.practice)
-    if incentives.early_discount(g.invoice, today) is None:
+    if discounts.early_discount(g.invoice, today) is None:
         return _refuse(PaymentRefused(DISCOUNT_UNAVAILABLE))
     try:
-        outcome = incentives.pay_discounted(g.invoice, _saved_method(), actor, today)
+        outcome = discounts.pay_discounted(g.invoice, _saved_method(), actor, today)
     except PaymentRefused as exc:
         return _refuse(exc)
     return _answer(outcome)
@@ -110,7 +110,7 @@ def discount_confirm():
 
 def _offer(offer_id: int) -> SettlementOffer | None:
     """The offer `offer_id` if it belongs to the session's invoice."""
-    return next((o for o in incentives.offers_for(g.invoice) if o.id == offer_id), None)
+    return next((o for o in settlements.offers_for(g.invoice) if o.id == offer_id), None)
 
 
 @bp.get("/pay/settlement/<int:offer_id>")
@@ -118,7 +118,7 @@ def _offer(offer_id: int) -> SettlementOffer | None:
 def settlement_checkout(offer_id: int):
     if _offer(offer_id) is None:
         return _unavailable(OFFER_UNAVAILABLE, 404)
-    offer = incentives.payable_offer(g.invoice, offer_id, practice_today(g.invoice.practice))
+    offer = settlements.payable_offer(g.invoice, offer_id, practice_today(g.invoice.practice))
     if offer is None:
         return _unavailable(OFFER_UNAVAILABLE)
     currency = g.invoice.currency
@@ -142,10 +142,10 @@ def settlement_checkout(offer_id: int):
 def settlement_confirm(offer_id: int):
     offer = _offer(offer_id)
     actor, today = patient_session.actor(request.remote_addr), practice_today(g.invoice.practice)
-    if offer is None or incentives.payable_offer(g.invoice, offer_id, today) is None:
+    if offer is None or settlements.payable_offer(g.invoice, offer_id, today) is None:
         return _refuse(PaymentRefused(OFFER_UNAVAILABLE))
     try:
-        outcome = incentives.pay_settlement(offer, _saved_method(), actor, today)
+        outcome = settlements.pay_settlement(offer, _saved_method(), actor, today)
     except PaymentRefused as exc:
         return _refuse(exc)
     return _answer(outcome)
@@ -157,5 +157,5 @@ def incentive_refresh(payment_id: int):
     """The read-back after 3-D Secure: the payment, then what it forgives."""
     actor = patient_session.actor(request.remote_addr)
     payment = payments.refresh(_payment(payment_id), actor)
-    incentives.on_payment_succeeded(payment, actor)
+    booking.on_payment_succeeded(payment, actor)
     return jsonify(_next_step(payment))

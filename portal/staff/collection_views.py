@@ -17,12 +17,7 @@ from portal.services.collections.calls import CallRefused
 from portal.services.collections.holds import HoldRefused
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
-from portal.staff.collection_forms import (
-    OUTCOME_LABELS,
-    CallOutcomeForm,
-    HoldForm,
-    ReleaseForm,
-)
+from portal.staff.collection_forms import OUTCOME_LABELS, CallOutcomeForm, HoldForm, ReleaseForm
 
 
 def _flash_errors(form) -> None:

@@ -1,6 +1,6 @@
 """Early-payment discounts, settlement offers and the deposit rule, against localstripe.
 
-`incentives.on_payment_succeeded(payment)` is called by `payments.apply_intent` after every
+`booking.on_payment_succeeded(payment)` is called by `payments.apply_intent` after every
 successful payment. Where a payment succeeds later than the charge call (3-D Secure read
 back, webhook), the tests call it exactly as apply_intent does; calling it again is a no-op.
 """
@@ -23,8 +23,8 @@ from portal.models import (
 )
 from portal.services.billing import ledger
 from portal.services.core.audit import Actor
-from portal.services.incentives import incentives
-from portal.services.incentives.incentives import IncentiveRefused
+from portal.services.incentives import booking, claims, discounts, rules, settlements
+from portal.services.incentives.rules import IncentiveRefused
 from portal.services.payments import payments
 from portal.services.payments.payments import PaymentRefused
 from tests import factories
@@ -97,7 +97,7 @@ def state(invoice):
     ],
 )
 def test_discount_rounds_half_up(balance, percent, discount):
-    assert incentives.discount_minor(balance, percent) == discount
+    assert rules.discount_minor(balance, percent) == discount
 
 
 @given(balance=st.integers(1, 10**12), percent=st.integers(1, 50))
@@ -105,7 +105,7 @@ def test_discount_rounds_half_up(balance, percent, discount):
 @example(balance=1, percent=1)
 def test_discount_is_the_exact_percentage_rounded_half_up(balance, percent):
     exact = Decimal(balance) * percent / 100
-    discount = incentives.discount_minor(balance, percent)
+    discount = rules.discount_minor(balance, percent)
     assert discount == int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
     assert abs(Decimal(discount) - exact) <= Decimal("0.5")
     assert 0 <= discount <= balance // 2 + 1
@@ -116,30 +116,30 @@ def test_discount_is_the_exact_percentage_rounded_half_up(balance, percent):
 def test_the_bill_shows_the_discount_until_the_deadline(app):
     invoice = open_invoice()
     discount_policy(invoice.practice)
-    offer = incentives.early_discount(invoice, ISSUED)
-    assert offer == incentives.Discount(5, date(2026, 11, 20), 15450, 773, "EUR")
+    offer = discounts.early_discount(invoice, ISSUED)
+    assert offer == rules.Discount(5, date(2026, 11, 20), 15450, 773, "EUR")
     assert offer.pay_minor == 14677
     # the deadline day counts; the day after does not
-    assert incentives.early_discount(invoice, date(2026, 11, 20)) is not None
-    assert incentives.early_discount(invoice, date(2026, 11, 21)) is None
-    assert incentives.early_discount(invoice, ISSUED - timedelta(days=1)) is not None
-    assert incentives.forgone_discount_minor(invoice, date(2026, 11, 20)) == 773
-    assert incentives.forgone_discount_minor(invoice, date(2026, 11, 21)) == 0
+    assert discounts.early_discount(invoice, date(2026, 11, 20)) is not None
+    assert discounts.early_discount(invoice, date(2026, 11, 21)) is None
+    assert discounts.early_discount(invoice, ISSUED - timedelta(days=1)) is not None
+    assert discounts.forgone_discount_minor(invoice, date(2026, 11, 20)) == 773
+    assert discounts.forgone_discount_minor(invoice, date(2026, 11, 21)) == 0
 
 
 def test_no_discount_without_an_enabled_policy_or_below_a_cent(app):
     invoice = open_invoice()
-    assert incentives.early_discount(invoice, ISSUED) is None
+    assert discounts.early_discount(invoice, ISSUED) is None
     record = discount_policy(invoice.practice, enabled=False)
-    assert incentives.early_discount(invoice, ISSUED) is None
+    assert discounts.early_discount(invoice, ISSUED) is None
     record.enabled = True
     db.session.commit()
     tiny = factories.invoice(invoice.patient, (9,), number="tiny", today=ISSUED)
-    assert incentives.early_discount(tiny, ISSUED) is None  # 5% of 9 cents rounds to 0
+    assert discounts.early_discount(tiny, ISSUED) is None  # 5% of 9 cents rounds to 0
     one = factories.invoice(invoice.patient, (1,), number="one", today=ISSUED)
     record.percent = 50
     db.session.commit()
-    assert incentives.early_discount(one, ISSUED) is None  # it would be the whole balance
+    assert discounts.early_discount(one, ISSUED) is None  # it would be the whole balance
 
 
 def test_the_discount_is_computed_on_what_is_left(app):
@@ -147,7 +147,7 @@ def test_the_discount_is_computed_on_what_is_left(app):
     discount_policy(invoice.practice)
     ledger.post(invoice, "payment", 5450)  # e.g. paid at the desk
     db.session.commit()
-    offer = incentives.early_discount(invoice, ISSUED)
+    offer = discounts.early_discount(invoice, ISSUED)
     assert (offer.balance_minor, offer.discount_minor, offer.pay_minor) == (10000, 500, 9500)
 
 
@@ -157,7 +157,7 @@ def test_the_discount_is_computed_on_what_is_left(app):
 def test_paying_in_full_by_the_deadline_books_the_discount(stripe_app):
     invoice = open_invoice()
     discount_policy(invoice.practice)
-    outcome = incentives.pay_discounted(
+    outcome = discounts.pay_discounted(
         invoice, saved(stripe_app, invoice), PATIENT, date(2026, 11, 20)
     )
     payment = outcome.payment
@@ -177,11 +177,11 @@ def test_paying_in_full_by_the_deadline_books_the_discount(stripe_app):
     )
     assert (intent["amount"], intent["status"]) == (14677, "succeeded")
     # the hook again (webhook, read-back): nothing more is booked
-    incentives.on_payment_succeeded(payment)
+    booking.on_payment_succeeded(payment)
     payments.refresh(payment, PATIENT)
     assert entries(invoice) == [("charge", 15450), ("payment", -14677), ("discount", -773)]
     # and the discount is used: there is none for a second time
-    assert incentives.early_discount(invoice, date(2026, 11, 20)) is None
+    assert discounts.early_discount(invoice, date(2026, 11, 20)) is None
 
 
 def test_after_the_deadline_the_discount_is_refused_and_nothing_changes(stripe_app):
@@ -190,7 +190,7 @@ def test_after_the_deadline_the_discount_is_refused_and_nothing_changes(stripe_a
     method = saved(stripe_app, invoice)
     before = state(invoice)
     with pytest.raises(PaymentRefused) as refused:
-        incentives.pay_discounted(invoice, method, PATIENT, date(2026, 11, 21))
+        discounts.pay_discounted(invoice, method, PATIENT, date(2026, 11, 21))
     assert refused.value.reason == "discount_unavailable"
     assert state(invoice) == before
     # the normal amount still applies
@@ -202,12 +202,12 @@ def test_no_discount_once_a_plan_is_running(stripe_app):
     invoice, plan, method = signed_plan(stripe_app, amounts=(120000, 34500))
     discount_policy(invoice.practice, within_days=3650)
     today = invoice.issued_on
-    assert incentives.forgone_discount_minor(invoice, today) == 7725  # 5% of 1545.00
+    assert discounts.forgone_discount_minor(invoice, today) == 7725  # 5% of 1545.00
     pay_down_payment(invoice, plan, method)
-    assert incentives.early_discount(invoice, today) is None
+    assert discounts.early_discount(invoice, today) is None
     before = state(invoice)
     with pytest.raises(PaymentRefused) as refused:
-        incentives.pay_discounted(invoice, method, PATIENT, today)
+        discounts.pay_discounted(invoice, method, PATIENT, today)
     assert refused.value.reason == "discount_unavailable"
     assert state(invoice) == before
 
@@ -215,15 +215,15 @@ def test_no_discount_once_a_plan_is_running(stripe_app):
 def test_discount_with_three_d_secure_is_booked_when_the_bank_confirms(stripe_app):
     invoice = open_invoice()
     discount_policy(invoice.practice)
-    outcome = incentives.pay_discounted(
+    outcome = discounts.pay_discounted(
         invoice, saved(stripe_app, invoice, CARD_3DS), PATIENT, ISSUED
     )
     assert outcome.status == "requires_action"
     assert entries(invoice) == [("charge", 15450)]
     stripe_js.confirm_card_payment(stripe_app.config["STRIPE_API_BASE"], outcome.client_secret)
     payment = payments.refresh(outcome.payment, PATIENT)
-    incentives.on_payment_succeeded(payment)  # as apply_intent does on success
-    incentives.on_payment_succeeded(payment)
+    booking.on_payment_succeeded(payment)  # as apply_intent does on success
+    booking.on_payment_succeeded(payment)
     assert entries(invoice) == [("charge", 15450), ("payment", -14677), ("discount", -773)]
     assert invoice.status == "paid"
 
@@ -232,13 +232,13 @@ def test_declined_discounted_payment_books_nothing_and_keeps_the_discount(stripe
     invoice = open_invoice()
     discount_policy(invoice.practice)
     with pytest.raises(PaymentRefused) as refused:
-        incentives.pay_discounted(
+        discounts.pay_discounted(
             invoice, saved(stripe_app, invoice, CARD_DECLINED), PATIENT, ISSUED
         )
     assert refused.value.reason == "declined"
     assert entries(invoice) == [("charge", 15450)]
-    assert incentives.early_discount(invoice, ISSUED).pay_minor == 14677
-    outcome = incentives.pay_discounted(invoice, saved(stripe_app, invoice), PATIENT, ISSUED)
+    assert discounts.early_discount(invoice, ISSUED).pay_minor == 14677
+    outcome = discounts.pay_discounted(invoice, saved(stripe_app, invoice), PATIENT, ISSUED)
     assert outcome.payment.amount_minor == 14677
     assert ledger.balance(invoice.id) == 0
 
@@ -249,7 +249,7 @@ def test_discount_refused_when_the_balance_moved_under_it(stripe_app):
     invoice = open_invoice()
     discount_policy(invoice.practice)
     method = saved(stripe_app, invoice)
-    stale = incentives._Claim(
+    stale = claims.Claim(
         invoice_id=invoice.id,
         purpose="discounted",
         balance_minor=10000,
@@ -259,7 +259,7 @@ def test_discount_refused_when_the_balance_moved_under_it(stripe_app):
     )
     before = state(invoice)
     with pytest.raises(PaymentRefused) as refused:
-        incentives._charge(invoice, method, PATIENT, 9500, stale)
+        claims.charge(invoice, method, PATIENT, 9500, stale)
     assert refused.value.reason == "discount_unavailable"
     assert state(invoice) == before
     assert (
@@ -281,7 +281,7 @@ def staff(practice):
 
 
 def make_offer(invoice, amount=10000, expires=ISSUED + timedelta(days=7)):
-    offer = incentives.offer_settlement(invoice, amount, expires, staff(invoice.practice), ISSUED)
+    offer = settlements.offer_settlement(invoice, amount, expires, staff(invoice.practice), ISSUED)
     db.session.commit()
     return offer
 
@@ -289,8 +289,8 @@ def make_offer(invoice, amount=10000, expires=ISSUED + timedelta(days=7)):
 def test_accepting_a_settlement_offer_writes_off_the_rest(stripe_app):
     invoice = open_invoice()
     offer = make_offer(invoice)
-    assert incentives.open_offer(invoice, ISSUED) == offer
-    outcome = incentives.pay_settlement(offer, saved(stripe_app, invoice), PATIENT, ISSUED)
+    assert settlements.open_offer(invoice, ISSUED) == offer
+    outcome = settlements.pay_settlement(offer, saved(stripe_app, invoice), PATIENT, ISSUED)
     payment = outcome.payment
     assert (outcome.status, payment.amount_minor, payment.purpose) == (
         "succeeded",
@@ -322,10 +322,10 @@ def test_a_settlement_offer_is_paid_once(stripe_app):
     invoice = open_invoice()
     offer = make_offer(invoice)
     method = saved(stripe_app, invoice)
-    incentives.pay_settlement(offer, method, PATIENT, ISSUED)
+    settlements.pay_settlement(offer, method, PATIENT, ISSUED)
     before = state(invoice)
     with pytest.raises(PaymentRefused) as refused:
-        incentives.pay_settlement(offer, method, PATIENT, ISSUED)
+        settlements.pay_settlement(offer, method, PATIENT, ISSUED)
     assert refused.value.reason == "offer_unavailable"
     assert state(invoice) == before
 
@@ -351,11 +351,11 @@ def test_second_payment_refused_while_the_first_is_not_yet_booked(stripe_app):
     db.session.commit()
     before = state(invoice)
     with pytest.raises(PaymentRefused) as refused:
-        incentives.pay_settlement(offer, second, PATIENT, ISSUED)
+        settlements.pay_settlement(offer, second, PATIENT, ISSUED)
     assert refused.value.reason == "offer_unavailable"
     assert state(invoice) == before
     # the database guard holds even when the checks above are passed by a racing request
-    claim = incentives._Claim(
+    claim = claims.Claim(
         invoice_id=invoice.id,
         purpose="settlement",
         balance_minor=ledger.balance(invoice.id),
@@ -364,10 +364,10 @@ def test_second_payment_refused_while_the_first_is_not_yet_booked(stripe_app):
         offer_id=offer.id,
     )
     with pytest.raises(PaymentRefused) as refused:
-        incentives._charge(invoice, second, PATIENT, 5000, claim)
+        claims.charge(invoice, second, PATIENT, 5000, claim)
     assert refused.value.reason == "offer_unavailable"
     assert state(invoice) == before
-    incentives.on_payment_succeeded(first)  # the hook catches up
+    booking.on_payment_succeeded(first)  # the hook catches up
     assert entries(invoice) == [("charge", 15450), ("payment", -5000), ("settlement", -10450)]
     db.session.refresh(offer)
     assert offer.status == "accepted"
@@ -376,21 +376,21 @@ def test_second_payment_refused_while_the_first_is_not_yet_booked(stripe_app):
 def test_double_click_while_in_flight_is_refused(stripe_app):
     invoice = open_invoice()
     offer = make_offer(invoice)
-    first = incentives.pay_settlement(offer, saved(stripe_app, invoice, CARD_3DS), PATIENT, ISSUED)
+    first = settlements.pay_settlement(offer, saved(stripe_app, invoice, CARD_3DS), PATIENT, ISSUED)
     assert first.status == "requires_action"
     db.session.refresh(offer)
     assert offer.payment_id == first.payment.id
     # staff cannot withdraw it, and it does not lapse, while the patient is paying
     with pytest.raises(IncentiveRefused):
-        incentives.withdraw(offer, staff(invoice.practice))
-    assert incentives.expire_lapsed(ISSUED + timedelta(days=30)) == 0
+        settlements.withdraw(offer, staff(invoice.practice))
+    assert settlements.expire_lapsed(ISSUED + timedelta(days=30)) == 0
     db.session.rollback()
     # a second click with the same card: the payment in flight is the only one
     stripe_js.confirm_card_payment(stripe_app.config["STRIPE_API_BASE"], first.client_secret)
     payment = payments.refresh(first.payment, PATIENT)
-    incentives.on_payment_succeeded(payment)
+    booking.on_payment_succeeded(payment)
     with pytest.raises(PaymentRefused):
-        incentives.pay_settlement(offer, saved(stripe_app, invoice), PATIENT, ISSUED)
+        settlements.pay_settlement(offer, saved(stripe_app, invoice), PATIENT, ISSUED)
     assert entries(invoice) == [("charge", 15450), ("payment", -10000), ("settlement", -5450)]
     assert db.session.scalar(db.select(db.func.count()).select_from(Payment)) == 1
 
@@ -399,14 +399,14 @@ def test_sepa_settlement_is_booked_when_the_debit_succeeds(stripe_app):
     invoice = open_invoice()
     offer = make_offer(invoice)
     seti = saved_iban(stripe_app, invoice, "DE89370400440532013000")
-    outcome = incentives.pay_settlement(
+    outcome = settlements.pay_settlement(
         offer, payments.saved_method(invoice, seti), PATIENT, ISSUED
     )
     payment = outcome.payment
     assert (payment.method, payment.purpose) == ("sepa_debit", "settlement")
     # Stripe answers "processing" for days; localstripe settles a good IBAN at once.
     assert wait_for(lambda: payments.refresh(payment, PATIENT).status == "succeeded")
-    incentives.on_payment_succeeded(payment)  # as apply_intent does on success
+    booking.on_payment_succeeded(payment)  # as apply_intent does on success
     assert entries(invoice) == [("charge", 15450), ("payment", -10000), ("settlement", -5450)]
     db.session.refresh(offer)
     assert (offer.status, offer.payment_id) == ("accepted", payment.id)
@@ -417,7 +417,7 @@ def test_failed_sepa_settlement_leaves_the_offer_open(stripe_app):
     offer = make_offer(invoice)
     seti = saved_iban(stripe_app, invoice, "DE62370400440532013001")
     try:
-        outcome = incentives.pay_settlement(
+        outcome = settlements.pay_settlement(
             offer, payments.saved_method(invoice, seti), PATIENT, ISSUED
         )
     except PaymentRefused:
@@ -425,23 +425,25 @@ def test_failed_sepa_settlement_leaves_the_offer_open(stripe_app):
     else:
         payment = outcome.payment
         assert wait_for(lambda: payments.refresh(payment, PATIENT).status == "failed")
-    incentives.on_payment_succeeded(payment)  # ignored: the payment did not succeed
+    booking.on_payment_succeeded(payment)  # ignored: the payment did not succeed
     assert entries(invoice) == [("charge", 15450)]
     db.session.refresh(offer)
     assert offer.status == "open"
-    assert incentives.open_offer(invoice, ISSUED) == offer
+    assert settlements.open_offer(invoice, ISSUED) == offer
 
 
 def test_declined_settlement_payment_can_be_tried_again(stripe_app):
     invoice = open_invoice()
     offer = make_offer(invoice)
     with pytest.raises(PaymentRefused) as refused:
-        incentives.pay_settlement(offer, saved(stripe_app, invoice, CARD_DECLINED), PATIENT, ISSUED)
+        settlements.pay_settlement(
+            offer, saved(stripe_app, invoice, CARD_DECLINED), PATIENT, ISSUED
+        )
     assert refused.value.reason == "declined"
     assert entries(invoice) == [("charge", 15450)]
     db.session.refresh(offer)
     assert offer.status == "open"
-    outcome = incentives.pay_settlement(offer, saved(stripe_app, invoice), PATIENT, ISSUED)
+    outcome = settlements.pay_settlement(offer, saved(stripe_app, invoice), PATIENT, ISSUED)
     assert outcome.status == "succeeded"
     db.session.refresh(offer)
     assert (offer.status, offer.payment_id) == ("accepted", outcome.payment.id)
@@ -452,11 +454,11 @@ def test_expired_offer_is_refused_and_nothing_changes(stripe_app):
     offer = make_offer(invoice, expires=ISSUED + timedelta(days=7))
     method = saved(stripe_app, invoice)
     last_day = ISSUED + timedelta(days=7)
-    assert incentives.open_offer(invoice, last_day) == offer  # payable on its last day
-    assert incentives.status_of(offer, last_day + timedelta(days=1)) == "expired"
+    assert settlements.open_offer(invoice, last_day) == offer  # payable on its last day
+    assert settlements.status_of(offer, last_day + timedelta(days=1)) == "expired"
     before = state(invoice)
     with pytest.raises(PaymentRefused) as refused:
-        incentives.pay_settlement(offer, method, PATIENT, last_day + timedelta(days=1))
+        settlements.pay_settlement(offer, method, PATIENT, last_day + timedelta(days=1))
     assert refused.value.reason == "offer_unavailable"
     after = state(invoice)
     assert after[:2] == before[:2] and after[3] == before[3]  # no money, no payment
@@ -467,13 +469,13 @@ def test_expired_offer_is_refused_and_nothing_changes(stripe_app):
 def test_withdrawn_offer_is_refused_and_nothing_changes(stripe_app):
     invoice = open_invoice()
     offer = make_offer(invoice)
-    incentives.withdraw(offer, staff(invoice.practice))
+    settlements.withdraw(offer, staff(invoice.practice))
     db.session.commit()
-    assert incentives.open_offer(invoice, ISSUED) is None
+    assert settlements.open_offer(invoice, ISSUED) is None
     method = saved(stripe_app, invoice)
     before = state(invoice)
     with pytest.raises(PaymentRefused) as refused:
-        incentives.pay_settlement(offer, method, PATIENT, ISSUED)
+        settlements.pay_settlement(offer, method, PATIENT, ISSUED)
     assert refused.value.reason == "offer_unavailable"
     assert state(invoice) == before
 
@@ -486,7 +488,7 @@ def test_offer_no_longer_below_the_balance_is_refused(stripe_app):
     method = saved(stripe_app, invoice)
     before = state(invoice)
     with pytest.raises(PaymentRefused) as refused:
-        incentives.pay_settlement(offer, method, PATIENT, ISSUED)
+        settlements.pay_settlement(offer, method, PATIENT, ISSUED)
     assert refused.value.reason == "offer_unavailable"
     assert state(invoice) == before
 
@@ -495,7 +497,7 @@ def test_settling_a_running_plan_finishes_it(stripe_app):
     invoice, plan, method = signed_plan(stripe_app, amounts=(120000, 34500))
     pay_down_payment(invoice, plan, method)
     offer = make_offer(invoice, amount=50000, expires=date(2099, 1, 1))
-    outcome = incentives.pay_settlement(offer, method, PATIENT, ISSUED)
+    outcome = settlements.pay_settlement(offer, method, PATIENT, ISSUED)
     assert outcome.status == "succeeded"
     assert ledger.balance(invoice.id) == 0
     db.session.expire_all()
@@ -519,25 +521,25 @@ def test_settling_a_running_plan_finishes_it(stripe_app):
 def test_bad_offers_are_refused(app, amount, expires, message):
     invoice = open_invoice()
     with pytest.raises(IncentiveRefused) as refused:
-        incentives.offer_settlement(invoice, amount, expires, staff(invoice.practice), ISSUED)
+        settlements.offer_settlement(invoice, amount, expires, staff(invoice.practice), ISSUED)
     assert str(refused.value) == message
     db.session.rollback()
-    assert incentives.offers_for(invoice) == []
+    assert settlements.offers_for(invoice) == []
 
 
 def test_one_open_offer_at_a_time(app):
     invoice = open_invoice()
     first = make_offer(invoice, expires=ISSUED)
     with pytest.raises(IncentiveRefused, match="withdraw it first"):
-        incentives.offer_settlement(invoice, 9000, ISSUED, staff(invoice.practice), ISSUED)
+        settlements.offer_settlement(invoice, 9000, ISSUED, staff(invoice.practice), ISSUED)
     db.session.rollback()
     # once the first has lapsed, a new one can be made; the old one is recorded as expired
     later = ISSUED + timedelta(days=1)
-    second = incentives.offer_settlement(invoice, 9000, later, staff(invoice.practice), later)
+    second = settlements.offer_settlement(invoice, 9000, later, staff(invoice.practice), later)
     db.session.commit()
     db.session.refresh(first)
     assert (first.status, second.status) == ("expired", "open")
-    assert incentives.open_offer(invoice, later) == second
+    assert settlements.open_offer(invoice, later) == second
 
 
 def test_paid_invoice_takes_no_offer(app):
@@ -546,18 +548,18 @@ def test_paid_invoice_takes_no_offer(app):
     invoice.status = "paid"
     db.session.commit()
     with pytest.raises(IncentiveRefused, match="Only an open invoice"):
-        incentives.offer_settlement(invoice, 100, ISSUED, staff(invoice.practice), ISSUED)
+        settlements.offer_settlement(invoice, 100, ISSUED, staff(invoice.practice), ISSUED)
 
 
 def test_expire_lapsed_moves_only_offers_past_their_date(app):
     invoice = open_invoice()
     offer = make_offer(invoice, expires=ISSUED + timedelta(days=2))
-    assert incentives.expire_lapsed(ISSUED + timedelta(days=2)) == 0
-    assert incentives.expire_lapsed(ISSUED + timedelta(days=3)) == 1
+    assert settlements.expire_lapsed(ISSUED + timedelta(days=2)) == 0
+    assert settlements.expire_lapsed(ISSUED + timedelta(days=3)) == 1
     db.session.commit()
     assert offer.status == "expired"
     with pytest.raises(IncentiveRefused, match="Only an open offer"):
-        incentives.withdraw(offer, staff(invoice.practice))
+        settlements.withdraw(offer, staff(invoice.practice))
 
 
 # --- policy and deposit rule -------------------------------------------------------------
@@ -565,17 +567,17 @@ def test_expire_lapsed_moves_only_offers_past_their_date(app):
 
 def test_minimum_deposit_for_large_balances(app):
     practice = factories.practice()
-    assert incentives.minimum_deposit(practice.id, 500000) is None  # no policy
+    assert discounts.minimum_deposit(practice.id, 500000) is None  # no policy
     discount_policy(practice, deposit_threshold_minor=100000, deposit_percent=25)
-    assert incentives.minimum_deposit(practice.id, 99999) is None
-    assert incentives.minimum_deposit(practice.id, 100000) == 25000
-    assert incentives.minimum_deposit(practice.id, 100001) == 25001  # 25000.25 rounds up
-    assert incentives.minimum_deposit(practice.id, 123457) == 30865  # 30864.25 rounds up
+    assert discounts.minimum_deposit(practice.id, 99999) is None
+    assert discounts.minimum_deposit(practice.id, 100000) == 25000
+    assert discounts.minimum_deposit(practice.id, 100001) == 25001  # 25000.25 rounds up
+    assert discounts.minimum_deposit(practice.id, 123457) == 30865  # 30864.25 rounds up
 
 
 def test_save_policy_validates_and_records(app):
     practice = factories.practice()
-    incentives.save_policy(
+    discounts.save_policy(
         practice.id,
         enabled=True,
         percent=3,
@@ -585,9 +587,9 @@ def test_save_policy_validates_and_records(app):
         actor=staff(practice),
     )
     db.session.commit()
-    record = incentives.discount_policy(practice.id)
+    record = discounts.discount_policy(practice.id)
     assert (record.percent, record.within_days, record.deposit_percent) == (3, 14, 20)
-    assert incentives.minimum_deposit(practice.id, 200000) == 40000
+    assert discounts.minimum_deposit(practice.id, 200000) == 40000
     bad = [
         dict(percent=0),
         dict(percent=51),
@@ -607,7 +609,7 @@ def test_save_policy_validates_and_records(app):
         )
         values.update(change)
         with pytest.raises(IncentiveRefused):
-            incentives.save_policy(practice.id, actor=staff(practice), **values)
+            discounts.save_policy(practice.id, actor=staff(practice), **values)
         db.session.rollback()
-    record = incentives.discount_policy(practice.id)
+    record = discounts.discount_policy(practice.id)
     assert (record.percent, record.within_days, record.deposit_threshold_minor) == (3, 14, 200000)

@@ -27,8 +27,8 @@ from portal.models import (
 from portal.models.payment import IN_FLIGHT
 from portal.models.plan import Plan
 from portal.services.billing.invoices import InvoiceSummary
-from portal.services.incentives import incentives
-from portal.services.incentives.incentives import Discount
+from portal.services.incentives import rules
+from portal.services.incentives.rules import Discount
 from portal.services.plans import plans
 
 #: loader options on the invoice for `patient.session.link_required` on the bill page
@@ -92,7 +92,7 @@ def build(invoice: Invoice, today: date | None = None) -> BillPage:
     summary = _summary(invoice, sums)
     balance = summary.balance_minor
     plan_policy = practice.plan_policy
-    deposit = incentives.deposit_for(practice.discount_policy, balance)
+    deposit = rules.deposit_for(practice.discount_policy, balance)
     offered = shown_plan is None and bool(plans.allowed_counts(plan_policy, balance, deposit))
     found = None
     if invoice.status == "open":
@@ -179,21 +179,18 @@ def _incentives(
     balance: int,
 ) -> Incentives | None:
     discount_used = "discount" in sums or any(
-        p.purpose == incentives.DISCOUNTED and p.status in ("succeeded", *IN_FLIGHT)
-        for p in payments
+        p.purpose == rules.DISCOUNTED and p.status in ("succeeded", *IN_FLIGHT) for p in payments
     )
     discount = None
     if not plan_took_over and not discount_used:
-        discount = incentives.discount_for(
-            invoice.practice.discount_policy, invoice, today, balance
-        )
+        discount = rules.discount_for(invoice.practice.discount_policy, invoice, today, balance)
     status_of = {p.id: p.status for p in payments}
     offers = db.session.scalars(_OFFERS, {"invoice_id": invoice.id})
     offer = next(
         (
             o
             for o in offers
-            if incentives.offer_payable(o, today, invoice, balance, _status(o, status_of))
+            if rules.offer_payable(o, today, invoice, balance, _status(o, status_of))
         ),
         None,
     )

@@ -29,11 +29,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import (
-    CollectionState,
-    Invoice,
-    Plan,
-)
+from portal.models import CollectionState, Invoice, Plan
 from portal.services.collections.cadence_invoice import Facts, InvoiceCadence
 from portal.services.collections.cadence_steps import (
     DEFAULT_CADENCE,

@@ -10,19 +10,12 @@ from portal import gateways
 from portal.extensions import db
 from portal.gateways.sms import SmsError
 from portal.i18n import rendering_in
-from portal.models import (
-    Delivery,
-    ReminderLog,
-)
+from portal.models import Delivery, ReminderLog
 from portal.services import notifications, sending
 from portal.services.access import links
 from portal.services.billing import ledger
 from portal.services.collections import consent
-from portal.services.collections.cadence_steps import (
-    CADENCE,
-    DELIVERY_REF,
-    Step,
-)
+from portal.services.collections.cadence_steps import CADENCE, DELIVERY_REF, Step
 from portal.services.core import audit
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,7 @@ from datetime import date, time
 from zoneinfo import ZoneInfo
 
 from portal.extensions import db
-from portal.models import (
-    CadenceStep,
-)
+from portal.models import CadenceStep
 from portal.services.core.audit import Actor
 
 log = logging.getLogger(__name__)

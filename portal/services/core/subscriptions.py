@@ -23,9 +23,9 @@ def _installment_paid(payment: Payment, **_) -> None:
 
 def _incentive_paid(payment: Payment, actor=None, **_) -> None:
     from portal.services.core.audit import SYSTEM
-    from portal.services.incentives import incentives
+    from portal.services.incentives import booking
 
-    incentives.on_payment_succeeded(payment, actor or SYSTEM)
+    booking.on_payment_succeeded(payment, actor or SYSTEM)
 
 
 def _installment_failed(payment: Payment, **_) -> None:

@@ -52,11 +52,11 @@ def minimum_down(
 ) -> int:
     """The policy's minimum down payment, raised by the practice's deposit rule if any
     (`deposit_minor` when the caller already knows it, None for no rule)."""
-    from portal.services.incentives import incentives
+    from portal.services.incentives import discounts
 
     by_percent = -(-balance_minor * policy.min_down_percent // 100)
     if deposit_minor == LOOK_UP:
-        deposit_minor = incentives.minimum_deposit(policy.practice_id, balance_minor)
+        deposit_minor = discounts.minimum_deposit(policy.practice_id, balance_minor)
     return max(by_percent, policy.min_down_minor, deposit_minor or 0)
 
 
@@ -169,9 +169,9 @@ def current_plan(invoice: Invoice) -> Plan | None:
 
 def forgone_discount(invoice: Invoice, today: date) -> int:
     """The early-payment discount the patient would give up by choosing a plan."""
-    from portal.services.incentives import incentives
+    from portal.services.incentives import discounts
 
-    return incentives.forgone_discount_minor(invoice, today)
+    return discounts.forgone_discount_minor(invoice, today)
 
 
 def offered_on(plan: Plan) -> date:
