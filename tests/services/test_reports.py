@@ -63,7 +63,7 @@ from decimal import Decimal
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, Patient, ReminderLog
 from portal.services.billing.ledger import SIGNS
-from portal.services.collections import reports
+from portal.services.collections import aging_report, period_report, reports
 from tests import factories
 
 D = date(2026, 11, 30)
@@ -198,7 +198,7 @@ def build_book() -> Book:
 
 def test_aging_buckets_totals_counts_and_patients_as_of_d(app):
     book = build_book()
-    aged = reports.aging(book.practice, D)
+    aged = aging_report.aging(book.practice, D)
     assert [(b.key, b.amount_minor, b.invoices) for b in aged.buckets] == [
         ("current", 16000, 2),
         ("1-30", 20000, 1),
@@ -226,19 +226,19 @@ def test_aging_buckets_totals_counts_and_patients_as_of_d(app):
         ),
         (p["Marco"].id, "Marco Verdi", (0, 0, 24000, 0, 0, 0), (0, 0, 1, 0, 0, 0), 24000, 1),
     ]
-    assert reports.aging_buckets(book.practice, D).buckets == aged.buckets
+    assert aging_report.aging_buckets(book.practice, D).buckets == aged.buckets
 
 
 def test_patient_limit_keeps_the_largest_and_counts_them_all(app):
     book = build_book()
-    aged = reports.aging(book.practice, D, patient_limit=2)
+    aged = aging_report.aging(book.practice, D, patient_limit=2)
     assert [r.full_name for r in aged.patients] == ["Luca Russo", "Anna Neri"]
     assert aged.patient_count == 4 and aged.total_minor == 132000
 
 
 def test_aging_on_earlier_days_sees_only_what_had_happened(app):
     book = build_book()
-    start = reports.aging_buckets(book.practice, date(2026, 9, 1))
+    start = aging_report.aging_buckets(book.practice, date(2026, 9, 1))
     assert [(b.amount_minor, b.invoices) for b in start.buckets] == [
         (40000, 1),  # I4 due 09-15
         (12000, 1),  # I5 due 08-02: 30 days
@@ -247,7 +247,7 @@ def test_aging_on_earlier_days_sees_only_what_had_happened(app):
         (0, 0),
         (0, 0),
     ]
-    october = reports.aging_buckets(book.practice, date(2026, 10, 20))
+    october = aging_report.aging_buckets(book.practice, date(2026, 10, 20))
     assert [(b.amount_minor, b.invoices) for b in october.buckets] == [
         (59000, 3),  # I2, I3 and I8, which is voided only on 1 November
         (0, 0),
@@ -257,13 +257,13 @@ def test_aging_on_earlier_days_sees_only_what_had_happened(app):
         (0, 0),
     ]
     # the day before, I9's payment (20 October in Rome) had not happened: 14 days past due
-    day_before = reports.aging_buckets(book.practice, date(2026, 10, 19))
+    day_before = aging_report.aging_buckets(book.practice, date(2026, 10, 19))
     assert (day_before.buckets[1].amount_minor, day_before.buckets[1].invoices) == (7000, 1)
 
 
 def test_period_figures_dso_collection_rate_and_cei(app):
     book = build_book()
-    figures = reports.period_figures(book.practice, D)
+    figures = period_report.period_figures(book.practice, D)
     assert figures.period == reports.Period(date(2026, 9, 2), D) and figures.period.days == 90
     assert (
         figures.receivables_begin_minor,
@@ -283,7 +283,7 @@ def test_a_shorter_period(app):
     I1 150 + I2 200 + I3 300 + I4 350 + I5 120 + I6 500 + I8 90 = 1710.00; no charges but
     I7 60.00; payments I1 50 + I3 100 + I6 100 = 250.00, refund I3 40.00."""
     book = build_book()
-    figures = reports.period_figures(book.practice, D, days=30)
+    figures = period_report.period_figures(book.practice, D, days=30)
     assert (
         figures.receivables_begin_minor,
         figures.charges_minor,
@@ -298,14 +298,14 @@ def test_a_shorter_period(app):
 
 def test_ratios_are_none_without_charges(app):
     book = build_book()
-    figures = reports.period_figures(book.practice, date(2026, 12, 31), days=7)
+    figures = period_report.period_figures(book.practice, date(2026, 12, 31), days=7)
     assert figures.charges_minor == 0  # 2026-12-25 .. 2026-12-31
     assert figures.dso_days is None and figures.collection_rate is None
 
 
 def test_payments_by_the_reminder_step_before_them(app):
     book = build_book()
-    steps = reports.payments_by_step(book.practice, D)
+    steps = period_report.payments_by_step(book.practice, D)
     assert [(s.position, s.channel, s.payments, s.amount_minor) for s in steps] == [
         (None, None, 1, 5000),
         (1, "email", 1, 5000),
@@ -316,10 +316,10 @@ def test_payments_by_the_reminder_step_before_them(app):
 
 def test_report_bundles_everything_and_other_practices_are_apart(app):
     book = build_book()
-    whole = reports.report(book.practice, D)
+    whole = period_report.report(book.practice, D)
     assert whole.aging.total_minor == 132000 and whole.figures.cei == Decimal("29.3")
     assert sum(s.amount_minor for s in whole.steps) == whole.figures.payments_minor
-    other = reports.report(book.other, D)
+    other = period_report.report(book.other, D)
     assert [(b.key, b.amount_minor) for b in other.aging.buckets if b.amount_minor] == [
         ("120+", 99800)
     ]
@@ -330,7 +330,9 @@ def test_report_bundles_everything_and_other_practices_are_apart(app):
 
 def test_csv_rows_are_plain_decimals_with_the_currency(app):
     book = build_book()
-    rows = [",".join(row) for row in reports.aging_csv_rows(reports.aging(book.practice, D))]
+    rows = [
+        ",".join(row) for row in aging_report.aging_csv_rows(aging_report.aging(book.practice, D))
+    ]
     p = book.patients
     assert rows == [
         "as_of,scope,patient_id,patient,currency,current,1-30,31-60,61-90,91-120,120+,total,"
@@ -354,7 +356,7 @@ def test_csv_cells_never_start_a_formula(app):
     invoice = _invoice(practice, patient, "F1", "2026-11-01", "2026-12-01")
     _entry(invoice, "charge", 100, "2026-11-01 09:00")
     db.session.commit()
-    rows = list(reports.aging_csv_rows(reports.aging(practice, D)))
+    rows = list(aging_report.aging_csv_rows(aging_report.aging(practice, D)))
     assert rows[2][3] == "'=HYPERLINK(1) X"
 
 
@@ -368,7 +370,7 @@ def test_day_boundaries_follow_the_practice_time_zone():
 def test_empty_practice(app):
     practice = factories.practice()
     db.session.commit()
-    whole = reports.report(practice, D)
+    whole = period_report.report(practice, D)
     assert whole.aging.total_minor == 0 and whole.aging.patients == ()
     assert whole.figures.dso_days is None and whole.figures.cei is None
     assert whole.steps == ()
