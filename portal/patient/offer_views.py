@@ -14,7 +14,7 @@ from portal.patient.payment_views import _next_step, _payment, _refused
 from portal.services.billing import invoices, ledger
 from portal.services.incentives import booking, discounts, settlements
 from portal.services.incentives.rules import DISCOUNT_UNAVAILABLE, OFFER_UNAVAILABLE
-from portal.services.payments import payments
+from portal.services.payments import payments, saved_methods
 from portal.services.payments.payments import Outcome, PaymentRefused
 from portal.services.payments.stripe_accounts import checkout_keys
 
@@ -49,7 +49,7 @@ def _checkout(amount_minor: int, heading: str, intro: str, confirm_url: str):
         practice=g.practice,
         patient=invoice.patient,
         summary=invoices.summarize(invoice),
-        methods=payments.methods_for(invoice),
+        methods=saved_methods.methods_for(invoice),
         pending=payments.in_flight(invoice),
         **checkout_keys(g.practice),
         heading=heading,
@@ -71,7 +71,7 @@ def _saved_method():
     setup_intent_id = (request.get_json(silent=True) or {}).get("setup_intent_id")
     if not isinstance(setup_intent_id, str) or not setup_intent_id.startswith("seti_"):
         raise PaymentRefused("setup")
-    return payments.saved_method(g.invoice, setup_intent_id)
+    return saved_methods.saved_method(g.invoice, setup_intent_id)
 
 
 @bp.get("/pay/discount")

@@ -11,7 +11,7 @@ from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.messages import failure, refusal
 from portal.services.billing import invoices, receipts
-from portal.services.payments import payments
+from portal.services.payments import payments, saved_methods
 from portal.services.payments.payments import PaymentRefused
 from portal.services.payments.stripe_accounts import checkout_keys
 
@@ -74,7 +74,7 @@ def checkout():
         practice=g.practice,
         patient=g.invoice.patient,
         summary=summary,
-        methods=payments.methods_for(g.invoice),
+        methods=saved_methods.methods_for(g.invoice),
         pending=pending,
         **checkout_keys(g.practice),
     )
@@ -85,7 +85,7 @@ def checkout():
 def setup():
     method = (request.get_json(silent=True) or {}).get("method")
     try:
-        _, client_secret = payments.prepare_setup(g.invoice, str(method))
+        _, client_secret = saved_methods.prepare_setup(g.invoice, str(method))
     except PaymentRefused as exc:
         return _refused(exc)
     return jsonify(client_secret=client_secret)
@@ -100,7 +100,9 @@ def confirm():
         return _refused(PaymentRefused("setup"))
     actor = patient_session.actor(request.remote_addr)
     try:
-        outcome = payments.pay_in_full(g.invoice, setup_intent_id, actor, expected_amount(body))
+        outcome = saved_methods.pay_in_full(
+            g.invoice, setup_intent_id, actor, expected_amount(body)
+        )
     except PaymentRefused as exc:
         return _refused(exc)
     body = _next_step(outcome.payment)

@@ -26,7 +26,7 @@ from portal.patient.forms import ConsentForm, PlanChoiceForm, SignForm
 from portal.patient.payment_views import _next_step, _refused, expected_amount
 from portal.services import plan_messages
 from portal.services.billing import invoices, ledger
-from portal.services.payments import charging, payments
+from portal.services.payments import charging, payments, saved_methods
 from portal.services.payments.payments import PaymentRefused, SavedMethod
 from portal.services.payments.stripe_accounts import checkout_keys
 from portal.services.plans import agreements, plans
@@ -129,7 +129,7 @@ def plan_sign():
     ):
         db.session.commit()
         return redirect(url_for("patient.plan_options"))
-    offered = payments.methods_for(g.invoice)
+    offered = saved_methods.methods_for(g.invoice)
     if plan.method not in offered:
         if len(offered) > 1:
             return redirect(url_for("patient.plan_method"))
@@ -211,7 +211,7 @@ def plan_confirm():
     if plan is None or plan.signed_at is None:
         return _refused(PaymentRefused("nothing_due"))
     try:
-        saved = payments.saved_method(g.invoice, str(body.get("setup_intent_id", "")))
+        saved = saved_methods.saved_method(g.invoice, str(body.get("setup_intent_id", "")))
         if saved.method != plan.method:  # the agreement signed names the other method
             raise PaymentRefused("method")
         plan.method, plan.stripe_payment_method_id = saved.method, saved.payment_method_id
@@ -287,7 +287,7 @@ def plan_card():
         practice=g.practice,
         patient=g.invoice.patient,
         summary=invoices.summarize(g.invoice),
-        methods=payments.methods_for(g.invoice),
+        methods=saved_methods.methods_for(g.invoice),
         pending=None,
         **checkout_keys(g.practice),
         heading=_("Change the payment method"),
@@ -306,7 +306,7 @@ def plan_card_confirm():
         return _refused(PaymentRefused("nothing_due"))
     try:
         setup_intent_id = str((request.get_json(silent=True) or {}).get("setup_intent_id", ""))
-        saved = payments.saved_method(g.invoice, setup_intent_id)
+        saved = saved_methods.saved_method(g.invoice, setup_intent_id)
     except PaymentRefused as exc:
         return _refused(exc)
     plan.method, plan.stripe_payment_method_id = saved.method, saved.payment_method_id

@@ -28,7 +28,7 @@ from portal.services.collections import alert_actions, alert_cards, alert_detect
 from portal.services.collections.alerts import raise_due
 from portal.services.core import jobs
 from portal.services.core.audit import SYSTEM, Actor
-from portal.services.payments import payments
+from portal.services.payments import payments, saved_methods
 from tests import factories
 from tests.services.test_plans import pay_down_payment, signed_plan
 from tests.support import stripe_js
@@ -536,9 +536,9 @@ def test_closed_invoices_clear_every_alert_and_practices_are_kept_apart(app):
 @pytest.mark.stripe
 def test_declined_plan_raises_failed_late_and_skipped_then_clears_when_paid(stripe_app):
     invoice, plan, _declining = signed_plan(stripe_app, card="4000000000000341", locale="en")
-    good_seti, secret = payments.prepare_setup(invoice, "card")
+    good_seti, secret = saved_methods.prepare_setup(invoice, "card")
     stripe_js.confirm_card_setup(stripe_app.config["STRIPE_API_BASE"], secret, "4242424242424242")
-    good = payments.saved_method(invoice, good_seti)
+    good = saved_methods.saved_method(invoice, good_seti)
     pay_down_payment(invoice, plan, good)
     db.session.expire_all()
     assert plan.status == "active"
@@ -612,9 +612,9 @@ def test_card_expiring_against_localstripe(stripe_app):
     last_due = plan.installments[-1].due_on  # 2026-07-31
     day = plan.installments[1].due_on - timedelta(days=1)  # nothing is late yet
     assert raise_due(day) == 0
-    seti, secret = payments.prepare_setup(invoice, "card")
+    seti, secret = saved_methods.prepare_setup(invoice, "card")
     setup_card(stripe_app.config["STRIPE_API_BASE"], secret, 3, last_due.year)
-    short = payments.saved_method(invoice, seti)
+    short = saved_methods.saved_method(invoice, seti)
     plan.stripe_payment_method_id = short.payment_method_id
     db.session.commit()
     assert raise_due(day) == 1

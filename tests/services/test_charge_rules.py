@@ -10,7 +10,7 @@ from portal.extensions import db
 from portal.gateways.stripe_gateway import StripeGateway
 from portal.models import ChargeAttempt, Installation, Payment
 from portal.services.core import jobs
-from portal.services.payments import charging, payments
+from portal.services.payments import charging, payments, saved_methods
 from tests.services.test_charge_race import intents_at_stripe
 from tests.services.test_plans import pay_down_payment, signed_plan
 from tests.support import stripe_js
@@ -115,9 +115,9 @@ def test_a_second_card_after_a_declined_down_payment_is_a_new_attempt(stripe_app
     invoice, plan, saved = signed_plan(stripe_app, card="4000000000000341", locale="en")
     with pytest.raises(payments.PaymentRefused):
         pay_down_payment(invoice, plan, saved)
-    seti, secret = payments.prepare_setup(invoice, "card")
+    seti, secret = saved_methods.prepare_setup(invoice, "card")
     stripe_js.confirm_card_setup(stripe_app.config["STRIPE_API_BASE"], secret, "4242424242424242")
-    good = payments.saved_method(invoice, seti)
+    good = saved_methods.saved_method(invoice, seti)
     assert pay_down_payment(invoice, plan, good).status == "succeeded"
     db.session.expire_all()
     assert plan.status == "active" and plan.installments[0].status == "paid"

@@ -25,7 +25,7 @@ from portal.services.billing import ledger
 from portal.services.core.audit import Actor
 from portal.services.incentives import booking, claims, discounts, rules, settlements
 from portal.services.incentives.rules import IncentiveRefused
-from portal.services.payments import payments
+from portal.services.payments import payments, saved_methods
 from portal.services.payments.payments import PaymentRefused
 from tests import factories
 from tests.services.test_payments import saved_card, saved_iban, wait_for
@@ -53,7 +53,7 @@ def open_invoice(amounts=(12000, 3450), issued=ISSUED, **patient):
 
 def saved(app, invoice, number=CARD_OK):
     seti, _ = saved_card(app, invoice, number)
-    return payments.saved_method(invoice, seti)
+    return saved_methods.saved_method(invoice, seti)
 
 
 def entries(invoice):
@@ -400,7 +400,7 @@ def test_sepa_settlement_is_booked_when_the_debit_succeeds(stripe_app):
     offer = make_offer(invoice)
     seti = saved_iban(stripe_app, invoice, "DE89370400440532013000")
     outcome = settlements.pay_settlement(
-        offer, payments.saved_method(invoice, seti), PATIENT, ISSUED
+        offer, saved_methods.saved_method(invoice, seti), PATIENT, ISSUED
     )
     payment = outcome.payment
     assert (payment.method, payment.purpose) == ("sepa_debit", "settlement")
@@ -418,7 +418,7 @@ def test_failed_sepa_settlement_leaves_the_offer_open(stripe_app):
     seti = saved_iban(stripe_app, invoice, "DE62370400440532013001")
     try:
         outcome = settlements.pay_settlement(
-            offer, payments.saved_method(invoice, seti), PATIENT, ISSUED
+            offer, saved_methods.saved_method(invoice, seti), PATIENT, ISSUED
         )
     except PaymentRefused:
         payment = db.session.scalars(db.select(Payment)).one()

@@ -7,7 +7,7 @@ from portal.models import LedgerEntry, Refund
 from portal.services.billing import ledger, money, receipts
 from portal.services.billing.money import MoneyRefused
 from portal.services.core.audit import SYSTEM, Actor
-from portal.services.payments import payments
+from portal.services.payments import saved_methods
 from tests import factories
 from tests.services.test_payments import PATIENT, saved_card
 from tests.support import stripe_js
@@ -22,7 +22,7 @@ def staff_actor(practice):
 def paid_by_card(app, amounts=(12000, 3450)):
     invoice, _ = factories.invoice_with_link(amounts=amounts, locale="en")
     seti, _ = saved_card(app, invoice, "4242424242424242")
-    return invoice, payments.pay_in_full(invoice, seti, PATIENT).payment
+    return invoice, saved_methods.pay_in_full(invoice, seti, PATIENT).payment
 
 
 @pytest.mark.stripe

@@ -10,7 +10,7 @@ from portal.gateways.stripe_gateway import StripeGateway
 from portal.models import LedgerEntry, Payment
 from portal.services.billing import ledger
 from portal.services.core.audit import Actor
-from portal.services.payments import payments
+from portal.services.payments import payments, saved_methods
 from portal.services.payments.payments import PaymentRefused
 from tests import factories
 from tests.support import stripe_js
@@ -21,7 +21,7 @@ PATIENT = Actor("patient", "link:test", "127.0.0.1")
 
 
 def saved_card(app, invoice, number, authenticate=True):
-    seti, secret = payments.prepare_setup(invoice, "card")
+    seti, secret = saved_methods.prepare_setup(invoice, "card")
     result = stripe_js.confirm_card_setup(
         app.config["STRIPE_API_BASE"], secret, number, authenticate
     )
@@ -29,7 +29,7 @@ def saved_card(app, invoice, number, authenticate=True):
 
 
 def saved_iban(app, invoice, iban):
-    seti, secret = payments.prepare_setup(invoice, "sepa_debit")
+    seti, secret = saved_methods.prepare_setup(invoice, "sepa_debit")
     stripe_js.confirm_sepa_setup(app.config["STRIPE_API_BASE"], secret, iban)
     return seti
 
@@ -52,7 +52,7 @@ def wait_for(predicate, timeout=10.0):
 def test_card_pays_the_whole_balance(stripe_app):
     invoice, _ = factories.invoice_with_link(amounts=(12000, 3450))
     seti, _ = saved_card(stripe_app, invoice, "4242424242424242")
-    outcome = payments.pay_in_full(invoice, seti, PATIENT)
+    outcome = saved_methods.pay_in_full(invoice, seti, PATIENT)
     assert outcome.status == "succeeded"
     assert outcome.client_secret is None
     payment = outcome.payment
@@ -73,7 +73,7 @@ def test_card_declined_at_charge_time_changes_nothing(stripe_app):
     invoice, _ = factories.invoice_with_link(amounts=(9900,))
     seti, _ = saved_card(stripe_app, invoice, "4000000000000341")
     with pytest.raises(PaymentRefused) as refused:
-        payments.pay_in_full(invoice, seti, PATIENT)
+        saved_methods.pay_in_full(invoice, seti, PATIENT)
     assert (refused.value.reason, refused.value.detail) == ("declined", "card_declined")
     payment = db.session.scalars(db.select(Payment)).one()
     assert (payment.status, payment.failure_code) == ("failed", "card_declined")
@@ -86,7 +86,7 @@ def test_three_d_secure_completed(stripe_app):
     invoice, _ = factories.invoice_with_link(amounts=(5000,))
     seti, setup = saved_card(stripe_app, invoice, "4000002760003184")
     assert setup["status"] == "succeeded"
-    outcome = payments.pay_in_full(invoice, seti, PATIENT)
+    outcome = saved_methods.pay_in_full(invoice, seti, PATIENT)
     assert outcome.status == "requires_action"
     assert outcome.client_secret.startswith(outcome.payment.stripe_payment_intent_id)
     assert ledger.balance(invoice.id) == 5000
@@ -99,7 +99,7 @@ def test_three_d_secure_completed(stripe_app):
 def test_three_d_secure_failed_then_paid_with_another_card(stripe_app):
     invoice, _ = factories.invoice_with_link(amounts=(5000,))
     seti, _ = saved_card(stripe_app, invoice, "4000002760003184")
-    outcome = payments.pay_in_full(invoice, seti, PATIENT)
+    outcome = saved_methods.pay_in_full(invoice, seti, PATIENT)
     stripe_js.confirm_card_payment(
         stripe_app.config["STRIPE_API_BASE"], outcome.client_secret, success=False
     )
@@ -108,16 +108,16 @@ def test_three_d_secure_failed_then_paid_with_another_card(stripe_app):
     assert outcome.payment.failure_code == "payment_intent_authentication_failure"
     assert ledger.balance(invoice.id) == 5000
     seti, _ = saved_card(stripe_app, invoice, "4242424242424242")
-    assert payments.pay_in_full(invoice, seti, PATIENT).status == "succeeded"
+    assert saved_methods.pay_in_full(invoice, seti, PATIENT).status == "succeeded"
     assert ledger.balance(invoice.id) == 0
 
 
 def test_abandoned_three_d_secure_does_not_block_a_new_attempt(stripe_app):
     invoice, _ = factories.invoice_with_link(amounts=(5000,))
     seti, _ = saved_card(stripe_app, invoice, "4000002760003184")
-    first = payments.pay_in_full(invoice, seti, PATIENT).payment
+    first = saved_methods.pay_in_full(invoice, seti, PATIENT).payment
     seti, _ = saved_card(stripe_app, invoice, "4242424242424242")
-    second = payments.pay_in_full(invoice, seti, PATIENT).payment
+    second = saved_methods.pay_in_full(invoice, seti, PATIENT).payment
     db.session.refresh(first)
     assert (first.status, second.status) == ("canceled", "succeeded")
     assert [e.amount_minor for e in payment_entries(invoice)] == [-5000]
@@ -126,7 +126,7 @@ def test_abandoned_three_d_secure_does_not_block_a_new_attempt(stripe_app):
 def test_sepa_debit_succeeds(stripe_app):
     invoice, _ = factories.invoice_with_link(amounts=(27500,))
     seti = saved_iban(stripe_app, invoice, "DE89370400440532013000")
-    outcome = payments.pay_in_full(invoice, seti, PATIENT)
+    outcome = saved_methods.pay_in_full(invoice, seti, PATIENT)
     # Stripe answers "processing" for days; localstripe settles a good IBAN at once.
     assert outcome.status in ("processing", "succeeded")
     assert outcome.payment.method == "sepa_debit"
@@ -138,11 +138,11 @@ def test_sepa_debit_succeeds(stripe_app):
 def test_sepa_debit_processing_then_failing_leaves_the_balance(stripe_app):
     invoice, _ = factories.invoice_with_link(amounts=(27500,))
     seti = saved_iban(stripe_app, invoice, "DE62370400440532013001")
-    outcome = payments.pay_in_full(invoice, seti, PATIENT)
+    outcome = saved_methods.pay_in_full(invoice, seti, PATIENT)
     assert outcome.status == "processing"
     assert ledger.balance(invoice.id) == 27500
     with pytest.raises(PaymentRefused) as refused:
-        payments.pay_in_full(
+        saved_methods.pay_in_full(
             invoice, saved_iban(stripe_app, invoice, "DE89370400440532013000"), PATIENT
         )
     assert refused.value.reason == "in_progress"
@@ -156,7 +156,7 @@ def test_sepa_is_only_for_euro_invoices(stripe_app):
     practice = factories.practice(slug="maple", name="Maple Family Dental", **factories.USA)
     invoice = factories.invoice(factories.patient(practice, locale="en"))
     with pytest.raises(PaymentRefused) as refused:
-        payments.prepare_setup(invoice, "sepa_debit")
+        saved_methods.prepare_setup(invoice, "sepa_debit")
     assert refused.value.reason == "method"
 
 
@@ -165,7 +165,7 @@ def test_setup_from_another_invoice_is_refused(stripe_app):
     other = factories.invoice(invoice.patient, amounts=(100,), number="2026-0002")
     seti, _ = saved_card(stripe_app, other, "4242424242424242")
     with pytest.raises(PaymentRefused) as refused:
-        payments.pay_in_full(invoice, seti, PATIENT)
+        saved_methods.pay_in_full(invoice, seti, PATIENT)
     assert refused.value.reason == "setup"
     assert db.session.scalars(db.select(Payment)).all() == []
 
@@ -173,12 +173,12 @@ def test_setup_from_another_invoice_is_refused(stripe_app):
 def test_nothing_due_after_paying(stripe_app):
     invoice, _ = factories.invoice_with_link(amounts=(5000,))
     seti, _ = saved_card(stripe_app, invoice, "4242424242424242")
-    payments.pay_in_full(invoice, seti, PATIENT)
+    saved_methods.pay_in_full(invoice, seti, PATIENT)
     with pytest.raises(PaymentRefused) as refused:
-        payments.pay_in_full(invoice, seti, PATIENT)
+        saved_methods.pay_in_full(invoice, seti, PATIENT)
     assert refused.value.reason == "nothing_due"
     with pytest.raises(PaymentRefused):
-        payments.prepare_setup(invoice, "card")
+        saved_methods.prepare_setup(invoice, "card")
     assert len(payment_entries(invoice)) == 1
 
 
@@ -190,16 +190,16 @@ def test_stripe_outage_at_charge_time_is_checked_before_paying_again(stripe_app,
     )
     monkeypatch.setattr(gateways.stripe(), "charge", unreachable.charge)
     # no answer: whether Stripe charged is unknown, so the payment is "checking", not failed
-    outcome = payments.pay_in_full(invoice, seti, PATIENT)
+    outcome = saved_methods.pay_in_full(invoice, seti, PATIENT)
     assert (outcome.status, outcome.payment.failure_code) == ("creating", None)
     monkeypatch.undo()
     seti, _ = saved_card(stripe_app, invoice, "4242424242424242")
     with pytest.raises(PaymentRefused) as refused:
-        payments.pay_in_full(invoice, seti, PATIENT)
+        saved_methods.pay_in_full(invoice, seti, PATIENT)
     assert refused.value.reason == "in_progress"
     # once the call is old enough, Stripe is asked: no PaymentIntent has its claim key
     stripe_app.config["RECONCILE_AFTER_SECONDS"] = 0
-    assert payments.pay_in_full(invoice, seti, PATIENT).status == "succeeded"
+    assert saved_methods.pay_in_full(invoice, seti, PATIENT).status == "succeeded"
     first, second = db.session.scalars(db.select(Payment).order_by(Payment.id))
     assert (first.status, first.failure_code) == ("failed", "gateway_unavailable")
     assert second.status == "succeeded"
@@ -212,9 +212,9 @@ def test_stripe_unreachable_before_charging(stripe_app):
         "sk_test_x", api_base=f"http://127.0.0.1:{free_port()}", max_network_retries=0
     )
     with pytest.raises(PaymentRefused) as refused:
-        payments.prepare_setup(invoice, "card")
+        saved_methods.prepare_setup(invoice, "card")
     assert refused.value.reason == "unavailable"
     with pytest.raises(PaymentRefused):
-        payments.pay_in_full(invoice, "seti_unknown", PATIENT)
+        saved_methods.pay_in_full(invoice, "seti_unknown", PATIENT)
     assert db.session.scalars(db.select(Payment)).all() == []
     assert ledger.balance(invoice.id) == 5000

@@ -11,7 +11,7 @@ from portal.models import DiscountPolicy, Installment, LedgerEntry, OutboxMessag
 from portal.services.billing import ledger
 from portal.services.core import jobs, outbox
 from portal.services.core.audit import Actor
-from portal.services.payments import payments
+from portal.services.payments import payments, saved_methods
 from portal.services.plans import agreement_seal, agreements, plans
 from portal.services.plans.plans import PlanRefused
 from tests import factories
@@ -51,9 +51,9 @@ def signed_plan(
         onerous_name=invoice.patient.full_name,
     )
     db.session.commit()
-    seti, secret = payments.prepare_setup(invoice, "card")
+    seti, secret = saved_methods.prepare_setup(invoice, "card")
     stripe_js.confirm_card_setup(app.config["STRIPE_API_BASE"], secret, card)
-    saved = payments.saved_method(invoice, seti)
+    saved = saved_methods.saved_method(invoice, seti)
     plan.method, plan.stripe_payment_method_id = saved.method, saved.payment_method_id
     db.session.commit()
     return invoice, plan, saved
@@ -162,9 +162,9 @@ def test_declining_card_retries_then_goes_past_due(stripe_app):
     with pytest.raises(payments.PaymentRefused):
         pay_down_payment(invoice, plan, saved)
     assert plan.status == "pending_signature"
-    good_seti, secret = payments.prepare_setup(invoice, "card")
+    good_seti, secret = saved_methods.prepare_setup(invoice, "card")
     stripe_js.confirm_card_setup(stripe_app.config["STRIPE_API_BASE"], secret, "4242424242424242")
-    pay_down_payment(invoice, plan, payments.saved_method(invoice, good_seti))
+    pay_down_payment(invoice, plan, saved_methods.saved_method(invoice, good_seti))
     db.session.expire_all()
     assert plan.status == "active"
     first = plan.installments[1]

@@ -5,7 +5,7 @@ import pytest
 from portal.gateways.mail import SMTPMailer
 from portal.services.billing import receipts
 from portal.services.core import audit, outbox
-from portal.services.payments import payments
+from portal.services.payments import saved_methods
 from tests import factories
 from tests.services.test_payments import PATIENT, saved_card
 from tests.support.pdf import pdf_text
@@ -23,7 +23,7 @@ def mailed_app(stripe_app, smtp):
 def pay(app, **patient):
     invoice, _ = factories.invoice_with_link(amounts=(12000, 3450), **patient)
     seti, _ = saved_card(app, invoice, "4242424242424242")
-    payment = payments.pay_in_full(invoice, seti, PATIENT).payment
+    payment = saved_methods.pay_in_full(invoice, seti, PATIENT).payment
     outbox.run_pending()
     return invoice, payment
 
@@ -86,6 +86,6 @@ def test_a_mail_server_that_is_down_does_not_undo_the_payment(stripe_app):
 def test_only_succeeded_payments_have_receipts(stripe_app):
     invoice, _ = factories.invoice_with_link(amounts=(5000,))
     seti, _ = saved_card(stripe_app, invoice, "4000002760003184")
-    payment = payments.pay_in_full(invoice, seti, PATIENT).payment
+    payment = saved_methods.pay_in_full(invoice, seti, PATIENT).payment
     with pytest.raises(ValueError):
         receipts.render_pdf(payment)

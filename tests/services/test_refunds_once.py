@@ -11,7 +11,7 @@ from portal.models import Alert, Invoice, LedgerEntry, Payment, Refund
 from portal.services.billing import credits, ledger, money
 from portal.services.billing.money import MoneyRefused
 from portal.services.core.audit import SYSTEM
-from portal.services.payments import payments
+from portal.services.payments import saved_methods
 from tests import factories
 from tests.conftest import _make_app
 from tests.services.test_money_ops import paid_by_card
@@ -169,7 +169,7 @@ def test_money_arriving_for_a_paid_invoice_is_held_as_a_credit_and_refunded_in_o
 ):
     invoice, _ = factories.invoice_with_link(amounts=(8000,))
     seti, _ = saved_card(stripe_app, invoice, "4000002760003184")
-    outcome = payments.pay_in_full(invoice, seti, PATIENT)
+    outcome = saved_methods.pay_in_full(invoice, seti, PATIENT)
     late = outcome.payment
     # the answer was lost: Saldo thought nothing was taken and the patient paid at the desk
     db.session.execute(db.update(Payment).where(Payment.id == late.id).values(status="failed"))

@@ -11,7 +11,7 @@ from portal.gateways import secretbox
 from portal.models import Payment
 from portal.services.billing import ledger
 from portal.services.core.audit import SYSTEM
-from portal.services.payments import payments, stripe_accounts
+from portal.services.payments import payments, saved_methods, stripe_accounts
 from tests import factories
 from tests.services.test_webhooks import stripe_event_for
 from tests.support import servers, stripe_js
@@ -114,7 +114,7 @@ def test_secrets_under_another_encryption_key_make_the_account_unavailable(
     stripe_app.config["SALDO_ENCRYPTION_KEY"] = secretbox.new_key()
     stripe_app.extensions["saldo.stripe_accounts"].clear()  # as in a freshly started worker
     with pytest.raises(payments.PaymentRefused) as refused:
-        payments.prepare_setup(invoice, "card")
+        saved_methods.prepare_setup(invoice, "card")
     assert refused.value.reason == "unavailable"
     event = {"id": "evt_unreadable", "type": "payment_intent.succeeded"}
     response = post_event(stripe_app, "/webhooks/stripe/studio-a", event, WEBHOOK_A)

@@ -15,7 +15,7 @@ from portal.models import Payment
 from portal.services.billing import money
 from portal.services.core import jobs
 from portal.services.core.audit import SYSTEM
-from portal.services.payments import charging, payments, stripe_accounts
+from portal.services.payments import charging, saved_methods, stripe_accounts
 from tests import factories
 from tests.services.test_plans import pay_down_payment, signed_plan
 from tests.support import servers, stripe_js
@@ -81,7 +81,7 @@ def test_a_customer_from_the_previous_account_is_made_again_in_the_new_one(
     """A practice that moves to its own account: its patients' customers are recreated."""
     practice = factories.practice()
     invoice = factories.invoice(factories.patient(practice), (4000,))
-    payments.prepare_setup(invoice, "card")
+    saved_methods.prepare_setup(invoice, "card")
     old_customer = invoice.patient.stripe_customer_id
     stripe_accounts.set_credentials(
         practice,
@@ -91,10 +91,10 @@ def test_a_customer_from_the_previous_account_is_made_again_in_the_new_one(
         api_base=account_servers[0],
     )
     db.session.commit()
-    seti, secret = payments.prepare_setup(invoice, "card")
+    seti, secret = saved_methods.prepare_setup(invoice, "card")
     assert invoice.patient.stripe_customer_id not in (None, old_customer)
     stripe_js.confirm_card_setup(account_servers[0], secret, "4242424242424242")
-    assert payments.pay_in_full(invoice, seti, PATIENT).status == "succeeded"
+    assert saved_methods.pay_in_full(invoice, seti, PATIENT).status == "succeeded"
 
 
 def test_practice_without_an_account_uses_the_installation_key(stripe_app):
@@ -109,9 +109,9 @@ def test_practice_without_an_account_uses_the_installation_key(stripe_app):
 
 def pay_by_card_on_installation(app):
     invoice, _ = factories.invoice_with_link(amounts=(2500,))
-    seti, secret = payments.prepare_setup(invoice, "card")
+    seti, secret = saved_methods.prepare_setup(invoice, "card")
     stripe_js.confirm_card_setup(app.config["STRIPE_API_BASE"], secret, "4242424242424242")
-    return invoice, payments.pay_in_full(invoice, seti, PATIENT)
+    return invoice, saved_methods.pay_in_full(invoice, seti, PATIENT)
 
 
 def test_secrets_are_stored_encrypted(two_practices, stripe_app):

@@ -8,7 +8,7 @@ import pytest
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, Payment, StripeEvent
 from portal.services.billing import ledger
-from portal.services.payments import payments
+from portal.services.payments import payments, saved_methods
 from portal.services.payments.payments import PaymentRefused
 from tests import factories
 from tests.services.test_payments import PATIENT, saved_card
@@ -52,7 +52,7 @@ def authenticated_intent(app):
     """A 3-D Secure payment the patient has authenticated at Stripe but Saldo has not read."""
     invoice, _ = factories.invoice_with_link(amounts=(8000,))
     seti, _ = saved_card(app, invoice, "4000002760003184")
-    outcome = payments.pay_in_full(invoice, seti, PATIENT)
+    outcome = saved_methods.pay_in_full(invoice, seti, PATIENT)
     base = app.config["STRIPE_API_BASE"]
     stripe_js.confirm_card_payment(base, outcome.client_secret)
     return (
@@ -128,7 +128,9 @@ def test_two_confirmations_at_the_same_time_charge_once(stripe_app):
             same_invoice = db.session.get(Invoice, invoice.id)
             barrier.wait()
             try:
-                outcomes.append(payments.pay_in_full(same_invoice, setup_intent_id, PATIENT).status)
+                outcomes.append(
+                    saved_methods.pay_in_full(same_invoice, setup_intent_id, PATIENT).status
+                )
             except PaymentRefused as exc:
                 outcomes.append(exc.reason)
             db.session.remove()
