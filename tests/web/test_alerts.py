@@ -15,7 +15,7 @@ from portal.models import (
     OutboxMessage,
     PlanPolicy,
 )
-from portal.services.collections import alerts
+from portal.services.collections import alert_queue
 from tests import factories
 from tests.web.staff_client import csrf, make_staff, sign_in
 
@@ -317,7 +317,7 @@ def test_resolve_takes_it_off_the_queue(web_app, world):
 
 def test_the_queue_is_paged_in_its_order(web_app, world, monkeypatch):
     ids, emails = world
-    monkeypatch.setattr(alerts, "PER_PAGE", 2)
+    monkeypatch.setattr(alert_queue, "PER_PAGE", 2)
     client = signed_in(web_app, emails["billing"])
     first = client.get("/staff/alerts").get_data(as_text=True)
     assert f'id="alert-{ids["failed"]}"' in first and f'id="alert-{ids["promise"]}"' in first
