@@ -7,7 +7,7 @@ from flask_login import current_user
 from portal.clock import practice_today
 from portal.extensions import db
 from portal.models import Alert
-from portal.models.collections import ALERT_KINDS
+from portal.models.alert import ALERT_KINDS
 from portal.services.collections import alert_actions, alert_queue
 from portal.services.collections.alert_actions import AlertRefused
 from portal.services.collections.alerts import KIND_LABELS, SEVERITY_LABELS

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
 from portal.models import CadenceStep
-from portal.models.collections import CADENCE_CHANNELS
+from portal.models.cadence_step import CADENCE_CHANNELS
 from portal.services.collections.cadence_steps import TONES, Step, steps_for
 from portal.services.core import audit
 from portal.services.core.audit import Actor

@@ -15,7 +15,7 @@ from portal.clock import practice_today, utcnow
 from portal.extensions import db
 from portal.i18n import rendering_in
 from portal.models import AuditEvent, CallTask, CollectionState, Invoice, LedgerEntry, Practice
-from portal.models.collections import CALL_OUTCOMES
+from portal.models.call_task import CALL_OUTCOMES
 from portal.models.staff import StaffUser
 from portal.services.billing import ledger
 from portal.services.collections import holds
