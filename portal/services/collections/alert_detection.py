@@ -25,6 +25,7 @@ from portal.models import (
     VerificationAttempt,
 )
 from portal.models.payment import DESK_METHODS
+from portal.models.plan import DEFAULT_RETRY_DAYS
 from portal.services.collections import alert_cards, calls
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,6 @@ log = logging.getLogger(__name__)
 RUNNING = ("active", "past_due")
 UNPAID = ("scheduled", "failed")
 DEFAULT_LINK_UNOPENED_DAYS = 7
-#: the last retry day when a practice has no plan policy (PlanPolicy's default "3,5,7")
-DEFAULT_LAST_RETRY_DAY = 7
 
 
 @dataclass
@@ -136,7 +135,7 @@ class Scan:
     def _plans(self) -> None:
         policy = db.session.scalar(db.select(PlanPolicy).filter_by(practice_id=self.practice.id))
         retries = policy.retries if policy is not None else []
-        last_retry = max(retries) if retries else DEFAULT_LAST_RETRY_DAY
+        last_retry = max(retries or DEFAULT_RETRY_DAYS)
         for plan in self.running.values():
             self._plan(plan, last_retry)
 

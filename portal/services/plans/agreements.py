@@ -29,6 +29,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.i18n import rendering_in
 from portal.models import Plan
+from portal.models.plan import DEFAULT_RETRY_DAYS
 from portal.services.access import privacy
 from portal.services.core import audit
 from portal.services.core.audit import Actor
@@ -122,7 +123,9 @@ def show(plan: Plan) -> str:
         if plan.method is None:
             raise SigningRefused(_l("Choose how you will pay."))
         policy = plans.policy_for(plan.practice_id)
-        plan.retry_days = ",".join(str(d) for d in (policy.retries if policy else [3, 5, 7]))
+        plan.retry_days = ",".join(
+            str(d) for d in (policy.retries if policy else DEFAULT_RETRY_DAYS)
+        )
         data = render_document(plan).encode("utf-8")
         plan.document_html, plan.document_sha256 = data, hashlib.sha256(data).hexdigest()
     return plan.document_html.decode("utf-8")

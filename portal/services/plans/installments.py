@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Installment, InstallmentReminder, Invoice, Payment, Plan, PlanPolicy
+from portal.models.plan import DEFAULT_RETRY_DAYS
 from portal.services import plan_messages
 from portal.services.billing import ledger
 from portal.services.core import audit
@@ -93,7 +94,7 @@ def on_payment_needs_action(payment: Payment) -> None:
 def _record_failure(installment: Installment, code: str) -> None:
     plan = installment.plan
     policy = db.session.scalar(db.select(PlanPolicy).filter_by(practice_id=plan.practice_id))
-    retries = policy.retries if policy else [3, 5, 7]
+    retries = policy.retries if policy else list(DEFAULT_RETRY_DAYS)
     attempt = installment.attempts
     retry = charging.retryable(code) and attempt <= len(retries)
     next_on = installment.due_on + timedelta(days=retries[attempt - 1]) if retry else None
