@@ -28,8 +28,8 @@ from portal.services.incentives.rules import IncentiveRefused
 from portal.services.payments import payments, saved_methods
 from portal.services.payments.payments import PaymentRefused
 from tests import factories
-from tests.services.test_payments import saved_card, saved_iban, wait_for
-from tests.services.test_plans import pay_down_payment, signed_plan
+from tests.services.payments.test_payments import saved_card, saved_iban, wait_for
+from tests.services.plans.test_plans import pay_down_payment, signed_plan
 from tests.support import stripe_js
 from tests.web.staff_client import make_staff
 

@@ -13,7 +13,7 @@ from portal.services.fiscal import documents, numbering
 from tests import factories
 from tests import fiscal_factories as ff
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 PROCESSES = 4
 PAYMENTS = 12
 

@@ -31,7 +31,7 @@ from tests import factories
 from tests.support.servers import free_port
 from tests.support.twilio import FakeTwilio
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 STAFF = Actor("staff", "1", "127.0.0.1")
 TEN = time(10, 0)
 PRACTICE = "Studio Dentistico Rossi"

@@ -17,7 +17,7 @@ from portal.services.core import jobs
 from portal.services.core.audit import SYSTEM
 from portal.services.payments import charging, saved_methods, stripe_accounts
 from tests import factories
-from tests.services.test_plans import pay_down_payment, signed_plan
+from tests.services.plans.test_plans import pay_down_payment, signed_plan
 from tests.support import servers, stripe_js
 from tests.support.accounts import (
     PATIENT,

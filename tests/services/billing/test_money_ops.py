@@ -9,7 +9,7 @@ from portal.services.billing.money import MoneyRefused
 from portal.services.core.audit import SYSTEM, Actor
 from portal.services.payments import saved_methods
 from tests import factories
-from tests.services.test_payments import PATIENT, saved_card
+from tests.services.payments.test_payments import PATIENT, saved_card
 from tests.support import stripe_js
 from tests.support.pdf import pdf_text
 from tests.web.staff_client import make_staff

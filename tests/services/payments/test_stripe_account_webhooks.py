@@ -13,7 +13,7 @@ from portal.services.billing import ledger
 from portal.services.core.audit import SYSTEM
 from portal.services.payments import payments, saved_methods, stripe_accounts
 from tests import factories
-from tests.services.test_webhooks import stripe_event_for
+from tests.services.payments.test_webhooks import stripe_event_for
 from tests.support import servers, stripe_js
 from tests.support.accounts import (
     SECRET_A,

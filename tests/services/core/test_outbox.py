@@ -11,8 +11,8 @@ from portal.models import OutboxMessage, PendingWork, Plan
 from portal.services import notifications
 from portal.services.core import audit, outbox
 from portal.services.payments import payments
-from tests.services.test_plans import signed_plan
-from tests.services.test_webhooks import authenticated_intent, post_event
+from tests.services.payments.test_webhooks import authenticated_intent, post_event
+from tests.services.plans.test_plans import signed_plan
 from tests.support.mail import SMTPServer
 from tests.support.servers import free_port
 

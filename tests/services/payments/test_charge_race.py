@@ -15,7 +15,7 @@ from portal.models import (
     OutboxMessage,
     Payment,
 )
-from tests.services.test_plans import pay_down_payment, signed_plan
+from tests.services.plans.test_plans import pay_down_payment, signed_plan
 from tests.support import stripe_js, workers
 from tests.support.stripe_proxy import StripeProxy
 

@@ -10,8 +10,8 @@ from portal.models import Alert, CollectionState, Dispute, Invoice, LedgerEntry,
 from portal.services.billing import ledger
 from portal.services.core import audit
 from tests import factories
-from tests.services.test_money_ops import paid_by_card
-from tests.services.test_webhooks import post_event
+from tests.services.billing.test_money_ops import paid_by_card
+from tests.services.payments.test_webhooks import post_event
 from tests.support import stripe_js
 
 pytestmark = pytest.mark.stripe

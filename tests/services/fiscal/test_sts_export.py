@@ -19,7 +19,7 @@ from portal.services.fiscal.profile import FiscalRefused
 from tests import factories
 from tests import fiscal_factories as ff
 
-EXPECTED = Path(__file__).resolve().parents[1] / "fixtures" / "sts_2027-01.xml"
+EXPECTED = Path(__file__).resolve().parents[2] / "fixtures" / "sts_2027-01.xml"
 PATIENT = Actor("patient", "link:1", "203.0.113.9")
 
 

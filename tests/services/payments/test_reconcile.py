@@ -8,8 +8,8 @@ from portal.models import ChargeAttempt, LedgerEntry, OutboxMessage, Payment
 from portal.services.billing import ledger
 from portal.services.core import jobs
 from portal.services.payments import payments
-from tests.services.test_charge_race import intents_at_stripe
-from tests.services.test_plans import PATIENT, pay_down_payment, signed_plan
+from tests.services.payments.test_charge_race import intents_at_stripe
+from tests.services.plans.test_plans import PATIENT, pay_down_payment, signed_plan
 from tests.support import workers
 from tests.support.stripe_proxy import StripeProxy
 

@@ -7,7 +7,7 @@ from portal.services.billing import receipts
 from portal.services.core import audit, outbox
 from portal.services.payments import saved_methods
 from tests import factories
-from tests.services.test_payments import PATIENT, saved_card
+from tests.services.payments.test_payments import PATIENT, saved_card
 from tests.support.pdf import pdf_text
 from tests.support.servers import free_port
 

@@ -11,8 +11,8 @@ from portal.gateways.stripe_gateway import StripeGateway
 from portal.models import ChargeAttempt, Installation, Payment
 from portal.services.core import jobs
 from portal.services.payments import charging, payments, saved_methods
-from tests.services.test_charge_race import intents_at_stripe
-from tests.services.test_plans import pay_down_payment, signed_plan
+from tests.services.payments.test_charge_race import intents_at_stripe
+from tests.services.plans.test_plans import pay_down_payment, signed_plan
 from tests.support import stripe_js
 from tests.support.stripe_proxy import StripeProxy
 

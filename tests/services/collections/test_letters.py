@@ -19,7 +19,7 @@ from tests import factories
 from tests.support.pdf import pdf_text
 
 DAY = date(2026, 12, 15)
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 MM = 72 / 25.4  # PDF points per millimetre
 ENGLISH = ["Dear", "eminder", "lease", "Invoice", "Due date", "Amount due", "How to pay",
            "Kind regards", "legally", "If you", "Phone", "Date:"]  # fmt: skip

@@ -30,7 +30,7 @@ from portal.services.core import jobs
 from portal.services.core.audit import SYSTEM, Actor
 from portal.services.payments import payments, saved_methods
 from tests import factories
-from tests.services.test_plans import pay_down_payment, signed_plan
+from tests.services.plans.test_plans import pay_down_payment, signed_plan
 from tests.support import stripe_js
 
 STAFF = Actor("staff", "1", "192.0.2.1")

@@ -14,9 +14,9 @@ from portal.services.core.audit import SYSTEM
 from portal.services.payments import saved_methods
 from tests import factories
 from tests.conftest import _make_app
-from tests.services.test_money_ops import paid_by_card
-from tests.services.test_payments import PATIENT, saved_card
-from tests.services.test_webhooks import post_event, stripe_event_for
+from tests.services.billing.test_money_ops import paid_by_card
+from tests.services.payments.test_payments import PATIENT, saved_card
+from tests.services.payments.test_webhooks import post_event, stripe_event_for
 from tests.support import stripe_js
 from tests.support.proxy import LosingProxy
 

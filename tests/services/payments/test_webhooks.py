@@ -11,7 +11,7 @@ from portal.services.billing import ledger
 from portal.services.payments import payments, saved_methods
 from portal.services.payments.payments import PaymentRefused
 from tests import factories
-from tests.services.test_payments import PATIENT, saved_card
+from tests.services.payments.test_payments import PATIENT, saved_card
 from tests.support import stripe_js
 from tests.support.webhooks import signed
 
