@@ -15,7 +15,7 @@ from portal.services.access import links
 from portal.services.billing import credits, invoices
 from portal.services.billing.invoices import InvalidInvoice, LineInput
 from portal.services.collections import worklist
-from portal.services.core import audit
+from portal.services.core import audit, audit_actions
 from portal.services.payments import disputes
 from portal.services.sending import CannotSend
 from portal.staff import bp
@@ -198,6 +198,7 @@ def invoice_detail(invoice_id: int):
         payments=history,
         deliveries=deliveries,
         timeline=audit.timeline(invoice.id),
+        event_label=audit_actions.label,
         plans=db.session.scalars(
             db.select(Plan).filter_by(invoice_id=invoice.id).order_by(Plan.id.desc())
         ).all(),
