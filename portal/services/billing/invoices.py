@@ -11,10 +11,11 @@ from portal.models import Invoice, InvoiceLine, Patient
 from portal.services.billing import ledger
 from portal.services.core import audit
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import Refused
 
 
-class InvalidInvoice(ValueError):
-    pass
+class InvalidInvoice(Refused, ValueError):
+    code = "invoice"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from portal.services.access import links
 from portal.services.billing import credits, invoices, ledger
 from portal.services.core import audit, events
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import Refused
 from portal.services.payments import payments, refunds
 from portal.services.payments.charging import installation_id
 
@@ -30,8 +31,8 @@ RECONCILE = Actor("system", "refunds.reconcile")
 CREDIT_REASON = "Credit returned: paid after the invoice was settled"
 
 
-class MoneyRefused(ValueError):
-    pass
+class MoneyRefused(Refused, ValueError):
+    code = "money"
 
 
 def _positive(amount_minor) -> int:

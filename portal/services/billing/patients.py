@@ -11,12 +11,13 @@ from portal.extensions import db
 from portal.models import Patient, Practice
 from portal.services.core import audit
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import Refused
 
 LANGUAGES = ("en", "it")
 
 
-class InvalidPatient(ValueError):
-    pass
+class InvalidPatient(Refused, ValueError):
+    code = "patient"
 
 
 @dataclass(frozen=True)

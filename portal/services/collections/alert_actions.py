@@ -17,12 +17,13 @@ from portal.services.collections.alerts import KIND_LABELS, close
 from portal.services.collections.holds import HoldRefused
 from portal.services.core import audit
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import Refused
 from portal.services.plans import plans
 from portal.services.sending import CannotSend
 
 
-class AlertRefused(ValueError):
-    pass
+class AlertRefused(Refused, ValueError):
+    code = "alert"
 
 
 # -- what staff do about an alert ---------------------------------------------------------------

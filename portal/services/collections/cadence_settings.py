@@ -8,12 +8,13 @@ from portal.models.cadence_step import CADENCE_CHANNELS
 from portal.services.collections.cadence_steps import TONES, Step, steps_for
 from portal.services.core import audit
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import Refused
 
 MAX_STEPS = 20
 
 
-class CadenceRefused(ValueError):
-    pass
+class CadenceRefused(Refused, ValueError):
+    code = "cadence"
 
 
 def save(practice_id: int, steps: list[Step], actor: Actor) -> None:

@@ -22,14 +22,15 @@ from portal.services.collections import holds
 from portal.services.collections.holds import HoldRefused
 from portal.services.core import audit
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import Refused
 from portal.services.plans import plans
 
 OUTCOMES = CALL_OUTCOMES
 NOTE_MAX = 500
 
 
-class CallRefused(ValueError):
-    pass
+class CallRefused(Refused, ValueError):
+    code = "call"
 
 
 @dataclass(frozen=True)

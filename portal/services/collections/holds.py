@@ -8,14 +8,15 @@ from portal.extensions import db
 from portal.models import CallTask, CollectionState, Invoice, ReminderLog
 from portal.services.core import audit
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import Refused
 
 #: "hold": staff paused the reminders; "dispute": the patient contests the bill
 KINDS = ("hold", "dispute")
 NOTE_MAX = 300
 
 
-class HoldRefused(ValueError):
-    pass
+class HoldRefused(Refused, ValueError):
+    code = "hold"
 
 
 def state_of(invoice: Invoice) -> CollectionState | None:

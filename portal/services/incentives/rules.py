@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from portal.models import DiscountPolicy, Invoice, SettlementOffer
+from portal.services.core.refusals import Refused
 
 DISCOUNTED, SETTLEMENT = "discounted", "settlement"
 #: refusal reasons added to those of `payments.PaymentRefused`
@@ -18,8 +19,10 @@ DEAD = ("failed", "canceled")
 MAX_DISCOUNT_DAYS = 365
 
 
-class IncentiveRefused(ValueError):
+class IncentiveRefused(Refused, ValueError):
     """Bad input from staff; the message is translated and nothing was changed."""
+
+    code = "incentive"
 
 
 # --- early-payment discount -------------------------------------------------------------

@@ -29,6 +29,7 @@ from portal.models.payment import IN_FLIGHT
 from portal.services.billing import credits, invoices, ledger
 from portal.services.core import audit, events, outbox
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import Refused
 from portal.services.payments import charging
 from portal.services.payments.charging import Seen
 from portal.services.payments.stripe_accounts import charge_labels, in_scope
@@ -43,7 +44,7 @@ INTENT_STATES = {
 }
 
 
-class PaymentRefused(Exception):
+class PaymentRefused(Refused):
     """Why a payment cannot go ahead: nothing_due, in_progress, method, setup, declined,
     unavailable, amount_changed. `detail` carries the bank's decline code when there is one,
     or the amount now due for amount_changed."""
@@ -52,6 +53,10 @@ class PaymentRefused(Exception):
         super().__init__(reason)
         self.reason = reason
         self.detail = detail
+
+    @property
+    def code(self) -> str:
+        return self.reason
 
 
 @dataclass(frozen=True)

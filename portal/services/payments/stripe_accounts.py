@@ -24,6 +24,7 @@ from portal.gateways.stripe_gateway import GatewayError, KeyRefused
 from portal.models import Invoice, Practice
 from portal.services.core import audit
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import Refused
 
 #: Stripe's limit on the whole descriptor, prefix + "* " + suffix
 DESCRIPTOR_MAX = 22
@@ -33,8 +34,10 @@ FORBIDDEN = set("<>\\'\"*")
 STRIPE_JS = "https://js.stripe.com/v3/"
 
 
-class AccountRefused(ValueError):
+class AccountRefused(Refused, ValueError):
     """Credentials or a descriptor Stripe would not accept; `field` names the form field."""
+
+    code = "stripe_account"
 
     def __init__(self, message, field: str):
         super().__init__(str(message))

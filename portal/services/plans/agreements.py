@@ -33,6 +33,7 @@ from portal.models.plan import DEFAULT_RETRY_DAYS
 from portal.services.access import privacy
 from portal.services.core import audit
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import Refused
 from portal.services.plans import plans, tila
 
 CONSENT_VERSION = "esign-2026-11-v1"
@@ -44,8 +45,8 @@ UNREADABLE = _l("The drawn signature could not be read. Please draw it again.")
 CHANGED = _l("The agreement changed while you were reading it. Please read it again.")
 
 
-class SigningRefused(ValueError):
-    pass
+class SigningRefused(Refused, ValueError):
+    code = "signing"
 
 
 def needs_tila_box(plan: Plan) -> bool:

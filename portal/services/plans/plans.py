@@ -12,14 +12,15 @@ from portal.models.plan import Installment
 from portal.services.billing import ledger
 from portal.services.core import audit
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import Refused
 from portal.services.plans import apr, schedule
 from portal.services.plans.schedule import Step
 
 AGREEMENT_VERSION = "2026-12-v1"
 
 
-class PlanRefused(ValueError):
-    pass
+class PlanRefused(Refused, ValueError):
+    code = "plan"
 
 
 @dataclass(frozen=True)

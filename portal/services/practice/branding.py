@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
 from portal.models import Practice, PracticeLogo
+from portal.services.core.refusals import Refused
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MAX_LOGO_BYTES = 300_000
@@ -15,8 +16,8 @@ LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "png", b"\xff\xd8\xff": "jpg"}
 CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg"}
 
 
-class BrandingRefused(ValueError):
-    pass
+class BrandingRefused(Refused, ValueError):
+    code = "branding"
 
 
 def _luminance(colour: str) -> float:

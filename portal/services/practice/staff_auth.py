@@ -20,14 +20,15 @@ from portal.models import Practice
 from portal.models.staff import ROLES, LoginAttempt, StaffUser
 from portal.services.core import audit
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import Refused
 from portal.validation import has_control_characters
 
 MIN_PASSWORD_LENGTH = 12
 RESET_MAX_AGE = timedelta(hours=1)
 
 
-class InvalidStaff(ValueError):
-    pass
+class InvalidStaff(Refused, ValueError):
+    code = "staff"
 
 
 @dataclass(frozen=True)
