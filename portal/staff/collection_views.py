@@ -14,10 +14,10 @@ from portal.models import CallTask, Invoice
 from portal.money import parse_amount
 from portal.services.collections import calls, holds, letters
 from portal.services.collections.calls import CallRefused
-from portal.services.collections.holds import HoldRefused
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
 from portal.staff.collection_forms import OUTCOME_LABELS, CallOutcomeForm, HoldForm, ReleaseForm
+from portal.staff.refusals import commit_or_flash
 
 
 def _flash_errors(form) -> None:
@@ -136,13 +136,9 @@ def invoice_hold(invoice_id: int):
     if not form.validate_on_submit():
         _flash_errors(form)
         return _back(invoice)
-    try:
-        holds.set_hold(invoice, form.kind.data, form.note.data, actor(request.remote_addr))
-    except HoldRefused as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    who = actor(request.remote_addr)
+    if not commit_or_flash(lambda: holds.set_hold(invoice, form.kind.data, form.note.data, who)):
         return _back(invoice)
-    db.session.commit()
     if form.kind.data == "dispute":
         flash(_("The invoice is marked as disputed; reminders are paused."), "info")
     else:
@@ -158,13 +154,9 @@ def invoice_release(invoice_id: int):
     if not form.validate_on_submit():
         _flash_errors(form)
         return _back(invoice)
-    try:
-        holds.release(invoice, form.note.data, actor(request.remote_addr))
-    except HoldRefused as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    who = actor(request.remote_addr)
+    if not commit_or_flash(lambda: holds.release(invoice, form.note.data, who)):
         return _back(invoice)
-    db.session.commit()
     flash(_("The hold is lifted; reminders can resume."), "info")
     return _back(invoice)
 
