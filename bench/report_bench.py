@@ -3,9 +3,9 @@
 Generates a practice with a million invoices (patients, invoices, their ledger entries in time
 order and reminder logs), bulk-loads it into a fresh SQLite file (executemany) and, when
 DATABASE_URL points at PostgreSQL or with --throwaway-postgres, into a scratch PostgreSQL
-database (COPY), then times the reports of portal/services/collections/reports.py as of one
-day: rows and seconds, on the schema as migrated and again after adding each proposed index. See
-bench/README.md.
+database (COPY), then times the reports of portal/services/collections/aging_report.py and
+period_report.py as of one day: rows and seconds, on the schema as migrated and again after
+adding each proposed index. See bench/README.md.
 """
 
 import argparse
