@@ -4,7 +4,6 @@ the step out (a call task, a letter, or an email or text through `cadence_messag
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func
 
@@ -14,11 +13,11 @@ from portal.models import (
     CollectionState,
     Invoice,
     LedgerEntry,
-    Patient,
     Plan,
     ReminderLog,
 )
 from portal.services.billing import ledger
+from portal.services.collections import quiet_hours
 from portal.services.collections.cadence_messages import Messages, delivery_of
 from portal.services.collections.cadence_steps import (
     FINAL_STOPS,
@@ -55,16 +54,6 @@ class Facts:
         )
 
 
-def patient_zone(patient: Patient) -> ZoneInfo:
-    for name in (patient.timezone, patient.practice.timezone):
-        if name:
-            try:
-                return ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                log.warning("unknown time zone %r for patient %s", name, patient.id)
-    return ZoneInfo("UTC")
-
-
 def _parts(step: Step) -> tuple[str, ...]:
     """The channels a step is carried out on, in order: a call comes with its SMS nudge."""
     return ("call", "sms") if step.channel == "call" else (step.channel,)
@@ -85,7 +74,7 @@ class InvoiceCadence(Messages):
         self.invoice, self.steps, self.now, self.report = invoice, steps, now, report
         self.facts = facts
         self.patient = invoice.patient
-        self.moment = clock(patient_zone(self.patient))
+        self.moment = clock(quiet_hours.zone_of(self.patient))
         self.state = db.session.get(CollectionState, invoice.id)
         #: once a message waits, the later ones of this invoice wait too (order is kept)
         self.held = False

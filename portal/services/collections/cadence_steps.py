@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from portal.extensions import db
 from portal.models import CadenceStep
+from portal.services.collections.quiet_hours import SEND_FROM, SEND_UNTIL
 from portal.services.core.audit import Actor
 
 log = logging.getLogger(__name__)
@@ -17,8 +18,6 @@ CADENCE = Actor("system", "cadence")
 TONES = ("courtesy", "friendly", "firm", "firmer", "final")
 #: what counts toward "one message a day": a call task does not, its SMS nudge does
 MESSAGE_CHANNELS = ("email", "sms", "letter")
-#: texts and emails go out only in this window of the patient's local time
-SEND_FROM, SEND_UNTIL = time(8, 0), time(21, 0)
 #: the cadence ends for good for these; a hold or dispute ends when staff clear it
 FINAL_STOPS = ("paid", "plan", "void", "written_off")
 PLAN_STOPS = ("active", "past_due", "completed")

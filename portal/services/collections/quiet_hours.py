@@ -2,23 +2,27 @@
 patient's, else the practice's), the window the reminder cadence keeps as well (TCPA and
 state quiet-hours rules for texts; the same courtesy for emails)."""
 
+import logging
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from portal.clock import utcnow
 from portal.models import Patient
 
+log = logging.getLogger(__name__)
+
 SEND_FROM, SEND_UNTIL = time(8, 0), time(21, 0)
 
 
 def zone_of(patient: Patient) -> ZoneInfo:
+    """The patient's time zone, else the practice's, else UTC (an unknown name is logged)."""
     for name in (patient.timezone, patient.practice.timezone):
         if not name:
             continue
         try:
             return ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):
-            continue
+            log.warning("unknown time zone %r for patient %s", name, patient.id)
     return ZoneInfo("UTC")
 
 
