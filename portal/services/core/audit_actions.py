@@ -77,7 +77,7 @@ LABELS = {
     "hold.set": _l("Put on hold"),
     "hold.released": _l("Hold lifted"),
     "link.held": _l("Link held until quiet hours end"),
-    "link.locked": _l("Link locked"),
+    "link.locked": _l("Locked after wrong dates of birth"),
     "link.unlocked": _l("Link unlocked"),
     "payment.checking": _l("Payment being checked"),
     "plan.expired": _l("Plan not signed in time"),
