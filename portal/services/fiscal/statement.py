@@ -9,9 +9,10 @@ from flask_babel import lazy_gettext as _l
 
 from portal.i18n import file_name
 from portal.models import Invoice, Payment, Practice
-from portal.services import invoices, payments
+from portal.services.billing import invoices
 from portal.services.fiscal.documents import local_date
 from portal.services.fiscal.profile import FiscalRefused, profile_of
+from portal.services.payments import payments
 
 
 @dataclass(frozen=True)
