@@ -4,8 +4,8 @@ from datetime import date
 
 from portal.extensions import db
 from portal.models import PlanPolicy
-from portal.services import agreements, plans
-from portal.services.audit import Actor
+from portal.services.core.audit import Actor
+from portal.services.plans import agreements, plans
 from tests import factories
 
 PATIENT = Actor("patient", "link:test", "198.51.100.7")
