@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Patient, Practice  # noqa: E402
-from portal.services import csv_import  # noqa: E402
+from portal.services import imports  # noqa: E402
 from portal.services.audit import SYSTEM  # noqa: E402
 
 HEADER = (
@@ -88,13 +88,13 @@ def run(database_url: str, data: bytes, existing: int) -> list[tuple[str, float]
                 )
             )
         db.session.commit()
-        csv_file, read_s = timed(lambda: csv_import.read_csv(data))
-        mapping = csv_import.guess_mapping(csv_file.headers)
-        checked, validate_s = timed(lambda: csv_import.validate(practice, csv_file, mapping))
+        csv_file, read_s = timed(lambda: imports.read_csv(data))
+        mapping = imports.guess_mapping(csv_file.headers)
+        checked, validate_s = timed(lambda: imports.validate(practice, csv_file, mapping))
         assert checked.ok, [str(e) for e in checked.errors[:5]]
 
         def commit():
-            result = csv_import.commit(practice, csv_file, mapping, actor=SYSTEM)
+            result = imports.commit(practice, csv_file, mapping, actor=SYSTEM)
             db.session.commit()
             return result
 

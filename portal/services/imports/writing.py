@@ -13,6 +13,7 @@ from portal.extensions import db
 from portal.models import AuditEvent, Invoice, InvoiceLine, LedgerEntry, Patient, Practice
 from portal.services import patients
 from portal.services.audit import Actor
+from portal.services.imports.results import patient_key
 
 #: rows per INSERT statement
 CHUNK = 1000
@@ -66,8 +67,6 @@ def numbers_taken(practice: Practice, planned: list) -> list:
 
 def create_patients(practice: Practice, planned: Iterable, actor: Actor) -> dict:
     """New patients of the import, with a "patient.created" event each; {key: id}."""
-    from portal.services.csv_import import patient_key
-
     now = utcnow()
     planned = list(planned)
     rows = [
