@@ -8,7 +8,7 @@ from sqlalchemy import func
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import ImportJob, Invoice, LedgerEntry, Patient, PendingWork
+from portal.models import AuditEvent, ImportJob, Invoice, LedgerEntry, Patient, PendingWork
 from portal.services import imports, outbox
 from portal.services.imports import background, checking, writing
 from tests import factories
@@ -62,6 +62,13 @@ def test_a_worker_imports_the_file_and_drops_it(app, monkeypatch):
     assert state(job_id) == ("done", 4, 4, 0, 3)
     assert db.session.get(ImportJob, job_id).data is None
     assert counts() == (2, 3, 2)  # A-3 is paid by insurance: no charge
+    # written in batches (COPY on PostgreSQL): the columns' defaults and JSON as the ORM's
+    people = db.session.scalars(db.select(Patient).order_by(Patient.id)).all()
+    assert [(p.email_consent, p.sms_consent, p.created_at is not None) for p in people] == [
+        (True, False, True)  # both gave an email address in the file, neither a mobile number
+    ] * 2
+    created = db.select(AuditEvent).filter_by(action="patient.created").order_by(AuditEvent.id)
+    assert [e.data for e in db.session.scalars(created)] == [{"patient_id": p.id} for p in people]
     assert outbox.run_pending(utcnow() + timedelta(days=1)) == 0
     assert counts() == (2, 3, 2)  # A-3 is paid by insurance: no charge
 
