@@ -31,7 +31,7 @@ Conventions (the staff page, the CSV and `flask report aging` all use these):
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
@@ -100,9 +100,6 @@ class Aging:
     patients: tuple[PatientAging, ...] = ()
     #: how many patients have an open balance (also when `patients` is limited)
     patient_count: int = 0
-    #: the total as of an earlier day, from the same pass over the ledger, when asked for
-    earlier_day: date | None = None
-    earlier_total_minor: int | None = None
 
     @property
     def total_minor(self) -> int:
@@ -202,47 +199,25 @@ def _counted(as_of: date, cutoff: datetime) -> ColumnElement[bool]:
     )
 
 
-def _open_invoices(practice: Practice, as_of: date, earlier: date | None = None) -> Select:
-    """(patient_id, bucket, balance) of each invoice with a positive balance as of `as_of`.
-    With an `earlier` day, also the invoices open only on that day, and two more columns:
-    `open` (the invoice is open as of `as_of`) and `earlier_balance` (its positive balance
-    as of `earlier`, else 0), both from the same pass over the ledger."""
+def _open_invoices(practice: Practice, as_of: date) -> Select:
+    """(patient_id, bucket, balance) of each invoice with a positive balance as of `as_of`."""
     cutoff = day_starts(practice.timezone, as_of + timedelta(days=1))
     balance = func.sum(LedgerEntry.amount_minor)
-    columns = [LedgerEntry.invoice_id.label("invoice_id"), balance.label("balance")]
-    if earlier is not None:
-        earlier_cutoff = day_starts(practice.timezone, earlier + timedelta(days=1))
-        before = func.sum(
-            case((LedgerEntry.created_at < earlier_cutoff, LedgerEntry.amount_minor), else_=0)
-        )
-        columns.append(before.label("earlier"))
     per_invoice = (
-        db.select(*columns)
+        db.select(LedgerEntry.invoice_id.label("invoice_id"), balance.label("balance"))
         .where(LedgerEntry.practice_id == practice.id, LedgerEntry.created_at < cutoff)
         .group_by(LedgerEntry.invoice_id)
-        .having(balance > 0 if earlier is None else or_(balance > 0, before > 0))
+        .having(balance > 0)
         .subquery("per_invoice")
     )
-    counted = _counted(as_of, cutoff)
-    selected = [
-        Invoice.patient_id.label("patient_id"),
-        _bucket_index(Invoice.due_on, as_of).label("bucket"),
-        per_invoice.c.balance.label("balance"),
-    ]
-    if earlier is not None:
-        counted_before = _counted(earlier, earlier_cutoff)
-        selected += [
-            and_(per_invoice.c.balance > 0, counted).label("open"),
-            case(
-                (and_(per_invoice.c.earlier > 0, counted_before), per_invoice.c.earlier),
-                else_=0,
-            ).label("earlier_balance"),
-        ]
-        counted = or_(counted, counted_before)
     return (
-        db.select(*selected)
+        db.select(
+            Invoice.patient_id.label("patient_id"),
+            _bucket_index(Invoice.due_on, as_of).label("bucket"),
+            per_invoice.c.balance.label("balance"),
+        )
         .join_from(per_invoice, Invoice, Invoice.id == per_invoice.c.invoice_id)
-        .where(Invoice.practice_id == practice.id, counted)
+        .where(Invoice.practice_id == practice.id, _counted(as_of, cutoff))
     )
 
 
@@ -274,10 +249,10 @@ def _practice_aging(practice: Practice, as_of: date, row, patients=(), count=0) 
     return Aging(practice.id, practice.currency, as_of, buckets, tuple(patients), count)
 
 
-def _open_invoices_cte(practice: Practice, as_of: date, earlier: date | None = None):
+def _open_invoices_cte(practice: Practice, as_of: date):
     """`_open_invoices` as a CTE, materialized on PostgreSQL: computed once, and not again
     by every parallel worker of the query that joins it to the invoices."""
-    rows = _open_invoices(practice, as_of, earlier).cte("open_invoices")
+    rows = _open_invoices(practice, as_of).cte("open_invoices")
     if db.session.get_bind().dialect.name == "postgresql":
         rows = rows.prefix_with("MATERIALIZED")
     return rows
@@ -292,30 +267,13 @@ def aging_buckets(practice: Practice, as_of: date) -> Aging:
     return Aging(practice.id, practice.currency, as_of, buckets)
 
 
-def aging(
-    practice: Practice,
-    as_of: date,
-    patient_limit: int | None = None,
-    earlier: date | None = None,
-) -> Aging:
+def aging(practice: Practice, as_of: date, patient_limit: int | None = None) -> Aging:
     """Buckets of the practice and one row per patient with an open balance as of `as_of`
-    (largest total first, then by name); `patient_limit` keeps only the first rows. With an
-    `earlier` day, also the practice's total as of that day (`earlier_total_minor`).
+    (largest total first, then by name); `patient_limit` keeps only the first rows.
 
     One statement: the open invoices are computed once (a CTE used twice, which SQLite and
-    PostgreSQL materialize) and aggregated twice, for the practice and per patient; the
-    earlier total comes from the same pass over the ledger."""
-    both = _open_invoices_cte(practice, as_of, earlier)
-    extra = []
-    if earlier is None:
-        rows = both
-        extra.append(literal(0, BigInteger).label("earlier_total"))
-    else:
-        rows = db.select(both).where(both.c.open).subquery("open_rows")
-        earlier_total = db.select(
-            cast(func.coalesce(func.sum(both.c.earlier_balance), 0), BigInteger)
-        )
-        extra.append(earlier_total.scalar_subquery().label("earlier_total"))
+    PostgreSQL materialize) and aggregated twice, for the practice and per patient."""
+    rows = _open_invoices_cte(practice, as_of)
     practice_row = db.select(
         literal(0).label("scope"),
         literal(None, Integer).label("patient_id"),
@@ -323,7 +281,6 @@ def aging(
         literal(None, String).label("last_name"),
         *_pivot(rows),
         func.count(rows.c.patient_id.distinct()).label("patients"),
-        *extra,
     )
     per_patient = (
         db.select(rows.c.patient_id, *_pivot(rows)).group_by(rows.c.patient_id).subquery("pp")
@@ -336,7 +293,6 @@ def aging(
         Patient.last_name,
         *[per_patient.c[f"c{n}"] for n in range(2 * len(BUCKETS) + 2)],
         literal(0).label("patients"),
-        literal(0, BigInteger).label("earlier_total"),
     ).join_from(per_patient, Patient, Patient.id == per_patient.c.patient_id)
     if patient_limit is not None:
         patient_rows = patient_rows.order_by(
@@ -366,10 +322,7 @@ def aging(
                 invoices,
             )
         )
-    aged = _practice_aging(practice, as_of, result[0][4:], patients, int(result[0].patients))
-    if earlier is None:
-        return aged
-    return replace(aged, earlier_day=earlier, earlier_total_minor=int(result[0].earlier_total))
+    return _practice_aging(practice, as_of, result[0][4:], patients, int(result[0].patients))
 
 
 def _ratio(numerator: int, denominator: int, factor: int) -> Decimal | None:
@@ -388,11 +341,7 @@ def period_figures(
     ending = ending or aging_buckets(practice, as_of)
     if (ending.practice_id, ending.as_of) != (practice.id, as_of):
         raise ValueError("the ending aging is of another practice or day")
-    day_before = period.first_day - timedelta(days=1)
-    if ending.earlier_day == day_before and ending.earlier_total_minor is not None:
-        begin = ending.earlier_total_minor
-    else:
-        begin = aging_buckets(practice, day_before).total_minor
+    beginning = aging_buckets(practice, period.first_day - timedelta(days=1))
     start = day_starts(practice.timezone, period.first_day)
     end = day_starts(practice.timezone, as_of + timedelta(days=1))
 
@@ -414,7 +363,7 @@ def period_figures(
         )
     )
     charges, payments, refunds = (int(v) for v in db.session.execute(query).one())
-    end_total, current = ending.total_minor, ending.current_minor
+    begin, end_total, current = beginning.total_minor, ending.total_minor, ending.current_minor
     return PeriodFigures(
         period=period,
         currency=practice.currency,
@@ -513,10 +462,8 @@ def report(
     days: int = DEFAULT_DAYS,
     patient_limit: int | None = None,
 ) -> Report:
-    """Everything the staff page shows; the invoices are aged once, for the end of the
-    period and the day before it together."""
-    day_before = period_ending(as_of, days).first_day - timedelta(days=1)
-    aged = aging(practice, as_of, patient_limit, earlier=day_before)
+    """Everything the staff page shows."""
+    aged = aging(practice, as_of, patient_limit)
     figures = period_figures(practice, as_of, days, ending=aged)
     return Report(aged, figures, payments_by_step(practice, as_of, days))
 
