@@ -31,7 +31,8 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Practice  # noqa: E402
-from portal.services import jobs, reports, worklist  # noqa: E402
+from portal.services.collections import period_report, worklist  # noqa: E402
+from portal.services.core import jobs  # noqa: E402
 
 TODAY = date(2026, 12, 1)
 CHUNK = 5000
@@ -159,7 +160,7 @@ def measure(size: int, url: str) -> list[tuple[str, str, float]]:
             )
             rows.append((label, f"{len(page.rows)} rows", seconds))
         report, seconds = timed(
-            lambda: reports.report(practice, TODAY, 90, patient_limit=100), repeat=2
+            lambda: period_report.report(practice, TODAY, 90, patient_limit=100), repeat=2
         )
         rows.append(("reports page (aging, DSO, CEI, steps)", "", seconds))
         db.session.remove()

@@ -20,11 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
+from tests.services.test_webhooks import authenticated_intent, post_event  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.services import outbox  # noqa: E402
-from tests.services.test_webhooks import authenticated_intent, post_event  # noqa: E402
+from portal.services.core import outbox  # noqa: E402
 from tests.support import servers  # noqa: E402
 
 

@@ -8,8 +8,9 @@ from sqlalchemy import func
 
 from portal.extensions import db
 from portal.models import AuditEvent, Invoice, InvoiceLine, LedgerEntry, Patient
-from portal.services import imports, ledger
-from portal.services.audit import SYSTEM
+from portal.services import imports
+from portal.services.billing import ledger
+from portal.services.core.audit import SYSTEM
 from portal.services.imports import checking
 from tests import factories
 

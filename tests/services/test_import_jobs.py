@@ -9,7 +9,8 @@ from sqlalchemy import func
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import AuditEvent, ImportJob, Invoice, LedgerEntry, Patient, PendingWork
-from portal.services import imports, outbox
+from portal.services import imports
+from portal.services.core import outbox
 from portal.services.imports import background, checking, writing
 from tests import factories
 from tests.services.test_csv_import import GOOD, ITALIAN

@@ -8,7 +8,8 @@ from sqlalchemy import func
 
 from portal.extensions import db
 from portal.models import AuditEvent, ImportJob, Invoice, LedgerEntry, Patient, Practice
-from portal.services import ledger, outbox
+from portal.services.billing import ledger
+from portal.services.core import outbox
 from tests import factories
 from tests.web.staff_client import csrf, make_staff, sign_in
 

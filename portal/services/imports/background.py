@@ -16,8 +16,8 @@ from sqlalchemy import delete, update
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import ImportJob, PendingWork, Practice
-from portal.services import outbox
-from portal.services.audit import Actor
+from portal.services.core import outbox
+from portal.services.core.audit import Actor
 from portal.services.imports.committing import commit
 from portal.services.imports.reading import CsvError, read_csv
 

@@ -13,7 +13,9 @@ from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
 from portal.models import Invoice, Patient, Practice
-from portal.services import patients
+from portal.services.billing import patients
+from portal.services.billing.invoices import LineInput
+from portal.services.billing.patients import InvalidPatient, PatientInput
 from portal.services.imports.mapping import (
     DATE_FORMATS,
     FIELDS_BY_KEY,
@@ -28,8 +30,6 @@ from portal.services.imports.results import (
     RowError,
     patient_key,
 )
-from portal.services.invoices import LineInput
-from portal.services.patients import InvalidPatient, PatientInput
 from portal.validation import has_control_characters
 
 #: rows between two calls of a validation's `progress` callback

@@ -3,8 +3,8 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from portal.services.invoices import LineInput
-from portal.services.patients import PatientInput
+from portal.services.billing.invoices import LineInput
+from portal.services.billing.patients import PatientInput
 
 
 @dataclass(frozen=True)

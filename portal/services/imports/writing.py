@@ -11,8 +11,8 @@ from sqlalchemy import func, insert
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import AuditEvent, Invoice, InvoiceLine, LedgerEntry, Patient, Practice
-from portal.services import patients
-from portal.services.audit import Actor
+from portal.services.billing import patients
+from portal.services.core.audit import Actor
 from portal.services.imports.results import patient_key
 
 #: rows per INSERT statement
