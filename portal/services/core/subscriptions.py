@@ -76,10 +76,12 @@ def _cadence_follows_disputes(payment: Payment, **_) -> None:
 
 def _register_work() -> None:
     from portal.services import notifications, plan_messages
+    from portal.services.imports import background
 
     outbox.register(notifications.RECEIPT, notifications.deliver_receipt)
     outbox.register(plan_messages.SEAL, plan_messages.seal_agreement)
     outbox.register(plan_messages.EMAIL, plan_messages.deliver)
+    outbox.register(background.KIND, background.run)
 
 
 def connect() -> None:
