@@ -14,6 +14,7 @@ from portal.patient.messages import (
     setup_failure,
 )
 
+
 @pytest.fixture(scope="module")
 def app(sqlite_url):
     """One app for the catalogs (the messages need no database)."""
