@@ -358,15 +358,6 @@ class StripeGateway:
             return None
         return int(pm["card"]["exp_month"]), int(pm["card"]["exp_year"])
 
-    def describe_method(self, payment_method_id: str) -> str:
-        """A short label for receipts: "visa •••• 4242" or "SEPA DE •••• 3000"."""
-        summary = self.method_summary(payment_method_id)
-        if summary.type == "card":
-            return f"{summary.brand} •••• {summary.last4}"
-        if summary.type == "sepa_debit":
-            return f"SEPA {summary.country} •••• {summary.last4}"
-        return summary.type
-
     def method_summary(self, payment_method_id: str) -> MethodSummary:
         """The type of a payment method and what identifies it (brand and last four, or the
         IBAN's country and last four)."""

@@ -26,7 +26,16 @@ from portal.gateways.stripe_gateway import (
 )
 from portal.models import ChargeAttempt, Installment, Invoice, Payment
 from portal.models.payment import IN_FLIGHT
-from portal.services import audit, charging, credits, events, invoices, ledger, outbox
+from portal.services import (
+    audit,
+    charging,
+    credits,
+    events,
+    invoices,
+    ledger,
+    outbox,
+    payment_methods,
+)
 from portal.services.audit import Actor
 from portal.services.charging import Seen
 from portal.services.stripe_accounts import charge_labels, in_scope
@@ -377,9 +386,10 @@ def _book(payment: Payment, actor: Actor) -> bool:
     payment.receipt_number = f"{invoice.number}-{payment.id}"
     if payment.stripe_payment_method_id and not payment.method_label:
         try:
-            payment.method_label = gateways.stripe(invoice.practice).describe_method(
+            summary = gateways.stripe(invoice.practice).method_summary(
                 payment.stripe_payment_method_id
             )
+            payment.method_label = payment_methods.label(summary)
         except GatewayError:
             payment.method_label = None
     db.session.flush()

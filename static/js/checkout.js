@@ -154,7 +154,11 @@
     }, function () { return form.dataset.msgSetupFailed; });
   }
 
+  // set while an Express Checkout sheet is open: told when the payment does not go through
+  var walletFailed = null;
+
   function fail(message, reason) {
+    if (walletFailed) { walletFailed(); walletFailed = null; }
     errorBox.textContent = message;
     errorBox.hidden = false;
     statusBox.textContent = "";
@@ -210,6 +214,7 @@
   }
 
   function submit(onFailure) {
+    walletFailed = onFailure || null;
     button.disabled = true;
     errorBox.hidden = true;
     statusBox.textContent = form.dataset.msgWorking;
@@ -222,9 +227,7 @@
       if (result.client_secret) { return authenticate(result); }
       finish(result);
     }).catch(function (problem) {
-      var message = (problem && problem.error) || form.dataset.msgNetwork;
-      if (onFailure) { onFailure(message); }
-      fail(message, problem && problem.reason);
+      fail((problem && problem.error) || form.dataset.msgNetwork, problem && problem.reason);
     });
   }
 
