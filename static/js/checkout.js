@@ -20,6 +20,21 @@
   var lastSetup = null;
   var savedSetup = null;
 
+  // the Card Element path: card or IBAN, chosen with radio buttons
+  function method() {
+    var checked = form.querySelector('input[name="method"]:checked') ||
+      form.querySelector('input[name="method"]');
+    return checked ? checked.value : null;
+  }
+  form.querySelectorAll('input[name="method"]').forEach(function (radio) {
+    radio.addEventListener("change", function () {
+      var sepa = method() === "sepa_debit";
+      document.getElementById("card-section").hidden = sepa;
+      var sepaSection = document.getElementById("sepa-section");
+      if (sepaSection) { sepaSection.hidden = !sepa; }
+    });
+  });
+
   if (typeof Stripe !== "function") {
     /* Stripe.js did not load: say so, and never let the form submit by itself. */
     form.addEventListener("submit", function (event) {
@@ -36,22 +51,8 @@
   var collector = form.dataset.elements === "payment" ? paymentElement() : cardElement();
 
   function cardElement() {
-    var sepaSection = document.getElementById("sepa-section");
-    var cardSection = document.getElementById("card-section");
     var card = stripe.elements({ locale: form.dataset.locale }).create("card");
     card.mount("#card-element");
-    function method() {
-      var checked = form.querySelector('input[name="method"]:checked') ||
-        form.querySelector('input[name="method"]');
-      return checked.value;
-    }
-    form.querySelectorAll('input[name="method"]').forEach(function (radio) {
-      radio.addEventListener("change", function () {
-        var sepa = method() === "sepa_debit";
-        cardSection.hidden = sepa;
-        if (sepaSection) { sepaSection.hidden = !sepa; }
-      });
-    });
     return {
       setupBody: function () { return { method: method() }; },
       check: function () {
