@@ -11,6 +11,7 @@ from portal.models import Payment
 from portal.services import ledger
 from tests import factories
 from tests.browser import pages
+from tests.browser.test_plan_journey import assert_accessible
 from tests.support.browser import PHONE
 
 pytestmark = [pytest.mark.browser, pytest.mark.stripe]
@@ -49,6 +50,7 @@ def test_a_session_that_ended_while_paying_leads_back_in(live_stripe_app, phone)
     expect(back).to_be_visible()
     expect(back).to_be_in_viewport()
     expect(phone.locator("#pay-button")).to_be_disabled()  # nothing more to try here
+    assert_accessible(phone, "checkout after the session ended")
     assert db.session.scalars(db.select(Payment).filter_by(invoice_id=invoice.id)).all() == []
 
     back.click()

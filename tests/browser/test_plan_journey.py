@@ -354,6 +354,8 @@ def test_english_typed_signature_then_pay_the_next_installment(live_stripe_app, 
     expect(page.locator("#confirm-amount")).to_have_text(_loose(who.money(next_amount)))
     expect(page.locator("#confirm-method")).to_have_text("Visa •••• 4242")
     assert ledger.balance(who.invoice.id) == BALANCE - DOWN
+    assert_accessible(page, "pay-ahead confirmation")
+    assert_fits(page, "pay-ahead confirmation")
     page.get_by_role("button", name=_loose(f"Pay {who.money(next_amount)}")).click()
     expect(page).to_have_url(pages.RESULT_URL)
     expect(page.get_by_role("heading", level=1)).to_have_text("Payment received")
@@ -376,6 +378,7 @@ def test_english_typed_signature_then_pay_the_next_installment(live_stripe_app, 
     expect(page.locator("#saved-method")).to_have_text(
         "From now on your installments are charged to Visa •••• 4242."
     )
+    assert_accessible(page, "card saved")
     page.get_by_role("link", name="Back to your bill").click()
     expect(page).to_have_url(pages.INVOICE_URL)
     section = expect_plan_section(page, who, 3, paid=2)
