@@ -3,13 +3,14 @@ the Express Checkout Element, on a 360 x 740 phone, with the stand-in for Stripe
 tests/support/stripe_elements.js in place of js.stripe.com and localstripe behind it."""
 
 import re
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import Payment
+from portal.models.plan import Installment, Plan
 from portal.services import ledger
 from tests import factories
 from tests.browser import pages
@@ -149,3 +150,39 @@ def test_the_wallet_sheet_is_told_when_the_payment_fails(elements_app, phone):
     expect(phone.locator("#pay-button")).to_have_text("Pay €150.00")
     assert ["paymentFailed", {"reason": "fail"}] in stripe_elements.calls(phone)
     assert ledger.balance(invoice.id) == 15000
+
+
+def test_changing_a_plans_card_in_the_payment_element(elements_app, phone):
+    invoice = open_checkout(phone, elements_app)
+    plan = Plan(
+        practice_id=invoice.practice_id,
+        invoice_id=invoice.id,
+        patient_id=invoice.patient_id,
+        currency="EUR",
+        status="active",
+        total_minor=15450,
+        down_payment_minor=0,
+        installment_count=2,
+        amount_financed_minor=15450,
+        agreement_version="2026-11-v1",
+        language="en",
+        method="sepa_debit",
+        method_label="IBAN DE •••• 3000",
+        signed_at=datetime(2026, 11, 1),
+    )
+    for n, due in enumerate((date(2026, 12, 1), date(2027, 1, 1))):
+        plan.installments.append(Installment(sequence=n + 1, due_on=due, amount_minor=7725))
+    db.session.add(plan)
+    db.session.commit()
+    phone.goto(f"{elements_app.live_url}/pay/plan/card")
+    expect(phone.locator("main")).to_contain_text("Now: IBAN DE •••• 3000. Nothing is charged now.")
+    expect(phone.locator("#amount")).to_have_count(0)
+    fill(phone, pages.CARD_OK)  # the card tab: the Payment Element offers card and SEPA
+    phone.get_by_role("button", name="Save the new payment method").click()
+    expect(phone.locator("#saved-method")).to_have_text(
+        "From now on your installments are charged to Visa •••• 4242."
+    )
+    db.session.expire_all()
+    plan = db.session.get(Plan, plan.id)
+    assert (plan.method, plan.method_label) == ("card", "Visa •••• 4242")
+    assert ledger.balance(invoice.id) == 15450  # nothing charged
