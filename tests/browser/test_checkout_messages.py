@@ -43,6 +43,7 @@ def open_checkout(page, base: str):
 def test_a_session_that_ended_while_paying_leads_back_in(live_stripe_app, phone):
     invoice = open_checkout(phone, live_stripe_app.live_url)
     pages.fill_card(phone, pages.CARD_OK)
+    expect(phone.get_by_role("button", name="Open your bill again")).to_be_hidden()
     phone.context.clear_cookies()  # 30 minutes later the browser has dropped the session
     pages.pay(phone)
     expect(phone.locator("#pay-error")).to_have_text(ENDED)
