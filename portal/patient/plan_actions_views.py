@@ -11,9 +11,11 @@ from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.payment_views import _refused, expected_amount
 from portal.patient.plan_views import _with_secret
-from portal.services import agreements, charging, invoices, ledger, payment_methods, payments, plans
-from portal.services.payments import PaymentRefused, SavedMethod
-from portal.services.stripe_accounts import checkout_keys
+from portal.services.billing import invoices, ledger
+from portal.services.payments import charging, payment_methods, payments, saved_methods
+from portal.services.payments.payments import PaymentRefused, SavedMethod
+from portal.services.payments.stripe_accounts import checkout_keys
+from portal.services.plans import agreements, plans
 
 PAY_NOW = ("next", "rest")
 
@@ -101,7 +103,7 @@ def plan_card():
         practice=g.practice,
         patient=g.invoice.patient,
         summary=invoices.summarize(g.invoice),
-        methods=payments.methods_for(g.invoice),
+        methods=saved_methods.methods_for(g.invoice),
         pending=None,
         **checkout_keys(g.practice),
         heading=_("Change the payment method"),
@@ -121,7 +123,7 @@ def plan_card_confirm():
         return _refused(PaymentRefused("nothing_due"))
     try:
         setup_intent_id = str((request.get_json(silent=True) or {}).get("setup_intent_id", ""))
-        saved = payments.saved_method(g.invoice, setup_intent_id)
+        saved = saved_methods.saved_method(g.invoice, setup_intent_id)
     except PaymentRefused as exc:
         return _refused(exc)
     plan.method, plan.stripe_payment_method_id = saved.method, saved.payment_method_id

@@ -6,8 +6,8 @@ from flask import current_app, g, jsonify, redirect, render_template, request, s
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from portal.models import PaymentLink
-from portal.services import links
-from portal.services.audit import Actor
+from portal.services.access import links
+from portal.services.core.audit import Actor
 
 LINK_KEY = "link_id"
 VERIFIED_KEY = "verified_link_id"

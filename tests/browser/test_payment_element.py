@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from portal.extensions import db
 from portal.models import Payment
 from portal.models.plan import Installment, Plan
-from portal.services import ledger
+from portal.services.billing import ledger
 from tests import factories
 from tests.browser import pages
 from tests.conftest import _make_app

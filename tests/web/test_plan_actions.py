@@ -111,7 +111,7 @@ def test_a_changed_card_is_confirmed_and_named_on_the_plan(app):
 
 def test_the_label_names_brands_as_they_are_written():
     from portal.gateways.stripe_gateway import MethodSummary
-    from portal.services.payment_methods import label
+    from portal.services.payments.payment_methods import label
 
     assert label(MethodSummary("card", "visa", "4242")) == "Visa •••• 4242"
     assert label(MethodSummary("card", "amex", "0005")) == "American Express •••• 0005"
