@@ -16,7 +16,7 @@ from portal.models import Practice
 from portal.outbox_cli import outbox_cli
 from portal.report_cli import report_cli
 from portal.settings import ROOT
-from portal.stripe_cli import practice_stripe, reencrypt
+from portal.stripe_cli import practice_stripe, reencrypt, register_domain
 
 practice_cli = AppGroup("practice", help="Manage practices.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations.")
@@ -256,6 +256,7 @@ def compile_():
 
 practice_cli.add_command(practice_stripe)
 practice_cli.add_command(reencrypt)
+stripe_cli.add_command(register_domain)
 
 
 def register(app: Flask) -> None:

@@ -57,6 +57,10 @@ class Config:
     #: None means api.stripe.com; localstripe is e.g. http://127.0.0.1:8420
     STRIPE_API_BASE = _env("STRIPE_API_BASE")
     STRIPE_JS_URL = _env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+    #: the checkout's Stripe elements: "payment" (Payment Element and Express Checkout
+    #: Element: Apple Pay, Google Pay), "card" (Card Element and IBAN field, which is all
+    #: localstripe's Stripe.js offers); unset: "payment" on Stripe itself, "card" elsewhere
+    STRIPE_ELEMENTS = _env("STRIPE_ELEMENTS", "")
     #: who holds the installation's Stripe account, named as creditor on SEPA mandates of
     #: practices without an account of their own; unset: the practice itself (one-practice case)
     STRIPE_ACCOUNT_NAME = _env("STRIPE_ACCOUNT_NAME")

@@ -83,3 +83,31 @@ def reencrypt():
                 count += 1
     db.session.commit()
     click.echo(f"{count} secrets re-encrypted")
+
+
+@click.command("register-domain")
+@click.option("--domain", default=None, help="default: the host of PORTAL_BASE_URL")
+@click.option("--practice", "slug", default=None, help="a practice with its own Stripe account")
+@with_appcontext
+def register_domain(domain, slug):
+    """Register the portal's domain with Stripe for Apple Pay, Google Pay and Link in the
+    checkout (Payment Method Domains); run again to have Stripe check it once more."""
+    from urllib.parse import urlsplit
+
+    from portal import gateways
+    from portal.cli import _practice
+    from portal.gateways.stripe_gateway import GatewayError
+
+    practice = _practice(slug) if slug else None
+    name = domain or urlsplit(current_app.config["PORTAL_BASE_URL"]).hostname
+    if not name or name in ("127.0.0.1", "localhost"):
+        raise click.ClickException("give --domain, or set PORTAL_BASE_URL to the public address")
+    try:
+        result = gateways.stripe(practice).register_payment_method_domain(name)
+    except GatewayError as exc:
+        raise click.ClickException(f"Stripe refused {name}: {exc}") from exc
+    state = "enabled" if result["enabled"] else "disabled"
+    apple = result["apple_pay"]
+    click.echo(f"{result['domain_name']} ({result['id']}): {state}, Apple Pay {apple}")
+    if result["apple_pay_error"]:
+        click.echo(f"Apple Pay: {result['apple_pay_error']}")

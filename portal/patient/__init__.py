@@ -16,8 +16,10 @@ from portal.patient import (  # noqa: E402, F401
     fiscal_views,
     offer_views,
     payment_views,
+    plan_actions_views,
     plan_views,
     privacy_views,
+    resume_views,
     unsubscribe_views,
     views,
 )

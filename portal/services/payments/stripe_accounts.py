@@ -278,7 +278,27 @@ def checkout_keys(practice: Practice) -> dict[str, str]:
     else:
         key = current_app.config["STRIPE_PUBLISHABLE_KEY"]
         js = current_app.config["STRIPE_JS_URL"]
-    return {"stripe_key": key, "stripe_js": js, "account_holder": account_holder(practice)}
+    return {
+        "stripe_key": key,
+        "stripe_js": js,
+        "account_holder": account_holder(practice),
+        "stripe_elements": elements_mode(practice),
+    }
+
+
+def elements_mode(practice: Practice) -> str:
+    """Which Stripe elements the checkout uses: STRIPE_ELEMENTS when set ("payment" or
+    "card"); otherwise the Payment Element with wallets ("payment") where the practice's
+    account is Stripe itself, and the Card Element ("card") against localstripe, whose
+    Stripe.js has no Payment Element."""
+    chosen = (current_app.config.get("STRIPE_ELEMENTS") or "").strip().lower()
+    if chosen in ("payment", "card"):
+        return chosen
+    if practice.has_own_stripe_account:
+        base = practice.stripe_api_base
+    else:
+        base = current_app.config["STRIPE_API_BASE"]
+    return "payment" if not base or urlsplit(base).hostname == "api.stripe.com" else "card"
 
 
 def endpoint_accepts(endpoint: Practice | None, practice: Practice) -> bool:

@@ -44,7 +44,7 @@ def test_english_confirmation_email_with_receipt(mailed_app, smtp):
     assert "Dear Emma Bianchi," in text
     assert "Amount: €154.50" in text
     assert f"Receipt number: {payment.receipt_number}" in text
-    assert "Method: visa •••• 4242" in text
+    assert "Method: Visa •••• 4242" in text
     [attachment] = list(message.iter_attachments())
     assert attachment.get_filename() == f"receipt-{payment.receipt_number}.pdf"
     pdf = attachment.get_content()
