@@ -27,9 +27,10 @@ from portal.models import (
 )
 from portal.models.payment import IN_FLIGHT
 from portal.models.plan import Plan
-from portal.services import incentives, plans
+from portal.services import incentives, partial_payments, plans
 from portal.services.incentives import Discount
 from portal.services.invoices import InvoiceSummary
+from portal.services.partial_payments import PartialRules
 
 #: loader options on the invoice for `patient.session.link_required` on the bill page
 LINK_OPTIONS = (
@@ -79,6 +80,8 @@ class BillPage:
     pending_plan_signed: bool
     plan_offered: bool
     incentives: Incentives | None
+    #: the rules for paying part of the balance, when the practice allows it
+    partial: PartialRules | None = None
 
 
 def practice_today(practice: Practice, now: datetime | None = None) -> date:
@@ -117,6 +120,7 @@ def build(invoice: Invoice, today: date | None = None) -> BillPage:
         ),
         plan_offered=offered,
         incentives=found,
+        partial=None if shown_plan else partial_payments.rules_for(invoice, balance),
     )
 
 
