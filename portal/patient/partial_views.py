@@ -10,10 +10,11 @@ from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.offer_views import _checkout, _saved_method
 from portal.patient.payment_views import _next_step, _refused, expected_amount
-from portal.services import bill_page, partial_payments
-from portal.services.partial_payments import PartialRefused
-from portal.services.payments import PaymentRefused
-from portal.services.stripe_accounts import checkout_keys
+from portal.services.billing import bill_page
+from portal.services.payments import partial
+from portal.services.payments.partial import PartialRefused
+from portal.services.payments.payments import PaymentRefused
+from portal.services.payments.stripe_accounts import checkout_keys
 
 
 def _bill_with_error(message: str, value: str):
@@ -35,7 +36,7 @@ def partial_checkout():
     except ValueError:
         return _bill_with_error(_("Enter an amount like 50.00."), text)
     try:
-        rules = partial_payments.check_amount(g.invoice, amount_minor)
+        rules = partial.check_amount(g.invoice, amount_minor)
     except PartialRefused as exc:
         return _bill_with_error(exc.message, text)
     currency = g.invoice.currency
@@ -59,7 +60,7 @@ def partial_confirm():
         return jsonify(error=_("Enter the amount you want to pay."), reason="amount"), 400
     actor = patient_session.actor(request.remote_addr)
     try:
-        outcome = partial_payments.pay_part(g.invoice, _saved_method(), amount_minor, actor)
+        outcome = partial.pay_part(g.invoice, _saved_method(), amount_minor, actor)
     except PartialRefused as exc:
         return jsonify(error=exc.message, reason=exc.reason), 422
     except PaymentRefused as exc:

@@ -9,8 +9,8 @@ from wtforms import BooleanField, StringField
 
 from portal.extensions import db
 from portal.money import format_plain, parse_amount
-from portal.services import partial_payments
-from portal.services.partial_payments import PartialRefused
+from portal.services.payments import partial
+from portal.services.payments.partial import PartialRefused
 from portal.staff import bp
 from portal.staff.access import OWNER, actor, role_required
 
@@ -38,7 +38,7 @@ def partial_payment_settings():
                     minimum = parse_amount(form.minimum.data or "", practice.currency)
                 except ValueError as exc:
                     raise PartialRefused("amount", _("Enter an amount like 20.00.")) from exc
-            partial_payments.save_minimum(practice, minimum, actor(request.remote_addr))
+            partial.save_minimum(practice, minimum, actor(request.remote_addr))
         except PartialRefused as exc:
             db.session.rollback()
             form.minimum.errors = [exc.message]

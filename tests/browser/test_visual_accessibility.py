@@ -11,8 +11,8 @@ from playwright.sync_api import Page, expect
 
 from portal.extensions import db
 from portal.models import PlanPolicy
-from portal.services import links
-from portal.services.audit import SYSTEM
+from portal.services.access import links
+from portal.services.core.audit import SYSTEM
 from tests import factories
 from tests.browser import pages
 from tests.browser.test_accessibility import assert_accessible

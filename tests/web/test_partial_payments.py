@@ -7,7 +7,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Invoice, Payment, Practice
-from portal.services import ledger
+from portal.services.billing import ledger
 from tests.web.patient_client import post_json
 from tests.web.staff_client import csrf
 from tests.web.test_offers import billed, owner, patient_client, save_card, stripe_web  # noqa: F401
