@@ -49,6 +49,9 @@ class Practice(db.Model):
     #: the account's shortened descriptor (set at Stripe) and the suffix Saldo adds to it
     statement_descriptor_prefix: Mapped[str | None] = mapped_column(String(10))
     statement_descriptor_suffix: Mapped[str | None] = mapped_column(String(22))
+    #: patients may pay part of the balance, at least this much (minor units); None: only
+    #: the whole balance (or a plan)
+    partial_payment_minimum_minor: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     #: the practice's plan and discount settings (at most one row each), read-only here so a

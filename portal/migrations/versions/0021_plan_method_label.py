@@ -1,7 +1,7 @@
 """plan.method_label: the saved card or account as the patient knows it ("Visa •••• 4242")
 
 Revision ID: 0021
-Revises: 0014
+Revises: 0018
 Create Date: 2026-12-01 12:20:00
 """
 
