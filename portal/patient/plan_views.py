@@ -27,7 +27,16 @@ from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import ConsentForm, PlanChoiceForm, SignForm
 from portal.patient.payment_views import _next_step, _refused, expected_amount
-from portal.services import agreements, charging, invoices, ledger, payments, plan_messages, plans
+from portal.services import (
+    agreements,
+    charging,
+    invoices,
+    ledger,
+    payments,
+    plan_messages,
+    plans,
+    preferences,
+)
 from portal.services.agreements import SigningRefused
 from portal.services.payments import PaymentRefused, SavedMethod
 from portal.services.plans import PlanRefused
@@ -92,7 +101,7 @@ def plan_consent():
         return away
     form = ConsentForm()
     if form.validate_on_submit():
-        agreements.consent(plan, patient_session.actor(request.remote_addr))
+        preferences.consent_on_plan(plan, patient_session.actor(request.remote_addr))
         db.session.commit()
         return redirect(url_for("patient.plan_sign"))
     return render_template(

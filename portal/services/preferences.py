@@ -105,3 +105,12 @@ def update(
     ):
         changed.append("email_attachments")
     return changed
+
+
+def consent_on_plan(plan: Plan, actor: Actor) -> None:
+    """The patient consented to electronic records on a plan's consent page: the text shown
+    is kept with the plan (`agreements.consent`) and in a consent record; a patient who had
+    asked for paper is on electronic records again, by that new consent."""
+    agreements.consent(plan, actor)
+    text = plan.consent_html.decode("utf-8")
+    consent.record(plan.invoice.patient, "esign", True, "patient_page", text, actor)

@@ -15,6 +15,7 @@ from tests import factories
 
 STAFF = Actor("staff", "7", "127.0.0.1")
 API = Actor("system", "apikey:3", "203.0.113.9")
+PATIENT = Actor("patient", "link:9", "198.51.100.7")
 START = date(2026, 11, 3)
 
 
@@ -111,3 +112,16 @@ def test_withdrawal_is_noted_on_consented_plans(app):
     assert consented.evidence["withdrawn_source"] == "staff"
     assert "consent_withdrawn_at" in consented.evidence
     assert preferences.set_paper_records(invoice.patient, True, "staff", STAFF) is False
+
+
+def test_consent_on_a_plan_is_recorded_with_the_text_shown_and_ends_paper(app):
+    practice = factories.practice()
+    db.session.add(PlanPolicy(practice_id=practice.id, allowed_counts="3", min_down_percent=10))
+    patient = factories.patient(practice, paper_records=True)
+    invoice = factories.invoice(patient, amounts=(60000,), today=START)
+    plan = plans.choose(invoice, 3, START, "it", STAFF)
+    preferences.consent_on_plan(plan, PATIENT)
+    assert _records(patient) == [("esign", True, "patient_page", "patient:link:9")]
+    record = db.session.scalars(db.select(ConsentRecord)).one()
+    assert record.text_shown.encode() == plan.consent_html == agreements.consent_html(plan).encode()
+    assert patient.paper_records is False and "consented_at" in plan.evidence
