@@ -11,6 +11,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signature
 
 from portal.gateways import timestamps
+from portal.gateways.seal import SealError
 from portal.services import agreement_seal, agreements
 from tests import factories
 from tests.services.test_agreement_evidence import _signed
@@ -104,3 +105,17 @@ def test_a_seal_checked_against_another_ca_is_not_b_lt(app, tmp_path):
     with local_ca(tmp_path / "other") as other:
         check = timestamps.check(pdf, other.cert_path, ca.cert_path)
     assert (check.level, check.seal_ok) == ("none", False)
+
+
+def test_a_revoked_seal_certificate_is_not_used_to_seal(app, tmp_path):
+    with local_ca(tmp_path / "ca") as ca, local_tsa(tmp_path, ca=ca) as tsa:
+        pair = _configure(app, ca, tsa)
+        serial = load_cert_from_pemder(str(pair.cert_path)).serial_number
+        ca.revoked[serial] = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
+        plan, _ = _signed(factories.ITALY, "it", "card", 60000, 6)
+        with pytest.raises(SealError) as refused:
+            agreements.finalize(plan)
+    message = str(refused.value)
+    assert message.startswith("Sealing failed: The signer's certificate could not be validated (")
+    assert "revoked" in message.lower()
+    assert plan.agreement_pdf is None
