@@ -11,7 +11,7 @@ patient's own page.
 from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
-from portal.models import Patient, Plan
+from portal.models import ConsentRecord, Patient, Plan
 from portal.services import agreements, consent
 from portal.services.audit import Actor
 
@@ -114,3 +114,14 @@ def consent_on_plan(plan: Plan, actor: Actor) -> None:
     agreements.consent(plan, actor)
     text = plan.consent_html.decode("utf-8")
     consent.record(plan.invoice.patient, "esign", True, "patient_page", text, actor)
+
+
+def history(patient: Patient, limit: int = 50) -> list[ConsentRecord]:
+    """The patient's consent records, newest first (the staff patient page shows them)."""
+    query = (
+        db.select(ConsentRecord)
+        .filter_by(patient_id=patient.id)
+        .order_by(ConsentRecord.id.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))

@@ -62,6 +62,7 @@ def _detail_page(patient: Patient, form: DocumentPreferencesForm, status: int = 
         patient=patient,
         invoices=db.session.scalars(query).all(),
         documents_form=form,
+        consent_history=preferences.history(patient),
     )
     return page, status
 

@@ -2,6 +2,7 @@
 is a consent record with source "staff"; refusals are explained in the staff member's language."""
 
 import html
+import re
 
 import pytest
 
@@ -60,6 +61,16 @@ def test_staff_set_attachments_then_paper(web_app):
     ]
     assert _save(client, patient_id, paper_records=True).status_code == 302  # unchanged
     assert len(_records(web_app, patient_id)) == 3
+    page = html.unescape(client.get(f"/staff/patients/{patient_id}").get_data(as_text=True))
+    history = page[page.index("Consent history") :]
+    rows = re.findall(
+        r"<tr><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>", history
+    )
+    assert rows == [
+        ("Electronic records", "withdrawn", "practice staff"),
+        ("Email attachments", "withdrawn", "practice staff"),
+        ("Email attachments", "given", "practice staff"),
+    ]
 
 
 @pytest.mark.parametrize(
