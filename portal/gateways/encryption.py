@@ -168,7 +168,10 @@ def is_current(value: bytes | str) -> bool:
     if isinstance(value, str):
         if not value.startswith(TEXT_PREFIX):
             return False
-        value = base64.urlsafe_b64decode(value[len(TEXT_PREFIX) :].encode("ascii"))
+        try:
+            value = base64.urlsafe_b64decode(value[len(TEXT_PREFIX) :].encode("ascii"))
+        except ValueError:
+            return False  # unreadable: decrypting it says so
     newest = _key_id(_derive(_keys()[0], PURPOSE))
     return value[:1] == CURRENT and value[1 : 1 + KEY_ID_BYTES] == newest
 

@@ -50,6 +50,10 @@ def test_values_are_bound_to_their_row_and_column(app):
     b.stripe_secret_key_encrypted = stored  # copied into another practice's row
     with pytest.raises(SecretsUnavailable, match="changed or belongs elsewhere"):
         encryption.read_column(b, "stripe_secret_key_encrypted")
+    b.stripe_secret_key_encrypted = "v2:not base64!"
+    assert encryption.is_current(b.stripe_secret_key_encrypted) is False
+    with pytest.raises(SecretsUnavailable, match="not readable"):
+        encryption.read_column(b, "stripe_secret_key_encrypted")
     blob = encryption.encrypt(b"pem", "seal_key:1")
     flipped = blob[:-1] + bytes([blob[-1] ^ 1])
     with pytest.raises(SecretsUnavailable, match="changed or belongs elsewhere"):
