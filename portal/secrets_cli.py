@@ -5,7 +5,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from portal.extensions import db
 from portal.gateways import encryption
-from portal.services import stored_secrets
+from portal.services.practice import stored_secrets
 
 secrets_cli = AppGroup("secrets", help="Encryption of the secrets stored in the database.")
 

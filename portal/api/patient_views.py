@@ -10,9 +10,10 @@ from portal.api.parsing import Fields, json_body
 from portal.api.serializers import patient as patient_json
 from portal.extensions import db
 from portal.models import Patient
-from portal.services import patients, preferences
-from portal.services.patients import LANGUAGES, InvalidPatient, PatientInput
-from portal.services.preferences import InvalidPreference
+from portal.services.billing import patients
+from portal.services.billing.patients import LANGUAGES, InvalidPatient, PatientInput
+from portal.services.collections import preferences
+from portal.services.collections.preferences import InvalidPreference
 
 
 @bp.post("/patients")

@@ -6,9 +6,10 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.models import Invoice, Patient
-from portal.services import patients, preferences
-from portal.services.patients import InvalidPatient, PatientInput
-from portal.services.preferences import InvalidPreference
+from portal.services.billing import patients
+from portal.services.billing.patients import InvalidPatient, PatientInput
+from portal.services.collections import preferences
+from portal.services.collections.preferences import InvalidPreference
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
 from portal.staff.forms import DocumentPreferencesForm, PatientForm
