@@ -15,8 +15,9 @@ from portal.fiscal_cli import fiscal_cli
 from portal.models import Practice
 from portal.outbox_cli import outbox_cli
 from portal.report_cli import report_cli
+from portal.secrets_cli import reencrypt, secrets_cli
 from portal.settings import ROOT
-from portal.stripe_cli import practice_stripe, reencrypt, register_domain
+from portal.stripe_cli import practice_stripe, register_domain
 
 practice_cli = AppGroup("practice", help="Manage practices.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations.")
@@ -261,6 +262,7 @@ stripe_cli.add_command(register_domain)
 
 def register(app: Flask) -> None:
     app.cli.add_command(practice_cli)
+    app.cli.add_command(secrets_cli)
     app.cli.add_command(translate_cli)
     app.cli.add_command(stripe_cli)
     app.cli.add_command(demo)

@@ -69,7 +69,8 @@ class Config:
     #: "1": a practice's account may name its own API address (localstripe); off in production,
     #: where the server must talk to api.stripe.com only
     STRIPE_PRACTICE_API_BASE = _env("STRIPE_PRACTICE_API_BASE", "0") == "1"
-    #: Fernet key(s), comma separated, newest first: encrypt practices' Stripe secrets
+    #: key(s), comma separated, newest first, each 32 characters or more (`flask secrets
+    #: new-key`): encrypt every secret stored in the database; required in production
     SALDO_ENCRYPTION_KEY = _env("SALDO_ENCRYPTION_KEY")
     STRIPE_MAX_NETWORK_RETRIES = int(_env("STRIPE_MAX_NETWORK_RETRIES", "2"))
     #: scopes idempotency keys at Stripe; unset: a random id made once and kept in the database
@@ -92,7 +93,11 @@ class Config:
     SEAL_KEY_PATH = _env("SEAL_KEY_PATH")
     SEAL_CERT_PATH = _env("SEAL_CERT_PATH")
     SEAL_KEY_PASSPHRASE = _env("SEAL_KEY_PASSPHRASE")
-    #: encrypts the sealing keys kept in the database; unset: derived from SECRET_KEY (HKDF)
+    #: the root certificate (PEM) of the CA that issued SEAL_CERT_PATH: the trust root when
+    #: checking seals and fetching revocation information (B-LT); unset: the certificate itself
+    SEAL_CA_CERT_PATH = _env("SEAL_CA_CERT_PATH")
+    #: earlier installations only: what their stored sealing keys were encrypted with (else
+    #: SECRET_KEY); read, never written; drop it after `flask secrets reencrypt`
     SEAL_ENCRYPTION_KEY = _env("SEAL_ENCRYPTION_KEY")
     #: RFC 3161 Time Stamping Authority for the seal's trusted time (PAdES B-T); unset: B-B
     SEAL_TSA_URL = _env("SEAL_TSA_URL")
@@ -189,6 +194,23 @@ CONFIGS = {
     "development": DevelopmentConfig,
     "test": TestConfig,
 }
+
+
+def check(config, settings: type[Config]) -> None:
+    """Refuse to start with settings that cannot work: RuntimeError saying which."""
+    from portal.gateways.encryption import configured_keys
+
+    if not config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set")
+    try:
+        keys = configured_keys(config.get("SALDO_ENCRYPTION_KEY"))
+    except ValueError as exc:
+        raise RuntimeError(str(exc)) from exc
+    if settings is ProductionConfig and not keys:
+        raise RuntimeError(
+            "SALDO_ENCRYPTION_KEY must be set in production (make one with "
+            "`flask secrets new-key`): it encrypts the secrets stored in the database"
+        )
 
 
 def config_for(name: str | None) -> type[Config]:

@@ -1,12 +1,11 @@
-"""`flask practice stripe` and `flask practice reencrypt`: a practice's own Stripe account."""
+"""`flask practice stripe`: a practice's own Stripe account."""
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from portal.extensions import db
-from portal.gateways import secretbox
-from portal.models import Practice
+from portal.gateways import encryption
 from portal.services.core.audit import Actor
 from portal.services.payments import stripe_accounts
 
@@ -49,7 +48,7 @@ def practice_stripe(slug, publishable_key, secret_key, webhook_secret, api_base,
             )
     except stripe_accounts.AccountRefused as exc:
         raise click.ClickException(f"{exc.field}: {exc}") from exc
-    except secretbox.SecretsUnavailable as exc:
+    except encryption.SecretsUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     account = stripe_accounts.summary(practice)
@@ -68,21 +67,6 @@ def practice_stripe(slug, publishable_key, secret_key, webhook_secret, api_base,
     else:
         click.echo(f"{practice.slug}: the installation's Stripe account")
     click.echo(f"statement descriptor suffix: {stripe_accounts.descriptor_suffix(practice) or '-'}")
-
-
-@click.command("reencrypt")
-@with_appcontext
-def reencrypt():
-    """Re-encrypt every stored secret with the first SALDO_ENCRYPTION_KEY (after adding one)."""
-    count = 0
-    for practice in db.session.scalars(db.select(Practice)):
-        for name in ("stripe_secret_key_encrypted", "stripe_webhook_secret_encrypted"):
-            token = getattr(practice, name)
-            if token:
-                setattr(practice, name, secretbox.reencrypt(token))
-                count += 1
-    db.session.commit()
-    click.echo(f"{count} secrets re-encrypted")
 
 
 @click.command("register-domain")

@@ -41,7 +41,7 @@ class Practice(db.Model):
     message_note_it: Mapped[str | None] = mapped_column(String(300))
     #: the practice's own Stripe account; no secret key: the installation's (STRIPE_*)
     stripe_publishable_key: Mapped[str | None] = mapped_column(String(255))
-    #: Fernet tokens (gateways.secretbox), never the secrets themselves
+    #: encrypted (gateways.encryption), never the secrets themselves
     stripe_secret_key_encrypted: Mapped[str | None] = mapped_column(Text)
     stripe_webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
     #: development and tests: a localstripe server standing in for the account

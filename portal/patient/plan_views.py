@@ -26,6 +26,7 @@ from portal.patient.forms import ConsentForm, PlanChoiceForm, SignForm
 from portal.patient.payment_views import _next_step, _refused, expected_amount
 from portal.services import plan_messages
 from portal.services.billing import invoices, ledger
+from portal.services.collections import preferences
 from portal.services.payments import charging, payment_methods, payments, saved_methods
 from portal.services.payments.payments import PaymentRefused
 from portal.services.payments.stripe_accounts import checkout_keys
@@ -90,7 +91,7 @@ def plan_consent():
         return away
     form = ConsentForm()
     if form.validate_on_submit():
-        agreements.consent(plan, patient_session.actor(request.remote_addr))
+        preferences.consent_on_plan(plan, patient_session.actor(request.remote_addr))
         db.session.commit()
         return redirect(url_for("patient.plan_sign"))
     return render_template(
