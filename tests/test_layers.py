@@ -16,10 +16,8 @@ ABOVE = {
     "holds",
     "incentives",
     "installments",
-    "notifications",
-    "plan_messages",
+    "messaging",
     "plans",
-    "sending",
 }
 
 

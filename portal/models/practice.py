@@ -49,6 +49,8 @@ class Practice(db.Model):
     #: the account's shortened descriptor (set at Stripe) and the suffix Saldo adds to it
     statement_descriptor_prefix: Mapped[str | None] = mapped_column(String(10))
     statement_descriptor_suffix: Mapped[str | None] = mapped_column(String(22))
+    #: days a patient's question about a bill pauses its reminders
+    question_pause_days: Mapped[int] = mapped_column(default=14, server_default="14")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     #: the practice's plan and discount settings (at most one row each), read-only here so a

@@ -14,10 +14,12 @@ from portal.patient import (  # noqa: E402, F401
     agreement_views,
     brand_views,
     fiscal_views,
+    link_request_views,
     offer_views,
     payment_views,
     plan_views,
     privacy_views,
+    question_views,
     unsubscribe_views,
     views,
 )

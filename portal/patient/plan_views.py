@@ -27,8 +27,9 @@ from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import ConsentForm, PlanChoiceForm, SignForm
 from portal.patient.payment_views import _next_step, _refused, expected_amount
-from portal.services import agreements, charging, invoices, ledger, payments, plan_messages, plans
+from portal.services import agreements, charging, invoices, ledger, payments, plans
 from portal.services.agreements import SigningRefused
+from portal.services.messaging import plans as plan_messages
 from portal.services.payments import PaymentRefused, SavedMethod
 from portal.services.plans import PlanRefused
 from portal.services.stripe_accounts import checkout_keys

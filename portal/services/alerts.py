@@ -95,10 +95,10 @@ from portal.models import (
     VerificationAttempt,
 )
 from portal.models.payment import DESK_METHODS
-from portal.services import audit, calls, holds, ledger, plans, sending
+from portal.services import audit, calls, holds, ledger, messaging, plans
 from portal.services.audit import Actor
 from portal.services.holds import HoldRefused
-from portal.services.sending import CannotSend
+from portal.services.messaging import CannotSend
 
 log = logging.getLogger(__name__)
 
@@ -791,7 +791,7 @@ def _send(invoice: Invoice, actor: Actor) -> Delivery:
             _l("The patient has not agreed to be contacted by email or text message.")
         )
     try:
-        return sending.send_link(invoice, channel, actor)
+        return messaging.send_link(invoice, channel, actor)
     except CannotSend as exc:
         db.session.rollback()
         raise AlertRefused(exc.args[0]) from exc

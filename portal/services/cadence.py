@@ -8,16 +8,19 @@ each step whose day has come and that has no `ReminderLog` yet:
   agreed to texts and has a mobile number;
 - "email" / "sms": a message in the patient's language with a fresh private link (which
   revokes the older ones), the practice's name and the amount due, never care details; each
-  goes through a `Delivery` row (purpose "reminder"), so failures show and are retried;
-- "letter": a `ReminderLog` with status "letter" for the letters batch to print.
+  goes through `messaging.deliver` (a `Delivery` of purpose "reminder"), so failures show
+  and are retried by the one rule;
+- "letter": a `ReminderLog` with status "letter" (and its `Delivery`) for the letters batch.
 
 Rules: messages (email, SMS, letter) reach a patient at most once a day, texts and emails only
 between 08:00 and 21:00 in the patient's time zone; a message that cannot go out yet waits for
 a later run. A channel the patient opted out of is logged as skipped and the others continue.
 The cadence stops for good when the invoice is paid, written off or void, or a plan is signed;
-a staff hold or dispute stops it for as long as it is set. When several steps are due at once
-(a late start, a cleared hold) only the latest is carried out and the earlier ones are logged
-as skipped ("superseded"); a reminder meant for before the due date is never sent after it.
+a staff hold or dispute stops it for as long as it is set, and a patient's question about the
+bill for the practice's `question_pause_days` (`collection_state.paused_until`). When several
+steps are due at once (a late start, a cleared hold) only the latest is carried out and the
+earlier ones are logged as skipped ("superseded"); a reminder meant for before the due date is
+never sent after it.
 """
 
 import logging
@@ -26,16 +29,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import render_template
 from sqlalchemy import and_, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from portal import gateways
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.gateways.sms import SmsError
-from portal.i18n import rendering_in
 from portal.models import (
     CadenceStep,
     CallTask,
@@ -47,8 +46,9 @@ from portal.models import (
     Plan,
     ReminderLog,
 )
-from portal.services import audit, consent, ledger, links, notifications, sending
+from portal.services import audit, ledger
 from portal.services.audit import Actor
+from portal.services.messaging import delivery as messaging
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +250,7 @@ def _candidates(horizon: date, latest_day: date) -> list[int]:
                     or_(
                         state.next_action_on <= latest_day,
                         state.hold.is_not(None),
+                        state.paused_until.is_not(None),
                         state.stopped_reason.is_not(None),
                         Invoice.status != "open",
                         plan.exists(),
@@ -346,7 +347,14 @@ class _Invoice:
             return "plan"
         if self.state is not None and self.state.hold:
             return self.state.hold[:16]
+        if self.state is not None and self.paused():
+            return "question"
         return None
+
+    def paused(self) -> bool:
+        """A question from the patient pauses the reminders until `paused_until`."""
+        until = self.state.paused_until
+        return until is not None and self.moment.day < until
 
     def balance(self) -> int:
         if self.facts is None:
@@ -389,6 +397,8 @@ class _Invoice:
             # a hold or dispute was cleared: the cadence goes on from the latest step due
             self.audit("reminder.resumed", after=self.state.stopped_reason)
             self.state.stopped_reason = None
+        if self.state is not None and self.state.paused_until is not None:
+            self.state.paused_until = None  # the pause is over
         due = [s for s in self.steps if self.day_of(s) <= self.moment.day]
         if not due:
             self.schedule_next()
@@ -530,33 +540,27 @@ class _Invoice:
         self.audit("reminder.call_task", position=step.position, call_task_id=task.id)
 
     def letter(self, step: Step) -> None:
-        self.new_log(step, "letter", "letter")
+        delivery = messaging.deliver(self.reminder(step, "letter"), actor=CADENCE, now=self.now)
+        self.new_log(step, "letter", "letter", f"{DELIVERY_REF}{delivery.id}")
         self.report.letters += 1
-        self.audit("reminder.sent", channel="letter", position=step.position, tone=step.tone)
 
     # -- emails and texts -------------------------------------------------------------------------
 
     def message(self, step: Step, channel: str, recipient: str) -> None:
         db.session.commit()  # a lost race below must not roll back earlier work
-        delivery = Delivery(
-            practice_id=self.invoice.practice_id,
-            invoice_id=self.invoice.id,
-            purpose="reminder",
-            channel=channel,
-            recipient=recipient,
-            locale=self.locale,
-            body="",
-        )
-        db.session.add(delivery)
+        delivery = messaging.prepare(self.reminder(step, channel))
         try:
-            db.session.flush()
             row = self.new_log(step, channel, "sent", f"{DELIVERY_REF}{delivery.id}")
             db.session.flush()  # before sending: a step another run logged is not sent twice
         except IntegrityError:
             # another run logged this step first
             db.session.rollback()
             return
-        self.attempt(step, row, delivery)
+        self.attempt(row, delivery)
+
+    def reminder(self, step: Step, channel: str) -> messaging.Message:
+        refs = {"tone": step.tone, "position": step.position}
+        return messaging.Message("reminder", self.invoice, channel, refs)
 
     def retry(self, step: Step, row: ReminderLog, superseded: bool) -> None:
         delivery = _delivery_of(row)
@@ -573,87 +577,27 @@ class _Invoice:
             row.status, row.reason = "skipped", "no_consent" if recipient else "no_recipient"
             self.report.skipped += 1
             return
-        delivery.recipient = recipient  # the address may have been corrected meanwhile
         if self.must_wait(row.channel):
             return
         self.report.retried += 1
-        self.attempt(step, row, delivery)
+        self.attempt(row, delivery)
 
-    @property
-    def locale(self) -> str:
-        return self.patient.locale or self.invoice.practice.default_locale
-
-    def attempt(self, step: Step, row: ReminderLog, delivery: Delivery) -> None:
-        invoice, patient, practice = self.invoice, self.patient, self.invoice.practice
-        link, url = sending.new_link(invoice, CADENCE, self.now)
-        unsubscribe = consent.unsubscribe_url(patient, "email")
-        context = dict(
-            patient=patient,
-            practice=practice,
-            invoice=invoice,
-            amount_minor=ledger.balance(invoice.id),
-            currency=invoice.currency,
-            due_on=invoice.due_on,
-            url=url,
-            expires_on=link.expires_at.date(),
-            unsubscribe_url=unsubscribe,
-            tone=step.tone,
-        )
-        if delivery.channel == "sms":
-            with rendering_in(delivery.locale):
-                subject, text = None, render_template("messages/reminder/sms.txt", **context)
-            text, html = text.strip(), None
-        else:
-            subject, text, html = notifications.render_email(
-                f"reminder_{step.tone}", delivery.locale, **context
-            )
-        delivery.subject = subject
-        delivery.body = text.replace(url, "[link]").replace(unsubscribe, "[unsubscribe link]")
-        delivery.attempts += 1
-        try:
-            if delivery.channel == "sms":
-                gateways.sms().send(delivery.recipient, text)
-            else:
-                message = notifications.build_message(
-                    practice, delivery.recipient, subject, text, html
-                )
-                message["List-Unsubscribe"] = f"<{unsubscribe}>"
-                # unfolded headers: a folded URL would be mangled into encoded words
-                message.policy = message.policy.clone(max_line_length=998)
-                gateways.mailer().send(message)
-        except (OSError, SmsError) as exc:
-            delivery.status, delivery.last_error = "failed", str(exc)[:500]
-            retry = delivery.attempts <= len(sending.RETRY_AFTER)
-            delivery.next_attempt_at = (
-                self.now + sending.RETRY_AFTER[delivery.attempts - 1] if retry else None
-            )
-            links.revoke(link, CADENCE, now=self.now)
-            row.status = "failed"
-            self.report.failed += 1
-            self.audit(
-                "reminder.send_failed",
-                channel=delivery.channel,
-                position=step.position,
-                delivery_id=delivery.id,
-                attempt=delivery.attempts,
-                error=delivery.last_error,
-            )
-        else:
-            delivery.status, delivery.sent_at, delivery.next_attempt_at = "sent", self.now, None
-            delivery.last_error = None
+    def attempt(self, row: ReminderLog, delivery) -> None:
+        """Send (or resend) the reminder through `messaging`, which re-checks consent and
+        renders it with a fresh link; the window was checked by this run's clock."""
+        messaging.go(delivery, self.invoice, CADENCE, self.now, in_window=True)
+        if delivery.status == "sent":
             row.status, row.sent_on = "sent", self.moment.day
             if delivery.channel == "sms":
                 self.report.texts += 1
             else:
                 self.report.emails += 1
-            self.audit(
-                "reminder.sent",
-                channel=delivery.channel,
-                position=step.position,
-                tone=step.tone,
-                delivery_id=delivery.id,
-                attempt=delivery.attempts,
-            )
+        elif delivery.status == "skipped":
+            row.status = "skipped"
+            self.report.skipped += 1
+        else:
+            row.status = "failed"
+            self.report.failed += 1
         db.session.flush()
 
     def audit(self, action: str, **data) -> None:

@@ -16,8 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Installment, InstallmentReminder, Invoice, Payment, Plan, PlanPolicy
-from portal.services import audit, charging, ledger, plan_messages
+from portal.services import audit, charging, ledger
 from portal.services.audit import SYSTEM, Actor
+from portal.services.messaging import plans as plan_messages
 
 JOB = Actor("system", "jobs.run-due")
 

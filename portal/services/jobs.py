@@ -11,10 +11,10 @@ from portal.services import (
     calls,
     installments,
     leases,
+    messaging,
     money,
     outbox,
     reconcile,
-    sending,
 )
 from portal.services.fiscal import jobs as fiscal_jobs
 
@@ -50,7 +50,7 @@ def run_due(today: date, at: time | None = None) -> Report:
     tried = [installments.charge(seen) for seen in installments.due(today)]
     results = [status for status in tried if status != "skipped"]
     reminded = installments.remind(today)
-    retried = sending.retry_due()
+    retried = messaging.retry_due()
     db.session.commit()
     cadence_report = cadence.run(today, at) if at is not None else cadence.run_at(utcnow())
     missed = calls.missed_promises(today)

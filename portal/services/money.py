@@ -20,12 +20,12 @@ from portal.services import (
     invoices,
     ledger,
     links,
-    notifications,
     payments,
     refunds,
 )
 from portal.services.audit import Actor
 from portal.services.charging import installation_id
+from portal.services.messaging import receipts
 
 STRIPE_METHODS = ("card", "sepa_debit")
 IN_FLIGHT_MESSAGE = _l(
@@ -87,7 +87,7 @@ def record_desk_payment(
         amount_minor=amount,
     )
     settled = invoices.settle_if_paid(invoice, actor)
-    notifications.send_receipt(payment)
+    receipts.send_receipt(payment)
     db.session.commit()
     events.payment_succeeded.send(payment, actor=actor)
     if settled:

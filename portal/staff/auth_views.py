@@ -10,7 +10,7 @@ from portal import gateways
 from portal.extensions import db, limiter
 from portal.models import StaffUser
 from portal.redirects import safe_next
-from portal.services import audit, notifications, second_factor, staff_auth
+from portal.services import audit, messaging, second_factor, staff_auth
 from portal.services.audit import Actor
 from portal.staff import bp
 from portal.staff.access import stamp_session
@@ -138,11 +138,11 @@ def reset_request():
         base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
         url = base + url_for("staff.reset_password", token=token)
         locale = user.locale if user else current_app.config["BABEL_DEFAULT_LOCALE"]
-        subject, text, html = notifications.render_email(
+        subject, text, html = messaging.render_email(
             "password_reset", locale, user=user or StaffUser(name="", email=email), url=url
         )
         practice = user.practice if user else None
-        message = notifications.build_message(practice, email, subject, text, html)
+        message = messaging.build_message(practice, email, subject, text, html)
         if user is not None:
             gateways.mailer().send_later(message)
             db.session.commit()

@@ -8,11 +8,12 @@ from flask_login import current_user
 
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.gateways import qr
 from portal.models import Delivery, Invoice, Patient, Payment, PaymentLink, Plan
 from portal.money import format_plain, parse_amount
-from portal.services import audit, credits, disputes, invoices, links, sending, worklist
+from portal.services import audit, credits, disputes, invoices, links, messaging, worklist
 from portal.services.invoices import InvalidInvoice, LineInput
-from portal.services.sending import CannotSend
+from portal.services.messaging import CannotSend
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
 from portal.staff.forms import (
@@ -215,7 +216,7 @@ def invoice_send(invoice_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        delivery = sending.send_link(invoice, form.channel.data, actor(request.remote_addr))
+        delivery = messaging.send_link(invoice, form.channel.data, actor(request.remote_addr))
     except CannotSend as exc:
         flash(str(exc), "error")
     else:
@@ -245,9 +246,9 @@ def invoice_link(invoice_id: int):
     if invoice.status != "open":
         flash(_("Only issued, unpaid invoices can be sent."), "error")
         return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id))
-    _link, url = sending.new_link(invoice, actor(request.remote_addr))
+    _link, url = messaging.new_link(invoice, actor(request.remote_addr))
     db.session.commit()
-    return render_template("staff/link.html", invoice=invoice, url=url, qr=sending.qr_svg(url))
+    return render_template("staff/link.html", invoice=invoice, url=url, qr=qr.svg(url))
 
 
 @bp.post("/invoices/<int:invoice_id>/revoke")
@@ -274,6 +275,6 @@ def invoice_preview(invoice_id: int):
     return render_template(
         "staff/preview.html",
         invoice=invoice,
-        email=sending.render_link_message(invoice, "email", example, expires),
-        sms=sending.render_link_message(invoice, "sms", example, expires),
+        email=messaging.render_link_message(invoice, "email", example, expires),
+        sms=messaging.render_link_message(invoice, "sms", example, expires),
     )

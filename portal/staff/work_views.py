@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.models import Invoice, Payment, PendingWork, Refund
-from portal.services import money, notifications, outbox
+from portal.services import messaging, money, outbox
 from portal.services.money import MoneyRefused
 from portal.staff import bp
 from portal.staff.access import WRITE, actor, role_required, scoped
@@ -18,7 +18,7 @@ from portal.staff.forms import ActionForm
 def _money_helpers():
     def email_missing() -> bool:
         return bool(current_user and current_user.is_authenticated) and not (
-            notifications.email_configured()
+            messaging.email_configured()
         )
 
     return {"email_missing": email_missing, "new_claim_key": money.new_claim_key}
