@@ -18,7 +18,7 @@ from portal.services import links
 from portal.services.audit import Actor
 
 #: a plan in these states keeps its links alive until it ends
-RUNNING_PLAN = ("pending_signature", "active", "past_due")
+RUNNING_PLAN = ("active", "past_due")
 
 
 def lifetime(invoice: Invoice, now: datetime) -> timedelta:
