@@ -101,7 +101,7 @@ class LinkRequestForm(FlaskForm):
     token = HiddenField()
     channel = RadioField(
         _l("Send a new link"),
-        choices=[("email", _l("By email")), ("sms", _l("By text message"))],
+        choices=[SelectChoice("email", _l("By email")), SelectChoice("sms", _l("By text message"))],
         default="email",
         validators=[InputRequired(_l("Choose email or text message."))],
     )

@@ -13,13 +13,13 @@ from portal.services.audit import Actor
 @bp.post("/p/new-link")
 @limiter.limit("5 per hour")
 def request_new_link():
+    token = request.form.get("token", "")
+    lookup = links.resolve(token)
+    if lookup.link is not None:  # the page speaks the practice's language, as the link's did
+        practice = lookup.link.invoice.practice
+        g.practice_locale, g.patient_locale = practice.default_locale, None
     form = LinkRequestForm()
     if form.validate_on_submit():
-        token = form.token.data or ""
-        lookup = links.resolve(token)
-        if lookup.link is not None:
-            practice = lookup.link.invoice.practice
-            g.practice_locale, g.patient_locale = practice.default_locale, None
         actor = Actor("patient", "link-request", request.remote_addr)
         messaging.request_link(token, form.channel.data, actor)
     return render_template("patient/link_requested.html"), 200
