@@ -43,7 +43,7 @@ def create_app(config: dict | str | None = None) -> Flask:
 
 
 def register_subscriptions() -> None:
-    from portal.services import subscriptions
+    from portal.services.core import subscriptions
 
     subscriptions.connect()
 

@@ -42,7 +42,7 @@ def run_hourly(today: date | None = None, now: datetime | None = None) -> dict |
     """The hourly work for `today` (default: the real date), if this process gets the lease
     of the hour of `now` (default: the real clock); returns the job report, or None when
     another consumer has the hour."""
-    from portal.services import jobs
+    from portal.services.core import jobs
 
     with _app_context():
         report = jobs.run_hourly(today or date.today(), now)
@@ -58,7 +58,8 @@ def run_due_hourly():
 def run_pending_work():
     """Emails and sealing queued by payments, then the messages whose retry (or quiet hours)
     is over; each row is leased or claimed, so any number of consumers may run this at once."""
-    from portal.services import messaging, outbox
+    from portal.services import messaging
+    from portal.services.core import outbox
 
     with _app_context():
         done = outbox.run_pending()

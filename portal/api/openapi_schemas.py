@@ -4,8 +4,8 @@ from portal.api.parsing import MAX_AMOUNT, MAX_ID, MAX_LINES
 from portal.models.invoice import INVOICE_STATUSES
 from portal.models.payment import METHODS, PAYMENT_STATUSES
 from portal.models.plan import INSTALLMENT_STATUSES, PLAN_STATUSES
+from portal.services.billing.patients import LANGUAGES
 from portal.services.messaging import CHANNELS
-from portal.services.patients import LANGUAGES
 
 
 def ref(name: str) -> dict:

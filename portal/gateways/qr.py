@@ -1,8 +1,8 @@
-"""QR codes (segno), for the patient to scan a link at the desk and for authenticator apps."""
+"""QR codes through segno: the one place that imports it."""
 
 import segno
 
 
-def svg(data: str) -> str:
-    """An inline SVG QR code of `data`."""
-    return segno.make(data, error="m").svg_inline(scale=6, border=2, dark="#000", light="#fff")
+def svg(url: str) -> str:
+    """An inline SVG QR code of `url` (black on white, medium error correction)."""
+    return segno.make(url, error="m").svg_inline(scale=6, border=2, dark="#000", light="#fff")

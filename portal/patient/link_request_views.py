@@ -6,8 +6,9 @@ from flask import g, render_template, request
 from portal.extensions import limiter
 from portal.patient import bp
 from portal.patient.forms import LinkRequestForm
-from portal.services import links, messaging
-from portal.services.audit import Actor
+from portal.services import messaging
+from portal.services.access import links
+from portal.services.core.audit import Actor
 
 
 @bp.post("/p/new-link")

@@ -2,12 +2,12 @@
 
 from flask import abort, g, redirect, render_template, request, url_for
 
+from portal.clock import practice_today
 from portal.extensions import db
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import ConfirmForm, QuestionForm
 from portal.services import bill_questions, open_bills
-from portal.services.bill_page import practice_today
 from portal.services.bill_questions import QuestionRefused
 
 

@@ -7,8 +7,8 @@ from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
 from portal.models import CollectionState, Invoice
-from portal.services import audit
-from portal.services.audit import Actor
+from portal.services.core import audit
+from portal.services.core.audit import Actor
 
 TEXT_MAX = 1000
 #: longest pause an owner can set

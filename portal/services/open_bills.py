@@ -8,8 +8,8 @@ from sqlalchemy import func
 
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, PaymentLink
-from portal.services import links
-from portal.services.audit import Actor
+from portal.services.access import links
+from portal.services.core.audit import Actor
 from portal.services.messaging import linking
 
 

@@ -10,9 +10,10 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 
 from portal.extensions import db
 from portal.models import Practice
-from portal.services import bill_questions, cadence_settings
-from portal.services.cadence import Step
-from portal.services.cadence_settings import CadenceRefused
+from portal.services import bill_questions
+from portal.services.collections import cadence_settings
+from portal.services.collections.cadence_settings import CadenceRefused
+from portal.services.collections.cadence_steps import Step
 from portal.staff import bp
 from portal.staff.access import OWNER, actor, role_required
 from portal.staff.forms import ActionForm, choices

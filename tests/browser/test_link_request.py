@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import AuditEvent, Delivery, OutboxMessage
-from portal.services import links
-from portal.services.audit import SYSTEM
+from portal.services.access import links
+from portal.services.core.audit import SYSTEM
 from tests import factories
 from tests.browser import pages
 from tests.browser.test_accessibility import assert_accessible

@@ -4,11 +4,12 @@ reminders for the practice's number of days; every open bill of the patient on o
 import html
 from datetime import time, timedelta
 
+from portal.clock import practice_today
 from portal.extensions import db
 from portal.gateways.mail import SMTPMailer
 from portal.models import AuditEvent, CollectionState, Invoice, Practice
-from portal.services import cadence, links
-from portal.services.bill_page import practice_today
+from portal.services.access import links
+from portal.services.collections import cadence
 from tests import factories
 from tests.web.patient_client import csrf_token, open_and_verify
 from tests.web.staff_client import csrf, make_staff, sign_in

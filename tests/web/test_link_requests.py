@@ -10,8 +10,9 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.mail import SMTPMailer
 from portal.models import AuditEvent, Delivery
-from portal.services import links, messaging
-from portal.services.audit import SYSTEM, Actor
+from portal.services import messaging
+from portal.services.access import links
+from portal.services.core.audit import SYSTEM, Actor
 from tests import factories
 from tests.web.patient_client import open_and_verify
 

@@ -20,8 +20,11 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.sms import SmsError
 from portal.models import Delivery, Installment, Invoice, Payment, Plan
-from portal.services import audit, consent, ledger, links, quiet_hours
-from portal.services.audit import SYSTEM, Actor
+from portal.services.access import links
+from portal.services.billing import ledger
+from portal.services.collections import consent, quiet_hours
+from portal.services.core import audit
+from portal.services.core.audit import SYSTEM, Actor
 from portal.services.messaging import linking, render
 from portal.services.messaging.purposes import (
     NOT_CONFIGURED_WAIT,
@@ -241,7 +244,8 @@ def _send(delivery: Delivery, purpose: Purpose, context: dict) -> tuple[str | No
 def _attachment(delivery: Delivery, context: dict) -> tuple[str, bytes] | None:
     """The receipt or the sealed agreement, attached only for patients who asked for it
     (by default an email carries the link, not health details)."""
-    from portal.services import agreements, receipts
+    from portal.services.billing import receipts
+    from portal.services.plans import agreements
 
     attached = context["patient"].email_attachments
     context["attached"] = attached

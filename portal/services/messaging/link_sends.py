@@ -10,8 +10,10 @@ from flask_babel import lazy_gettext as _l
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Delivery, Invoice
-from portal.services import audit, consent, links
-from portal.services.audit import Actor
+from portal.services.access import links
+from portal.services.collections import consent
+from portal.services.core import audit
+from portal.services.core.audit import Actor
 from portal.services.messaging import render
 from portal.services.messaging.delivery import Message, deliver
 

@@ -14,8 +14,8 @@ from flask import current_app
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Installment, Invoice, PaymentLink, Plan
-from portal.services import links
-from portal.services.audit import Actor
+from portal.services.access import links
+from portal.services.core.audit import Actor
 
 #: a plan in these states keeps its links alive until it ends
 RUNNING_PLAN = ("active", "past_due")

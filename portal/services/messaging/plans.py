@@ -11,7 +11,7 @@ from datetime import date
 
 from portal.extensions import db
 from portal.models import Installment, PendingWork, Plan
-from portal.services import outbox
+from portal.services.core import outbox
 from portal.services.messaging.delivery import Message, deliver
 
 SEAL = "seal_agreement"
@@ -84,7 +84,7 @@ def past_due(installment: Installment) -> None:
 
 def seal_agreement(work: PendingWork) -> None:
     """Worker: seal the signed agreement (kept on the plan), then queue its email."""
-    from portal.services import agreements
+    from portal.services.plans import agreements
 
     plan = db.session.get(Plan, work.payload["plan_id"])
     agreements.finalize(plan)

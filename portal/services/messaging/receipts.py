@@ -2,7 +2,7 @@
 
 from portal.extensions import db
 from portal.models import Payment, PendingWork
-from portal.services import outbox
+from portal.services.core import outbox
 from portal.services.messaging.delivery import Message, deliver
 
 RECEIPT = outbox.RECEIPT

@@ -10,7 +10,7 @@ from markupsafe import Markup, escape
 
 from portal.gateways import mail
 from portal.i18n import rendering_in
-from portal.services import privacy
+from portal.services.access import privacy
 
 
 def render_email(name: str, locale: str | None, **context) -> tuple[str, str, str]:
