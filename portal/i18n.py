@@ -73,8 +73,11 @@ def _short_time(locale: str) -> DateTimePattern:
     return cldr_locale(locale).time_formats["short"]
 
 
-def day_filter(value: date, style: str = "medium") -> str:
+def day_filter(value: date | str, style: str = "medium") -> str:
+    """A day in the current locale; an ISO string (as kept in audit data) is read first."""
     locale = current_locale()
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     day = value.date() if isinstance(value, datetime) else value
     return _date_pattern(locale, style).apply(day, cldr_locale(locale))
 

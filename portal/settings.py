@@ -114,7 +114,11 @@ class Config:
     STS_CERTIFICATE_PATH = _env("STS_CERTIFICATE_PATH")
 
     LINK_LIFETIME_DAYS = int(_env("LINK_LIFETIME_DAYS", "45"))
-    #: link messages wait for the patient's 08:00-21:00 window ("0" sends at any hour)
+    #: a plan's links live until its last installment plus this many days
+    PLAN_LINK_GRACE_DAYS = int(_env("PLAN_LINK_GRACE_DAYS", "30"))
+    #: new links a patient may ask for from an expired link, per invoice and day
+    LINK_REQUESTS_PER_DAY = int(_env("LINK_REQUESTS_PER_DAY", "3"))
+    #: messages the patient did not just ask for wait for their 08:00-21:00 window ("0": any hour)
     LINK_QUIET_HOURS = _env("LINK_QUIET_HOURS", "1") == "1"
     #: an open invoice whose links nobody opened for this many days raises an alert
     ALERT_LINK_UNOPENED_DAYS = int(_env("ALERT_LINK_UNOPENED_DAYS", "7"))

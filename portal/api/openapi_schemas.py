@@ -5,7 +5,7 @@ from portal.models.invoice import INVOICE_STATUSES
 from portal.models.payment import METHODS, PAYMENT_STATUSES
 from portal.models.plan import INSTALLMENT_STATUSES, PLAN_STATUSES
 from portal.services.billing.patients import LANGUAGES
-from portal.services.sending import CHANNELS
+from portal.services.messaging import CHANNELS
 
 
 def ref(name: str) -> dict:
@@ -225,7 +225,7 @@ SCHEMAS = {
         id=ID,
         channel=enum(CHANNELS),
         recipient=STR,
-        status={"type": "string", "enum": ["queued", "sent", "failed"]},
+        status={"type": "string", "enum": ["queued", "sent", "failed", "skipped"]},
         attempts=INT,
         last_error=nullable(STR),
         sent_at=nullable(TIME),

@@ -52,6 +52,8 @@ class Practice(db.Model):
     #: patients may pay part of the balance, at least this much (minor units); None: only
     #: the whole balance (or a plan)
     partial_payment_minimum_minor: Mapped[int | None]
+    #: days a patient's question about a bill pauses its reminders
+    question_pause_days: Mapped[int] = mapped_column(default=14, server_default="14")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     #: the practice's plan and discount settings (at most one row each), read-only here so a

@@ -24,9 +24,9 @@ from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import ConsentForm, PlanChoiceForm, SignForm
 from portal.patient.payment_views import _next_step, _refused, expected_amount
-from portal.services import plan_messages
 from portal.services.billing import invoices, ledger
 from portal.services.collections import preferences
+from portal.services.messaging import plans as plan_messages
 from portal.services.payments import charging, payment_methods, payments, saved_methods
 from portal.services.payments.payments import PaymentRefused
 from portal.services.payments.stripe_accounts import checkout_keys

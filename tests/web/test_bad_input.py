@@ -6,7 +6,7 @@ import pytest
 from portal.extensions import db
 from portal.gateways.mail import SMTPMailer
 from portal.models import Patient, Practice
-from portal.services import imports, sending
+from portal.services import imports, messaging
 from portal.services.billing import money
 from portal.services.core.audit import SYSTEM, Actor
 from tests import factories
@@ -54,7 +54,7 @@ def test_a_practice_name_with_a_line_break_and_commas_sends_one_sender(app, smtp
     app.extensions["saldo.mailer"] = SMTPMailer(smtp.url)
     practice = factories.practice(name="Studio Rossi,\r\nDott. Bianchi, Dott. Verdi <x@evil>")
     invoice = factories.invoice(factories.patient(practice, locale="en"))
-    delivery = sending.send_link(invoice, "email", Actor("staff", "1", "127.0.0.1"))
+    delivery = messaging.send_link(invoice, "email", Actor("staff", "1", "127.0.0.1"))
     db.session.commit()
     assert delivery.status == "sent"
     [message] = smtp.messages

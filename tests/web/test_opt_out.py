@@ -269,9 +269,9 @@ def test_stop_stops_the_texts_and_nothing_else(web_app, client):
             (5, "email", "sent", "delivery"),
             (6, "email", "sent", "delivery"),
             (7, "email", "sent", "delivery"),
-            (8, "letter", "letter", None),
-            (9, "letter", "letter", None),
-            (10, "letter", "letter", None),
+            (8, "letter", "letter", "delivery"),
+            (9, "letter", "letter", "delivery"),
+            (10, "letter", "letter", "delivery"),
         ]
 
 

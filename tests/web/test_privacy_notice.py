@@ -8,7 +8,7 @@ import pytest
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import AuditEvent, ConsentRecord, Patient
-from portal.services import sending
+from portal.services import messaging
 from tests import factories
 from tests.web.patient_client import csrf_token, open_and_verify
 
@@ -65,12 +65,12 @@ def test_every_patient_page_and_the_link_email_link_the_notice(web_app, client):
     assert f'href="/privacy/{slug}"' in client.get("/pay").get_data(as_text=True)
     with web_app.app_context():
         invoice = db.session.merge(invoice)
-        rendered = sending.render_link_message(invoice, "email", "http://x/p/t", utcnow())
+        rendered = messaging.render_link_message(invoice, "email", "http://x/p/t", utcnow())
         base = web_app.config["PORTAL_BASE_URL"].rstrip("/")
         assert f"Privacy notice: {base}/privacy/{slug}" in rendered.text
         assert f'href="{base}/privacy/{slug}"' in rendered.html
-        text = sending.render_link_message(invoice, "sms", "http://x/p/t", utcnow()).text
-        assert text.endswith("Reply STOP to opt out.")
+        text = messaging.render_link_message(invoice, "sms", "http://x/p/t", utcnow()).text
+        assert text.endswith(f"Reply STOP to opt out. Privacy: {base}/privacy/{slug}")
 
 
 def test_withdrawing_consent_to_electronic_records_switches_to_paper(web_app, client):

@@ -6,13 +6,14 @@ import pytest
 
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.gateways import qr
 from portal.gateways.mail import SMTPMailer
 from portal.gateways.sms import TwilioSender, plain_text
 from portal.models import Delivery, PaymentLink
-from portal.services import sending
+from portal.services import messaging
 from portal.services.access import links
 from portal.services.core.audit import Actor
-from portal.services.sending import CannotSend
+from portal.services.messaging import CannotSend
 from tests import factories
 from tests.support.servers import free_port
 from tests.support.twilio import FakeTwilio
@@ -42,7 +43,7 @@ def an_invoice(**patient):
 
 def test_italian_email_with_a_working_link(app, mail):
     invoice = an_invoice(locale="it")
-    delivery = sending.send_link(invoice, "email", STAFF)
+    delivery = messaging.send_link(invoice, "email", STAFF)
     db.session.commit()
     [message] = mail.messages
     assert message["Subject"] == "La Sua fattura – Studio Dentistico Rossi"
@@ -58,8 +59,8 @@ def test_italian_email_with_a_working_link(app, mail):
 
 def test_sending_again_revokes_the_earlier_links(app, mail):
     invoice = an_invoice(locale="en")
-    sending.send_link(invoice, "email", STAFF)
-    sending.send_link(invoice, "email", STAFF)
+    messaging.send_link(invoice, "email", STAFF)
+    messaging.send_link(invoice, "email", STAFF)
     db.session.commit()
     live = db.select(PaymentLink).filter_by(invoice_id=invoice.id, revoked_at=None)
     assert len(db.session.scalars(live).all()) == 1
@@ -71,46 +72,52 @@ def test_sending_again_revokes_the_earlier_links(app, mail):
 
 def test_sms_through_twilio_in_english(app, twilio):
     invoice = an_invoice(locale="en")
-    delivery = sending.send_link(invoice, "sms", STAFF)
+    delivery = messaging.send_link(invoice, "sms", STAFF)
     db.session.commit()
     [sms] = twilio.messages
     assert sms["To"] == "+393331234567" and sms["From"] == "+15005550006"
-    assert sms["Body"].startswith("Studio Dentistico Rossi: your bill is ready. Pay securely: ")
-    assert sms["Body"].endswith(" Reply STOP to opt out.")
-    assert "/p/" in sms["Body"] and len(sms["Body"]) <= 160
+    base = app.config["PORTAL_BASE_URL"].rstrip("/")
+    token = sms["Body"].split("/p/", 1)[1].split(" ", 1)[0]
+    assert links.resolve(token).ok
+    assert sms["Body"] == (
+        f"Studio Dentistico Rossi: your bill is ready. Pay securely: {base}/p/{token}"
+        f" Reply STOP to opt out. Privacy: {base}/privacy/{invoice.practice.slug}"
+    )
     assert delivery.status == "sent"
 
 
 def test_no_consent_no_message(app, twilio):
     invoice = an_invoice(sms_consent=False)
     with pytest.raises(CannotSend):
-        sending.send_link(invoice, "sms", STAFF)
+        messaging.send_link(invoice, "sms", STAFF)
     assert twilio.messages == []
     invoice.patient.email = None
     with pytest.raises(CannotSend):
-        sending.send_link(invoice, "email", STAFF)
+        messaging.send_link(invoice, "email", STAFF)
 
 
 def test_failed_sms_is_recorded_and_retried_with_a_new_link(app, twilio):
-    invoice = an_invoice()
+    invoice, earlier = factories.invoice_with_link(phone="+393331234567", sms_consent=True)
     twilio.fail_with = 503
-    delivery = sending.send_link(invoice, "sms", STAFF)
+    delivery = messaging.send_link(invoice, "sms", STAFF)
     db.session.commit()
     assert (delivery.status, delivery.attempts) == ("failed", 1)
     assert "503" in delivery.last_error
-    assert links_alive(invoice) == 0
-    assert sending.retry_due(now=utcnow()) == 0
+    # the failed message's own link is revoked; the link the patient already has still works
+    assert links_alive(invoice) == 1 and links.resolve(earlier).ok
+    assert messaging.retry_due(now=utcnow()) == 0
     twilio.fail_with = None
-    assert sending.retry_due(now=utcnow() + timedelta(minutes=6)) == 1
+    assert messaging.retry_due(now=utcnow() + timedelta(minutes=6)) == 1
     db.session.refresh(delivery)
     assert (delivery.status, delivery.attempts) == ("sent", 2)
     assert len(twilio.messages) == 1 and links_alive(invoice) == 1
+    assert links.resolve(earlier).state == "revoked"  # replaced by the one just sent
 
 
 def test_unreachable_mail_server_fails_softly(app):
     app.extensions["saldo.mailer"] = SMTPMailer(f"smtp://127.0.0.1:{free_port()}", 2)
     invoice = an_invoice()
-    delivery = sending.send_link(invoice, "email", STAFF)
+    delivery = messaging.send_link(invoice, "email", STAFF)
     assert delivery.status == "failed" and delivery.next_attempt_at is not None
 
 
@@ -118,12 +125,12 @@ def test_only_open_invoices_are_sent(app, mail):
     invoice = an_invoice()
     invoice.status = "paid"
     with pytest.raises(CannotSend):
-        sending.send_link(invoice, "email", STAFF)
+        messaging.send_link(invoice, "email", STAFF)
     assert db.session.scalars(db.select(Delivery)).all() == []
 
 
 def test_qr_code_is_svg():
-    svg = sending.qr_svg("https://pay.example/p/abc")
+    svg = qr.svg("https://pay.example/p/abc")
     assert svg.startswith("<svg") and "</svg>" in svg
 
 
@@ -135,5 +142,5 @@ def links_alive(invoice):
 def test_texts_use_plain_spaces(app, twilio):
     invoice = an_invoice(locale="it")
     assert plain_text("154,50\xa0€") == "154,50 €"
-    sending.send_link(invoice, "sms", STAFF)
+    messaging.send_link(invoice, "sms", STAFF)
     assert "\xa0" not in twilio.messages[0]["Body"]
