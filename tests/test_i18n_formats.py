@@ -6,8 +6,9 @@ import pytest
 from flask_babel import force_locale
 
 from portal import create_app
-from portal.gateways.card_brands import card_brand
+from portal.gateways.stripe_gateway import MethodSummary
 from portal.i18n import file_name, format_day, moment_filter
+from portal.services.payments.payment_methods import label
 
 
 @pytest.fixture(scope="module")
@@ -69,8 +70,11 @@ def test_file_names_are_in_the_readers_language(app, kind, english, italian):
 
 
 def test_card_brands_are_written_as_the_brands_write_them():
-    assert card_brand("visa") == "Visa"
-    assert card_brand("mastercard") == "Mastercard"
-    assert card_brand("amex") == "American Express"
-    assert card_brand("jcb") == "JCB"
-    assert card_brand("link_card") == "Link Card"
+    def card(brand):
+        return label(MethodSummary(type="card", brand=brand, last4="4242", country=None))
+
+    assert card("visa") == "Visa •••• 4242"
+    assert card("mastercard") == "Mastercard •••• 4242"
+    assert card("amex") == "American Express •••• 4242"
+    assert card("jcb") == "JCB •••• 4242"
+    assert card("link_card") == "Link Card •••• 4242"

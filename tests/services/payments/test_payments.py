@@ -131,7 +131,7 @@ def test_sepa_debit_succeeds(stripe_app):
     assert outcome.status in ("processing", "succeeded")
     assert outcome.payment.method == "sepa_debit"
     assert wait_for(lambda: payments.refresh(outcome.payment, PATIENT).status == "succeeded")
-    assert outcome.payment.method_label == "SEPA DE •••• 3000"
+    assert outcome.payment.method_label == "IBAN DE •••• 3000"
     assert ledger.balance(invoice.id) == 0
 
 
