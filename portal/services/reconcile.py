@@ -27,9 +27,14 @@ def _after() -> timedelta:
     return timedelta(seconds=int(current_app.config.get("RECONCILE_AFTER_SECONDS", 300)))
 
 
+def stale_before():
+    """Payments started before this moment have been in flight longer than any call lasts."""
+    return utcnow() - _after()
+
+
 def is_stale(payment: Payment) -> bool:
     """Whether a payment has been in flight long enough that no call can still be running."""
-    return payment.created_at <= utcnow() - _after()
+    return payment.created_at <= stale_before()
 
 
 def settle(payment: Payment, actor: Actor) -> bool:
