@@ -15,6 +15,18 @@ from urllib.request import Request, urlopen
 
 import stripe as stripe_sdk
 
+#: how long stripe-python waits for one answer (its default), and at most between retries
+CALL_TIMEOUT_SECONDS = 80
+RETRY_DELAY_SECONDS = 2
+
+
+def longest_call_seconds(max_network_retries: int) -> int:
+    """How long one call to Stripe can last, every retry included: until then its create may
+    still reach Stripe, so a lost answer must not be given up on sooner."""
+    return CALL_TIMEOUT_SECONDS * (max_network_retries + 1) + RETRY_DELAY_SECONDS * (
+        max_network_retries
+    )
+
 
 class GatewayError(Exception):
     """Stripe refused or could not be reached; `code` is Stripe's error code if any."""
@@ -246,7 +258,12 @@ class StripeGateway:
         return IntentResult.from_stripe(obj)
 
     def find_intent(self, metadata_key: str, value: str) -> IntentResult | None:
-        """The PaymentIntent whose metadata holds `metadata_key` = `value`, if Stripe has one.
+        """The PaymentIntent whose metadata holds `metadata_key` = `value`, if Stripe has one."""
+        found = self.find_intents(metadata_key, value)
+        return found[0] if found else None
+
+    def find_intents(self, metadata_key: str, value: str) -> list[IntentResult]:
+        """Every PaymentIntent whose metadata holds `metadata_key` = `value`, oldest first.
 
         Uses the Search API on Stripe; localstripe has none, so its list is read instead."""
         query = f"metadata['{metadata_key}']:'{value}'"
@@ -256,11 +273,13 @@ class StripeGateway:
         except GatewayUnavailable:
             raise
         except GatewayError:
-            candidates = self._all_intents()
-        for obj in candidates:
-            if (obj.get("metadata") or {}).get(metadata_key) == value:
-                return IntentResult.from_stripe(obj)
-        return None
+            candidates = list(self._all_intents())
+        matching = [
+            IntentResult.from_stripe(obj)
+            for obj in candidates
+            if (obj.get("metadata") or {}).get(metadata_key) == value
+        ]
+        return sorted(matching, key=lambda intent: intent.created)
 
     def _all_intents(self):
         after = None

@@ -1,7 +1,7 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
 from portal.models.audit import AuditEvent
-from portal.models.charge_attempt import ChargeAttempt, Installation
+from portal.models.charge_attempt import ChargeAttempt, Installation, LateCharge
 from portal.models.collections import (
     Alert,
     CadenceStep,
@@ -60,6 +60,7 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "JobLease",
+    "LateCharge",
     "LedgerEntry",
     "LoginAttempt",
     "OutboxMessage",
