@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.models import Invoice, Payment, PendingWork, Refund
-from portal.services import money, notifications, outbox
+from portal.services import backlog, money, notifications, outbox
 from portal.services.money import MoneyRefused
 from portal.staff import bp
 from portal.staff.access import WRITE, actor, role_required, scoped
@@ -31,6 +31,8 @@ def pending_work():
     return render_template(
         "staff/work.html",
         rows=rows,
+        left=backlog.of(current_user.practice_id),
+        stuck=backlog.stuck_payments(current_user.practice_id),
         invoices={i.id: i for i in _invoices_of(rows)},
         action=ActionForm(),
     )
