@@ -16,16 +16,12 @@ from urllib.request import Request, urlopen
 import stripe as stripe_sdk
 
 #: how long stripe-python waits for one answer (its default), and at most between retries
-CALL_TIMEOUT_SECONDS = 80
-RETRY_DELAY_SECONDS = 2
+CALL_TIMEOUT_SECONDS, RETRY_DELAY_SECONDS = 80, 2
 
 
-def longest_call_seconds(max_network_retries: int) -> int:
-    """How long one call to Stripe can last, every retry included: until then its create may
-    still reach Stripe, so a lost answer must not be given up on sooner."""
-    return CALL_TIMEOUT_SECONDS * (max_network_retries + 1) + RETRY_DELAY_SECONDS * (
-        max_network_retries
-    )
+def longest_call_seconds(retries: int) -> int:
+    """How long one call, every retry included, can last (its create may reach Stripe until)."""
+    return CALL_TIMEOUT_SECONDS * (retries + 1) + RETRY_DELAY_SECONDS * retries
 
 
 class GatewayError(Exception):
@@ -258,9 +254,7 @@ class StripeGateway:
         return IntentResult.from_stripe(obj)
 
     def find_intent(self, metadata_key: str, value: str) -> IntentResult | None:
-        """The PaymentIntent whose metadata holds `metadata_key` = `value`, if Stripe has one."""
-        found = self.find_intents(metadata_key, value)
-        return found[0] if found else None
+        return next(iter(self.find_intents(metadata_key, value)), None)
 
     def find_intents(self, metadata_key: str, value: str) -> list[IntentResult]:
         """Every PaymentIntent whose metadata holds `metadata_key` = `value`, oldest first.

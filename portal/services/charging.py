@@ -22,9 +22,12 @@ from flask import current_app
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 
+from portal import gateways
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.gateways.stripe_gateway import IntentResult
 from portal.models import ChargeAttempt, Installation, Installment, Payment
+from portal.services import stripe_accounts
 
 #: decline reasons card networks penalise retrying
 NEVER_RETRY = frozenset(
@@ -126,6 +129,25 @@ def claim(
     except IntegrityError as exc:
         raise ClaimTaken(seen.installment_id if seen else None) from exc
     return row
+
+
+def create_intent(payment: Payment, claim: ChargeAttempt) -> IntentResult:
+    """Ask Stripe for the PaymentIntent of `claim`, exactly as first asked (a resend after a
+    lost answer must match the first call, or Stripe refuses the idempotency key)."""
+    invoice = payment.invoice
+    labels = stripe_accounts.charge_labels(invoice)
+    return gateways.stripe(invoice.practice).charge(
+        customer_id=claim.customer_id,
+        payment_method_id=claim.payment_method_id,
+        method=payment.method,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        metadata={**metadata(claim, payment), **labels.metadata},
+        idempotency_key=idempotency_key(claim),
+        off_session=claim.off_session,
+        description=labels.description,
+        statement_descriptor_suffix=labels.descriptor_suffix,
+    )
 
 
 def claim_of(payment: Payment) -> ChargeAttempt | None:

@@ -29,7 +29,7 @@ from portal.models.payment import IN_FLIGHT
 from portal.services import audit, charging, credits, events, invoices, ledger, outbox
 from portal.services.audit import Actor
 from portal.services.charging import Seen
-from portal.services.stripe_accounts import charge_labels, in_scope
+from portal.services.stripe_accounts import in_scope
 
 #: Stripe PaymentIntent status -> Payment status
 INTENT_STATES = {
@@ -161,19 +161,10 @@ def charge(
     asked = charging.Asked(
         saved.customer_id, saved.payment_method_id, off_session or saved.method == "sepa_debit"
     )
-    payment, claim = _claim(
-        invoice,
-        saved.method,
-        actor,
-        amount_minor,
-        installment,
-        purpose,
-        on_claim,
-        expected_minor,
-        asked,
-    )
+    claimed = (amount_minor, installment, purpose, on_claim, expected_minor, asked)
+    payment, claim = _claim(invoice, saved.method, actor, *claimed)
     try:
-        intent = create_intent(payment, claim)
+        intent = charging.create_intent(payment, claim)
     except PaymentDeclined as exc:
         code = exc.decline_code or exc.code or "declined"
         charging.note_decline(payment, exc.decline_code, exc.advice_code)
@@ -207,25 +198,6 @@ def charge(
     apply_intent(payment, intent, actor)
     secret = intent.client_secret if payment.status == "requires_action" else None
     return Outcome(payment, secret)
-
-
-def create_intent(payment: Payment, claim: ChargeAttempt) -> IntentResult:
-    """Ask Stripe for the PaymentIntent of `claim`, exactly as first asked (a resend after a
-    lost answer must match the first call, or Stripe refuses the idempotency key)."""
-    invoice = payment.invoice
-    labels = charge_labels(invoice)
-    return gateways.stripe(invoice.practice).charge(
-        customer_id=claim.customer_id,
-        payment_method_id=claim.payment_method_id,
-        method=payment.method,
-        amount_minor=payment.amount_minor,
-        currency=payment.currency,
-        metadata={**charging.metadata(claim, payment), **labels.metadata},
-        idempotency_key=charging.idempotency_key(claim),
-        off_session=claim.off_session,
-        description=labels.description,
-        statement_descriptor_suffix=labels.descriptor_suffix,
-    )
 
 
 def _fail(payment: Payment, actor: Actor, code: str) -> None:

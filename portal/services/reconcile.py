@@ -58,7 +58,7 @@ def settle(payment: Payment, actor: Actor) -> bool:
         if not charging.take_resend(claim, _after()):
             return False  # another reconciler is sending it again right now
         try:
-            intent = payments.create_intent(payment, claim)
+            intent = charging.create_intent(payment, claim)
         except PaymentDeclined as exc:
             late_charges.watch(claim)
             charging.note_decline(payment, exc.decline_code, exc.advice_code)
