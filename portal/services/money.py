@@ -117,7 +117,6 @@ def _claimed_already(invoice: Invoice, key: str | None) -> Payment | None:
     """The desk payment this form already booked, if it was submitted before."""
     if key is None:
         return None
-    db.session.rollback()
     claim = db.session.scalar(db.select(ChargeAttempt).filter_by(key=key))
     if claim is None or claim.payment.invoice_id != invoice.id:
         return None
