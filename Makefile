@@ -76,6 +76,7 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff format .
 
 test: system-deps install lint
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -p no:cacheprovider -n auto
 
 # Only the production shape: nginx + TLS, two gunicorn servers, two Huey consumers,

@@ -31,7 +31,7 @@ from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Patient, Practice  # noqa: E402
 from portal.services import csv_import  # noqa: E402
-from portal.services.audit import SYSTEM  # noqa: E402
+from portal.services.core.audit import SYSTEM  # noqa: E402
 
 HEADER = (
     "First name,Last name,Date of birth,Email,Invoice number,Issue date,Due date,"

@@ -35,7 +35,8 @@ from portal.models import (  # noqa: E402
     Patient,
     Practice,
 )
-from portal.services import jobs, reports, worklist  # noqa: E402
+from portal.services.collections import period_report, worklist  # noqa: E402
+from portal.services.core import jobs  # noqa: E402
 
 TODAY = date(2026, 12, 1)
 CHUNK = 5000
@@ -184,7 +185,7 @@ def measure(size: int, tmp: Path) -> list[tuple[str, str, float]]:
             )
             rows.append((label, f"{len(page.rows)} rows", seconds))
         report, seconds = timed(
-            lambda: reports.report(practice, TODAY, 90, patient_limit=100), repeat=2
+            lambda: period_report.report(practice, TODAY, 90, patient_limit=100), repeat=2
         )
         rows.append(("reports page (aging, DSO, CEI, steps)", "", seconds))
         db.session.remove()

@@ -3,9 +3,9 @@
 Generates a practice with a million invoices (patients, invoices, their ledger entries in time
 order and reminder logs), bulk-loads it into a fresh SQLite file (executemany) and, when
 DATABASE_URL points at PostgreSQL or with --throwaway-postgres, into a scratch PostgreSQL
-database (COPY), then times the reports of portal/services/reports.py as of one day: rows and
-seconds, on the schema as migrated and again after adding each proposed index. See
-bench/README.md.
+database (COPY), then times the reports of portal/services/collections/aging_report.py and
+period_report.py as of one day: rows and seconds, on the schema as migrated and again after
+adding each proposed index. See bench/README.md.
 """
 
 import argparse
@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Practice  # noqa: E402
-from portal.services import reports  # noqa: E402
+from portal.services.collections import aging_report, period_report  # noqa: E402
 
 #: the indexes this benchmark suggests for the reports, added one after the other:
 #: (name, table, columns, what it serves)
@@ -282,20 +282,20 @@ def timed(action: Callable):
 def measure(as_of: date, repeat: int) -> list[tuple[str, int, list[float]]]:
     practice = db.session.get(Practice, 1)
     cases = [
-        ("aging buckets (CLI)", lambda: reports.aging_buckets(practice, as_of), lambda r: 6),
+        ("aging buckets (CLI)", lambda: aging_report.aging_buckets(practice, as_of), lambda r: 6),
         (
             "aging + 100 largest patients (page)",
-            lambda: reports.aging(practice, as_of, patient_limit=100),
+            lambda: aging_report.aging(practice, as_of, patient_limit=100),
             lambda r: 6 + len(r.patients),
         ),
         (
             "aging + all patient rows (CSV)",
-            lambda: reports.aging(practice, as_of),
+            lambda: aging_report.aging(practice, as_of),
             lambda r: 6 + len(r.patients),
         ),
         (
             "staff page: aging + 100 rows, DSO/CEI, steps",
-            lambda: reports.report(practice, as_of, patient_limit=100),
+            lambda: period_report.report(practice, as_of, patient_limit=100),
             lambda r: 6 + len(r.aging.patients) + len(r.steps),
         ),
     ]

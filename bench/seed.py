@@ -11,7 +11,7 @@ from datetime import date
 from flask_migrate import upgrade
 
 from portal import create_app
-from portal.services import demo
+from portal.services.core import demo
 
 
 def main() -> None:

@@ -56,7 +56,7 @@ def _check_reconcile_wait(config) -> None:
 
 
 def register_subscriptions() -> None:
-    from portal.services import subscriptions
+    from portal.services.core import subscriptions
 
     subscriptions.connect()
 

@@ -71,7 +71,7 @@ def _practice(slug: str) -> Practice:
 @click.password_option()
 def create_staff(slug, email, name, role, locale, password):
     """Create a staff user of a practice."""
-    from portal.services import staff_auth
+    from portal.services.practice import staff_auth
 
     try:
         user = staff_auth.create_staff(_practice(slug), email, name, password, role, locale)
@@ -86,7 +86,7 @@ def create_staff(slug, email, name, role, locale, password):
 @click.option("--name", required=True)
 def create_apikey(slug, name):
     """Create an API key; it is printed once and stored only as a hash."""
-    from portal.services import api_keys
+    from portal.services.practice import api_keys
 
     record, key = api_keys.create(_practice(slug), name)
     db.session.commit()
@@ -96,7 +96,7 @@ def create_apikey(slug, name):
 @click.command("demo")
 def demo():
     """Seed the demo practices and print patient links with their dates of birth."""
-    from portal.services import demo as demo_service
+    from portal.services.core import demo as demo_service
 
     base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
     first_run = db.session.scalar(db.select(Practice).filter_by(slug="studio-rossi")) is None
@@ -150,7 +150,7 @@ def register_local_webhook(url, slug):
 def import_invoices(path, slug, pairs, date_format, dry_run, draft):
     """Import invoices from a CSV file (one row per invoice line), all or nothing."""
     from portal.services import csv_import
-    from portal.services.audit import Actor
+    from portal.services.core.audit import Actor
 
     practice = _practice(slug)
     try:

@@ -7,7 +7,7 @@ from flask.cli import AppGroup
 
 from portal.extensions import db
 from portal.models import Practice
-from portal.services.audit import SYSTEM
+from portal.services.core.audit import SYSTEM
 from portal.services.fiscal import documents, sts
 from portal.services.fiscal.profile import FiscalRefused
 

@@ -5,7 +5,7 @@ limited, never cached, no session cookie."""
 from flask import Blueprint, jsonify
 
 from portal.extensions import limiter
-from portal.services import readiness
+from portal.services.core import readiness
 
 bp = Blueprint("health", __name__)
 limiter.exempt(bp)

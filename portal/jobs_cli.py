@@ -21,7 +21,7 @@ def describe(day: date, report: dict) -> str:
 
 def describe_backlog() -> str:
     """What is left once the run is over: pending work and payments stuck in flight."""
-    from portal.services import backlog
+    from portal.services.core import backlog
 
     left = backlog.of()
     return (
@@ -31,7 +31,7 @@ def describe_backlog() -> str:
 
 
 def run_here(day: date, at: time | None) -> None:
-    from portal.services import jobs
+    from portal.services.core import jobs
 
     click.echo(describe(day, dict(jobs.run_due(day, at).__dict__)))
     click.echo(describe_backlog())

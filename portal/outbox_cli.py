@@ -9,7 +9,7 @@ outbox_cli = AppGroup("outbox", help="Pending work after payments: emails, seali
 @outbox_cli.command("run")
 def run():
     """Perform every piece of pending work that is due; failures are retried later."""
-    from portal.services import outbox
+    from portal.services.core import outbox
 
     done = outbox.run_pending()
     click.echo(f"{done} done")

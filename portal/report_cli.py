@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from portal.money import format_plain
-from portal.services import reports
+from portal.services.collections import aging_report, period_report, reports
 
 report_cli = AppGroup("report", help="Collection reports: aging, DSO.")
 
@@ -33,8 +33,8 @@ def aging(as_of: datetime | None, slug: str | None, days: int):
         raise click.BadParameter(f"no practice with slug {slug!r}", param_hint="--practice")
     for number, practice in enumerate(practices):
         day = as_of.date() if as_of else reports.today_in(practice.timezone)
-        aged = reports.aging_buckets(practice, day)
-        figures = reports.period_figures(practice, day, days, ending=aged)
+        aged = aging_report.aging_buckets(practice, day)
+        figures = period_report.period_figures(practice, day, days, ending=aged)
         if number:
             click.echo()
         click.echo(_table(practice, aged, figures))

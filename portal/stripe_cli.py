@@ -7,8 +7,8 @@ from flask.cli import with_appcontext
 from portal.extensions import db
 from portal.gateways import secretbox
 from portal.models import Practice
-from portal.services import stripe_accounts
-from portal.services.audit import Actor
+from portal.services.core.audit import Actor
+from portal.services.payments import stripe_accounts
 
 CLI = Actor("system", "cli:practice stripe")
 

@@ -61,7 +61,7 @@ def run_hourly(today: date | None = None, now: datetime | None = None) -> dict |
     """The hourly work for `today` (default: the real date), if this process gets the lease
     of the hour of `now` (default: the real clock); returns the job report, or None when
     another consumer has the hour."""
-    from portal.services import jobs
+    from portal.services.core import jobs
 
     with _app_context():
         report = jobs.run_hourly(today or date.today(), now)
@@ -75,7 +75,7 @@ def run_due_on(day: str, hour: str | None = None, at: str = "12:00") -> dict:
     it is queued (`{"skipped": hour}` for the copies that found it taken; Huey stores no
     result for None, so a waiting caller would never hear of them); without, it runs like
     `flask jobs run-due --as-of day --at at` (the database claims keep it exactly once)."""
-    from portal.services import jobs
+    from portal.services.core import jobs
 
     if hour is not None:
         report = run_hourly(date.fromisoformat(day), datetime.fromisoformat(hour + ":00"))
@@ -95,7 +95,7 @@ if _schedule is not None:
 def run_pending_work():
     """Emails and sealing queued by payments; leased per row, so any number of consumers
     may run this at once."""
-    from portal.services import outbox
+    from portal.services.core import outbox
 
     with _app_context():
         return outbox.run_pending()

@@ -5,9 +5,10 @@ from datetime import date, timedelta
 
 from portal.extensions import db
 from portal.models import Patient, Practice
-from portal.services import invoices, links
-from portal.services.audit import SYSTEM
-from portal.services.invoices import LineInput
+from portal.services.access import links
+from portal.services.billing import invoices
+from portal.services.billing.invoices import LineInput
+from portal.services.core.audit import SYSTEM
 
 ITALY = dict(country="IT", currency="EUR", default_locale="it", timezone="Europe/Rome")
 USA = dict(country="US", currency="USD", default_locale="en", timezone="America/New_York")

@@ -4,8 +4,8 @@ patients with a codice fiscale, desk payments and refunds through the real servi
 from datetime import datetime
 
 from portal.extensions import db
-from portal.services import money
-from portal.services.audit import SYSTEM
+from portal.services.billing import money
+from portal.services.core.audit import SYSTEM
 from portal.services.fiscal import profile, tax_ids
 from tests import factories
 

@@ -4,7 +4,7 @@ import re
 
 from portal.extensions import db
 from portal.models import Invoice, PlanPolicy, StaffUser
-from portal.services import links
+from portal.services.access import links
 
 
 def test_demo_seeds_once_and_prints_working_links(app):

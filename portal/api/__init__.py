@@ -12,8 +12,8 @@ from flask import Blueprint, current_app, g, request
 from portal.api.errors import PREFIX, ApiError
 from portal.api.parsing import MAX_BODY_BYTES
 from portal.extensions import db, limiter
-from portal.services import api_keys
-from portal.services.audit import Actor
+from portal.services.core.audit import Actor
+from portal.services.practice import api_keys
 
 bp = Blueprint("api", __name__, url_prefix=PREFIX)
 PUBLIC_ENDPOINTS = ("api.openapi_document",)

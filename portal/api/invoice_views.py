@@ -21,8 +21,8 @@ from portal.api.serializers import invoice_summary, payments_of
 from portal.extensions import db
 from portal.models import Invoice, Patient
 from portal.models.invoice import INVOICE_STATUSES
-from portal.services import invoices
-from portal.services.invoices import InvalidInvoice, LineInput
+from portal.services.billing import invoices
+from portal.services.billing.invoices import InvalidInvoice, LineInput
 
 
 def _lines(fields: Fields) -> list[LineInput]:

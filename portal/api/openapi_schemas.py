@@ -4,7 +4,7 @@ from portal.api.parsing import MAX_AMOUNT, MAX_ID, MAX_LINES
 from portal.models.invoice import INVOICE_STATUSES
 from portal.models.payment import METHODS, PAYMENT_STATUSES
 from portal.models.plan import INSTALLMENT_STATUSES, PLAN_STATUSES
-from portal.services.patients import LANGUAGES
+from portal.services.billing.patients import LANGUAGES
 from portal.services.sending import CHANNELS
 
 

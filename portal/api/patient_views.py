@@ -9,8 +9,8 @@ from portal.api.idempotency import mutation
 from portal.api.parsing import Fields, json_body
 from portal.api.serializers import patient as patient_json
 from portal.models import Patient
-from portal.services import patients
-from portal.services.patients import LANGUAGES, InvalidPatient, PatientInput
+from portal.services.billing import patients
+from portal.services.billing.patients import LANGUAGES, InvalidPatient, PatientInput
 
 
 @bp.post("/patients")

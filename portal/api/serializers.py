@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from portal.extensions import db
 from portal.models import Delivery, Invoice, Patient, Payment, PaymentLink, Plan
-from portal.services import invoices
+from portal.services.billing import invoices
 
 
 def day(value: date | None) -> str | None:

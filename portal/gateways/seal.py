@@ -16,7 +16,7 @@ issued and that nobody changed it since.
   information is required.
 
 Keys and certificates are given as file paths or as PEM bytes (the ones kept in the
-database by `portal.services.seal_keys`). Configuration keys (read by callers):
+database by `portal.services.plans.seal_keys`). Configuration keys (read by callers):
 SEAL_KEY_PATH, SEAL_CERT_PATH, SEAL_KEY_PASSPHRASE.
 """
 

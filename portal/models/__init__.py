@@ -1,18 +1,14 @@
 """SQLAlchemy 2 typed models, one module per aggregate."""
 
+from portal.models.alert import Alert
 from portal.models.audit import AuditEvent
+from portal.models.cadence_step import CadenceStep
+from portal.models.call_task import CallTask
 from portal.models.charge_attempt import ChargeAttempt, Installation, LateCharge
-from portal.models.collections import (
-    Alert,
-    CadenceStep,
-    CallTask,
-    CollectionState,
-    ConsentRecord,
-    DiscountPolicy,
-    ReminderLog,
-    SettlementOffer,
-)
+from portal.models.collection_state import CollectionState
+from portal.models.consent_record import ConsentRecord
 from portal.models.delivery import Delivery, IdempotentResponse
+from portal.models.discount_policy import DiscountPolicy
 from portal.models.dispute import Dispute
 from portal.models.fiscal import (
     FiscalCounter,
@@ -34,7 +30,9 @@ from portal.models.pending_work import PendingWork
 from portal.models.plan import Installment, Plan, PlanPolicy
 from portal.models.practice import Practice
 from portal.models.practice_logo import PracticeLogo
+from portal.models.reminder_log import ReminderLog
 from portal.models.seal_key import SealKey
+from portal.models.settlement_offer import SettlementOffer
 from portal.models.staff import ApiKey, LoginAttempt, RecoveryCode, StaffUser
 from portal.models.stripe_event import StripeEvent
 

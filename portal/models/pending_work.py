@@ -1,7 +1,7 @@
 """Work that must follow a committed change (emails, sealing, notices), done by a worker.
 
 A row is written in the same transaction as the change it follows, so the work is never
-lost and never done for a change that rolled back. The worker (`portal.services.outbox`)
+lost and never done for a change that rolled back. The worker (`portal.services.core.outbox`)
 leases a row, performs it and marks it done, or schedules the next attempt with backoff.
 """
 

@@ -15,6 +15,11 @@ PLAN_STATUSES = ("pending_signature", "active", "completed", "past_due", "cancel
 INSTALLMENT_STATUSES = ("scheduled", "processing", "paid", "failed", "cancelled")
 
 
+#: the days after a failed charge's due date on which it is retried, when a practice has no
+#: plan policy or keeps the default one
+DEFAULT_RETRY_DAYS = (3, 5, 7)
+
+
 class PlanPolicy(db.Model):
     """What plans a practice offers. Absent policy = no plans offered."""
 
@@ -35,7 +40,9 @@ class PlanPolicy(db.Model):
     #: charge day of the month; None = the day of the month the plan was signed
     day_of_month: Mapped[int | None]
     #: days after a failed charge's due date on which it is tried again, e.g. "3,5,7"
-    retry_days: Mapped[str] = mapped_column(String(32), default="3,5,7")
+    retry_days: Mapped[str] = mapped_column(
+        String(32), default=",".join(map(str, DEFAULT_RETRY_DAYS))
+    )
 
     @property
     def counts(self) -> list[int]:

@@ -10,7 +10,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 
 if TYPE_CHECKING:
-    from portal.models.collections import DiscountPolicy
+    from portal.models.discount_policy import DiscountPolicy
     from portal.models.fiscal import FiscalProfile
     from portal.models.plan import PlanPolicy
 

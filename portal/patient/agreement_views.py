@@ -9,7 +9,9 @@ from portal.i18n import method_name
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import ConfirmForm, MethodChoiceForm
-from portal.services import agreements, consent, payments, plans
+from portal.services.collections import consent
+from portal.services.payments import saved_methods
+from portal.services.plans import agreements, plans
 
 
 def _pending_or_redirect():
@@ -27,7 +29,7 @@ def plan_method():
     if away:
         return away
     form = MethodChoiceForm()
-    offered = payments.methods_for(g.invoice)
+    offered = saved_methods.methods_for(g.invoice)
     form.method.choices = [SelectChoice(m, method_name(m)) for m in offered]
     if form.validate_on_submit():
         agreements.choose_method(plan, form.method.data, patient_session.actor(request.remote_addr))

@@ -6,7 +6,7 @@ from flask import Response, abort, request
 from portal.extensions import db, limiter
 from portal.models import Practice
 from portal.patient import bp
-from portal.services import branding
+from portal.services.practice import branding
 
 
 @bp.get("/brand/<int:practice_id>.css")

@@ -1,23 +1,22 @@
 """The patient's incentives: the early-payment discount and a settlement offer, shown on the
 bill and paid through variants of the checkout page. Amounts come from the server only."""
 
-from datetime import date
-from zoneinfo import ZoneInfo
-
 from flask import g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from portal.clock import utcnow
+from portal.clock import practice_today
 from portal.i18n import day_filter, money_filter
-from portal.models import Invoice, SettlementOffer
+from portal.models import SettlementOffer
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.payment_views import _next_step, _payment, _refused
-from portal.services import incentives, invoices, ledger, payments
-from portal.services.incentives import DISCOUNT_UNAVAILABLE, OFFER_UNAVAILABLE
-from portal.services.payments import Outcome, PaymentRefused
-from portal.services.stripe_accounts import checkout_keys
+from portal.services.billing import invoices, ledger
+from portal.services.incentives import booking, discounts, settlements
+from portal.services.incentives.rules import DISCOUNT_UNAVAILABLE, OFFER_UNAVAILABLE
+from portal.services.payments import payments, saved_methods
+from portal.services.payments.payments import Outcome, PaymentRefused
+from portal.services.payments.stripe_accounts import checkout_keys
 
 UNAVAILABLE = {
     DISCOUNT_UNAVAILABLE: _l(
@@ -28,12 +27,6 @@ UNAVAILABLE = {
         "This offer is no longer available. Please see your bill for the amount due."
     ),
 }
-
-
-def _today(invoice: Invoice) -> date:
-    """Today in the practice's time zone: deadlines and expiry dates are its calendar days."""
-    now = utcnow().replace(tzinfo=ZoneInfo("UTC"))
-    return now.astimezone(ZoneInfo(invoice.practice.timezone)).date()
 
 
 def _refuse(exc: PaymentRefused):
@@ -56,7 +49,7 @@ def _checkout(amount_minor: int, heading: str, intro: str, confirm_url: str):
         practice=g.practice,
         patient=invoice.patient,
         summary=invoices.summarize(invoice),
-        methods=payments.methods_for(invoice),
+        methods=saved_methods.methods_for(invoice),
         pending=payments.in_flight(invoice),
         **checkout_keys(g.practice),
         heading=heading,
@@ -78,13 +71,13 @@ def _saved_method():
     setup_intent_id = (request.get_json(silent=True) or {}).get("setup_intent_id")
     if not isinstance(setup_intent_id, str) or not setup_intent_id.startswith("seti_"):
         raise PaymentRefused("setup")
-    return payments.saved_method(g.invoice, setup_intent_id)
+    return saved_methods.saved_method(g.invoice, setup_intent_id)
 
 
 @bp.get("/pay/discount")
 @patient_session.link_required()
 def discount_checkout():
-    offer = incentives.early_discount(g.invoice, _today(g.invoice))
+    offer = discounts.early_discount(g.invoice, practice_today(g.invoice.practice))
     if offer is None:
         return _unavailable(DISCOUNT_UNAVAILABLE)
     return _checkout(
@@ -105,11 +98,11 @@ def discount_checkout():
 @bp.post("/pay/discount/confirm")
 @patient_session.link_required()
 def discount_confirm():
-    actor, today = patient_session.actor(request.remote_addr), _today(g.invoice)
-    if incentives.early_discount(g.invoice, today) is None:
+    actor, today = patient_session.actor(request.remote_addr), practice_today(g.invoice.practice)
+    if discounts.early_discount(g.invoice, today) is None:
         return _refuse(PaymentRefused(DISCOUNT_UNAVAILABLE))
     try:
-        outcome = incentives.pay_discounted(g.invoice, _saved_method(), actor, today)
+        outcome = discounts.pay_discounted(g.invoice, _saved_method(), actor, today)
     except PaymentRefused as exc:
         return _refuse(exc)
     return _answer(outcome)
@@ -117,7 +110,7 @@ def discount_confirm():
 
 def _offer(offer_id: int) -> SettlementOffer | None:
     """The offer `offer_id` if it belongs to the session's invoice."""
-    return next((o for o in incentives.offers_for(g.invoice) if o.id == offer_id), None)
+    return next((o for o in settlements.offers_for(g.invoice) if o.id == offer_id), None)
 
 
 @bp.get("/pay/settlement/<int:offer_id>")
@@ -125,7 +118,7 @@ def _offer(offer_id: int) -> SettlementOffer | None:
 def settlement_checkout(offer_id: int):
     if _offer(offer_id) is None:
         return _unavailable(OFFER_UNAVAILABLE, 404)
-    offer = incentives.payable_offer(g.invoice, offer_id, _today(g.invoice))
+    offer = settlements.payable_offer(g.invoice, offer_id, practice_today(g.invoice.practice))
     if offer is None:
         return _unavailable(OFFER_UNAVAILABLE)
     currency = g.invoice.currency
@@ -148,11 +141,11 @@ def settlement_checkout(offer_id: int):
 @patient_session.link_required()
 def settlement_confirm(offer_id: int):
     offer = _offer(offer_id)
-    actor, today = patient_session.actor(request.remote_addr), _today(g.invoice)
-    if offer is None or incentives.payable_offer(g.invoice, offer_id, today) is None:
+    actor, today = patient_session.actor(request.remote_addr), practice_today(g.invoice.practice)
+    if offer is None or settlements.payable_offer(g.invoice, offer_id, today) is None:
         return _refuse(PaymentRefused(OFFER_UNAVAILABLE))
     try:
-        outcome = incentives.pay_settlement(offer, _saved_method(), actor, today)
+        outcome = settlements.pay_settlement(offer, _saved_method(), actor, today)
     except PaymentRefused as exc:
         return _refuse(exc)
     return _answer(outcome)
@@ -164,5 +157,5 @@ def incentive_refresh(payment_id: int):
     """The read-back after 3-D Secure: the payment, then what it forgives."""
     actor = patient_session.actor(request.remote_addr)
     payment = payments.refresh(_payment(payment_id), actor)
-    incentives.on_payment_succeeded(payment, actor)
+    booking.on_payment_succeeded(payment, actor)
     return jsonify(_next_step(payment))

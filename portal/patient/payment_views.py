@@ -10,9 +10,10 @@ from portal.models import Payment
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.messages import failure, refusal
-from portal.services import invoices, payments, receipts
-from portal.services.payments import PaymentRefused
-from portal.services.stripe_accounts import checkout_keys
+from portal.services.billing import invoices, receipts
+from portal.services.payments import payments, saved_methods
+from portal.services.payments.payments import PaymentRefused
+from portal.services.payments.stripe_accounts import checkout_keys
 
 
 def _payment(payment_id: int) -> Payment:
@@ -73,7 +74,7 @@ def checkout():
         practice=g.practice,
         patient=g.invoice.patient,
         summary=summary,
-        methods=payments.methods_for(g.invoice),
+        methods=saved_methods.methods_for(g.invoice),
         pending=pending,
         **checkout_keys(g.practice),
     )
@@ -84,7 +85,7 @@ def checkout():
 def setup():
     method = (request.get_json(silent=True) or {}).get("method")
     try:
-        _, client_secret = payments.prepare_setup(g.invoice, str(method))
+        _, client_secret = saved_methods.prepare_setup(g.invoice, str(method))
     except PaymentRefused as exc:
         return _refused(exc)
     return jsonify(client_secret=client_secret)
@@ -99,7 +100,9 @@ def confirm():
         return _refused(PaymentRefused("setup"))
     actor = patient_session.actor(request.remote_addr)
     try:
-        outcome = payments.pay_in_full(g.invoice, setup_intent_id, actor, expected_amount(body))
+        outcome = saved_methods.pay_in_full(
+            g.invoice, setup_intent_id, actor, expected_amount(body)
+        )
     except PaymentRefused as exc:
         return _refused(exc)
     body = _next_step(outcome.payment)

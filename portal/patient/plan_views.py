@@ -1,9 +1,6 @@
 """Installment plans on the patient's side: choose, consent, sign, pay the down payment,
 then follow the plan: pay ahead, pay off, change the card."""
 
-from datetime import date
-from zoneinfo import ZoneInfo
-
 from flask import (
     Response,
     abort,
@@ -17,7 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 
-from portal.clock import utcnow
+from portal.clock import practice_today
 from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.gateways.pdf import html_to_pdf
@@ -27,15 +24,14 @@ from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import ConsentForm, PlanChoiceForm, SignForm
 from portal.patient.payment_views import _next_step, _refused, expected_amount
-from portal.services import agreements, charging, invoices, ledger, payments, plan_messages, plans
-from portal.services.agreements import SigningRefused
-from portal.services.payments import PaymentRefused, SavedMethod
-from portal.services.plans import PlanRefused
-from portal.services.stripe_accounts import checkout_keys
-
-
-def _today() -> date:
-    return utcnow().replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(g.practice.timezone)).date()
+from portal.services import plan_messages
+from portal.services.billing import invoices, ledger
+from portal.services.payments import charging, payments, saved_methods
+from portal.services.payments.payments import PaymentRefused, SavedMethod
+from portal.services.payments.stripe_accounts import checkout_keys
+from portal.services.plans import agreements, plans
+from portal.services.plans.agreements import SigningRefused
+from portal.services.plans.plans import PlanRefused
 
 
 def _pending_or_redirect():
@@ -51,8 +47,10 @@ def plan_options():
     if plans.active_plan(g.invoice) is not None:
         return redirect(url_for("patient.invoice"))
     balance = ledger.balance(g.invoice.id)
-    forgone = plans.forgone_discount(g.invoice, _today())
-    offered = plans.options(plans.policy_for(g.invoice.practice_id), balance, _today(), forgone)
+    forgone = plans.forgone_discount(g.invoice, practice_today(g.practice))
+    offered = plans.options(
+        plans.policy_for(g.invoice.practice_id), balance, practice_today(g.practice), forgone
+    )
     form = PlanChoiceForm()
     form.count.choices = [(str(o.count), str(o.count)) for o in offered]
     error = None
@@ -61,7 +59,7 @@ def plan_options():
             plans.choose(
                 g.invoice,
                 int(form.count.data),
-                _today(),
+                practice_today(g.practice),
                 current_locale(),
                 patient_session.actor(request.remote_addr),
             )
@@ -126,10 +124,12 @@ def plan_sign():
         return redirect(url_for("patient.plan_consent"))
     if plan.signed_at is not None:
         return redirect(url_for("patient.plan_pay"))
-    if plans.discard_if_stale(plan, _today(), patient_session.actor(request.remote_addr)):
+    if plans.discard_if_stale(
+        plan, practice_today(g.practice), patient_session.actor(request.remote_addr)
+    ):
         db.session.commit()
         return redirect(url_for("patient.plan_options"))
-    offered = payments.methods_for(g.invoice)
+    offered = saved_methods.methods_for(g.invoice)
     if plan.method not in offered:
         if len(offered) > 1:
             return redirect(url_for("patient.plan_method"))
@@ -150,7 +150,7 @@ def plan_sign():
                 actor=patient_session.actor(request.remote_addr),
                 user_agent=request.headers.get("User-Agent", ""),
                 time_zone=form.time_zone.data or "",
-                today=_today(),
+                today=practice_today(g.practice),
                 onerous_approved=bool(form.onerous_approved.data),
                 onerous_name=form.onerous_name.data,
             )
@@ -211,7 +211,7 @@ def plan_confirm():
     if plan is None or plan.signed_at is None:
         return _refused(PaymentRefused("nothing_due"))
     try:
-        saved = payments.saved_method(g.invoice, str(body.get("setup_intent_id", "")))
+        saved = saved_methods.saved_method(g.invoice, str(body.get("setup_intent_id", "")))
         if saved.method != plan.method:  # the agreement signed names the other method
             raise PaymentRefused("method")
         plan.method, plan.stripe_payment_method_id = saved.method, saved.payment_method_id
@@ -287,7 +287,7 @@ def plan_card():
         practice=g.practice,
         patient=g.invoice.patient,
         summary=invoices.summarize(g.invoice),
-        methods=payments.methods_for(g.invoice),
+        methods=saved_methods.methods_for(g.invoice),
         pending=None,
         **checkout_keys(g.practice),
         heading=_("Change the payment method"),
@@ -306,7 +306,7 @@ def plan_card_confirm():
         return _refused(PaymentRefused("nothing_due"))
     try:
         setup_intent_id = str((request.get_json(silent=True) or {}).get("setup_intent_id", ""))
-        saved = payments.saved_method(g.invoice, setup_intent_id)
+        saved = saved_methods.saved_method(g.invoice, setup_intent_id)
     except PaymentRefused as exc:
         return _refused(exc)
     plan.method, plan.stripe_payment_method_id = saved.method, saved.payment_method_id

@@ -3,7 +3,7 @@
 from flask import abort, render_template
 
 from portal.patient import bp
-from portal.services import privacy
+from portal.services.access import privacy
 
 
 @bp.app_template_global("privacy_url")

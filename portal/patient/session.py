@@ -5,8 +5,8 @@ from functools import wraps
 from flask import current_app, g, redirect, render_template, session, url_for
 
 from portal.models import PaymentLink
-from portal.services import links
-from portal.services.audit import Actor
+from portal.services.access import links
+from portal.services.core.audit import Actor
 
 LINK_KEY = "link_id"
 VERIFIED_KEY = "verified_link_id"

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from portal.extensions import db
 from portal.models import Patient
 from portal.patient import bp
-from portal.services import consent
-from portal.services.audit import Actor
+from portal.services.collections import consent
+from portal.services.core.audit import Actor
 
 SOURCES = {"email": "email_unsubscribe", "sms": "patient_page"}
 

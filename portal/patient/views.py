@@ -8,9 +8,10 @@ from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import DateOfBirthForm
 from portal.redirects import safe_next
-from portal.services import bill_page, links, verification
-from portal.services.audit import Actor
-from portal.services.stripe_accounts import checkout_keys
+from portal.services.access import links, verification
+from portal.services.billing import bill_page
+from portal.services.core.audit import Actor
+from portal.services.payments.stripe_accounts import checkout_keys
 
 STATE_STATUS = {"unknown": 404, "expired": 410, "revoked": 410}
 

@@ -26,10 +26,11 @@ from sqlalchemy.exc import IntegrityError
 from portal.extensions import db
 from portal.models import Invoice, Patient, Practice
 from portal.money import parse_amount
-from portal.services import audit, csv_writer, patients
-from portal.services.audit import Actor
-from portal.services.invoices import InvalidInvoice, LineInput
-from portal.services.patients import InvalidPatient, PatientInput
+from portal.services.billing import patients
+from portal.services.billing.invoices import InvalidInvoice, LineInput
+from portal.services.billing.patients import InvalidPatient, PatientInput
+from portal.services.core import audit, csv_writer
+from portal.services.core.audit import Actor
 from portal.validation import has_control_characters
 
 #: "iso" 2026-03-09, "dmy" 09/03/2026, "mdy" 03/09/2026; ISO dates are read in every format

@@ -12,8 +12,9 @@ from portal.extensions import db
 from portal.gateways import mail
 from portal.i18n import rendering_in
 from portal.models import Payment, PendingWork
-from portal.services import audit, outbox, receipts
-from portal.services.audit import SYSTEM
+from portal.services.billing import receipts
+from portal.services.core import audit, outbox
+from portal.services.core.audit import SYSTEM
 
 RECEIPT = outbox.RECEIPT
 

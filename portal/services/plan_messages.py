@@ -12,8 +12,9 @@ from flask import current_app
 from portal import gateways
 from portal.extensions import db
 from portal.models import Installment, PendingWork, Plan
-from portal.services import audit, notifications, outbox
-from portal.services.audit import SYSTEM
+from portal.services import notifications
+from portal.services.core import audit, outbox
+from portal.services.core.audit import SYSTEM
 
 SEAL = "seal_agreement"
 EMAIL = "plan_email"
@@ -81,7 +82,7 @@ def past_due(installment: Installment) -> None:
 
 def seal_agreement(work: PendingWork) -> None:
     """Worker: seal the signed agreement (kept on the plan), then queue its email."""
-    from portal.services import agreements
+    from portal.services.plans import agreements
 
     plan = db.session.get(Plan, work.payload["plan_id"])
     agreements.finalize(plan)
@@ -105,7 +106,7 @@ def deliver(work: PendingWork) -> None:
         context["next_on"] = date.fromisoformat(work.payload["next_on"])
     attachment = None
     if name == "plan_active":
-        from portal.services import agreements
+        from portal.services.plans import agreements
 
         pdf = agreements.finalize(plan)
         attached = plan.invoice.patient.email_attachments  # else the email carries the link only

@@ -9,18 +9,20 @@ the window are checked again before every attempt, retries included.
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import segno
 from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
 
 from portal import gateways
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.gateways import qr
 from portal.gateways.sms import SmsError
 from portal.i18n import rendering_in
 from portal.models import Delivery, Invoice, PaymentLink
-from portal.services import audit, links, quiet_hours
-from portal.services.audit import SYSTEM, Actor
+from portal.services.access import links
+from portal.services.collections import quiet_hours
+from portal.services.core import audit
+from portal.services.core.audit import SYSTEM, Actor
 from portal.services.notifications import build_message
 
 CHANNELS = ("email", "sms")
@@ -200,4 +202,4 @@ def retry_due(now: datetime | None = None) -> int:
 
 def qr_svg(url: str) -> str:
     """An SVG QR code of `url`, for the patient to scan at the desk."""
-    return segno.make(url, error="m").svg_inline(scale=6, border=2, dark="#000", light="#fff")
+    return qr.svg(url)

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 
 from portal.extensions import db, login_manager
 from portal.models import StaffUser
-from portal.services.audit import Actor
+from portal.services.core.audit import Actor
 
 #: role groups used by the views
 READ = ("owner", "billing", "viewer")

@@ -7,8 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from portal.extensions import db
-from portal.services import audit, second_factor, sending, staff_auth
-from portal.services.staff_auth import InvalidStaff
+from portal.services import sending
+from portal.services.access import second_factor
+from portal.services.core import audit
+from portal.services.practice import staff_auth
+from portal.services.practice.staff_auth import InvalidStaff
 from portal.staff import bp
 from portal.staff.access import actor, stamp_session
 from portal.staff.account_forms import (

@@ -4,11 +4,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.clock import practice_today
 from portal.extensions import db
 from portal.models import Alert
-from portal.models.collections import ALERT_KINDS
-from portal.services import alerts as alert_service
-from portal.services.alerts import AlertRefused
+from portal.models.alert import ALERT_KINDS
+from portal.services.collections import alert_actions, alert_queue
+from portal.services.collections.alert_actions import AlertRefused
+from portal.services.collections.alerts import KIND_LABELS, SEVERITY_LABELS
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
 from portal.staff.forms import ActionForm
@@ -19,14 +21,14 @@ from portal.staff.forms import ActionForm
 def alerts():
     kind = request.args.get("kind", "")
     kind = kind if kind in ALERT_KINDS else ""
-    today = alert_service.practice_today(current_user.practice)
-    count = alert_service.count_open(current_user.practice_id, kind or None)
-    pages = max(1, -(-count // alert_service.PER_PAGE))
+    today = practice_today(current_user.practice)
+    count = alert_queue.count_open(current_user.practice_id, kind or None)
+    pages = max(1, -(-count // alert_queue.PER_PAGE))
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), pages)
-    rows = alert_service.queue(current_user.practice_id, today, kind or None, page=page)
+    rows = alert_queue.queue(current_user.practice_id, today, kind or None, page=page)
     groups = [
         (severity, label, [row for row in rows if row.severity == severity])
-        for severity, label in sorted(alert_service.SEVERITY_LABELS.items(), reverse=True)
+        for severity, label in sorted(SEVERITY_LABELS.items(), reverse=True)
     ]
     return render_template(
         "staff/alerts.html",
@@ -35,7 +37,7 @@ def alerts():
         page=page,
         pages=pages,
         kind=kind,
-        kinds=alert_service.KIND_LABELS,
+        kinds=KIND_LABELS,
         today=today,
         action=ActionForm(),
     )
@@ -53,32 +55,32 @@ def alert_action():
     alert = scoped(Alert, alert_id)
     name = request.form.get("action", "")
     who = actor(request.remote_addr)
-    today = alert_service.practice_today(current_user.practice)
+    today = practice_today(current_user.practice)
     back = redirect(url_for("staff.alerts", kind=request.form.get("kind") or None))
     try:
         if name == "resend":
-            delivery = alert_service.resend_link(alert, who)
+            delivery = alert_actions.resend_link(alert, who)
             _sent(delivery, _("Link sent to %(to)s.", to=delivery.recipient))
         elif name == "call":
-            alert_service.create_call_task(alert, who, today)
+            alert_actions.create_call_task(alert, who, today)
             flash(_("Call task added for today."), "info")
         elif name == "hold":
-            alert_service.put_on_hold(alert, who)
+            alert_actions.put_on_hold(alert, who)
             flash(_("Reminders for this invoice are paused."), "info")
         elif name == "plan":
-            delivery = alert_service.offer_plan(alert, who, today)
+            delivery = alert_actions.offer_plan(alert, who, today)
             message = _(
                 "Link sent to %(to)s: the patient can choose a payment plan on the bill.",
                 to=delivery.recipient,
             )
             _sent(delivery, message)
         elif name == "settlement":
-            alert_service.offer_settlement(alert, who)
+            alert_actions.offer_settlement(alert, who)
             return redirect(
                 url_for("staff.invoice_detail", invoice_id=alert.invoice_id, _anchor="offers")
             )
         elif name == "resolve":
-            alert_service.dismiss(alert, who)
+            alert_actions.dismiss(alert, who)
             flash(_("Alert resolved."), "info")
         else:
             abort(400)

@@ -10,8 +10,11 @@ from portal import gateways
 from portal.extensions import db, limiter
 from portal.models import StaffUser
 from portal.redirects import safe_next
-from portal.services import audit, notifications, second_factor, staff_auth
-from portal.services.audit import Actor
+from portal.services import notifications
+from portal.services.access import second_factor
+from portal.services.core import audit
+from portal.services.core.audit import Actor
+from portal.services.practice import staff_auth
 from portal.staff import bp
 from portal.staff.access import stamp_session
 from portal.staff.forms import CodeForm, LoginForm, NewPasswordForm, ResetRequestForm

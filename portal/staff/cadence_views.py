@@ -9,9 +9,9 @@ from wtforms import FieldList, Form, FormField, IntegerField, SelectField
 from wtforms.validators import Optional
 
 from portal.extensions import db
-from portal.services import cadence_settings
-from portal.services.cadence import Step
-from portal.services.cadence_settings import CadenceRefused
+from portal.services.collections import cadence_settings
+from portal.services.collections.cadence_settings import CadenceRefused
+from portal.services.collections.cadence_steps import Step
 from portal.staff import bp
 from portal.staff.access import OWNER, actor, role_required
 from portal.staff.forms import ActionForm, choices

@@ -7,21 +7,17 @@ from flask import Response, abort, flash, redirect, render_template, request, ur
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from portal.clock import practice_today
 from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.models import CallTask, Invoice
 from portal.money import parse_amount
-from portal.services import calls, holds, letters
-from portal.services.calls import CallRefused
-from portal.services.holds import HoldRefused
+from portal.services.collections import calls, holds, letters
+from portal.services.collections.calls import CallRefused
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
-from portal.staff.collection_forms import (
-    OUTCOME_LABELS,
-    CallOutcomeForm,
-    HoldForm,
-    ReleaseForm,
-)
+from portal.staff.collection_forms import OUTCOME_LABELS, CallOutcomeForm, HoldForm, ReleaseForm
+from portal.staff.refusals import commit_or_flash
 
 
 def _flash_errors(form) -> None:
@@ -36,7 +32,7 @@ def _outcome_form(task_id: int, **kwargs) -> CallOutcomeForm:
 
 def _queue(failed: CallOutcomeForm | None = None, failed_id: int | None = None):
     practice = current_user.practice
-    today = calls.practice_today(practice)
+    today = practice_today(practice)
     items = calls.queue(practice, today, current_user.name)
     forms = {}
     if current_user.can(*WRITE):
@@ -140,13 +136,9 @@ def invoice_hold(invoice_id: int):
     if not form.validate_on_submit():
         _flash_errors(form)
         return _back(invoice)
-    try:
-        holds.set_hold(invoice, form.kind.data, form.note.data, actor(request.remote_addr))
-    except HoldRefused as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    who = actor(request.remote_addr)
+    if not commit_or_flash(lambda: holds.set_hold(invoice, form.kind.data, form.note.data, who)):
         return _back(invoice)
-    db.session.commit()
     if form.kind.data == "dispute":
         flash(_("The invoice is marked as disputed; reminders are paused."), "info")
     else:
@@ -162,13 +154,9 @@ def invoice_release(invoice_id: int):
     if not form.validate_on_submit():
         _flash_errors(form)
         return _back(invoice)
-    try:
-        holds.release(invoice, form.note.data, actor(request.remote_addr))
-    except HoldRefused as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    who = actor(request.remote_addr)
+    if not commit_or_flash(lambda: holds.release(invoice, form.note.data, who)):
         return _back(invoice)
-    db.session.commit()
     flash(_("The hold is lifted; reminders can resume."), "info")
     return _back(invoice)
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.models import FiscalDocument, Invoice, Patient, Payment, Refund
-from portal.services import audit
+from portal.services.core import audit
 from portal.services.fiscal import documents, profile, render, statement, sts, tax_ids
 from portal.services.fiscal.profile import FiscalRefused
 from portal.staff import bp

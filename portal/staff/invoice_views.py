@@ -1,17 +1,22 @@
 """Invoices: the list, drafts with lines, issuing, the detail page with its timeline, sending."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.clock import utcnow
+from portal.clock import practice_today, utcnow
 from portal.extensions import db
 from portal.models import Delivery, Invoice, Patient, Payment, PaymentLink, Plan
 from portal.money import format_plain, parse_amount
-from portal.services import audit, credits, disputes, invoices, links, sending, worklist
-from portal.services.invoices import InvalidInvoice, LineInput
+from portal.services import sending
+from portal.services.access import links
+from portal.services.billing import credits, invoices
+from portal.services.billing.invoices import InvalidInvoice, LineInput
+from portal.services.collections import worklist
+from portal.services.core import audit, audit_actions
+from portal.services.payments import disputes
 from portal.services.sending import CannotSend
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
@@ -42,7 +47,7 @@ def dashboard():
         status=args.get("status", ""),
         age=args.get("age", ""),
         min_balance_minor=minimum,
-        today=date.today(),
+        today=practice_today(current_user.practice),
         after=args.get("after"),
     )
     filters = {key: args[key] for key in ("q", "status", "age", "min") if args.get(key)}
@@ -90,7 +95,7 @@ def _next_number(practice_id: int) -> str:
     count = db.session.scalar(
         db.select(db.func.count()).select_from(Invoice).filter_by(practice_id=practice_id)
     )
-    return f"{date.today().year}-{count + 1:04d}"
+    return f"{practice_today(current_user.practice).year}-{count + 1:04d}"
 
 
 @bp.route("/patients/<int:patient_id>/invoices/new", methods=["GET", "POST"])
@@ -100,8 +105,9 @@ def invoice_new(patient_id: int):
     form = InvoiceForm()
     if request.method == "GET":
         form.number.data = _next_number(current_user.practice_id)
-        form.issued_on.data, form.due_on.data = date.today(), date.today() + timedelta(days=30)
-        form.lines.entries[0].form.service_date.data = date.today()
+        today = practice_today(current_user.practice)
+        form.issued_on.data, form.due_on.data = today, today + timedelta(days=30)
+        form.lines.entries[0].form.service_date.data = today
     if form.validate_on_submit():
         try:
             invoice = invoices.create_invoice(
@@ -192,6 +198,7 @@ def invoice_detail(invoice_id: int):
         payments=history,
         deliveries=deliveries,
         timeline=audit.timeline(invoice.id),
+        event_label=audit_actions.label,
         plans=db.session.scalars(
             db.select(Plan).filter_by(invoice_id=invoice.id).order_by(Plan.id.desc())
         ).all(),

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from portal.extensions import db
 from portal.models import Invoice, PaymentLink
-from portal.services import links
+from portal.services.access import links
 from portal.staff import bp
 from portal.staff.access import WRITE, actor, role_required, scoped
 from portal.staff.forms import ActionForm

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 from portal.extensions import db
 from portal.models import Invoice, Payment
 from portal.money import parse_amount
-from portal.services import money
-from portal.services.money import MoneyRefused
+from portal.services.billing import money
+from portal.services.billing.money import MoneyRefused
 from portal.staff import bp
 from portal.staff.access import WRITE, actor, role_required, scoped
 from portal.staff.forms import DeskPaymentForm, ReasonForm, RefundForm, WriteOffForm

@@ -3,7 +3,6 @@ and the owner's early-payment discount and deposit settings."""
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,12 +11,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 
-from portal.clock import utcnow
+from portal.clock import practice_today
 from portal.extensions import db
 from portal.models import Invoice, SettlementOffer
 from portal.money import format_plain, parse_amount
-from portal.services import incentives, plans, tila
-from portal.services.incentives import IncentiveRefused
+from portal.services.incentives import discounts, rules, settlements
+from portal.services.incentives.rules import IncentiveRefused
+from portal.services.plans import plans, tila
 from portal.staff import bp
 from portal.staff.access import OWNER, WRITE, actor, role_required, scoped
 from portal.staff.forms import ActionForm
@@ -38,11 +38,6 @@ class DiscountForm(FlaskForm):
     deposit_percent = StringField(_l("Minimum deposit (%)"))
 
 
-def _today() -> date:
-    now = utcnow().replace(tzinfo=ZoneInfo("UTC"))
-    return now.astimezone(ZoneInfo(current_user.practice.timezone)).date()
-
-
 def _back(invoice: Invoice):
     return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id) + "#offers-title")
 
@@ -56,8 +51,8 @@ class OfferRow:
 @bp.app_template_global("staff_invoice_offers")
 def staff_invoice_offers(invoice: Invoice) -> dict:
     """The offers section of the staff invoice page (templates/staff/_invoice_offers.html)."""
-    today = _today()
-    rows = [OfferRow(o, incentives.status_of(o, today)) for o in incentives.offers_for(invoice)]
+    today = practice_today(current_user.practice)
+    rows = [OfferRow(o, settlements.status_of(o, today)) for o in settlements.offers_for(invoice)]
     form = OfferForm()
     form.expires_on.data = form.expires_on.data or (today + timedelta(days=14)).isoformat()
     return {
@@ -79,8 +74,12 @@ def offer_create(invoice_id: int):
     try:
         amount = _amount(form.amount.data)
         expires_on = _day(form.expires_on.data)
-        incentives.offer_settlement(
-            invoice, amount, expires_on, actor(request.remote_addr), _today()
+        settlements.offer_settlement(
+            invoice,
+            amount,
+            expires_on,
+            actor(request.remote_addr),
+            practice_today(current_user.practice),
         )
     except IncentiveRefused as exc:
         db.session.rollback()
@@ -118,7 +117,7 @@ def offer_withdraw(invoice_id: int, offer_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        incentives.withdraw(offer, actor(request.remote_addr))
+        settlements.withdraw(offer, actor(request.remote_addr))
     except IncentiveRefused as exc:
         db.session.rollback()
         flash(str(exc), "error")
@@ -132,7 +131,7 @@ def offer_withdraw(invoice_id: int, offer_id: int):
 @role_required(*OWNER)
 def discount_settings():
     practice = current_user.practice
-    policy = incentives.discount_policy(practice.id)
+    policy = discounts.discount_policy(practice.id)
     form = DiscountForm()
     if request.method == "GET":
         form.enabled.data = policy.enabled if policy else False
@@ -147,7 +146,7 @@ def discount_settings():
     if form.validate_on_submit():
         try:
             threshold_text = (form.deposit_threshold.data or "").strip()
-            incentives.save_policy(
+            discounts.save_policy(
                 practice.id,
                 enabled=form.enabled.data,
                 percent=_whole(form.percent.data),
@@ -166,12 +165,14 @@ def discount_settings():
             return redirect(url_for("staff.discount_settings"))
     elif request.method == "POST":
         abort(400)
-    policy = incentives.discount_policy(practice.id)
+    policy = discounts.discount_policy(practice.id)
     example = None
     high_apr = None
     if policy is not None and policy.enabled:
-        off = incentives.discount_minor(EXAMPLE_BALANCE_MINOR, policy.percent)
-        rates = plans.aprs_with_discount(practice.id, EXAMPLE_BALANCE_MINOR, off, _today())
+        off = rules.discount_minor(EXAMPLE_BALANCE_MINOR, policy.percent)
+        rates = plans.aprs_with_discount(
+            practice.id, EXAMPLE_BALANCE_MINOR, off, practice_today(current_user.practice)
+        )
         high_apr = tila.high_apr_warning([rate for _, rate in rates])
         example = {
             "balance": EXAMPLE_BALANCE_MINOR,
@@ -184,7 +185,7 @@ def discount_settings():
         deposit = {
             "threshold": policy.deposit_threshold_minor,
             "percent": policy.deposit_percent,
-            "down": incentives.minimum_deposit(practice.id, policy.deposit_threshold_minor),
+            "down": discounts.minimum_deposit(practice.id, policy.deposit_threshold_minor),
         }
     return render_template(
         "staff/discounts.html",

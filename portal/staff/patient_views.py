@@ -6,8 +6,8 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.models import Invoice, Patient
-from portal.services import patients
-from portal.services.patients import InvalidPatient, PatientInput
+from portal.services.billing import patients
+from portal.services.billing.patients import InvalidPatient, PatientInput
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
 from portal.staff.forms import PatientForm

@@ -8,7 +8,8 @@ from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.models import Plan, PlanPolicy
 from portal.money import format_plain, parse_amount
-from portal.services import agreements, audit
+from portal.services.core import audit
+from portal.services.plans import agreements
 from portal.staff import bp
 from portal.staff.access import OWNER, READ, actor, role_required, scoped
 from portal.staff.forms import PlanPolicyForm

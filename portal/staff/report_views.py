@@ -14,7 +14,7 @@ from flask_login import current_user
 
 from portal.downloads import content_disposition
 from portal.i18n import money_filter
-from portal.services import reports
+from portal.services.collections import aging_report, period_report, reports
 from portal.staff import bp
 from portal.staff.access import READ, role_required
 
@@ -130,7 +130,7 @@ def reports_page():
     practice = current_user.practice
     as_of, date_error = _as_of(practice)
     days, days_error = _days()
-    result = reports.report(practice, as_of, days, patient_limit=PATIENT_ROWS)
+    result = period_report.report(practice, as_of, days, patient_limit=PATIENT_ROWS)
     figures = result.figures
     return render_template(
         "staff/reports.html",
@@ -159,7 +159,7 @@ def reports_aging_csv():
         abort(400)
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(
-        reports.aging_csv_rows(reports.aging(practice, as_of))
+        aging_report.aging_csv_rows(aging_report.aging(practice, as_of))
     )
     response = Response(out.getvalue(), mimetype="text/csv")
     name = f"aging-{practice.slug}-{as_of.isoformat()}.csv"

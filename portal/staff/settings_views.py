@@ -6,9 +6,10 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.models import ApiKey, StaffUser
-from portal.services import api_keys, audit, branding, staff_auth
-from portal.services.branding import BrandingRefused
-from portal.services.staff_auth import InvalidStaff
+from portal.services.core import audit
+from portal.services.practice import api_keys, branding, staff_auth
+from portal.services.practice.branding import BrandingRefused
+from portal.services.practice.staff_auth import InvalidStaff
 from portal.staff import bp
 from portal.staff.access import OWNER, actor, role_required, scoped
 from portal.staff.forms import ActionForm, ApiKeyForm, PracticeForm, StaffForm

@@ -6,8 +6,8 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.gateways.secretbox import SecretsUnavailable
-from portal.services import stripe_accounts
-from portal.services.stripe_accounts import AccountRefused
+from portal.services.payments import stripe_accounts
+from portal.services.payments.stripe_accounts import AccountRefused
 from portal.staff import bp
 from portal.staff.access import OWNER, actor, role_required
 from portal.staff.forms import ActionForm

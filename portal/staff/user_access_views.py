@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import StaffUser
-from portal.services import staff_auth
+from portal.services.practice import staff_auth
 from portal.staff import bp
 from portal.staff.access import OWNER, actor, role_required, scoped
 from portal.staff.forms import ActionForm

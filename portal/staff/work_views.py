@@ -7,8 +7,10 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.models import Invoice, Payment, PendingWork, Refund
-from portal.services import backlog, money, notifications, outbox
-from portal.services.money import MoneyRefused
+from portal.services import notifications
+from portal.services.billing import money
+from portal.services.billing.money import MoneyRefused
+from portal.services.core import backlog, outbox
 from portal.staff import bp
 from portal.staff.access import WRITE, actor, role_required, scoped
 from portal.staff.forms import ActionForm

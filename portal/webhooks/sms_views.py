@@ -16,8 +16,8 @@ from xml.sax.saxutils import escape
 from flask import Response, current_app, request
 
 from portal.extensions import csrf, db, limiter
-from portal.services import consent
-from portal.services.audit import Actor
+from portal.services.collections import consent
+from portal.services.core.audit import Actor
 from portal.webhooks import bp
 
 log = logging.getLogger(__name__)

@@ -22,8 +22,8 @@ from portal.gateways.stripe_gateway import (
     GatewayUnavailable,
 )
 from portal.models import Practice
-from portal.services import webhooks
-from portal.services.webhooks import MalformedEvent
+from portal.services.payments import webhooks
+from portal.services.payments.webhooks import MalformedEvent
 from portal.webhooks import bp
 
 log = logging.getLogger(__name__)

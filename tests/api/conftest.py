@@ -7,7 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from portal.extensions import db
-from portal.services import api_keys
+from portal.services.practice import api_keys
 from tests import factories
 
 

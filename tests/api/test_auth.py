@@ -4,7 +4,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import ApiKey
-from portal.services import api_keys
+from portal.services.practice import api_keys
 from tests.api.conftest import PATIENT, invoice_body, new_invoice, snapshot
 
 ENDPOINTS = [

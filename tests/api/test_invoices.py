@@ -6,8 +6,9 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AuditEvent, Invoice, LedgerEntry, PlanPolicy
-from portal.services import money, plans
-from portal.services.audit import SYSTEM
+from portal.services.billing import money
+from portal.services.core.audit import SYSTEM
+from portal.services.plans import plans
 from tests.api.conftest import invoice_body, new_invoice, new_patient, snapshot
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Delivery, OutboxMessage, PaymentLink
-from portal.services import links
+from portal.services.access import links
 from tests.api.conftest import new_invoice, new_patient, snapshot
 
 

@@ -7,8 +7,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from portal.extensions import db
-from portal.services import links
-from portal.services.audit import SYSTEM
+from portal.services.access import links
+from portal.services.core.audit import SYSTEM
 from tests import factories
 from tests.browser import pages
 

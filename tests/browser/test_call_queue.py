@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
+from portal.clock import practice_today
 from portal.extensions import db
 from portal.models import CallTask, ReminderLog
-from portal.services import calls
 from tests import factories
 from tests.browser.test_staff_journey import assert_accessible, new_desk_page, sign_in  # noqa: F401
 from tests.conftest import _make_app
@@ -34,7 +34,7 @@ def live_app(sqlite_url):
 
 def overdue_call(practice, first_name, last_name, days_late, number):
     """A patient with an overdue invoice and a call task that fell due `days_late` days ago."""
-    today = calls.practice_today(practice)
+    today = practice_today(practice)
     patient = factories.patient(
         practice, first_name=first_name, last_name=last_name, phone="+39 333 765 4321"
     )
@@ -69,7 +69,7 @@ def test_record_a_promise_to_pay_from_the_call_queue(live_app, new_desk_page):  
     billing = make_staff(practice, "billing")
     giulia = overdue_call(practice, "Giulia", "Bianchi", 2, "2026-0001")
     marco = overdue_call(practice, "Marco", "Verdi", 1, "2026-0002")
-    today = calls.practice_today(practice)
+    today = practice_today(practice)
     promised = today + timedelta(days=7)
 
     desk = new_desk_page()

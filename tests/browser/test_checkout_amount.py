@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import Payment
-from portal.services import ledger
+from portal.services.billing import ledger
 from tests import factories
 from tests.browser import pages
 from tests.browser.test_patient_journey import GIULIA_BORN

@@ -10,8 +10,9 @@ from playwright.sync_api import expect
 from portal.extensions import db
 from portal.models import Payment
 from portal.patient.messages import failure, refusal
-from portal.services import ledger, links
-from portal.services.audit import SYSTEM
+from portal.services.access import links
+from portal.services.billing import ledger
+from portal.services.core.audit import SYSTEM
 from tests import factories
 from tests.browser import pages
 

@@ -14,8 +14,10 @@ from playwright.sync_api import Page, expect
 from portal.extensions import db
 from portal.models import Invoice, Plan, PlanPolicy
 from portal.money import format_money
-from portal.services import ledger, links, outbox
-from portal.services.audit import SYSTEM
+from portal.services.access import links
+from portal.services.billing import ledger
+from portal.services.core import outbox
+from portal.services.core.audit import SYSTEM
 from tests import factories
 from tests.browser import pages
 from tests.support.browser import PHONE

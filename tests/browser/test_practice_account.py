@@ -8,8 +8,10 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import Payment
-from portal.services import ledger, links, stripe_accounts
-from portal.services.audit import SYSTEM
+from portal.services.access import links
+from portal.services.billing import ledger
+from portal.services.core.audit import SYSTEM
+from portal.services.payments import stripe_accounts
 from tests import factories
 from tests.browser import pages
 from tests.support import servers, stripe_js

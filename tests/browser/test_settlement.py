@@ -9,8 +9,9 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import LedgerEntry, Payment, SettlementOffer, StaffUser
-from portal.services import incentives, ledger
-from portal.services.audit import Actor
+from portal.services.billing import ledger
+from portal.services.core.audit import Actor
+from portal.services.incentives import settlements
 from tests import factories
 from tests.browser import pages
 from tests.browser.test_accessibility import assert_accessible
@@ -27,7 +28,7 @@ def offered(invoice, amount_minor, days=7):
     today = datetime.now(ZoneInfo(invoice.practice.timezone)).date()
     clerk = db.session.scalar(db.select(StaffUser).filter_by(practice_id=invoice.practice_id))
     clerk = clerk or make_staff(invoice.practice, "billing")
-    offer = incentives.offer_settlement(
+    offer = settlements.offer_settlement(
         invoice,
         amount_minor,
         today + timedelta(days=days),

@@ -11,8 +11,8 @@ from playwright.sync_api import Page, expect
 
 from portal.extensions import db
 from portal.models import Invoice, Payment, Refund
-from portal.services import ledger, money
-from portal.services.audit import Actor
+from portal.services.billing import ledger, money
+from portal.services.core.audit import Actor
 from tests import factories
 from tests.browser import pages
 from tests.support.browser import TIMEOUT_MS

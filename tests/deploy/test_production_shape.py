@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 
 from portal import create_app, gateways
 from portal.extensions import db
-from portal.services import ledger
+from portal.services.billing import ledger
 from tests import factories
 from tests.browser import pages
 from tests.browser import test_plan_journey as plan_steps

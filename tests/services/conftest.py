@@ -3,8 +3,8 @@
 import pytest
 
 from portal.extensions import db
-from portal.services import stripe_accounts
-from portal.services.audit import SYSTEM
+from portal.services.core.audit import SYSTEM
+from portal.services.payments import stripe_accounts
 from tests import factories
 from tests.support import servers
 from tests.support.accounts import SECRET_A, SECRET_B, WEBHOOK_A, WEBHOOK_B

@@ -8,8 +8,9 @@ from sqlalchemy import func
 
 from portal.extensions import db
 from portal.models import AuditEvent, Invoice, InvoiceLine, LedgerEntry, Patient
-from portal.services import csv_import, ledger
-from portal.services.audit import SYSTEM
+from portal.services import csv_import
+from portal.services.billing import ledger
+from portal.services.core.audit import SYSTEM
 from tests import factories
 
 GOOD = """\

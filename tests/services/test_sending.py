@@ -9,8 +9,9 @@ from portal.extensions import db
 from portal.gateways.mail import SMTPMailer
 from portal.gateways.sms import TwilioSender, plain_text
 from portal.models import Delivery, PaymentLink
-from portal.services import links, sending
-from portal.services.audit import Actor
+from portal.services import sending
+from portal.services.access import links
+from portal.services.core.audit import Actor
 from portal.services.sending import CannotSend
 from tests import factories
 from tests.support.servers import free_port

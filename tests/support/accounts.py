@@ -1,7 +1,7 @@
 """Two practices with Stripe accounts of their own, each on its own localstripe server."""
 
-from portal.services import payments
-from portal.services.audit import Actor
+from portal.services.core.audit import Actor
+from portal.services.payments import saved_methods
 from tests import factories
 from tests.support import stripe_js
 from tests.support.webhooks import signed
@@ -21,9 +21,9 @@ def pay_by_card(
     practice, number="4242424242424242", amounts=(12000, 3450), invoice_number="2026-0001"
 ):
     invoice = factories.invoice(factories.patient(practice), amounts, number=invoice_number)
-    seti, secret = payments.prepare_setup(invoice, "card")
+    seti, secret = saved_methods.prepare_setup(invoice, "card")
     stripe_js.confirm_card_setup(practice.stripe_api_base, secret, number)
-    return invoice, payments.pay_in_full(invoice, seti, PATIENT)
+    return invoice, saved_methods.pay_in_full(invoice, seti, PATIENT)
 
 
 def post_event(app, path, event, secret):

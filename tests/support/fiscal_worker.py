@@ -7,7 +7,7 @@ from datetime import date
 from portal import create_app
 from portal.extensions import db
 from portal.models import Payment
-from portal.services.audit import SYSTEM
+from portal.services.core.audit import SYSTEM
 from portal.services.fiscal import documents
 
 

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 from portal.extensions import db
 from portal.models import DiscountPolicy, Payment, PlanPolicy, Refund, SettlementOffer
 from portal.models.plan import Installment, Plan
-from portal.services import invoices, ledger, links
-from portal.services.audit import SYSTEM
+from portal.services.access import links
+from portal.services.billing import invoices, ledger
+from portal.services.core.audit import SYSTEM
 from tests import factories
 
 #: a fixed payment time, so the page text does not depend on the clock

@@ -5,7 +5,7 @@ import re
 from flask.testing import FlaskClient
 
 from portal.extensions import db
-from portal.services import staff_auth
+from portal.services.practice import staff_auth
 
 PASSWORD = "correct horse battery staple"
 CSRF = re.compile(r'name="csrf-token" content="([^"]+)"')

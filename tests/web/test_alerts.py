@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from portal.clock import practice_today
 from portal.extensions import db
 from portal.models import (
     Alert,
@@ -14,13 +15,13 @@ from portal.models import (
     OutboxMessage,
     PlanPolicy,
 )
-from portal.services import alerts
+from portal.services.collections import alert_queue
 from tests import factories
 from tests.web.staff_client import csrf, make_staff, sign_in
 
 
 def alert(invoice, kind, days_ago=0, **data):
-    today = alerts.practice_today(invoice.practice)
+    today = practice_today(invoice.practice)
     record = Alert(
         practice_id=invoice.practice_id,
         invoice_id=invoice.id,
@@ -39,7 +40,7 @@ def world(web_app):
     with web_app.app_context():
         a = factories.practice(slug="a", name="Studio A")
         b = factories.practice(slug="b", name="Studio B")
-        today = alerts.practice_today(a)
+        today = practice_today(a)
         giulia = factories.invoice(factories.patient(a), number="A-1", today=today)
         marco = factories.invoice(
             factories.patient(
@@ -245,7 +246,7 @@ def test_call_task_for_today_once(web_app, world):
         [task] = db.session.scalars(db.select(CallTask)).all()
         invoice = db.session.get(Alert, ids["failed"]).invoice
         assert task.invoice_id == ids["marco"] and task.patient_id == invoice.patient_id
-        assert task.due_on == alerts.practice_today(invoice.practice)
+        assert task.due_on == practice_today(invoice.practice)
         assert (task.position, task.status, task.outcome) == (0, "open", None)
         assert task.note == "Failed charge"
     [event] = events(web_app, "alert.call_task_created")
@@ -316,7 +317,7 @@ def test_resolve_takes_it_off_the_queue(web_app, world):
 
 def test_the_queue_is_paged_in_its_order(web_app, world, monkeypatch):
     ids, emails = world
-    monkeypatch.setattr(alerts, "PER_PAGE", 2)
+    monkeypatch.setattr(alert_queue, "PER_PAGE", 2)
     client = signed_in(web_app, emails["billing"])
     first = client.get("/staff/alerts").get_data(as_text=True)
     assert f'id="alert-{ids["failed"]}"' in first and f'id="alert-{ids["promise"]}"' in first

@@ -6,8 +6,9 @@ import pytest
 from portal.extensions import db
 from portal.gateways.mail import SMTPMailer
 from portal.models import Patient, Practice
-from portal.services import csv_import, money, sending
-from portal.services.audit import SYSTEM, Actor
+from portal.services import csv_import, sending
+from portal.services.billing import money
+from portal.services.core.audit import SYSTEM, Actor
 from tests import factories
 from tests.api.conftest import PATIENT, make_api
 from tests.web.patient_client import open_and_verify

@@ -5,8 +5,9 @@ import io
 
 from portal.extensions import db
 from portal.models import Practice
-from portal.services import branding, links
-from portal.services.audit import SYSTEM
+from portal.services.access import links
+from portal.services.core.audit import SYSTEM
+from portal.services.practice import branding
 from tests import factories
 from tests.web.patient_client import open_and_verify
 from tests.web.staff_client import csrf, make_staff, sign_in

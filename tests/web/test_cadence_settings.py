@@ -4,7 +4,7 @@ from datetime import time, timedelta
 
 from portal.extensions import db
 from portal.models import CadenceStep, Practice, ReminderLog
-from portal.services import cadence
+from portal.services.collections import cadence
 from tests import factories
 from tests.web.staff_client import csrf, make_staff, sign_in
 

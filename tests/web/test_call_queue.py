@@ -4,9 +4,10 @@ from datetime import timedelta
 
 import pytest
 
+from portal.clock import practice_today
 from portal.extensions import db
 from portal.models import CallTask, CollectionState, ReminderLog
-from portal.services import audit, calls
+from portal.services.core import audit
 from tests import factories
 from tests.support.pdf import pdf_text
 from tests.web.staff_client import csrf, make_staff, sign_in
@@ -20,7 +21,7 @@ def world(web_app):
         ids = {}
         for slug, name, first in [("a", "Studio A", "Giulia"), ("b", "Studio B", "Bruno")]:
             practice = factories.practice(slug=slug, name=name)
-            today = calls.practice_today(practice)
+            today = practice_today(practice)
             patient = factories.patient(
                 practice, first_name=first, phone="+39 333 123 4567", postal_address="Via Roma 1"
             )

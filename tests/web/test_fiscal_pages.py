@@ -18,8 +18,8 @@ from portal.models import (
     Practice,
     TsOpposition,
 )
-from portal.services import links
-from portal.services.audit import SYSTEM
+from portal.services.access import links
+from portal.services.core.audit import SYSTEM
 from portal.services.fiscal import documents, tax_ids
 from tests import factories
 from tests import fiscal_factories as ff

@@ -8,7 +8,8 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.mail import UnconfiguredMailer
 from portal.models import Invoice, Payment, PendingWork, Refund
-from portal.services import ledger, outbox
+from portal.services.billing import ledger
+from portal.services.core import outbox
 from tests.web.test_staff_invoices import desk, new_invoice, new_patient, post  # noqa: F401
 
 CLAIM = re.compile(r'name="claim_key" value="([^"]+)"')

@@ -21,8 +21,10 @@ from portal.models import (
     StaffUser,
 )
 from portal.money import format_money
-from portal.services import incentives, ledger, links
-from portal.services.audit import SYSTEM, Actor
+from portal.services.access import links
+from portal.services.billing import ledger
+from portal.services.core.audit import SYSTEM, Actor
+from portal.services.incentives import discounts, settlements
 from tests import factories
 from tests.conftest import _make_app
 from tests.support import stripe_js
@@ -82,7 +84,7 @@ def offer(invoice_id, amount=10000, expires=None):
     email = f"clerk-{invoice.practice.slug}@example.org"
     user = db.session.scalar(db.select(StaffUser).filter_by(email=email))
     user = user or make_staff(invoice.practice, "billing", email=email)
-    made = incentives.offer_settlement(
+    made = settlements.offer_settlement(
         invoice,
         amount,
         expires or today() + timedelta(days=7),
@@ -133,7 +135,7 @@ def test_owner_sets_the_discount_and_the_deposit_rule(web_app):
         policy = db.session.scalar(db.select(DiscountPolicy).filter_by(practice_id=practice_id))
         assert (policy.enabled, policy.percent, policy.within_days) == (True, 5, 10)
         assert (policy.deposit_threshold_minor, policy.deposit_percent) == (100000, 25)
-        assert incentives.minimum_deposit(practice_id, 100000) == 25000
+        assert discounts.minimum_deposit(practice_id, 100000) == 25000
     page = text(client.get("/staff/settings/discounts"))
     assert "the patient saves €50.00 and pays €950.00" in page
     assert "need a deposit of at least 25%: €250.00 on €1,000.00" in page
@@ -161,7 +163,7 @@ def test_bad_discount_settings_change_nothing(web_app, change, message):
     assert response.status_code == 422
     assert message in text(response)
     with web_app.app_context():
-        assert incentives.discount_policy(practice_id) is None
+        assert discounts.discount_policy(practice_id) is None
 
 
 def test_only_the_owner_changes_discounts(web_app):

@@ -13,7 +13,7 @@ from flask_babel import force_locale, gettext
 
 from portal.extensions import db
 from portal.models import AuditEvent, CallTask, ConsentRecord, OutboxMessage, Patient, ReminderLog
-from portal.services import cadence, consent
+from portal.services.collections import cadence, consent
 from portal.webhooks.sms_views import twilio_signature
 from tests import factories
 from tests.web.patient_client import csrf_token

@@ -4,8 +4,8 @@ from datetime import timedelta
 
 from portal.extensions import db
 from portal.models import AuditEvent
-from portal.services import links
-from portal.services.audit import SYSTEM
+from portal.services.access import links
+from portal.services.core.audit import SYSTEM
 from tests import factories
 from tests.web.patient_client import csrf_token, open_and_verify
 

@@ -137,7 +137,7 @@ def test_a_balance_changed_since_the_page_asks_again(checkout):
     seti = save_card(checkout, client)
     with checkout.app_context():
         from portal.models import Invoice
-        from portal.services import ledger
+        from portal.services.billing import ledger
 
         ledger.post(db.session.get(Invoice, invoice_id), "charge", 10000, memo="late line")
         db.session.commit()

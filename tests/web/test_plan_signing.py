@@ -11,8 +11,8 @@ import pytest
 
 from portal.extensions import db
 from portal.models import DiscountPolicy, Plan, PlanPolicy
-from portal.services import links
-from portal.services.audit import SYSTEM
+from portal.services.access import links
+from portal.services.core.audit import SYSTEM
 from tests import factories
 from tests.web.patient_client import csrf_token, open_and_verify
 from tests.web.staff_client import csrf, make_staff, sign_in

@@ -1,4 +1,4 @@
-"""The reports page and the aging CSV over HTTP, on the ledger of tests/services/test_reports.py."""
+"""The reports page and the aging CSV over HTTP, on the ledger of tests/services/collections/test_reports.py."""
 
 import csv
 import io
@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from portal.services import reports
-from tests.services.test_reports import build_book
+from portal.services.collections import reports
+from tests.services.collections.test_reports import build_book
 from tests.web.staff_client import make_staff, sign_in
 
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from portal.services import notifications, staff_auth
+from portal.services import notifications
+from portal.services.practice import staff_auth
 from tests import factories
 from tests.web.staff_client import csrf, make_staff
 

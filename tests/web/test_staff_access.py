@@ -7,9 +7,13 @@ import pytest
 
 from portal.extensions import db
 from portal.models import CallTask, Payment, PendingWork, PlanPolicy, SettlementOffer
-from portal.services import api_keys, links, money, outbox, plans
-from portal.services.audit import SYSTEM
+from portal.services.access import links
+from portal.services.billing import money
+from portal.services.core import outbox
+from portal.services.core.audit import SYSTEM
 from portal.services.fiscal import documents as fiscal_documents
+from portal.services.plans import plans
+from portal.services.practice import api_keys
 from tests import factories, fiscal_factories
 from tests.web.staff_client import csrf, make_staff, sign_in
 

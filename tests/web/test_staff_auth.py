@@ -9,8 +9,8 @@ import pyotp
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import OutboxMessage, StaffUser
-from portal.services import staff_auth
-from portal.services.audit import SYSTEM
+from portal.services.core.audit import SYSTEM
+from portal.services.practice import staff_auth
 from tests import factories
 from tests.web.staff_client import PASSWORD, csrf, make_staff, sign_in
 

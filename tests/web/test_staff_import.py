@@ -9,7 +9,7 @@ from sqlalchemy import func
 
 from portal.extensions import db
 from portal.models import AuditEvent, Invoice, LedgerEntry, Patient, Practice
-from portal.services import ledger
+from portal.services.billing import ledger
 from tests import factories
 from tests.web.staff_client import csrf, make_staff, sign_in
 

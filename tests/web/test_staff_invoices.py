@@ -7,7 +7,8 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, OutboxMessage, Patient, PaymentLink
-from portal.services import ledger, links
+from portal.services.access import links
+from portal.services.billing import ledger
 from tests import factories
 from tests.web.staff_client import csrf, make_staff, sign_in
 
@@ -223,7 +224,7 @@ def test_message_preview_in_the_patients_language(desk, web_app):
 
 
 def test_dashboard_pages_newest_first_and_searches_by_substring(desk, web_app, monkeypatch):
-    from portal.services import worklist
+    from portal.services.collections import worklist
 
     monkeypatch.setattr(worklist, "PAGE_SIZE", 2)
     anna = new_patient(desk, first_name="Annabella", last_name="Verdi", email="av@example.org")

@@ -5,7 +5,7 @@ import pytest
 from portal.extensions import db
 from portal.models import PlanPolicy
 from tests import factories
-from tests.services.test_plans import pay_down_payment, signed_plan
+from tests.services.plans.test_plans import pay_down_payment, signed_plan
 from tests.web.staff_client import csrf, make_staff, sign_in
 
 

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from portal.extensions import db
 from portal.models import StaffUser
-from portal.services import staff_auth
+from portal.services.practice import staff_auth
 from tests import factories
 from tests.web.staff_client import PASSWORD, csrf, make_staff, sign_in
 

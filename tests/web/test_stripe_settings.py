@@ -4,8 +4,9 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AuditEvent, Practice
-from portal.services import links, stripe_accounts
-from portal.services.audit import SYSTEM
+from portal.services.access import links
+from portal.services.core.audit import SYSTEM
+from portal.services.payments import stripe_accounts
 from tests import factories
 from tests.support import servers
 from tests.web.patient_client import open_and_verify

@@ -6,16 +6,15 @@ refund has succeeded and the patient's codice fiscale is known. Its number comes
 per document makes a second attempt, from any process, return the first document."""
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from portal.clock import utcnow
+from portal.clock import day_of, practice_zone, utcnow
 from portal.extensions import db
 from portal.models import FiscalDocument, FiscalProfile, Invoice, Payment, Practice, Refund
-from portal.services import audit
-from portal.services.audit import Actor
+from portal.services.core import audit
+from portal.services.core.audit import Actor
 from portal.services.fiscal import numbering, stamp
 from portal.services.fiscal.profile import FiscalRefused, profile_of, saldo_issues
 from portal.services.fiscal.tax_ids import codice_fiscale_of
@@ -26,11 +25,7 @@ TRACEABLE = ("card", "sepa_debit", "card_terminal", "cheque")
 
 def local_date(moment: datetime, practice: Practice) -> date:
     """The calendar day of a naive-UTC `moment` in the practice's time zone."""
-    try:
-        zone = ZoneInfo(practice.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return moment.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone).date()
+    return day_of(moment, practice_zone(practice))
 
 
 def of_payment(payment: Payment) -> FiscalDocument | None:

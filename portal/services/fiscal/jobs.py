@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from portal.services.audit import SYSTEM
+from portal.services.core.audit import SYSTEM
 from portal.services.fiscal import documents, reminders
 
 

@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 
 from portal.extensions import db
 from portal.models import Invoice, TsOpposition
-from portal.services import audit
-from portal.services.audit import Actor
+from portal.services.core import audit
+from portal.services.core.audit import Actor
 
 
 def notice_text() -> str:

@@ -15,10 +15,13 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import FiscalProfile, Practice
 from portal.models.fiscal import ISSUERS
+from portal.services.core.refusals import Refused
 
 
-class FiscalRefused(ValueError):
+class FiscalRefused(Refused, ValueError):
     """A translated reason why fiscal data or a document cannot be accepted."""
+
+    code = "fiscal"
 
 
 def profile_of(practice: Practice) -> FiscalProfile:

@@ -12,8 +12,9 @@ from portal import gateways
 from portal.extensions import db
 from portal.i18n import rendering_in
 from portal.models import FiscalProfile, StaffUser, StsReminder
-from portal.services import audit, notifications
-from portal.services.audit import SYSTEM
+from portal.services import notifications
+from portal.services.core import audit
+from portal.services.core.audit import SYSTEM
 from portal.services.fiscal import sts
 
 log = logging.getLogger(__name__)

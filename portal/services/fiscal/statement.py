@@ -8,9 +8,10 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from portal.models import Invoice, Payment, Practice
-from portal.services import invoices, payments
+from portal.services.billing import invoices
 from portal.services.fiscal.documents import local_date
 from portal.services.fiscal.profile import FiscalRefused, profile_of
+from portal.services.payments import payments
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
 from portal.models import Patient, PatientTaxId, Practice
-from portal.services import audit
-from portal.services.audit import Actor
+from portal.services.core import audit
+from portal.services.core.audit import Actor
 from portal.services.fiscal.profile import FiscalRefused, check_codice_fiscale
 
 MAX_ROWS = 5000

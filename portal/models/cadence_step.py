@@ -1,0 +1,26 @@
+"""A step of a practice's reminder cadence."""
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+
+CADENCE_CHANNELS = ("call", "sms", "email", "letter")
+
+
+class CadenceStep(db.Model):
+    """One step of a practice's reminder cadence; none stored = the default 3-3-3 cadence."""
+
+    __table_args__ = (
+        UniqueConstraint("practice_id", "position"),
+        CheckConstraint(f"channel IN {CADENCE_CHANNELS}", name="channel"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"), index=True)
+    position: Mapped[int]
+    channel: Mapped[str] = mapped_column(String(8))
+    #: days after the due date (negative: before it, for the courtesy reminder)
+    day_offset: Mapped[int]
+    #: "courtesy", "friendly", "firm", "final": picks the message template
+    tone: Mapped[str] = mapped_column(String(16))

@@ -1,0 +1,38 @@
+"""Receipts for successful payments, as a PDF in the patient's language."""
+
+from flask import current_app, render_template
+
+from portal.gateways.pdf import html_to_pdf
+from portal.i18n import rendering_in
+from portal.models import Payment
+from portal.services.billing import invoices
+
+
+def locale_of(payment: Payment) -> str:
+    patient = payment.invoice.patient
+    return patient.locale or payment.invoice.practice.default_locale
+
+
+def render_html(payment: Payment) -> str:
+    invoice = payment.invoice
+    return render_template(
+        "pdf/receipt.html",
+        payment=payment,
+        invoice=invoice,
+        practice=invoice.practice,
+        patient=invoice.patient,
+        summary=invoices.summarize(invoice),
+    )
+
+
+def render_pdf(payment: Payment, locale: str | None = None) -> bytes:
+    """The receipt of a succeeded payment in `locale` (default: the patient's language)."""
+    if payment.status != "succeeded":
+        raise ValueError("only a succeeded payment has a receipt")
+    with rendering_in(locale or locale_of(payment)):
+        html = render_html(payment)
+    return html_to_pdf(html, base_url=current_app.static_folder)
+
+
+def filename(payment: Payment) -> str:
+    return f"receipt-{payment.receipt_number}.pdf"

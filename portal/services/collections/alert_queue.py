@@ -1,0 +1,105 @@
+"""The alerts queue: a practice's open alerts, most severe first, then oldest first."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import case, func
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.models import Alert, Invoice, LedgerEntry, Patient, Plan
+from portal.services.collections.alert_detection import RUNNING
+from portal.services.collections.alerts import SEVERITY
+
+# -- the queue ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    alert: Alert
+    invoice: Invoice
+    patient: Patient
+    severity: int
+    #: days since the alert was raised
+    age_days: int
+    balance_minor: int
+    plan_running: bool
+    #: the alert's data with days and moments parsed: what the page says happened
+    facts: dict[str, Any]
+
+
+def facts(data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with ISO days ("…_on") as dates and moments ("at", "…_at") as datetimes."""
+    result: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, str) and key.endswith("_on"):
+            value = date.fromisoformat(value)
+        elif isinstance(value, str) and (key == "at" or key.endswith("_at")):
+            value = datetime.fromisoformat(value)
+        elif isinstance(value, dict):
+            value = facts(value)
+        result[key] = value
+    return result
+
+
+#: alerts per page of the queue
+PER_PAGE = 100
+
+
+def queue(practice_id: int, today: date, kind: str | None = None, *, page: int = 1) -> list[Row]:
+    """Page `page` (`PER_PAGE` rows) of the practice's open alerts, most severe first, then
+    oldest first; the order and the page are chosen in SQL."""
+    severity = case(SEVERITY, value=Alert.kind, else_=0)
+    query = (
+        db.select(Alert)
+        .where(Alert.practice_id == practice_id, Alert.resolved_at.is_(None))
+        .options(joinedload(Alert.invoice).joinedload(Invoice.patient))
+        .order_by(severity.desc(), Alert.raised_on, Alert.id)
+        .offset((max(page, 1) - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+    )
+    if kind:
+        query = query.where(Alert.kind == kind)
+    alerts = db.session.scalars(query).all()
+    invoice_ids = {a.invoice_id for a in alerts}
+    balances = dict(
+        db.session.execute(
+            db.select(LedgerEntry.invoice_id, func.sum(LedgerEntry.amount_minor))
+            .where(LedgerEntry.invoice_id.in_(invoice_ids))
+            .group_by(LedgerEntry.invoice_id)
+        ).all()
+    )
+    running = set(
+        db.session.scalars(
+            db.select(Plan.invoice_id).where(
+                Plan.invoice_id.in_(invoice_ids), Plan.status.in_(RUNNING)
+            )
+        )
+    )
+    rows = [
+        Row(
+            alert=a,
+            invoice=a.invoice,
+            patient=a.invoice.patient,
+            severity=SEVERITY[a.kind],
+            age_days=max((today - a.raised_on).days, 0),
+            balance_minor=int(balances.get(a.invoice_id) or 0),
+            plan_running=a.invoice_id in running,
+            facts=facts(a.data),
+        )
+        for a in alerts
+    ]
+    return rows
+
+
+def count_open(practice_id: int, kind: str | None = None) -> int:
+    """How many alerts (of `kind`, if given) the practice has open."""
+    query = (
+        db.select(func.count())
+        .select_from(Alert)
+        .where(Alert.practice_id == practice_id, Alert.resolved_at.is_(None))
+    )
+    if kind:
+        query = query.where(Alert.kind == kind)
+    return db.session.scalar(query)

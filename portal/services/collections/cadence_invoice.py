@@ -1,0 +1,284 @@
+"""One invoice's cadence within one run: whether it stops, which step is due, and carrying
+the step out (a call task, a letter, or an email or text through `cadence_messages`)."""
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func
+
+from portal.extensions import db
+from portal.models import (
+    CallTask,
+    CollectionState,
+    Invoice,
+    LedgerEntry,
+    Plan,
+    ReminderLog,
+)
+from portal.services.billing import ledger
+from portal.services.collections import quiet_hours
+from portal.services.collections.cadence_messages import Messages, delivery_of
+from portal.services.collections.cadence_steps import (
+    FINAL_STOPS,
+    MESSAGE_CHANNELS,
+    PLAN_STOPS,
+    Clock,
+    Report,
+    Step,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a batch of invoices needs read from other tables, read once for the batch."""
+
+    balances: dict[int, int]
+    with_plan: set[int]
+
+    @classmethod
+    def of(cls, invoice_ids: list[int]) -> "Facts":
+        balances = db.session.execute(
+            db.select(LedgerEntry.invoice_id, func.sum(LedgerEntry.amount_minor))
+            .where(LedgerEntry.invoice_id.in_(invoice_ids))
+            .group_by(LedgerEntry.invoice_id)
+        )
+        plans = db.select(Plan.invoice_id).where(
+            Plan.invoice_id.in_(invoice_ids), Plan.status.in_(PLAN_STOPS)
+        )
+        return cls(
+            {invoice_id: int(total) for invoice_id, total in balances},
+            set(db.session.scalars(plans)),
+        )
+
+
+def _parts(step: Step) -> tuple[str, ...]:
+    """The channels a step is carried out on, in order: a call comes with its SMS nudge."""
+    return ("call", "sms") if step.channel == "call" else (step.channel,)
+
+
+class InvoiceCadence(Messages):
+    """One invoice's cadence within one run."""
+
+    def __init__(
+        self,
+        invoice: Invoice,
+        steps,
+        clock: Clock,
+        now: datetime,
+        report: Report,
+        facts: "Facts | None" = None,
+    ):
+        self.invoice, self.steps, self.now, self.report = invoice, steps, now, report
+        self.facts = facts
+        self.patient = invoice.patient
+        self.moment = clock(quiet_hours.zone_of(self.patient))
+        self.state = db.session.get(CollectionState, invoice.id)
+        #: once a message waits, the later ones of this invoice wait too (order is kept)
+        self.held = False
+        #: (position, channel) of the steps logged for this invoice
+        self.logged: dict[tuple[int, str], ReminderLog] = {}
+
+    # -- stopping -----------------------------------------------------------------------------
+
+    def stop_reason(self) -> str | None:
+        invoice = self.invoice
+        if invoice.status == "void":
+            return "void"
+        if invoice.status == "paid" or self.balance() <= 0:
+            return "written_off" if ledger.total_of(invoice.id, "write_off") else "paid"
+        if invoice.status != "open":  # a draft never starts a cadence
+            return "void"
+        if self.plan_running():
+            return "plan"
+        if self.state is not None and self.state.hold:
+            return self.state.hold[:16]
+        return None
+
+    def balance(self) -> int:
+        if self.facts is None:
+            return ledger.balance(self.invoice.id)
+        return self.facts.balances.get(self.invoice.id, 0)
+
+    def plan_running(self) -> bool:
+        if self.facts is not None:
+            return self.invoice.id in self.facts.with_plan
+        plan = db.select(Plan.id).where(
+            Plan.invoice_id == self.invoice.id, Plan.status.in_(PLAN_STOPS)
+        )
+        return db.session.scalar(plan.limit(1)) is not None
+
+    def ensure_state(self) -> CollectionState:
+        if self.state is None:
+            self.state = CollectionState(invoice_id=self.invoice.id)
+            db.session.add(self.state)
+            db.session.flush()
+        return self.state
+
+    def record_stop(self, reason: str) -> None:
+        state = self.ensure_state()
+        if state.stopped_reason == reason:
+            return
+        state.stopped_reason = reason
+        if reason in FINAL_STOPS:
+            state.next_action_on = None
+        self.report.stopped += 1
+        self.audit("reminder.stopped", reason=reason)
+
+    # -- the steps ------------------------------------------------------------------------------
+
+    def process(self) -> None:
+        reason = self.stop_reason()
+        if reason:
+            self.record_stop(reason)
+            return
+        if self.state is not None and self.state.stopped_reason:
+            # a hold or dispute was cleared: the cadence goes on from the latest step due
+            self.audit("reminder.resumed", after=self.state.stopped_reason)
+            self.state.stopped_reason = None
+        due = [s for s in self.steps if self.day_of(s) <= self.moment.day]
+        if not due:
+            self.schedule_next()
+            return
+        latest = max(s.day_offset for s in due)
+        logs = self.logged
+        logs.update(
+            ((row.position, row.channel), row)
+            for row in db.session.scalars(
+                db.select(ReminderLog).filter_by(invoice_id=self.invoice.id)
+            )
+        )
+        for step in due:
+            for channel in _parts(step):
+                row = logs.get((step.position, channel))
+                if row is not None:
+                    if row.status == "failed":
+                        self.retry(step, row, superseded=step.day_offset < latest)
+                    continue
+                if step.day_offset < latest:
+                    self.skip(step, channel, "superseded")
+                elif step.day_offset < 0 and self.moment.day >= self.invoice.due_on:
+                    self.skip(step, channel, "too_late")
+                else:
+                    self.carry_out(step, channel)
+        self.schedule_next()
+
+    def schedule_next(self) -> None:
+        """Set the day the cadence next has something to do here: the earliest step not yet
+        logged (today's if one is waiting), or a failed message's retry; None when none is
+        left. A row whose day does not change is not written."""
+        if self.state is None:
+            return  # nothing started yet: the invoice is picked up as a new one
+        days = [
+            self.day_of(step)
+            for step in self.steps
+            if any((step.position, channel) not in self.logged for channel in _parts(step))
+        ]
+        for row in self.logged.values():
+            if row.status == "failed":
+                delivery = delivery_of(row)
+                if delivery is not None and delivery.next_attempt_at is not None:
+                    days.append(delivery.next_attempt_at.date())
+        upcoming = min(days, default=None)
+        if upcoming is not None and self.held:
+            upcoming = min(upcoming, self.moment.day)
+        if self.state.next_action_on != upcoming:
+            self.state.next_action_on = upcoming
+
+    def day_of(self, step: Step) -> date:
+        return self.invoice.due_on + timedelta(days=step.day_offset)
+
+    def carry_out(self, step: Step, channel: str) -> None:
+        patient = self.patient
+        if channel == "call":
+            if not patient.phone:
+                self.skip(step, channel, "no_phone")
+                return
+            self.call_task(step)
+            return
+        if channel == "letter":
+            if not (patient.postal_address or "").strip():
+                self.skip(step, channel, "no_address")
+                return
+            if self.must_wait(channel):
+                return
+            self.letter(step)
+            return
+        recipient = patient.email if channel == "email" else patient.phone
+        if not recipient:
+            self.skip(step, channel, "no_email" if channel == "email" else "no_phone")
+            return
+        if not self.consents(channel):
+            self.skip(step, channel, "no_consent")
+            return
+        if self.must_wait(channel):
+            return
+        self.message(step, channel, recipient)
+
+    def consents(self, channel: str) -> bool:
+        return bool(self.patient.email_consent if channel == "email" else self.patient.sms_consent)
+
+    def must_wait(self, channel: str) -> bool:
+        """True (and counted as waiting) when the message cannot go out in this run."""
+        quiet = channel != "letter" and not self.moment.in_window
+        if self.held or quiet or self.messaged_today():
+            self.held = True
+            self.report.waiting += 1
+            return True
+        return False
+
+    def messaged_today(self) -> bool:
+        """Whether the patient already had a reminder message (any invoice) today."""
+        query = (
+            db.select(func.count(ReminderLog.id))
+            .join(Invoice, Invoice.id == ReminderLog.invoice_id)
+            .where(
+                Invoice.patient_id == self.patient.id,
+                ReminderLog.sent_on == self.moment.day,
+                ReminderLog.channel.in_(MESSAGE_CHANNELS),
+                ReminderLog.status.in_(("sent", "letter")),
+            )
+        )
+        return bool(db.session.scalar(query))
+
+    def new_log(self, step: Step, channel: str, status: str, reason: str | None = None):
+        row = ReminderLog(
+            practice_id=self.invoice.practice_id,
+            invoice_id=self.invoice.id,
+            position=step.position,
+            channel=channel,
+            sent_on=self.moment.day,
+            status=status,
+            reason=reason,
+        )
+        db.session.add(row)
+        state = self.ensure_state()
+        if (state.last_position or 0) < step.position:
+            state.last_position = step.position
+        self.logged[(step.position, channel)] = row  # written with the invoice's commit
+        self.report.done.append((self.invoice.id, step.position, channel, status))
+        return row
+
+    def skip(self, step: Step, channel: str, reason: str) -> None:
+        self.new_log(step, channel, "skipped", reason)
+        self.report.skipped += 1
+
+    def call_task(self, step: Step) -> None:
+        task = CallTask(
+            practice_id=self.invoice.practice_id,
+            invoice_id=self.invoice.id,
+            patient_id=self.patient.id,
+            due_on=self.moment.day,
+            position=step.position,
+        )
+        db.session.add(task)
+        self.new_log(step, "call", "task")
+        self.report.call_tasks += 1
+        self.audit("reminder.call_task", position=step.position, call_task_id=task.id)
+
+    def letter(self, step: Step) -> None:
+        self.new_log(step, "letter", "letter")
+        self.report.letters += 1
+        self.audit("reminder.sent", channel="letter", position=step.position, tone=step.tone)

@@ -1,0 +1,78 @@
+"""Saving a payment method and paying with it: the methods offered, a SetupIntent that saves
+one, the saved method read back from Stripe, and paying the whole balance with it (through
+`payments`)."""
+
+from portal import gateways
+from portal.extensions import db
+from portal.gateways.stripe_gateway import (
+    GatewayError,
+    GatewayUnavailable,
+)
+from portal.models import Invoice
+from portal.services.billing import ledger
+from portal.services.core.audit import Actor
+from portal.services.payments.payments import Outcome, PaymentRefused, SavedMethod, charge
+
+
+def methods_for(invoice: Invoice) -> list[str]:
+    """Payment methods offered: cards everywhere, SEPA Direct Debit for euro invoices."""
+    return ["card", "sepa_debit"] if invoice.currency == "EUR" else ["card"]
+
+
+def prepare_setup(invoice: Invoice, method: str) -> tuple[str, str]:
+    """Create a SetupIntent for the patient's customer; returns (id, client_secret)."""
+    if method not in methods_for(invoice):
+        raise PaymentRefused("method")
+    if invoice.status != "open" or ledger.balance(invoice.id) <= 0:
+        raise PaymentRefused("nothing_due")
+    patient = invoice.patient
+    try:
+        gateway = gateways.stripe(invoice.practice)
+        if patient.stripe_customer_id and not gateway.customer_exists(patient.stripe_customer_id):
+            patient.stripe_customer_id = None  # made in an account the practice no longer uses
+        if not patient.stripe_customer_id:
+            patient.stripe_customer_id = gateway.create_customer(
+                patient.full_name,
+                patient.email,
+                {
+                    "saldo_patient_id": str(patient.id),
+                    "saldo_practice_id": str(patient.practice_id),
+                },
+            )
+            db.session.commit()
+        return gateway.create_setup_intent(
+            patient.stripe_customer_id,
+            method,
+            {"saldo_invoice_id": str(invoice.id), "saldo_method": method},
+        )
+    except GatewayError as exc:
+        raise PaymentRefused("unavailable") from exc
+
+
+def saved_method(invoice: Invoice, setup_intent_id: str) -> SavedMethod:
+    """The payment method a finished SetupIntent saved for this invoice's patient, or refuse."""
+    try:
+        setup = gateways.stripe(invoice.practice).retrieve_setup_intent(setup_intent_id)
+    except GatewayError as exc:
+        reason = "unavailable" if isinstance(exc, GatewayUnavailable) else "setup"
+        raise PaymentRefused(reason) from exc
+    method = setup.metadata.get("saldo_method")
+    if (
+        setup.status != "succeeded"
+        or setup.customer_id != invoice.patient.stripe_customer_id
+        or setup.metadata.get("saldo_invoice_id") != str(invoice.id)
+        or method not in methods_for(invoice)
+        or not setup.payment_method_id
+    ):
+        raise PaymentRefused("setup")
+    return SavedMethod(setup.customer_id, setup.payment_method_id, method)
+
+
+def pay_in_full(
+    invoice: Invoice, setup_intent_id: str, actor: Actor, expected_minor: int | None = None
+) -> Outcome:
+    """Charge the whole balance to the payment method saved by `setup_intent_id`; if the
+    patient was shown another amount (`expected_minor`), refuse with "amount_changed"."""
+    return charge(
+        invoice, saved_method(invoice, setup_intent_id), actor, expected_minor=expected_minor
+    )

@@ -1,0 +1,1 @@
+"""The practice's own side: staff sign-in, API keys and branding."""
