@@ -11,7 +11,7 @@ PORT ?= 5000
 #: invoice counts for bench/jobs_bench.py (add 1000000 on a quiet machine: it seeds for minutes)
 BENCH_SIZES ?= 1000,100000
 
-.PHONY: demo test test-deploy lint format install system-deps translations bench clean lock wheel
+.PHONY: demo test test-deploy lint format install system-deps translations bench bench-deps clean lock wheel
 
 # Exact, hashed versions from requirements.lock; pyproject.toml keeps the loose ranges.
 $(VENV)/.installed: pyproject.toml requirements.lock
@@ -84,10 +84,17 @@ test: system-deps install lint
 test-deploy: system-deps install
 	$(PY) -m pytest -p no:cacheprovider -m deploy tests/deploy
 
-bench: install
+# wrk, the load generator of bench/run.py (without it the script falls back to a Python loader)
+bench-deps:
+	@command -v wrk >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk; }
+
+bench: install bench-deps
 	$(PY) bench/run.py
 	$(PY) bench/statements.py
-	$(PY) bench/jobs_bench.py --sizes $(BENCH_SIZES)
+	$(PY) bench/jobs_bench.py --sizes $(BENCH_SIZES) --throwaway-postgres
+	$(PY) bench/webhook_bench.py
 	$(PY) bench/import_bench.py --rows 10000 --throwaway-postgres
 	$(PY) bench/import_bench.py --rows 100000 --patients 15000 --throwaway-postgres
 

@@ -1,6 +1,7 @@
 """Jobs and staff pages at scale: `python bench/jobs_bench.py [--sizes 1000,100000]`.
 
-For each size, a fresh SQLite file gets one practice with that many open invoices (one
+For each size, a fresh SQLite file (and, with `--throwaway-postgres` or a PostgreSQL
+DATABASE_URL, a scratch PostgreSQL database) gets one practice with that many open invoices (one
 ledger charge each, two invoices per patient). 99% are mid-cadence with their next step days
 away (`collection_state.next_action_on`); 1% reach a call step today. Then, timed in the same
 process: `jobs run-due` for the day (cadence, alerts, installments) with its SQL statement
@@ -14,7 +15,8 @@ import os
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
+import uuid
+from contextlib import contextmanager, nullcontext
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -23,18 +25,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import event, insert  # noqa: E402
+from sqlalchemy import create_engine, event, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.models import (  # noqa: E402
-    CollectionState,
-    Invoice,
-    InvoiceLine,
-    LedgerEntry,
-    Patient,
-    Practice,
-)
+from portal.models import Practice  # noqa: E402
 from portal.services.collections import period_report, worklist  # noqa: E402
 from portal.services.core import jobs  # noqa: E402
 
@@ -42,9 +38,31 @@ TODAY = date(2026, 12, 1)
 CHUNK = 5000
 
 
-def _insert(model, rows: list[dict]) -> None:
-    for start in range(0, len(rows), CHUNK):
-        db.session.execute(insert(model), rows[start : start + CHUNK])
+#: one statement per table, INSERT … SELECT over a series of numbers n = 0 … size-1, so a
+#: million invoices are seeded in seconds; the same rows on both databases
+_SEED = (
+    """INSERT INTO patient (id, practice_id, first_name, last_name, date_of_birth, phone,
+        locale, email_consent, sms_consent, created_at)
+    SELECT n + 1, :practice, 'Name' || n, 'Surname' || n,
+        {birth}, '+39333' || n, 'it', false, false, :now
+    FROM {series} WHERE n < :people""",
+    """INSERT INTO invoice (id, practice_id, patient_id, number, currency, issued_on, due_on,
+        status, created_at)
+    SELECT n + 1, :practice, 1 + n % :people, 'B-' || (n + 1), 'EUR',
+        CASE WHEN n % 100 = 0 THEN :issued_due ELSE :issued_later END,
+        CASE WHEN n % 100 = 0 THEN :due_today ELSE :due_later END, 'open', :now
+    FROM {series}""",
+    """INSERT INTO invoice_line (invoice_id, position, service_date, description,
+        charged_minor, insurance_paid_minor, adjustment_minor, patient_share_minor)
+    SELECT n + 1, 1, :served, 'Visita', 10000 + n % 5000, 0, 0, 10000 + n % 5000
+    FROM {series}""",
+    """INSERT INTO ledger_entry (practice_id, invoice_id, kind, amount_minor, currency,
+        created_at)
+    SELECT :practice, n + 1, 'charge', 10000 + n % 5000, 'EUR', :now FROM {series}""",
+    # the first call went out; the next step is in four days (1% have a step due today)
+    """INSERT INTO collection_state (invoice_id, last_position, next_action_on, updated_at)
+    SELECT n + 1, 2, :next_action, :now FROM {series} WHERE n % 100 <> 0""",
+)
 
 
 def seed(size: int) -> tuple[Practice, int]:
@@ -54,85 +72,40 @@ def seed(size: int) -> tuple[Practice, int]:
     )
     db.session.add(practice)
     db.session.flush()
-    now = datetime(2026, 11, 1, 9, 0)
-    people = max(size // 2, 1)
-    _insert(
-        Patient,
-        [
-            dict(
-                id=n + 1,
-                practice_id=practice.id,
-                first_name=f"Name{n}",
-                last_name=f"Surname{n}",
-                date_of_birth=date(1950 + n % 50, 1 + n % 12, 1 + n % 28),
-                phone=f"+39333{n:07d}",
-                locale="it",
-                email_consent=False,
-                sms_consent=False,
-                created_at=now,
-            )
-            for n in range(people)
-        ],
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        series = "generate_series(0, :size - 1) AS s(n)"
+        birth = "make_date(1950 + n % 50, 1 + n % 12, 1 + n % 28)"
+    else:
+        series = "(WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s "
+        series += "WHERE n + 1 < :size) SELECT n FROM s)"
+        birth = "printf('%04d-%02d-%02d', 1950 + n % 50, 1 + n % 12, 1 + n % 28)"
+    due_today, due_later = TODAY - timedelta(days=14), TODAY - timedelta(days=10)
+    values = dict(
+        practice=practice.id,
+        size=size,
+        people=max(size // 2, 1),
+        now=datetime(2026, 11, 1, 9, 0),
+        due_today=due_today,
+        due_later=due_later,
+        issued_due=due_today - timedelta(days=30),
+        issued_later=due_later - timedelta(days=30),
+        served=due_later - timedelta(days=31),
+        next_action=TODAY + timedelta(days=4),
     )
-    due_every = 100
-    invoices, lines, charges, states = [], [], [], []
-    for n in range(size):
-        invoice_id = n + 1
-        due_today = n % due_every == 0
-        due_on = TODAY - timedelta(days=14 if due_today else 10)
-        invoices.append(
-            dict(
-                id=invoice_id,
-                practice_id=practice.id,
-                patient_id=1 + n % people,
-                number=f"B-{invoice_id:07d}",
-                currency="EUR",
-                issued_on=due_on - timedelta(days=30),
-                due_on=due_on,
-                status="open",
-                created_at=now,
+    for statement in _SEED:
+        sql = text(statement.format(series=series, birth=birth))
+        db.session.execute(sql, {k: v for k, v in values.items() if f":{k}" in statement + series})
+    if postgres:
+        for table in ("patient", "invoice", "ledger_entry"):  # ids given above, as COPY would
+            db.session.execute(
+                text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {size + 1})")
             )
-        )
-        lines.append(
-            dict(
-                invoice_id=invoice_id,
-                position=1,
-                service_date=due_on - timedelta(days=31),
-                description="Visita",
-                charged_minor=10000 + n % 5000,
-                insurance_paid_minor=0,
-                adjustment_minor=0,
-                patient_share_minor=10000 + n % 5000,
-            )
-        )
-        charges.append(
-            dict(
-                practice_id=practice.id,
-                invoice_id=invoice_id,
-                kind="charge",
-                amount_minor=10000 + n % 5000,
-                currency="EUR",
-                created_at=now,
-            )
-        )
-        if not due_today:  # the first call went out; the next is in four days
-            states.append(
-                dict(
-                    invoice_id=invoice_id,
-                    last_position=2,
-                    next_action_on=TODAY + timedelta(days=4),
-                    updated_at=now,
-                )
-            )
-    for model, rows in (
-        (Invoice, invoices),
-        (InvoiceLine, lines),
-        (LedgerEntry, charges),
-        (CollectionState, states),
-    ):
-        _insert(model, rows)
     db.session.commit()
-    return practice, len(range(0, size, due_every))
+    if postgres:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))  # as autovacuum would after a bulk load
+    return practice, len(range(0, size, 100))
 
 
 @contextmanager
@@ -158,9 +131,11 @@ def timed(action, repeat: int = 1) -> tuple[object, float]:
     return value, best
 
 
-def measure(size: int, tmp: Path) -> list[tuple[str, str, float]]:
-    url = f"sqlite:///{tmp}/jobs-{size}.sqlite3"
-    app = create_app({"SALDO_ENV": "test", "SQLALCHEMY_DATABASE_URI": url})
+def measure(size: int, url: str) -> list[tuple[str, str, float]]:
+    config = {"SALDO_ENV": "test", "SQLALCHEMY_DATABASE_URI": url}
+    if not url.startswith("sqlite"):  # the settings' defaults are SQLite's
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    app = create_app(config)
     rows: list[tuple[str, str, float]] = []
     with app.app_context():
         upgrade()
@@ -193,25 +168,71 @@ def measure(size: int, tmp: Path) -> list[tuple[str, str, float]]:
     return rows
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,100000", help="comma-separated invoice counts")
-    args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
-    print(
-        f"Saldo jobs and staff pages on SQLite, {os.cpu_count()} CPUs, "
-        f"load average {os.getloadavg()[0]:.2f}",
-        flush=True,
-    )
-    results = {}
-    with tempfile.TemporaryDirectory(prefix="saldo-jobs-bench-") as name:
-        for size in sizes:
-            results[size] = measure(size, Path(name))
+def scratch_postgres(url: str):
+    """Create an empty database next to the one in `url`; returns (its URL, a drop function)."""
+    base = make_url(url)
+    name = f"saldo_jobs_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+    return base.set(database=name).render_as_string(hide_password=False), drop
+
+
+def table(title: str, sizes: list[int], results: dict) -> None:
     header = "".join(f"{f'{s:,} inv. s':>16}" for s in sizes)
-    print(f"\n{'':40}{header}   detail at {sizes[-1]:,}")
+    print(f"\n{title:40}{header}   detail at {sizes[-1]:,}")
     for index, (label, _detail, _seconds) in enumerate(results[sizes[0]]):
         cells = "".join(f"{results[s][index][2]:16.3f}" for s in sizes)
         print(f"{label:40}{cells}   {results[sizes[-1]][index][1]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,100000", help="comma-separated invoice counts")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument(
+        "--throwaway-postgres",
+        action="store_true",
+        help="start a PostgreSQL cluster for the run (as the tests do) instead of DATABASE_URL",
+    )
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(
+        f"Saldo jobs and staff pages, {os.cpu_count()} CPUs (shared), "
+        f"load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+    if not args.no_sqlite:
+        results = {}
+        with tempfile.TemporaryDirectory(prefix="saldo-jobs-bench-") as name:
+            for size in sizes:
+                print(f"sqlite, {size:,} invoices:", flush=True)
+                results[size] = measure(size, f"sqlite:///{name}/jobs-{size}.sqlite3")
+        table("sqlite", sizes, results)
+    if args.throwaway_postgres:
+        from tests.support.servers import postgres
+
+        server = postgres()
+    else:
+        database_url = os.environ.get("DATABASE_URL", "")
+        server = nullcontext(database_url if database_url.startswith("postgresql") else None)
+    with server as database_url:
+        if database_url:
+            results = {}
+            for size in sizes:
+                url, drop = scratch_postgres(database_url)
+                try:
+                    print(f"postgresql, {size:,} invoices:", flush=True)
+                    results[size] = measure(size, url)
+                finally:
+                    drop()
+            table("postgresql", sizes, results)
     print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 

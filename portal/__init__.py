@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from portal import gateways, i18n, log_filters, security
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.settings import INSTANCE, ROOT, config_for, engine_options
+from portal.settings import check as check_settings
 
 
 def create_app(config: dict | str | None = None) -> Flask:
@@ -21,15 +22,15 @@ def create_app(config: dict | str | None = None) -> Flask:
         instance_path=str(INSTANCE),
     )
     name = config if isinstance(config, str) else (config or {}).get("SALDO_ENV")
-    app.config.from_object(config_for(name))
+    settings = config_for(name)
+    app.config.from_object(settings)
     if isinstance(config, dict):
         app.config.update(config)
     if not app.config.get("SQLALCHEMY_ENGINE_OPTIONS"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
             app.config["SQLALCHEMY_DATABASE_URI"]
         )
-    if not app.config.get("SECRET_KEY"):
-        raise RuntimeError("SECRET_KEY must be set")
+    check_settings(app.config, settings)
     _check_reconcile_wait(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     log_filters.configure_logging(app)

@@ -16,8 +16,9 @@ from portal.fiscal_cli import fiscal_cli
 from portal.models import Practice
 from portal.outbox_cli import outbox_cli
 from portal.report_cli import report_cli
+from portal.secrets_cli import reencrypt, secrets_cli
 from portal.settings import ROOT
-from portal.stripe_cli import practice_stripe, reencrypt
+from portal.stripe_cli import practice_stripe, register_domain
 
 practice_cli = AppGroup("practice", help="Manage practices.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations.")
@@ -149,27 +150,27 @@ def register_local_webhook(url, slug):
 @click.option("--draft", is_flag=True, help="keep the invoices as drafts instead of issuing them")
 def import_invoices(path, slug, pairs, date_format, dry_run, draft):
     """Import invoices from a CSV file (one row per invoice line), all or nothing."""
-    from portal.services import csv_import
+    from portal.services import imports
     from portal.services.core.audit import Actor
 
     practice = _practice(slug)
     try:
-        csv_file = csv_import.read_csv(path.read_bytes())
-    except csv_import.CsvError as exc:
+        csv_file = imports.read_csv(path.read_bytes())
+    except imports.CsvError as exc:
         raise click.ClickException(str(exc)) from exc
-    mapping: dict[str, str | None] = dict(csv_import.guess_mapping(csv_file.headers))
+    mapping: dict[str, str | None] = dict(imports.guess_mapping(csv_file.headers))
     for pair in pairs:
         key, sep, header = pair.partition("=")
-        if not sep or key.strip() not in csv_import.FIELDS_BY_KEY:
-            fields = ", ".join(csv_import.FIELDS_BY_KEY)
+        if not sep or key.strip() not in imports.FIELDS_BY_KEY:
+            fields = ", ".join(imports.FIELDS_BY_KEY)
             raise click.BadParameter(f"{pair!r}: use FIELD=HEADER, FIELD one of {fields}")
         mapping[key.strip()] = header.strip() or None
     options = dict(date_format=date_format)
     if dry_run:
-        result = csv_import.validate(practice, csv_file, mapping, **options)
+        result = imports.validate(practice, csv_file, mapping, **options)
     else:
         actor = Actor("system", "cli:invoice import")
-        result = csv_import.commit(practice, csv_file, mapping, actor=actor, draft=draft, **options)
+        result = imports.commit(practice, csv_file, mapping, actor=actor, draft=draft, **options)
     for error in result.errors:
         click.echo(str(error), err=True)
     if result.errors:
@@ -227,10 +228,12 @@ def compile_():
 
 practice_cli.add_command(practice_stripe)
 practice_cli.add_command(reencrypt)
+stripe_cli.add_command(register_domain)
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(practice_cli)
+    app.cli.add_command(secrets_cli)
     app.cli.add_command(translate_cli)
     app.cli.add_command(stripe_cli)
     app.cli.add_command(demo)

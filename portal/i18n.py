@@ -5,12 +5,14 @@ from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel import support
 from babel.dates import DateTimePattern, parse_pattern
 from flask import Flask, current_app, g, has_request_context, request, session
 from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as pgettext_l
 from flask_login import current_user
+from wtforms.i18n import messages_path
 
 from portal.money import cldr_locale, format_money, format_plain
 
@@ -71,8 +73,11 @@ def _short_time(locale: str) -> DateTimePattern:
     return cldr_locale(locale).time_formats["short"]
 
 
-def day_filter(value: date, style: str = "medium") -> str:
+def day_filter(value: date | str, style: str = "medium") -> str:
+    """A day in the current locale; an ISO string (as kept in audit data) is read first."""
     locale = current_locale()
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
     day = value.date() if isinstance(value, datetime) else value
     return _date_pattern(locale, style).apply(day, cldr_locale(locale))
 
@@ -99,7 +104,32 @@ def method_name(method: str, in_sentence: bool = False) -> str:
     return str(labels[method][1 if in_sentence else 0])
 
 
+@lru_cache(maxsize=16)
+def _wtforms_catalog(locale: str) -> support.Translations:
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
+class _WtformsMessages:
+    """WTForms' own messages in the request's locale, from catalogs read once per process.
+    Flask-WTF looks for this object on the request before it reads the catalog from disk
+    (which it would otherwise do on every request that builds a form)."""
+
+    def ugettext(self, string: str) -> str:
+        return _wtforms_catalog(current_locale()).ugettext(string)
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return _wtforms_catalog(current_locale()).ungettext(singular, plural, n)
+
+
+_WTFORMS_MESSAGES = _WtformsMessages()
+
+
+def _cached_wtforms_messages() -> None:
+    request.wtforms_translations = _WTFORMS_MESSAGES
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_cached_wtforms_messages)
     app.jinja_env.filters["money"] = money_filter
     app.jinja_env.filters["plain"] = format_plain
     app.jinja_env.filters["day"] = day_filter

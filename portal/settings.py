@@ -57,6 +57,10 @@ class Config:
     #: None means api.stripe.com; localstripe is e.g. http://127.0.0.1:8420
     STRIPE_API_BASE = _env("STRIPE_API_BASE")
     STRIPE_JS_URL = _env("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+    #: the checkout's Stripe elements: "payment" (Payment Element and Express Checkout
+    #: Element: Apple Pay, Google Pay), "card" (Card Element and IBAN field, which is all
+    #: localstripe's Stripe.js offers); unset: "payment" on Stripe itself, "card" elsewhere
+    STRIPE_ELEMENTS = _env("STRIPE_ELEMENTS", "")
     #: who holds the installation's Stripe account, named as creditor on SEPA mandates of
     #: practices without an account of their own; unset: the practice itself (one-practice case)
     STRIPE_ACCOUNT_NAME = _env("STRIPE_ACCOUNT_NAME")
@@ -65,7 +69,8 @@ class Config:
     #: "1": a practice's account may name its own API address (localstripe); off in production,
     #: where the server must talk to api.stripe.com only
     STRIPE_PRACTICE_API_BASE = _env("STRIPE_PRACTICE_API_BASE", "0") == "1"
-    #: Fernet key(s), comma separated, newest first: encrypt practices' Stripe secrets
+    #: key(s), comma separated, newest first, each 32 characters or more (`flask secrets
+    #: new-key`): encrypt every secret stored in the database; required in production
     SALDO_ENCRYPTION_KEY = _env("SALDO_ENCRYPTION_KEY")
     STRIPE_MAX_NETWORK_RETRIES = int(_env("STRIPE_MAX_NETWORK_RETRIES", "2"))
     #: scopes idempotency keys at Stripe; unset: a random id made once and kept in the database
@@ -88,7 +93,11 @@ class Config:
     SEAL_KEY_PATH = _env("SEAL_KEY_PATH")
     SEAL_CERT_PATH = _env("SEAL_CERT_PATH")
     SEAL_KEY_PASSPHRASE = _env("SEAL_KEY_PASSPHRASE")
-    #: encrypts the sealing keys kept in the database; unset: derived from SECRET_KEY (HKDF)
+    #: the root certificate (PEM) of the CA that issued SEAL_CERT_PATH: the trust root when
+    #: checking seals and fetching revocation information (B-LT); unset: the certificate itself
+    SEAL_CA_CERT_PATH = _env("SEAL_CA_CERT_PATH")
+    #: earlier installations only: what their stored sealing keys were encrypted with (else
+    #: SECRET_KEY); read, never written; drop it after `flask secrets reencrypt`
     SEAL_ENCRYPTION_KEY = _env("SEAL_ENCRYPTION_KEY")
     #: RFC 3161 Time Stamping Authority for the seal's trusted time (PAdES B-T); unset: B-B
     SEAL_TSA_URL = _env("SEAL_TSA_URL")
@@ -105,7 +114,11 @@ class Config:
     STS_CERTIFICATE_PATH = _env("STS_CERTIFICATE_PATH")
 
     LINK_LIFETIME_DAYS = int(_env("LINK_LIFETIME_DAYS", "45"))
-    #: link messages wait for the patient's 08:00-21:00 window ("0" sends at any hour)
+    #: a plan's links live until its last installment plus this many days
+    PLAN_LINK_GRACE_DAYS = int(_env("PLAN_LINK_GRACE_DAYS", "30"))
+    #: new links a patient may ask for from an expired link, per invoice and day
+    LINK_REQUESTS_PER_DAY = int(_env("LINK_REQUESTS_PER_DAY", "3"))
+    #: messages the patient did not just ask for wait for their 08:00-21:00 window ("0": any hour)
     LINK_QUIET_HOURS = _env("LINK_QUIET_HOURS", "1") == "1"
     #: an open invoice whose links nobody opened for this many days raises an alert
     ALERT_LINK_UNOPENED_DAYS = int(_env("ALERT_LINK_UNOPENED_DAYS", "7"))
@@ -185,6 +198,23 @@ CONFIGS = {
     "development": DevelopmentConfig,
     "test": TestConfig,
 }
+
+
+def check(config, settings: type[Config]) -> None:
+    """Refuse to start with settings that cannot work: RuntimeError saying which."""
+    from portal.gateways.encryption import configured_keys
+
+    if not config.get("SECRET_KEY"):
+        raise RuntimeError("SECRET_KEY must be set")
+    try:
+        keys = configured_keys(config.get("SALDO_ENCRYPTION_KEY"))
+    except ValueError as exc:
+        raise RuntimeError(str(exc)) from exc
+    if settings is ProductionConfig and not keys:
+        raise RuntimeError(
+            "SALDO_ENCRYPTION_KEY must be set in production (make one with "
+            "`flask secrets new-key`): it encrypts the secrets stored in the database"
+        )
 
 
 def config_for(name: str | None) -> type[Config]:

@@ -1,12 +1,11 @@
-"""`flask practice stripe` and `flask practice reencrypt`: a practice's own Stripe account."""
+"""`flask practice stripe`: a practice's own Stripe account."""
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from portal.extensions import db
-from portal.gateways import secretbox
-from portal.models import Practice
+from portal.gateways import encryption
 from portal.services.core.audit import Actor
 from portal.services.payments import stripe_accounts
 
@@ -49,7 +48,7 @@ def practice_stripe(slug, publishable_key, secret_key, webhook_secret, api_base,
             )
     except stripe_accounts.AccountRefused as exc:
         raise click.ClickException(f"{exc.field}: {exc}") from exc
-    except secretbox.SecretsUnavailable as exc:
+    except encryption.SecretsUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
     db.session.commit()
     account = stripe_accounts.summary(practice)
@@ -70,16 +69,29 @@ def practice_stripe(slug, publishable_key, secret_key, webhook_secret, api_base,
     click.echo(f"statement descriptor suffix: {stripe_accounts.descriptor_suffix(practice) or '-'}")
 
 
-@click.command("reencrypt")
+@click.command("register-domain")
+@click.option("--domain", default=None, help="default: the host of PORTAL_BASE_URL")
+@click.option("--practice", "slug", default=None, help="a practice with its own Stripe account")
 @with_appcontext
-def reencrypt():
-    """Re-encrypt every stored secret with the first SALDO_ENCRYPTION_KEY (after adding one)."""
-    count = 0
-    for practice in db.session.scalars(db.select(Practice)):
-        for name in ("stripe_secret_key_encrypted", "stripe_webhook_secret_encrypted"):
-            token = getattr(practice, name)
-            if token:
-                setattr(practice, name, secretbox.reencrypt(token))
-                count += 1
-    db.session.commit()
-    click.echo(f"{count} secrets re-encrypted")
+def register_domain(domain, slug):
+    """Register the portal's domain with Stripe for Apple Pay, Google Pay and Link in the
+    checkout (Payment Method Domains); run again to have Stripe check it once more."""
+    from urllib.parse import urlsplit
+
+    from portal import gateways
+    from portal.cli import _practice
+    from portal.gateways.stripe_gateway import GatewayError
+
+    practice = _practice(slug) if slug else None
+    name = domain or urlsplit(current_app.config["PORTAL_BASE_URL"]).hostname
+    if not name or name in ("127.0.0.1", "localhost"):
+        raise click.ClickException("give --domain, or set PORTAL_BASE_URL to the public address")
+    try:
+        result = gateways.stripe(practice).register_payment_method_domain(name)
+    except GatewayError as exc:
+        raise click.ClickException(f"Stripe refused {name}: {exc}") from exc
+    state = "enabled" if result["enabled"] else "disabled"
+    apple = result["apple_pay"]
+    click.echo(f"{result['domain_name']} ({result['id']}): {state}, Apple Pay {apple}")
+    if result["apple_pay_error"]:
+        click.echo(f"Apple Pay: {result['apple_pay_error']}")

@@ -93,9 +93,12 @@ if _schedule is not None:
 
 @huey.periodic_task(crontab(minute="*"))
 def run_pending_work():
-    """Emails and sealing queued by payments; leased per row, so any number of consumers
-    may run this at once."""
+    """Emails and sealing queued by payments, then the messages whose retry (or quiet hours)
+    is over; each row is leased or claimed, so any number of consumers may run this at once."""
+    from portal.services import messaging
     from portal.services.core import outbox
 
     with _app_context():
-        return outbox.run_pending()
+        done = outbox.run_pending()
+        messaging.retry_due()
+        return done

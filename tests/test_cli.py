@@ -3,7 +3,7 @@
 import re
 
 from portal.extensions import db
-from portal.models import Invoice, PlanPolicy, StaffUser
+from portal.models import Invoice, InvoiceLine, PlanPolicy, Practice, StaffUser
 from portal.services.access import links
 
 
@@ -17,6 +17,20 @@ def test_demo_seeds_once_and_prints_working_links(app):
     assert "owner@studio-rossi.example / saldo-demo-password" in result.output
     assert db.session.scalar(db.select(db.func.count()).select_from(Invoice)) == 4 + 9
     assert db.session.scalar(db.select(db.func.count()).select_from(PlanPolicy)) == 2
+    codes = db.session.execute(
+        db.select(Practice.country, InvoiceLine.procedure_code)
+        .join(Invoice, InvoiceLine.invoice_id == Invoice.id)
+        .join(Practice, Invoice.practice_id == Practice.id)
+        .distinct()
+    ).all()
+    # US dental (CDT) codes belong to the US practice only: the Italian one shows none
+    assert {code for country, code in codes if country == "IT"} == {None}
+    assert {code for country, code in codes if country == "US"} == {
+        "D0150",
+        "D1110",
+        "D2740",
+        "D0120",
+    }
     again = runner.invoke(args=["demo"])
     assert again.exit_code == 0
     assert db.session.scalar(db.select(db.func.count()).select_from(Invoice)) == 4 + 9 + 4

@@ -87,6 +87,16 @@ OPERATIONS = [
     ("get", "/patients/{patient_id}", "A patient", 200, "Patient", (404,), None),
     (
         "put",
+        "/patients/{patient_id}/preferences",
+        "Change the patient's consents and document preferences; a field left out or null "
+        "stays as it is, each change is kept as a consent record",
+        200,
+        "Patient",
+        (404,),
+        "PreferencesInput",
+    ),
+    (
+        "put",
         "/patients/{patient_id}/codice-fiscale",
         "Set the patient's codice fiscale, checked with its check character (Italian health "
         "invoices need it)",

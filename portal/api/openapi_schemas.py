@@ -5,7 +5,7 @@ from portal.models.invoice import INVOICE_STATUSES
 from portal.models.payment import METHODS, PAYMENT_STATUSES
 from portal.models.plan import INSTALLMENT_STATUSES, PLAN_STATUSES
 from portal.services.billing.patients import LANGUAGES
-from portal.services.sending import CHANNELS
+from portal.services.messaging import CHANNELS
 
 
 def ref(name: str) -> dict:
@@ -98,6 +98,20 @@ PLANS = {
     ),
 }
 
+DOCUMENT_PREFERENCES = {
+    "email_attachments": {
+        **BOOL,
+        "default": False,
+        "description": "receipts and agreements as email attachments (needs an email); "
+        "otherwise emails carry the link only",
+    },
+    "paper_records": {
+        **BOOL,
+        "default": False,
+        "description": "the patient withdrew consent to electronic records (ESIGN): paper",
+    },
+}
+
 SCHEMAS = {
     "Error": obj(["error"], error=obj(["code", "message"], code=STR, message=STR, field=STR)),
     "PatientInput": obj(
@@ -110,6 +124,14 @@ SCHEMAS = {
         locale={**enum(LANGUAGES), "description": "default: the practice's language"},
         email_consent={**BOOL, "default": True},
         sms_consent={**BOOL, "default": False},
+        **DOCUMENT_PREFERENCES,
+    ),
+    "PreferencesInput": obj(
+        [],
+        email_consent=nullable(BOOL),
+        sms_consent=nullable(BOOL),
+        email_attachments=nullable(BOOL),
+        paper_records=nullable(BOOL),
     ),
     "Patient": obj(
         ["id", "first_name", "last_name", "date_of_birth", "email", "phone", "locale"],
@@ -122,6 +144,8 @@ SCHEMAS = {
         locale=nullable(STR),
         email_consent=BOOL,
         sms_consent=BOOL,
+        email_attachments=BOOL,
+        paper_records=BOOL,
         created_at=TIME,
     ),
     "InvoiceLineInput": obj(
@@ -201,7 +225,7 @@ SCHEMAS = {
         id=ID,
         channel=enum(CHANNELS),
         recipient=STR,
-        status={"type": "string", "enum": ["queued", "sent", "failed"]},
+        status={"type": "string", "enum": ["queued", "sent", "failed", "skipped"]},
         attempts=INT,
         last_error=nullable(STR),
         sent_at=nullable(TIME),

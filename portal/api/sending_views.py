@@ -14,8 +14,8 @@ from portal.api.parsing import Fields, json_body
 from portal.api.serializers import delivery as delivery_json
 from portal.api.serializers import link as link_json
 from portal.models import Invoice
-from portal.services import sending
-from portal.services.sending import CHANNELS, CannotSend
+from portal.services import messaging
+from portal.services.messaging import CHANNELS, CannotSend
 
 
 def _sendable(invoice_id: int) -> Invoice:
@@ -30,7 +30,7 @@ def _sendable(invoice_id: int) -> Invoice:
 def create_link(invoice_id: int):
     json_body(optional=True)
     invoice = _sendable(invoice_id)
-    link, url = sending.new_link(invoice, g.actor)
+    link, url = messaging.new_link(invoice, g.actor)
     return link_json(link, url), 201
 
 
@@ -40,7 +40,7 @@ def send(invoice_id: int):
     channel = Fields(json_body()).choice("channel", CHANNELS)
     invoice = _sendable(invoice_id)
     try:
-        delivery = sending.send_link(invoice, channel, g.actor)
+        delivery = messaging.send_link(invoice, channel, g.actor)
     except CannotSend as exc:
         raise ApiError(422, "cannot_send", exc.args[0], "channel") from exc
     return delivery_json(delivery), 202

@@ -28,6 +28,8 @@ def patient(record: Patient) -> dict:
         "locale": record.locale,
         "email_consent": record.email_consent,
         "sms_consent": record.sms_consent,
+        "email_attachments": record.email_attachments,
+        "paper_records": record.paper_records,
         "created_at": moment(record.created_at),
     }
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from portal.gateways import secretbox
+from portal.gateways import encryption
 from portal.gateways.mail import Mailer, mailer_from_config
 from portal.gateways.sms import SmsSender, sender_from_config
 from portal.gateways.stripe_gateway import GatewayUnavailable, StripeGateway
@@ -45,11 +45,10 @@ def stripe(practice: Any = None) -> StripeGateway:
     )
     known = clients.get(practice.id)
     if known is None or known[0] != credentials:
-        webhook = practice.stripe_webhook_secret_encrypted
         try:
-            secret_key = secretbox.decrypt(practice.stripe_secret_key_encrypted)
-            webhook_secret = secretbox.decrypt(webhook) if webhook else None
-        except secretbox.SecretsUnavailable as exc:
+            secret_key = encryption.read_column(practice, "stripe_secret_key_encrypted")
+            webhook_secret = encryption.read_column(practice, "stripe_webhook_secret_encrypted")
+        except encryption.SecretsUnavailable as exc:
             log.error("Stripe secrets of practice %s unreadable: %s", practice.id, exc)
             raise GatewayUnavailable(
                 f"Stripe secrets of practice {practice.id} unreadable"

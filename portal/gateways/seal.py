@@ -245,7 +245,8 @@ def seal_pdf(
             lambda: signers.async_sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
         )
     except SigningError as exc:
-        raise SealError(f"Sealing failed: {exc}") from exc
+        cause = f" ({exc.__cause__})" if exc.__cause__ else ""  # e.g. a revoked certificate
+        raise SealError(f"Sealing failed: {exc}{cause}") from exc
     return out.getvalue()
 
 

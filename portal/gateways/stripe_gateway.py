@@ -79,6 +79,29 @@ class SetupResult:
     customer_id: str | None
     payment_method_id: str | None
     metadata: dict[str, str] = field(default_factory=dict)
+    #: why the last attempt to save failed (Stripe's decline or error code), if it did
+    error_code: str | None = None
+
+    @property
+    def problem(self) -> str | None:
+        """Why nothing was saved, as Stripe's code. A SetupIntent canceled without an error
+        was canceled at its 3-D Secure check (localstripe's "Fail authentication"; Saldo
+        cancels no SetupIntent itself)."""
+        if self.error_code:
+            return self.error_code
+        return "setup_intent_authentication_failure" if self.status == "canceled" else None
+
+
+@dataclass(frozen=True)
+class MethodSummary:
+    """What a saved payment method is, as the patient knows it."""
+
+    type: str
+    #: the card network as Stripe names it ("visa", "mastercard", "amex"...)
+    brand: str | None = None
+    last4: str | None = None
+    #: the IBAN's country for SEPA Direct Debit
+    country: str | None = None
 
 
 @dataclass(frozen=True)
@@ -188,12 +211,16 @@ class StripeGateway:
         except MissingResource:
             return False
 
-    def create_setup_intent(self, customer_id: str, method: str, metadata: dict[str, str]):
-        """A SetupIntent for saving `method` ("card" or "sepa_debit") for off-session use."""
+    def create_setup_intent(
+        self, customer_id: str, method: str | list[str], metadata: dict[str, str]
+    ):
+        """A SetupIntent for saving `method` ("card" or "sepa_debit", or a list of those the
+        patient may choose from in the Payment Element) for off-session use. The types are
+        always explicit: the practice accepts these and no others (wallets are cards)."""
         params = {
             "customer": customer_id,
             "usage": "off_session",
-            "payment_method_types": [method],
+            "payment_method_types": [method] if isinstance(method, str) else list(method),
             "metadata": metadata,
         }
         intent = self._call(self._client.v1.setup_intents.create, params)
@@ -201,12 +228,14 @@ class StripeGateway:
 
     def retrieve_setup_intent(self, setup_intent_id: str) -> SetupResult:
         obj = self._call(self._client.v1.setup_intents.retrieve, setup_intent_id)
+        error = obj.get("last_setup_error") or {}
         return SetupResult(
             id=obj["id"],
             status=obj["status"],
             customer_id=_id_of(obj.get("customer")),
             payment_method_id=_id_of(obj.get("payment_method")),
             metadata=dict(obj.get("metadata") or {}),
+            error_code=error.get("decline_code") or error.get("code"),
         )
 
     def charge(
@@ -342,14 +371,44 @@ class StripeGateway:
             return None
         return int(pm["card"]["exp_month"]), int(pm["card"]["exp_year"])
 
-    def describe_method(self, payment_method_id: str) -> str:
-        """A short label for receipts: "visa •••• 4242" or "SEPA DE •••• 3000"."""
+    def method_summary(self, payment_method_id: str) -> MethodSummary:
+        """The type of a payment method and what identifies it (brand and last four, or the
+        IBAN's country and last four)."""
         pm = self._call(self._client.v1.payment_methods.retrieve, payment_method_id)
-        if pm["type"] == "card":
-            return f"{pm['card']['brand']} •••• {pm['card']['last4']}"
-        if pm["type"] == "sepa_debit":
-            return f"SEPA {pm['sepa_debit']['country']} •••• {pm['sepa_debit']['last4']}"
-        return pm["type"]
+        details = pm.get(pm["type"]) or {}
+        return MethodSummary(
+            type=pm["type"],
+            brand=details.get("brand"),
+            last4=details.get("last4"),
+            country=details.get("country"),
+        )
+
+    def register_payment_method_domain(self, domain_name: str) -> dict[str, Any]:
+        """Register `domain_name` with Stripe for wallets in Elements (Payment Method Domains
+        API); an already registered domain is validated again. Returns whether it is enabled
+        and the Apple Pay status ("active", or "inactive" with Stripe's reason)."""
+        found = (
+            self._call(
+                self._client.v1.payment_method_domains.list, {"domain_name": domain_name}
+            ).get("data")
+            or []
+        )
+        if found:
+            obj = self._call(self._client.v1.payment_method_domains.validate, found[0]["id"])
+        else:
+            obj = self._call(
+                self._client.v1.payment_method_domains.create,
+                {"domain_name": domain_name, "enabled": True},
+            )
+        apple = obj.get("apple_pay") or {}
+        error = apple.get("status_details", {}).get("error_message") if apple else None
+        return {
+            "id": obj["id"],
+            "domain_name": obj["domain_name"],
+            "enabled": bool(obj.get("enabled")),
+            "apple_pay": apple.get("status", "unknown"),
+            "apple_pay_error": error,
+        }
 
     def register_local_webhook(self, url: str) -> None:
         """localstripe only: deliver events to `url`, signed with the webhook secret."""

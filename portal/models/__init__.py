@@ -18,6 +18,7 @@ from portal.models.fiscal import (
     StsReminder,
     TsOpposition,
 )
+from portal.models.import_job import ImportJob
 from portal.models.invoice import Invoice, InvoiceLine
 from portal.models.lease import InstallmentReminder, JobLease
 from portal.models.ledger import LedgerEntry
@@ -52,6 +53,7 @@ __all__ = [
     "FiscalDocument",
     "FiscalProfile",
     "IdempotentResponse",
+    "ImportJob",
     "Installation",
     "Installment",
     "InstallmentReminder",

@@ -20,6 +20,8 @@ class CollectionState(db.Model):
     #: why the cadence ended: "paid", "plan", "hold", "dispute", "written_off"
     stopped_reason: Mapped[str | None] = mapped_column(String(16))
     last_position: Mapped[int | None]
+    #: the patient asked a question about the bill: reminders wait until this day
+    paused_until: Mapped[date | None]
     #: the day the cadence next has something to do here (a step, a retry); None: nothing
     #: until the invoice changes (paid, plan, hold), which the run also picks up
     next_action_on: Mapped[date | None] = mapped_column(index=True)

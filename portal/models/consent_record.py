@@ -1,4 +1,5 @@
-"""A patient's consent (or its withdrawal) to be contacted on a channel."""
+"""A patient's consent (or its withdrawal): to a contact channel, to attachments, to electronic
+records."""
 
 from datetime import datetime
 
@@ -10,11 +11,14 @@ from portal.extensions import db
 
 
 class ConsentRecord(db.Model):
-    """A change of a patient's consent to be contacted on a channel, with the text shown."""
+    """A change of a patient's consent (to a contact channel, to attachments, to electronic
+    records), with the text shown."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
-    channel: Mapped[str] = mapped_column(String(8))
+    #: "email", "sms" (may contact), "attachments" (documents as email attachments),
+    #: "esign" (electronic records; withdrawn = records on paper)
+    channel: Mapped[str] = mapped_column(String(16))
     granted: Mapped[bool]
     #: "sms_stop", "sms_start", "email_unsubscribe", "staff", "api", "csv", "patient_page"
     source: Mapped[str] = mapped_column(String(32))

@@ -1,8 +1,9 @@
-"""Messages sent to patients (links, reminders) and what became of each."""
+"""Every message sent (links, reminders, receipts, plan notices, letters) and what became of it."""
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.clock import utcnow
@@ -11,14 +12,15 @@ from portal.extensions import db
 
 class Delivery(db.Model):
     __table_args__ = (
-        CheckConstraint("channel IN ('email', 'sms')", name="channel"),
-        CheckConstraint("status IN ('queued', 'sent', 'failed')", name="status"),
+        CheckConstraint("channel IN ('email', 'sms', 'letter')", name="channel"),
+        CheckConstraint("status IN ('queued', 'sent', 'failed', 'skipped')", name="status"),
+        Index("ix_delivery_retry", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"), index=True)
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
-    #: what was sent, e.g. "link", "receipt"
+    #: what was sent: a `messaging.PURPOSES` name, e.g. "link", "receipt", "reminder"
     purpose: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(8))
     recipient: Mapped[str] = mapped_column(String(254))
@@ -32,6 +34,9 @@ class Delivery(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
     next_attempt_at: Mapped[datetime | None]
+    #: what the message is about (template, payment, plan, installment, tone...), enough to
+    #: render it again for a retry
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class IdempotentResponse(db.Model):

@@ -18,6 +18,9 @@ class PaymentLink(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    #: revoked because a newer message carries a fresh link: the token no longer opens, but
+    #: a patient session already open on it goes on (until the session itself ends)
+    replaced_at: Mapped[datetime | None]
     first_opened_at: Mapped[datetime | None]
     verified_at: Mapped[datetime | None]
     #: wrong answers to the identity check since the link was made or last unlocked

@@ -54,7 +54,7 @@ class Payment(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="creating")
     stripe_payment_intent_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     stripe_payment_method_id: Mapped[str | None] = mapped_column(String(64))
-    #: e.g. "visa •••• 4242" or "SEPA DE •••• 3000", for receipts
+    #: e.g. "Visa •••• 4242" or "IBAN DE •••• 3000", for receipts
     method_label: Mapped[str | None] = mapped_column(String(64))
     failure_code: Mapped[str | None] = mapped_column(String(64))
     receipt_number: Mapped[str | None] = mapped_column(String(40), unique=True)

@@ -74,6 +74,8 @@ class Plan(db.Model):
     language: Mapped[str] = mapped_column(String(5))
     method: Mapped[str | None] = mapped_column(String(16))
     stripe_payment_method_id: Mapped[str | None] = mapped_column(String(64))
+    #: the saved card or account as the patient knows it, e.g. "Visa •••• 4242"
+    method_label: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     signed_at: Mapped[datetime | None]
     activated_at: Mapped[datetime | None]

@@ -41,7 +41,7 @@ class Practice(db.Model):
     message_note_it: Mapped[str | None] = mapped_column(String(300))
     #: the practice's own Stripe account; no secret key: the installation's (STRIPE_*)
     stripe_publishable_key: Mapped[str | None] = mapped_column(String(255))
-    #: Fernet tokens (gateways.secretbox), never the secrets themselves
+    #: encrypted (gateways.encryption), never the secrets themselves
     stripe_secret_key_encrypted: Mapped[str | None] = mapped_column(Text)
     stripe_webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
     #: development and tests: a localstripe server standing in for the account
@@ -49,6 +49,11 @@ class Practice(db.Model):
     #: the account's shortened descriptor (set at Stripe) and the suffix Saldo adds to it
     statement_descriptor_prefix: Mapped[str | None] = mapped_column(String(10))
     statement_descriptor_suffix: Mapped[str | None] = mapped_column(String(22))
+    #: patients may pay part of the balance, at least this much (minor units); None: only
+    #: the whole balance (or a plan)
+    partial_payment_minimum_minor: Mapped[int | None]
+    #: days a patient's question about a bill pauses its reminders
+    question_pause_days: Mapped[int] = mapped_column(default=14, server_default="14")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     #: the practice's plan and discount settings (at most one row each), read-only here so a

@@ -2,6 +2,7 @@
 agreement states it), and withdrawing consent to electronic records (paper from then on)."""
 
 from flask import g, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from wtforms.fields.choices import SelectChoice
 
 from portal.extensions import db
@@ -9,9 +10,21 @@ from portal.i18n import method_name
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import ConfirmForm, MethodChoiceForm
-from portal.services.collections import consent
+from portal.services.collections import preferences
 from portal.services.payments import saved_methods
 from portal.services.plans import agreements, plans
+
+#: what the patient reads on the page when withdrawing or asking for attachments (recorded)
+WITHDRAWAL = _l(
+    "You agreed to receive the records of your payment plan electronically. You may withdraw "
+    "that consent, free of charge: from then on the practice sends them on paper. Your plan "
+    "and the signature already given stay as they are."
+)
+ATTACHMENTS = _l(
+    "Receipts and agreements list your treatments, so emails only carry the link and you "
+    "download them here after confirming your date of birth. You may ask to receive them as "
+    "email attachments instead."
+)
 
 
 def _pending_or_redirect():
@@ -49,8 +62,12 @@ def paper_records():
     form = ConfirmForm()
     patient = g.invoice.patient
     if form.validate_on_submit():
-        agreements.withdraw_electronic_consent(
-            patient, patient_session.actor(request.remote_addr), "patient_page"
+        preferences.set_paper_records(
+            patient,
+            True,
+            "patient_page",
+            patient_session.actor(request.remote_addr),
+            str(WITHDRAWAL),
         )
         db.session.commit()
     return render_template(
@@ -63,11 +80,25 @@ def paper_records():
 def email_attachments():
     """The patient asks for (or stops) receipts and agreements as email attachments."""
     form = ConfirmForm()
+    patient = g.invoice.patient
+    wanted = request.form.get("wanted") == "1"
     if form.validate_on_submit():
-        consent.set_email_attachments(
-            g.invoice.patient,
-            request.form.get("wanted") == "1",
-            patient_session.actor(request.remote_addr),
-        )
-        db.session.commit()
+        try:
+            preferences.set_email_attachments(
+                patient,
+                wanted,
+                "patient_page",
+                patient_session.actor(request.remote_addr),
+                str(ATTACHMENTS) if wanted else None,
+            )
+        except preferences.InvalidPreference as exc:
+            return render_template(
+                "patient/paper_records.html",
+                form=form,
+                invoice=g.invoice,
+                patient=patient,
+                error=str(exc),
+            ), 422
+        else:
+            db.session.commit()
     return redirect(url_for("patient.paper_records"))

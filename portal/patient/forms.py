@@ -4,7 +4,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, RadioField, StringField
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
@@ -93,3 +93,25 @@ class SignForm(FlaskForm):
         _l("I specifically approve clause 3 (loss of the benefit of the term).")
     )
     onerous_name = StringField(_l("Type your full name again to approve it"), [Length(max=200)])
+
+
+class LinkRequestForm(FlaskForm):
+    """On an expired link's page: send a new link to the address on file."""
+
+    token = HiddenField()
+    channel = RadioField(
+        _l("Send a new link"),
+        choices=[SelectChoice("email", _l("By email")), SelectChoice("sms", _l("By text message"))],
+        default="email",
+        validators=[InputRequired(_l("Choose email or text message."))],
+    )
+
+
+class QuestionForm(FlaskForm):
+    question = TextAreaField(
+        _l("Your question"),
+        validators=[
+            DataRequired(_l("Write your question.")),
+            Length(max=1000, message=_l("Your question is too long (1,000 characters at most).")),
+        ],
+    )

@@ -9,9 +9,9 @@ from portal.i18n import current_locale, money_filter
 from portal.models import Payment
 from portal.patient import bp
 from portal.patient import session as patient_session
-from portal.patient.messages import failure, refusal
+from portal.patient.messages import failure, refusal, setup_failure
 from portal.services.billing import invoices, receipts
-from portal.services.payments import payments, saved_methods
+from portal.services.payments import payment_methods, payments, saved_methods
 from portal.services.payments.payments import PaymentRefused
 from portal.services.payments.stripe_accounts import checkout_keys
 
@@ -83,12 +83,34 @@ def checkout():
 @bp.post("/pay/setup")
 @patient_session.link_required()
 def setup():
-    method = (request.get_json(silent=True) or {}).get("method")
+    """A SetupIntent for one method ({"method": "card"}) or for those the Payment Element
+    offers ({"methods": ["card", "sepa_debit"]})."""
+    body = request.get_json(silent=True) or {}
+    methods = body.get("methods")
+    if isinstance(methods, list) and all(isinstance(m, str) for m in methods):
+        method: str | list[str] = methods
+    else:
+        method = str(body.get("method"))
     try:
-        _, client_secret = saved_methods.prepare_setup(g.invoice, str(method))
+        _, client_secret = saved_methods.prepare_setup(g.invoice, method)
     except PaymentRefused as exc:
         return _refused(exc)
     return jsonify(client_secret=client_secret)
+
+
+@bp.post("/pay/setup/problem")
+@patient_session.link_required()
+def setup_problem():
+    """What to tell the patient when Stripe.js could not save the card or IBAN: from the
+    codes Stripe.js reported or, when it gave none, from the SetupIntent itself."""
+    body = request.get_json(silent=True) or {}
+    code, decline = body.get("code"), body.get("decline_code")
+    code = code if isinstance(code, str) else None
+    decline = decline if isinstance(decline, str) else None
+    secret = body.get("client_secret")
+    if not (code or decline) and isinstance(secret, str) and secret.startswith("seti_"):
+        code = payment_methods.setup_problem(g.invoice, secret.split("_secret_")[0])
+    return jsonify(error=setup_failure(code, decline), code=decline or code)
 
 
 @bp.post("/pay/confirm")

@@ -24,10 +24,11 @@ from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import ConsentForm, PlanChoiceForm, SignForm
 from portal.patient.payment_views import _next_step, _refused, expected_amount
-from portal.services import plan_messages
 from portal.services.billing import invoices, ledger
-from portal.services.payments import charging, payments, saved_methods
-from portal.services.payments.payments import PaymentRefused, SavedMethod
+from portal.services.collections import preferences
+from portal.services.messaging import plans as plan_messages
+from portal.services.payments import charging, payment_methods, payments, saved_methods
+from portal.services.payments.payments import PaymentRefused
 from portal.services.payments.stripe_accounts import checkout_keys
 from portal.services.plans import agreements, plans
 from portal.services.plans.agreements import SigningRefused
@@ -90,7 +91,7 @@ def plan_consent():
         return away
     form = ConsentForm()
     if form.validate_on_submit():
-        agreements.consent(plan, patient_session.actor(request.remote_addr))
+        preferences.consent_on_plan(plan, patient_session.actor(request.remote_addr))
         db.session.commit()
         return redirect(url_for("patient.plan_sign"))
     return render_template(
@@ -215,6 +216,7 @@ def plan_confirm():
         if saved.method != plan.method:  # the agreement signed names the other method
             raise PaymentRefused("method")
         plan.method, plan.stripe_payment_method_id = saved.method, saved.payment_method_id
+        payment_methods.remember(plan, saved.payment_method_id)
         db.session.commit()
         if plans.down_payment(plan) is None:  # nothing down: the plan starts now
             plans.activate_without_down_payment(plan, patient_session.actor(request.remote_addr))
@@ -240,80 +242,6 @@ def _with_secret(outcome) -> dict:
         body["client_secret"] = outcome.client_secret
         body["refresh"] = url_for("patient.refresh_payment", payment_id=outcome.payment.id)
     return body
-
-
-@bp.post("/pay/plan/pay-now")
-@patient_session.link_required()
-def plan_pay_now():
-    """Pay the next installment, or the whole rest, now with the saved payment method."""
-    plan = plans.active_plan(g.invoice)
-    body = request.get_json(silent=True) or {}
-    what = body.get("what")
-    if plan is None or what not in ("next", "rest"):
-        return _refused(PaymentRefused("nothing_due"))
-    saved = SavedMethod(
-        g.invoice.patient.stripe_customer_id, plan.stripe_payment_method_id, plan.method
-    )
-    upcoming = next((i for i in plan.installments if i.status in ("scheduled", "failed")), None)
-    try:
-        if what == "next" and upcoming is not None:
-            outcome = payments.charge(
-                g.invoice,
-                saved,
-                patient_session.actor(request.remote_addr),
-                amount_minor=min(upcoming.amount_minor, ledger.balance(g.invoice.id)),
-                installment=charging.Seen.of(upcoming),
-                expected_minor=expected_amount(body),
-            )
-        else:
-            outcome = payments.charge(
-                g.invoice,
-                saved,
-                patient_session.actor(request.remote_addr),
-                expected_minor=expected_amount(body),
-            )
-    except PaymentRefused as exc:
-        return _refused(exc)
-    return jsonify(_with_secret(outcome))
-
-
-@bp.get("/pay/plan/card")
-@patient_session.link_required()
-def plan_card():
-    plan = plans.active_plan(g.invoice) or abort(404)
-    return render_template(
-        "patient/checkout.html",
-        invoice=g.invoice,
-        practice=g.practice,
-        patient=g.invoice.patient,
-        summary=invoices.summarize(g.invoice),
-        methods=saved_methods.methods_for(g.invoice),
-        pending=None,
-        **checkout_keys(g.practice),
-        heading=_("Change the payment method"),
-        amount_minor=0,
-        confirm_url=url_for("patient.plan_card_confirm"),
-        button_label=_("Save the new payment method"),
-        plan=plan,
-    )
-
-
-@bp.post("/pay/plan/card")
-@patient_session.link_required()
-def plan_card_confirm():
-    plan = plans.active_plan(g.invoice)
-    if plan is None:
-        return _refused(PaymentRefused("nothing_due"))
-    try:
-        setup_intent_id = str((request.get_json(silent=True) or {}).get("setup_intent_id", ""))
-        saved = saved_methods.saved_method(g.invoice, setup_intent_id)
-    except PaymentRefused as exc:
-        return _refused(exc)
-    plan.method, plan.stripe_payment_method_id = saved.method, saved.payment_method_id
-    actor = patient_session.actor(request.remote_addr)
-    agreements.record_event(plan, "payment_method_changed", actor)
-    db.session.commit()
-    return jsonify(status="saved", next=url_for("patient.invoice"))
 
 
 @bp.get("/pay/plan/agreement.pdf")

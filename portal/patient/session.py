@@ -2,7 +2,8 @@
 
 from functools import wraps
 
-from flask import current_app, g, redirect, render_template, session, url_for
+from flask import current_app, g, jsonify, redirect, render_template, request, session, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from portal.models import PaymentLink
 from portal.services.access import links
@@ -74,7 +75,7 @@ def link_required(verified: bool = True, options: tuple = ()):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if load_link(options) is None:
-                return render_template("patient/session_ended.html"), 401
+                return ended()
             if verified and not is_verified():
                 return redirect(url_for("patient.verify"))
             return view(*args, **kwargs)
@@ -82,3 +83,39 @@ def link_required(verified: bool = True, options: tuple = ()):
         return wrapped
 
     return decorator
+
+
+#: how long after the page was shown "Open your bill again" still works (the date of birth
+#: is asked again in any case)
+RESUME_MAX_AGE = 12 * 3600
+
+
+def ended():
+    """The answer when the session is gone: JSON for the payment pages' scripts (so they can
+    say so and offer the way back in), the "session ended" page otherwise."""
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        from portal.patient.messages import session_ended
+
+        return jsonify(
+            error=session_ended(), reason="session_ended", resume_url=url_for("patient.resume")
+        ), 401
+    return render_template("patient/session_ended.html"), 401
+
+
+def _resume_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="saldo-patient-resume")
+
+
+def resume_token() -> str:
+    """A signed note of the session's link, put in the payment pages so that a patient whose
+    session ends there can start again (with the date of birth) without the message."""
+    return _resume_serializer().dumps(g.link.id)
+
+
+def link_to_resume(token: str) -> PaymentLink | None:
+    """The live link a resume token names, if it is genuine and recent enough."""
+    try:
+        link_id = _resume_serializer().loads(token, max_age=RESUME_MAX_AGE)
+    except BadSignature:
+        return None
+    return links.usable(link_id) if isinstance(link_id, int) else None

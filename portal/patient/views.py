@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from portal.extensions import db, limiter
 from portal.patient import bp
 from portal.patient import session as patient_session
-from portal.patient.forms import DateOfBirthForm
+from portal.patient.forms import DateOfBirthForm, LinkRequestForm
 from portal.redirects import safe_next
 from portal.services.access import links, verification
 from portal.services.billing import bill_page
@@ -24,10 +24,14 @@ def open_link(token: str):
         practice = lookup.link.invoice.practice if lookup.link else None
         if practice is not None:
             g.practice_locale, g.patient_locale = practice.default_locale, None
-        return (
-            render_template("patient/link_state.html", state=lookup.state, practice=practice),
-            STATE_STATUS[lookup.state],
+        page = render_template(
+            "patient/link_state.html",
+            state=lookup.state,
+            practice=practice,
+            token=token,
+            request_form=LinkRequestForm(),
         )
+        return page, STATE_STATUS[lookup.state]
     link = lookup.link
     patient_session.start(link)
     links.mark_opened(link, Actor("patient", f"link:{link.id}", request.remote_addr))

@@ -16,6 +16,7 @@ from portal.staff import (  # noqa: E402, F401
     link_views,
     money_views,
     offer_views,
+    partial_views,
     patient_views,
     plan_views,
     report_views,

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from portal.extensions import db
-from portal.services import sending
+from portal.gateways import qr
 from portal.services.access import second_factor
 from portal.services.core import audit
 from portal.services.practice import staff_auth
@@ -38,7 +38,7 @@ def _page(status: int = 200, codes: list[str] | None = None, **forms):
         email_form=EmailChangeForm(),
         action=ActionForm(),
         secret=secret,
-        qr=sending.qr_svg(second_factor.setup_uri(user, secret)) if secret else None,
+        qr=qr.svg(second_factor.setup_uri(user, secret)) if secret else None,
         codes=codes,
         unused_codes=second_factor.unused_recovery_codes(user) if user.totp_secret else 0,
     )

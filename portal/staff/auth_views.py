@@ -10,7 +10,7 @@ from portal import gateways
 from portal.extensions import db, limiter
 from portal.models import StaffUser
 from portal.redirects import safe_next
-from portal.services import notifications
+from portal.services import messaging
 from portal.services.access import second_factor
 from portal.services.core import audit
 from portal.services.core.audit import Actor
@@ -141,11 +141,11 @@ def reset_request():
         base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
         url = base + url_for("staff.reset_password", token=token)
         locale = user.locale if user else current_app.config["BABEL_DEFAULT_LOCALE"]
-        subject, text, html = notifications.render_email(
+        subject, text, html = messaging.render_email(
             "password_reset", locale, user=user or StaffUser(name="", email=email), url=url
         )
         practice = user.practice if user else None
-        message = notifications.build_message(practice, email, subject, text, html)
+        message = messaging.build_message(practice, email, subject, text, html)
         if user is not None:
             gateways.mailer().send_later(message)
             db.session.commit()

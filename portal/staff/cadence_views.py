@@ -6,9 +6,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import FieldList, Form, FormField, IntegerField, SelectField
-from wtforms.validators import Optional
+from wtforms.validators import InputRequired, NumberRange, Optional
 
 from portal.extensions import db
+from portal.models import Practice
+from portal.services import bill_questions
 from portal.services.collections import cadence_settings
 from portal.services.collections.cadence_settings import CadenceRefused
 from portal.services.collections.cadence_steps import Step
@@ -44,6 +46,23 @@ class CadenceForm(FlaskForm):
     steps = FieldList(FormField(StepForm), min_entries=12)
 
 
+class QuestionPauseForm(FlaskForm):
+    days = IntegerField(
+        _l("Days a patient's question pauses the reminders"),
+        validators=[
+            InputRequired(_l("Enter a number of days.")),
+            NumberRange(0, bill_questions.PAUSE_MAX_DAYS, _l("Choose between 0 and 60 days.")),
+        ],
+    )
+
+
+def _pause_form(practice: Practice) -> QuestionPauseForm:
+    form = QuestionPauseForm(prefix="pause")
+    if form.days.data is None:
+        form.days.data = practice.question_pause_days
+    return form
+
+
 @bp.route("/settings/cadence", methods=["GET", "POST"])
 @role_required(*OWNER)
 def cadence_settings_page():
@@ -71,7 +90,28 @@ def cadence_settings_page():
             db.session.commit()
             flash(_("Reminder cadence saved."), "info")
             return redirect(url_for("staff.cadence_settings_page"))
-    return render_template("staff/cadence.html", form=form, reset_form=ActionForm(prefix="reset"))
+    return render_template(
+        "staff/cadence.html",
+        form=form,
+        reset_form=ActionForm(prefix="reset"),
+        pause_form=_pause_form(db.session.get(Practice, practice_id)),
+    )
+
+
+@bp.post("/settings/cadence/question-pause")
+@role_required(*OWNER)
+def question_pause():
+    practice = db.session.get(Practice, current_user.practice_id)
+    form = QuestionPauseForm(prefix="pause")
+    if form.validate_on_submit():
+        bill_questions.set_pause_days(practice, form.days.data, actor(request.remote_addr))
+        db.session.commit()
+        flash(_("Question pause saved."), "info")
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "error")
+    return redirect(url_for("staff.cadence_settings_page"))
 
 
 @bp.post("/settings/cadence/reset")

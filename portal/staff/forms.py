@@ -84,6 +84,15 @@ class PatientForm(FlaskForm):
     sms_consent = BooleanField(_l("Agrees to be contacted by text message"))
 
 
+class DocumentPreferencesForm(FlaskForm):
+    """How the patient receives receipts and agreements (set on the patient page)."""
+
+    email_attachments = BooleanField(_l("Send receipts and agreements as email attachments"))
+    paper_records = BooleanField(
+        _l("Records on paper (the patient withdrew consent to electronic records)")
+    )
+
+
 class LineForm(Form):
     service_date = DateField(_l("Service date"), validators=[Optional()])
     procedure_code = StringField(_l("Code"), validators=[Optional(), Length(max=20)])

@@ -1,15 +1,12 @@
 """CSV import of invoices: upload a file, map its columns, check it (dry run), import it.
 
-The uploaded file waits in instance/imports/ under a random name that starts with the practice
-and staff user ids; the session remembers it, and a file is only ever used by the staff user
-of the practice that uploaded it. It is deleted after a successful import, on "Start over",
-when the same user uploads another one, and after a day.
+The uploaded file waits in the database (`ImportJob`), so any server can take the next step
+and any worker can run the import; the session remembers its id, and a file is only ever used
+by the staff user of the practice that uploaded it. It is deleted on "Start over", when the
+same user uploads another one, and after a day; its bytes are dropped once it is imported.
+A file of more than `IMPORT_BACKGROUND_ROWS` rows (default `BACKGROUND_ROWS`) is imported by
+a worker, and the progress page shows its rows checked and its errors.
 """
-
-import re
-import secrets
-import time
-from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -23,7 +20,9 @@ from wtforms import BooleanField, SelectField
 from wtforms.fields.choices import SelectChoice
 
 from portal.extensions import csrf, db
-from portal.services import csv_import
+from portal.i18n import current_locale
+from portal.services import imports
+from portal.services.imports import background
 from portal.staff import bp
 from portal.staff.access import WRITE, actor, role_required
 from portal.staff.forms import ActionForm
@@ -31,10 +30,10 @@ from portal.staff.forms import ActionForm
 SESSION_KEY = "staff_import"
 #: default upload limit; the IMPORT_MAX_BYTES setting overrides it
 MAX_BYTES = 20 * 1024 * 1024
-KEEP_SECONDS = 24 * 3600
+#: files with more rows are imported in the background
+BACKGROUND_ROWS = 2000
 #: errors listed on the page at most (the count says how many there are)
 SHOWN_ERRORS = 500
-_STORED = re.compile(r"(\d+)-(\d+)-[A-Za-z0-9_-]{32}\.csv")
 
 DATE_FORMAT_CHOICES = [
     SelectChoice("iso", _l("Year-month-day, e.g. 2026-03-09")),
@@ -61,7 +60,7 @@ def mapping_form(headers: tuple[str, ...]) -> MappingForm:
         pass
 
     choices = [SelectChoice("", _l("Not in the file")), *map(SelectChoice, headers)]
-    for spec in csv_import.FIELDS:
+    for spec in imports.FIELDS:
         label = spec.label if spec.required else _l("%(field)s (optional)", field=spec.label)
         setattr(Form, f"map_{spec.key}", SelectField(label, choices=choices))
     return Form()
@@ -71,40 +70,27 @@ def _limit() -> int:
     return int(current_app.config.get("IMPORT_MAX_BYTES", MAX_BYTES))
 
 
-def _folder() -> Path:
-    return Path(current_app.instance_path) / "imports"
-
-
-def _pending() -> tuple[Path, str] | None:
-    """This user's uploaded file and its original name, if there is one."""
+def _pending():
+    """This user's uploaded file (an `ImportJob` waiting for its mapping), if there is one."""
     entry = session.get(SESSION_KEY)
-    match = _STORED.fullmatch(str(entry.get("file", ""))) if isinstance(entry, dict) else None
-    if match is None:
-        return None
-    if (int(match[1]), int(match[2])) != (current_user.practice_id, current_user.id):
-        return None
-    path = _folder() / match[0]
-    return (path, str(entry.get("name") or path.name)) if path.is_file() else None
+    job_id = entry.get("job") if isinstance(entry, dict) else None
+    return background.upload_of(job_id, current_user.practice_id, current_user.id)
 
 
 def _discard() -> None:
     """Delete this user's uploaded file and forget it."""
     pending = _pending()
-    if pending:
-        pending[0].unlink(missing_ok=True)
+    if pending is not None:
+        background.discard(pending)
+        db.session.commit()
     session.pop(SESSION_KEY, None)
 
 
 def _store(data: bytes, original_name: str) -> None:
-    _discard()
-    folder = _folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in folder.glob("*.csv"):
-        if time.time() - old.stat().st_mtime > KEEP_SECONDS:
-            old.unlink(missing_ok=True)
-    name = f"{current_user.practice_id}-{current_user.id}-{secrets.token_urlsafe(24)}.csv"
-    (folder / name).write_bytes(data)
-    session[SESSION_KEY] = {"file": name, "name": Path(original_name or "").name[:200]}
+    name = (original_name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    job = background.store_upload(current_user.practice_id, current_user.id, name, data)
+    db.session.commit()
+    session[SESSION_KEY] = {"job": job.id}
 
 
 @bp.route("/import", methods=["GET", "POST"])
@@ -127,14 +113,18 @@ def import_upload():
     if submitted:
         data = form.file.data.read()
         try:
-            csv_import.read_csv(data)
-        except csv_import.CsvError as exc:
+            imports.read_csv(data)
+        except imports.CsvError as exc:
             form.file.errors.append(str(exc))
         else:
             _store(data, form.file.data.filename)
             return redirect(url_for("staff.import_map"))
     return render_template(
-        "staff/import.html", form=form, megabytes=megabytes, pending=_pending() is not None
+        "staff/import.html",
+        form=form,
+        megabytes=megabytes,
+        pending=_pending() is not None,
+        recent=background.recent(current_user.practice_id),
     )
 
 
@@ -146,27 +136,40 @@ def import_map():
     if pending is None:
         flash(_("Upload the CSV file you want to import."), "info")
         return redirect(url_for("staff.import_upload"))
-    path, filename = pending
+    filename = pending.filename
     practice = current_user.practice
     try:
-        csv_file = csv_import.read_csv(path.read_bytes())
-    except csv_import.CsvError as exc:
+        csv_file = imports.read_csv(pending.data)
+    except imports.CsvError as exc:
         _discard()
         flash(str(exc), "error")
         return redirect(url_for("staff.import_upload"))
     form = mapping_form(csv_file.headers)
     result = None
     if request.method == "GET":
-        guessed = csv_import.guess_mapping(csv_file.headers)
-        for spec in csv_import.FIELDS:
+        guessed = imports.guess_mapping(csv_file.headers)
+        for spec in imports.FIELDS:
             form[f"map_{spec.key}"].data = guessed.get(spec.key, "")
         default = "mdy" if practice.country == "US" else "dmy"
-        form.date_format.data = csv_import.guess_date_format(csv_file, guessed, default)
+        form.date_format.data = imports.guess_date_format(csv_file, guessed, default)
     elif form.validate_on_submit():
-        mapping = {spec.key: form[f"map_{spec.key}"].data or None for spec in csv_import.FIELDS}
+        mapping = {spec.key: form[f"map_{spec.key}"].data or None for spec in imports.FIELDS}
         options = dict(date_format=form.date_format.data)
+        background_rows = current_app.config.get("IMPORT_BACKGROUND_ROWS", BACKGROUND_ROWS)
+        if request.form.get("action") == "import" and len(csv_file.rows) > background_rows:
+            background.start(
+                pending,
+                mapping,
+                date_format=form.date_format.data,
+                draft=form.draft.data,
+                locale=current_locale(),
+                rows=len(csv_file.rows),
+            )
+            db.session.commit()
+            session.pop(SESSION_KEY, None)
+            return redirect(url_for("staff.import_progress", job_id=pending.id))
         if request.form.get("action") == "import":
-            result = csv_import.commit(
+            result = imports.commit(
                 practice,
                 csv_file,
                 mapping,
@@ -175,8 +178,9 @@ def import_map():
                 **options,
             )
             if result.imported:
+                background.discard(pending)
                 db.session.commit()
-                _discard()
+                session.pop(SESSION_KEY, None)
                 count = len(result.invoices)
                 flash(
                     ngettext("Imported %(num)d invoice.", "Imported %(num)d invoices.", count),
@@ -184,15 +188,15 @@ def import_map():
                 )
                 return redirect(url_for("staff.dashboard"))
         else:
-            result = csv_import.validate(practice, csv_file, mapping, **options)
+            result = imports.validate(practice, csv_file, mapping, **options)
     return render_template(
         "staff/import_map.html",
         form=form,
         csv_file=csv_file,
         filename=filename,
         groups=[
-            (label, [s for s in csv_import.FIELDS if s.group == group])
-            for group, label in csv_import.GROUPS
+            (label, [s for s in imports.FIELDS if s.group == group])
+            for group, label in imports.GROUPS
         ],
         result=result,
         shown_errors=result.errors[:SHOWN_ERRORS] if result else [],
@@ -208,3 +212,18 @@ def import_cancel():
     _discard()
     flash(_("The uploaded file has been deleted."), "info")
     return redirect(url_for("staff.import_upload"))
+
+
+@bp.get("/import/<int:job_id>")
+@role_required(*WRITE)
+def import_progress(job_id: int):
+    """A background import: rows checked so far, then its result or its errors."""
+    job = background.job_of(job_id, current_user.practice_id)
+    if job is None:
+        abort(404)
+    return render_template(
+        "staff/import_progress.html",
+        job=job,
+        running=job.status not in background.FINISHED,
+        percent=job.rows_done * 100 // job.rows_total if job.rows_total else 0,
+    )

@@ -8,16 +8,17 @@ from flask_login import current_user
 
 from portal.clock import practice_today, utcnow
 from portal.extensions import db
+from portal.gateways import qr
 from portal.models import Delivery, Invoice, Patient, Payment, PaymentLink, Plan
 from portal.money import format_plain, parse_amount
-from portal.services import sending
+from portal.services import messaging
 from portal.services.access import links
 from portal.services.billing import credits, invoices
 from portal.services.billing.invoices import InvalidInvoice, LineInput
 from portal.services.collections import worklist
 from portal.services.core import audit, audit_actions
+from portal.services.messaging import CannotSend
 from portal.services.payments import disputes
-from portal.services.sending import CannotSend
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
 from portal.staff.forms import (
@@ -222,7 +223,7 @@ def invoice_send(invoice_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        delivery = sending.send_link(invoice, form.channel.data, actor(request.remote_addr))
+        delivery = messaging.send_link(invoice, form.channel.data, actor(request.remote_addr))
     except CannotSend as exc:
         flash(str(exc), "error")
     else:
@@ -252,9 +253,9 @@ def invoice_link(invoice_id: int):
     if invoice.status != "open":
         flash(_("Only issued, unpaid invoices can be sent."), "error")
         return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id))
-    _link, url = sending.new_link(invoice, actor(request.remote_addr))
+    _link, url = messaging.new_link(invoice, actor(request.remote_addr))
     db.session.commit()
-    return render_template("staff/link.html", invoice=invoice, url=url, qr=sending.qr_svg(url))
+    return render_template("staff/link.html", invoice=invoice, url=url, qr=qr.svg(url))
 
 
 @bp.post("/invoices/<int:invoice_id>/revoke")
@@ -281,6 +282,6 @@ def invoice_preview(invoice_id: int):
     return render_template(
         "staff/preview.html",
         invoice=invoice,
-        email=sending.render_link_message(invoice, "email", example, expires),
-        sms=sending.render_link_message(invoice, "sms", example, expires),
+        email=messaging.render_link_message(invoice, "email", example, expires),
+        sms=messaging.render_link_message(invoice, "sms", example, expires),
     )

@@ -8,9 +8,11 @@ from portal.extensions import db
 from portal.models import Invoice, Patient
 from portal.services.billing import patients
 from portal.services.billing.patients import InvalidPatient, PatientInput
+from portal.services.collections import preferences
+from portal.services.collections.preferences import InvalidPreference
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
-from portal.staff.forms import PatientForm
+from portal.staff.forms import DocumentPreferencesForm, PatientForm
 
 
 def _input(form: PatientForm) -> PatientInput:
@@ -54,14 +56,48 @@ def patient_new():
     return render_template("staff/patient_form.html", form=form, patient=None)
 
 
+def _detail_page(patient: Patient, form: DocumentPreferencesForm, status: int = 200):
+    query = db.select(Invoice).filter_by(patient_id=patient.id).order_by(Invoice.id.desc())
+    page = render_template(
+        "staff/patient.html",
+        patient=patient,
+        invoices=db.session.scalars(query).all(),
+        documents_form=form,
+        consent_history=preferences.history(patient),
+    )
+    return page, status
+
+
 @bp.get("/patients/<int:patient_id>")
 @role_required(*READ)
 def patient_detail(patient_id: int):
     patient = scoped(Patient, patient_id)
-    query = db.select(Invoice).filter_by(patient_id=patient.id).order_by(Invoice.id.desc())
-    return render_template(
-        "staff/patient.html", patient=patient, invoices=db.session.scalars(query).all()
-    )
+    return _detail_page(patient, DocumentPreferencesForm(obj=patient))
+
+
+@bp.post("/patients/<int:patient_id>/documents")
+@role_required(*WRITE)
+def patient_documents(patient_id: int):
+    """Email attachments and paper records, each change with its consent record."""
+    patient = scoped(Patient, patient_id)
+    form = DocumentPreferencesForm()
+    if not form.validate_on_submit():
+        return _detail_page(patient, form, 422)
+    try:
+        preferences.update(
+            patient,
+            "staff",
+            actor(request.remote_addr),
+            email_attachments=form.email_attachments.data,
+            paper_records=form.paper_records.data,
+        )
+    except InvalidPreference as exc:
+        db.session.rollback()
+        form.form_errors.append(str(exc))
+        return _detail_page(patient, form, 422)
+    db.session.commit()
+    flash(_("Document preferences saved."), "info")
+    return redirect(url_for("staff.patient_detail", patient_id=patient.id))
 
 
 @bp.route("/patients/<int:patient_id>/edit", methods=["GET", "POST"])

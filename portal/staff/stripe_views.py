@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.extensions import db
-from portal.gateways.secretbox import SecretsUnavailable
+from portal.gateways.encryption import SecretsUnavailable
 from portal.services.payments import stripe_accounts
 from portal.services.payments.stripe_accounts import AccountRefused
 from portal.staff import bp

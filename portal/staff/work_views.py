@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.models import Invoice, Payment, PendingWork, Refund
-from portal.services import notifications
+from portal.services import messaging
 from portal.services.billing import money
 from portal.services.billing.money import MoneyRefused
 from portal.services.core import backlog, outbox
@@ -20,7 +20,7 @@ from portal.staff.forms import ActionForm
 def _money_helpers():
     def email_missing() -> bool:
         return bool(current_user and current_user.is_authenticated) and not (
-            notifications.email_configured()
+            messaging.email_configured()
         )
 
     return {"email_missing": email_missing, "new_claim_key": money.new_claim_key}

@@ -48,6 +48,7 @@ def test_empty_body_is_fine_where_none_is_needed(api):
         f"/api/v1/invoices/{invoice['id']}/issue", data="", headers=api.headers()
     )
     assert response.status_code == 200
+    assert (response.get_json()["id"], response.get_json()["status"]) == (invoice["id"], "open")
 
 
 def test_strings_the_database_cannot_store_are_refused(api):

@@ -21,6 +21,8 @@ def test_create_patient(api):
         "locale": "it",
         "email_consent": True,
         "sms_consent": False,
+        "email_attachments": False,
+        "paper_records": False,
         "created_at": body["created_at"],
     }
     assert body["created_at"].endswith("Z")

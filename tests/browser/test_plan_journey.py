@@ -157,11 +157,14 @@ def read_agreement(page: Page, who: Patient, count: int) -> None:
     expect(rows.first).to_contain_text(_loose(who.money(DOWN)))
     expect(rows.nth(1)).to_contain_text(_loose(who.money((BALANCE - DOWN) // count)))
     expect(document.locator("table.schedule tfoot")).to_contain_text(_loose(who.money(BALANCE)))
-    # A box that scrolls on its own; the patient scrolls to the end.
-    heights = document.evaluate("d => [d.scrollHeight, d.clientHeight]")
-    assert heights[0] > heights[1], heights
-    document.evaluate("d => d.scrollTo(0, d.scrollHeight)")
-    expect(document.get_by_role("heading", level=3).last).to_be_in_viewport()
+    # Part of the page, not a box that scrolls on its own; the sign button after all of it.
+    heights = document.evaluate(
+        "d => [d.scrollHeight, d.clientHeight, getComputedStyle(d).overflowY]"
+    )
+    assert heights[0] == heights[1] and heights[2] == "visible", heights
+    bottom = document.evaluate("d => d.getBoundingClientRect().bottom + window.scrollY")
+    button = page.get_by_role("button", name=who.text("Sign the agreement"))
+    assert button.evaluate("b => b.getBoundingClientRect().top + window.scrollY") > bottom
 
 
 def type_name(page: Page, who: Patient, name: str) -> None:
@@ -230,12 +233,12 @@ def expect_plan_section(page: Page, who: Patient, count: int, paid: int = 1):
         )
     expect(rows.first).to_contain_text(who.text("down payment"))
     next_one = who.text("Pay the next installment now")
-    expect(section.get_by_role("button", name=next_one)).to_be_visible()
+    expect(section.get_by_role("link", name=next_one)).to_be_visible()
     db.session.expire_all()
     rest = who.text(
         "Pay off the rest · %(amount)s", amount=who.money(ledger.balance(who.invoice.id))
     )
-    expect(section.get_by_role("button", name=_loose(rest))).to_be_visible()
+    expect(section.get_by_role("link", name=_loose(rest))).to_be_visible()
     expect(section.get_by_role("link", name=who.text("Change the payment method"))).to_be_visible()
     return section
 
@@ -349,7 +352,16 @@ def test_english_typed_signature_then_pay_the_next_installment(live_stripe_app, 
     assert plan.evidence["signature"] == "typed"
     assert plan.evidence["time_zone"] == "America/New_York"
 
-    section.get_by_role("button", name="Pay the next installment now").click()
+    section.get_by_role("link", name="Pay the next installment now").click()
+    # a confirmation first: the amount and the card, nothing charged yet
+    next_amount = plan.installments[1].amount_minor
+    expect(page.get_by_role("heading", level=1)).to_have_text("Pay the next installment now")
+    expect(page.locator("#confirm-amount")).to_have_text(_loose(who.money(next_amount)))
+    expect(page.locator("#confirm-method")).to_have_text("Visa •••• 4242")
+    assert ledger.balance(who.invoice.id) == BALANCE - DOWN
+    assert_accessible(page, "pay-ahead confirmation")
+    assert_fits(page, "pay-ahead confirmation")
+    page.get_by_role("button", name=_loose(f"Pay {who.money(next_amount)}")).click()
     expect(page).to_have_url(pages.RESULT_URL)
     expect(page.get_by_role("heading", level=1)).to_have_text("Payment received")
     page.locator("main a[href$='/pay']").first.click()
@@ -367,8 +379,15 @@ def test_english_typed_signature_then_pay_the_next_installment(live_stripe_app, 
     expect(page.locator("#amount")).to_have_count(0)  # nothing is charged now
     pages.fill_card(page, pages.CARD_OK)
     page.get_by_role("button", name="Save the new payment method").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your new payment method is saved")
+    expect(page.locator("#saved-method")).to_have_text(
+        "From now on your installments are charged to Visa •••• 4242."
+    )
+    assert_accessible(page, "card saved")
+    page.get_by_role("link", name="Back to your bill").click()
     expect(page).to_have_url(pages.INVOICE_URL)
-    expect_plan_section(page, who, 3, paid=2)
+    section = expect_plan_section(page, who, 3, paid=2)
+    expect(section.locator(".plan-method")).to_have_text("Visa •••• 4242")
     plan = who.plan()
     assert plan.stripe_payment_method_id not in (None, first_card)
     assert "payment_method_changed_at" in plan.evidence

@@ -28,6 +28,7 @@ from tests.web.staff_client import make_staff
 pytestmark = [pytest.mark.deploy, pytest.mark.browser, pytest.mark.stripe]
 
 SECRET_KEY = "deploy-test-secret-key-shared-by-every-server"
+ENCRYPTION_KEY = "deploy-test-encryption-key-shared-by-every-server"
 WEBHOOK_SECRET = "whsec_saldo_deploy"
 HTTPS = dict(ignore_https_errors=True)
 SLOW_MS = 30_000
@@ -44,6 +45,7 @@ def shape():
         env = {
             "SALDO_ENV": "production",
             "SECRET_KEY": SECRET_KEY,
+            "SALDO_ENCRYPTION_KEY": ENCRYPTION_KEY,
             "DATABASE_URL": pg.url,
             "REDIS_URL": cache.url,
             "PORTAL_BASE_URL": proxy.url(),
@@ -70,6 +72,7 @@ def shape():
                 {
                     "SALDO_ENV": "test",
                     "SECRET_KEY": SECRET_KEY,
+                    "SALDO_ENCRYPTION_KEY": ENCRYPTION_KEY,
                     "SQLALCHEMY_DATABASE_URI": pg.url,
                     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
                     "SEAL_KEY_PATH": None,

@@ -83,6 +83,7 @@ def the_installed_wheel_migrates_and_speaks_italian(fresh_venv, tmp_path):
         **os.environ,
         "SALDO_ENV": "production",
         "SECRET_KEY": "wheel-test-secret",
+        "SALDO_ENCRYPTION_KEY": "wheel-test-encryption-key-of-32-characters",
         "SALDO_INSTANCE_PATH": str(tmp_path / "instance"),
         "SESSION_COOKIE_SECURE": "0",
     }

@@ -1,4 +1,4 @@
-"""CSV import: reading exports, mapping columns, every row error, all or nothing, 10,000 rows,
+"""CSV import: reading exports, mapping columns, every row error, all or nothing,
 and the `flask invoice import` command."""
 
 from datetime import date
@@ -8,9 +8,10 @@ from sqlalchemy import func
 
 from portal.extensions import db
 from portal.models import AuditEvent, Invoice, InvoiceLine, LedgerEntry, Patient
-from portal.services import csv_import
+from portal.services import imports
 from portal.services.billing import ledger
 from portal.services.core.audit import SYSTEM
+from portal.services.imports import checking
 from tests import factories
 
 GOOD = """\
@@ -34,12 +35,12 @@ def counts() -> dict[str, int]:
     return {m.__name__: db.session.scalar(db.select(func.count()).select_from(m)) for m in models}
 
 
-def load(text: str, encoding: str = "utf-8") -> csv_import.CsvFile:
-    return csv_import.read_csv(text.encode(encoding))
+def load(text: str, encoding: str = "utf-8") -> imports.CsvFile:
+    return imports.read_csv(text.encode(encoding))
 
 
-def mapped(csv_file: csv_import.CsvFile) -> dict[str, str]:
-    return csv_import.guess_mapping(csv_file.headers)
+def mapped(csv_file: imports.CsvFile) -> dict[str, str]:
+    return imports.guess_mapping(csv_file.headers)
 
 
 # reading and mapping, no database
@@ -50,7 +51,7 @@ def mapped(csv_file: csv_import.CsvFile) -> dict[str, str]:
 def test_reads_any_delimiter_and_encoding(delimiter, encoding):
     text = delimiter.join(["Nome", "Cognome", "Descrizione"]) + "\r\n"
     text += delimiter.join(["Niccolò", "D'Amico", '"Igiene; controllo, più"']) + "\r\n"
-    csv_file = csv_import.read_csv(text.encode(encoding))
+    csv_file = imports.read_csv(text.encode(encoding))
     assert csv_file.headers == ("Nome", "Cognome", "Descrizione")
     assert csv_file.delimiter == delimiter
     assert csv_file.encoding == encoding
@@ -74,8 +75,8 @@ def test_row_numbers_count_the_header_and_blank_lines():
     ],
 )
 def test_unreadable_files(data, message):
-    with pytest.raises(csv_import.CsvError) as error:
-        csv_import.read_csv(data)
+    with pytest.raises(imports.CsvError) as error:
+        imports.read_csv(data)
     assert str(error.value).startswith(message)
 
 
@@ -115,30 +116,30 @@ def test_guesses_english_and_italian_headers():
 
 
 def test_guesses_the_date_order():
-    assert csv_import.guess_date_format(load(GOOD), mapped(load(GOOD))) == "iso"
-    assert csv_import.guess_date_format(load(ITALIAN), mapped(load(ITALIAN))) == "dmy"
+    assert imports.guess_date_format(load(GOOD), mapped(load(GOOD))) == "iso"
+    assert imports.guess_date_format(load(ITALIAN), mapped(load(ITALIAN))) == "dmy"
     us = load("Name,Surname,DOB\nAnn,Lee,12/31/1990\n")
-    assert csv_import.guess_date_format(us, mapped(us)) == "mdy"
+    assert imports.guess_date_format(us, mapped(us)) == "mdy"
     unclear = load("Name,Surname,DOB\nAnn,Lee,01/02/1990\n")
-    assert csv_import.guess_date_format(unclear, mapped(unclear), default="mdy") == "mdy"
+    assert imports.guess_date_format(unclear, mapped(unclear), default="mdy") == "mdy"
 
 
 def test_dates_and_amounts():
-    assert csv_import.parse_date("2026-03-09", "dmy") == date(2026, 3, 9)
-    assert csv_import.parse_date("2026-03-09 00:00:00", "iso") == date(2026, 3, 9)
-    assert csv_import.parse_date("09/03/2026", "dmy") == date(2026, 3, 9)
-    assert csv_import.parse_date("9.3.2026", "dmy") == date(2026, 3, 9)
-    assert csv_import.parse_date("03/09/2026", "mdy") == date(2026, 3, 9)
+    assert imports.parse_date("2026-03-09", "dmy") == date(2026, 3, 9)
+    assert imports.parse_date("2026-03-09 00:00:00", "iso") == date(2026, 3, 9)
+    assert imports.parse_date("09/03/2026", "dmy") == date(2026, 3, 9)
+    assert imports.parse_date("9.3.2026", "dmy") == date(2026, 3, 9)
+    assert imports.parse_date("03/09/2026", "mdy") == date(2026, 3, 9)
     for text, fmt in [("09/03/2026", "iso"), ("31/02/2026", "dmy"), ("9/3/26", "dmy")]:
         with pytest.raises(ValueError):
-            csv_import.parse_date(text, fmt)
-    assert csv_import.parse_money("1.234,50", "EUR") == 123450
-    assert csv_import.parse_money("1,234.50", "USD") == 123450
-    assert csv_import.parse_money("€ 12", "EUR") == 1200
-    assert csv_import.parse_money("120,5", "EUR") == 12050
+            imports.parse_date(text, fmt)
+    assert imports.parse_money("1.234,50", "EUR") == 123450
+    assert imports.parse_money("1,234.50", "USD") == 123450
+    assert imports.parse_money("€ 12", "EUR") == 1200
+    assert imports.parse_money("120,5", "EUR") == 12050
     for text in ("1,234", "-5", "12.345.67", "1.23,4,5", "abc"):
         with pytest.raises(ValueError):
-            csv_import.parse_money(text, "EUR")
+            imports.parse_money(text, "EUR")
 
 
 # validating and importing
@@ -150,12 +151,12 @@ def test_good_file_is_imported_exactly(app):
     db.session.commit()
     csv_file = load(GOOD)
 
-    dry = csv_import.validate(practice, csv_file, mapped(csv_file))
+    dry = imports.validate(practice, csv_file, mapped(csv_file))
     assert dry.ok and not dry.imported
     assert (len(dry.invoices), dry.lines, dry.new_patients, dry.matched_patients) == (3, 4, 1, 1)
     assert counts()["Invoice"] == 0
 
-    result = csv_import.commit(practice, csv_file, mapped(csv_file), actor=SYSTEM)
+    result = imports.commit(practice, csv_file, mapped(csv_file), actor=SYSTEM)
     db.session.commit()
     assert result.imported and result.errors == []
     after = counts()
@@ -208,7 +209,7 @@ def test_good_file_is_imported_exactly(app):
 def test_drafts_are_not_posted_to_the_ledger(app):
     practice = factories.practice()
     csv_file = load(GOOD)
-    result = csv_import.commit(practice, csv_file, mapped(csv_file), actor=SYSTEM, draft=True)
+    result = imports.commit(practice, csv_file, mapped(csv_file), actor=SYSTEM, draft=True)
     db.session.commit()
     assert result.imported
     assert {i.status for i in db.session.scalars(db.select(Invoice))} == {"draft"}
@@ -240,7 +241,7 @@ def test_every_bad_row_is_listed_and_nothing_is_imported(app):
     before = counts()
     csv_file = load(BAD)
 
-    result = csv_import.commit(practice, csv_file, mapped(csv_file), actor=SYSTEM)
+    result = imports.commit(practice, csv_file, mapped(csv_file), actor=SYSTEM)
     db.session.commit()
 
     assert not result.imported
@@ -274,9 +275,9 @@ def test_a_number_taken_after_validation_rolls_everything_back(app, monkeypatch)
     factories.invoice(factories.patient(practice), number="A-3")
     before = counts()
     csv_file = load(GOOD)
-    monkeypatch.setattr(csv_import, "_existing_numbers", lambda practice_id: set())
+    monkeypatch.setattr(checking, "_existing_numbers", lambda practice_id: set())
 
-    result = csv_import.commit(practice, csv_file, mapped(csv_file), actor=SYSTEM)
+    result = imports.commit(practice, csv_file, mapped(csv_file), actor=SYSTEM)
     db.session.commit()
 
     assert not result.imported
@@ -290,11 +291,11 @@ def test_a_dry_run_and_a_failed_commit_write_nothing(app):
     before = counts()
     csv_file = load(BAD)
     # 11, not 12: this practice has no invoice 2026-0001
-    assert len(csv_import.validate(practice, csv_file, mapped(csv_file)).errors) == 11
+    assert len(imports.validate(practice, csv_file, mapped(csv_file)).errors) == 11
     db.session.commit()
     assert counts() == before
     good = load(GOOD)
-    assert csv_import.validate(practice, good, mapped(good)).ok
+    assert imports.validate(practice, good, mapped(good)).ok
     db.session.commit()
     assert counts() == before
 
@@ -303,14 +304,14 @@ def test_mapping_must_name_the_required_columns(app):
     practice = factories.practice()
     csv_file = load(GOOD)
     mapping = mapped(csv_file) | {"number": None, "charged": "Total", "colour": "Code"}
-    errors = [str(e) for e in csv_import.validate(practice, csv_file, mapping).errors]
+    errors = [str(e) for e in imports.validate(practice, csv_file, mapping).errors]
     assert errors == [
         "The file has no column Total.",
         "colour is not a Saldo field.",
         "Choose the column for Invoice number.",
     ]
     header_only = load("First name,Last name\n")
-    assert [str(e) for e in csv_import.validate(practice, header_only, {}).errors][-1] == (
+    assert [str(e) for e in imports.validate(practice, header_only, {}).errors][-1] == (
         "Choose the column for Charged."
     )
 
@@ -320,9 +321,7 @@ def test_italian_export_with_semicolons_and_day_first_dates(app, encoding):
     practice = factories.practice()
     csv_file = load(ITALIAN, encoding)
     assert csv_file.delimiter == ";"
-    result = csv_import.commit(
-        practice, csv_file, mapped(csv_file), actor=SYSTEM, date_format="dmy"
-    )
+    result = imports.commit(practice, csv_file, mapped(csv_file), actor=SYSTEM, date_format="dmy")
     db.session.commit()
     assert result.imported, [str(e) for e in result.errors]
     invoice = db.session.scalars(db.select(Invoice)).one()
@@ -339,9 +338,7 @@ def test_italian_export_with_semicolons_and_day_first_dates(app, encoding):
     ]
     assert [ln.patient_share_minor for ln in invoice.lines] == [100000, 8000]
     assert ledger.balance(invoice.id) == 108000
-    iso = csv_import.validate(
-        practice, load(ITALIAN, encoding), mapped(csv_file), date_format="iso"
-    )
+    iso = imports.validate(practice, load(ITALIAN, encoding), mapped(csv_file), date_format="iso")
     assert "is not a date in the chosen format" in str(iso.errors[0])
 
 

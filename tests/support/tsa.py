@@ -1,5 +1,7 @@
 """A local RFC 3161 Time Stamping Authority over HTTP: pyHanko's DummyTimeStamper (RSA only; it
-signs every request with its own certificate) behind a small threaded HTTP server."""
+signs every request with its own certificate) behind a small threaded HTTP server. Its
+certificate is self-signed, or issued by a local CA (`tests.support.pki`) that publishes its
+revocation status."""
 
 import datetime as dt
 import threading
@@ -20,6 +22,7 @@ from pyhanko.sign.timestamps import DummyTimeStamper
 @dataclass(frozen=True)
 class LocalTsa:
     url: str
+    #: the certificate to trust for its timestamps: its own, or the root of the CA that issued it
     cert_path: Path
     #: how many timestamp requests it answered
     answered: list
@@ -54,12 +57,20 @@ def _tsa_certificate(folder: Path) -> tuple[Path, Path]:
 
 
 @contextmanager
-def local_tsa(folder: Path):
-    """Serve a TSA on a free port; yields its URL and the certificate to trust."""
-    key_path, cert_path = _tsa_certificate(folder)
+def local_tsa(folder: Path, ca=None):
+    """Serve a TSA on a free port; yields its URL and the certificate to trust. With `ca` (a
+    `pki.LocalCa`) its certificate is issued by that CA and the CA's is embedded in tokens."""
+    if ca is None:
+        key_path, cert_path = _tsa_certificate(folder)
+        trusted, chain = cert_path, []
+    else:
+        pair = ca.issue_tsa()
+        key_path, cert_path = pair.key_path, pair.cert_path
+        trusted, chain = ca.cert_path, [load_cert_from_pemder(str(ca.cert_path))]
     stamper = DummyTimeStamper(
         tsa_cert=load_cert_from_pemder(str(cert_path)),
         tsa_key=load_private_key_from_pemder(str(key_path), passphrase=None),
+        certs_to_embed=chain,
     )
     answered: list = []
 
@@ -81,7 +92,7 @@ def local_tsa(folder: Path):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield LocalTsa(f"http://127.0.0.1:{server.server_port}/tsa", cert_path, answered)
+        yield LocalTsa(f"http://127.0.0.1:{server.server_port}/tsa", trusted, answered)
     finally:
         server.shutdown()
         server.server_close()

@@ -19,6 +19,6 @@ def open_and_verify(client: FlaskClient, token: str, day=9, month=3, year=1984):
     )
 
 
-def post_json(client: FlaskClient, path: str, body: dict):
-    token = csrf_token(client, "/pay")
+def post_json(client: FlaskClient, path: str, body: dict, page: str = "/pay"):
+    token = csrf_token(client, page)
     return client.post(path, json=body, headers={"X-CSRFToken": token})

@@ -6,7 +6,7 @@ import pytest
 from portal.extensions import db
 from portal.gateways.mail import SMTPMailer
 from portal.models import Patient, Practice
-from portal.services import csv_import, sending
+from portal.services import imports, messaging
 from portal.services.billing import money
 from portal.services.core.audit import SYSTEM, Actor
 from tests import factories
@@ -54,7 +54,7 @@ def test_a_practice_name_with_a_line_break_and_commas_sends_one_sender(app, smtp
     app.extensions["saldo.mailer"] = SMTPMailer(smtp.url)
     practice = factories.practice(name="Studio Rossi,\r\nDott. Bianchi, Dott. Verdi <x@evil>")
     invoice = factories.invoice(factories.patient(practice, locale="en"))
-    delivery = sending.send_link(invoice, "email", Actor("staff", "1", "127.0.0.1"))
+    delivery = messaging.send_link(invoice, "email", Actor("staff", "1", "127.0.0.1"))
     db.session.commit()
     assert delivery.status == "sent"
     [message] = smtp.messages
@@ -153,9 +153,9 @@ def test_csv_refuses_control_characters_in_names(app):
         'Giulia,"Bian\nchi",1984-03-09,A-1,2026-03-01,2026-03-31,2026-02-20,Cleaning,120.00\n'
         'Marco,Rossi,1979-11-23,"A\t2",2026-03-01,2026-03-31,2026-02-20,Cleaning,120.00\n'
     )
-    csv_file = csv_import.read_csv(text.encode())
-    mapping = csv_import.guess_mapping(csv_file.headers)
-    result = csv_import.commit(practice, csv_file, mapping, actor=SYSTEM)
+    csv_file = imports.read_csv(text.encode())
+    mapping = imports.guess_mapping(csv_file.headers)
+    result = imports.commit(practice, csv_file, mapping, actor=SYSTEM)
     assert not result.imported
     assert [(e.row, e.column, str(e)) for e in result.errors] == [
         (2, "Last name", "Row 2: Last name contains a line break, tab or control character."),

@@ -105,19 +105,24 @@ def test_missing_or_bad_signature_is_refused(web_app, client, signature):
 
 def test_signature_over_other_parameters_is_refused(web_app, client):
     web_app.config["TWILIO_AUTH_TOKEN"] = TOKEN
-    make_patient(web_app)
+    patient_id = make_patient(web_app)
     signed = {"From": PHONE, "To": "+15005550006", "Body": "hello", "MessageSid": "SM1"}
     assert text(client, "STOP", signature=sign(signed)).status_code == 403
     other_key = {"From": PHONE, "To": "+15005550006", "Body": "STOP", "MessageSid": "SM1"}
     assert text(client, "STOP", signature=sign(other_key, token="other")).status_code == 403
+    with web_app.app_context():
+        assert patient(patient_id).sms_consent is True
+        assert db.session.scalars(db.select(ConsentRecord)).all() == []
 
 
 def test_public_url_is_accepted_behind_a_proxy(web_app, client):
     web_app.config.update(TWILIO_AUTH_TOKEN=TOKEN, PORTAL_BASE_URL="https://pay.example.org")
-    make_patient(web_app)
+    patient_id = make_patient(web_app)
     form = {"From": PHONE, "To": "+15005550006", "Body": "STOP", "MessageSid": "SM1"}
     signature = sign(form, url="https://pay.example.org/webhooks/sms")
     assert text(client, "STOP", signature=signature).status_code == 200
+    with web_app.app_context():
+        assert patient(patient_id).sms_consent is False
 
 
 def test_no_token_configured_needs_no_signature(web_app, client):
@@ -264,9 +269,9 @@ def test_stop_stops_the_texts_and_nothing_else(web_app, client):
             (5, "email", "sent", "delivery"),
             (6, "email", "sent", "delivery"),
             (7, "email", "sent", "delivery"),
-            (8, "letter", "letter", None),
-            (9, "letter", "letter", None),
-            (10, "letter", "letter", None),
+            (8, "letter", "letter", "delivery"),
+            (9, "letter", "letter", "delivery"),
+            (10, "letter", "letter", "delivery"),
         ]
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import AuditEvent, Patient
-from portal.services import sending
+from portal.models import AuditEvent, ConsentRecord, Patient
+from portal.services import messaging
 from tests import factories
 from tests.web.patient_client import csrf_token, open_and_verify
 
@@ -65,12 +65,12 @@ def test_every_patient_page_and_the_link_email_link_the_notice(web_app, client):
     assert f'href="/privacy/{slug}"' in client.get("/pay").get_data(as_text=True)
     with web_app.app_context():
         invoice = db.session.merge(invoice)
-        rendered = sending.render_link_message(invoice, "email", "http://x/p/t", utcnow())
+        rendered = messaging.render_link_message(invoice, "email", "http://x/p/t", utcnow())
         base = web_app.config["PORTAL_BASE_URL"].rstrip("/")
         assert f"Privacy notice: {base}/privacy/{slug}" in rendered.text
         assert f'href="{base}/privacy/{slug}"' in rendered.html
-        text = sending.render_link_message(invoice, "sms", "http://x/p/t", utcnow()).text
-        assert text.endswith("Reply STOP to opt out.")
+        text = messaging.render_link_message(invoice, "sms", "http://x/p/t", utcnow()).text
+        assert text.endswith(f"Reply STOP to opt out. Privacy: {base}/privacy/{slug}")
 
 
 def test_withdrawing_consent_to_electronic_records_switches_to_paper(web_app, client):
@@ -83,10 +83,20 @@ def test_withdrawing_consent_to_electronic_records_switches_to_paper(web_app, cl
     client.post("/pay/paper-records", data={"csrf_token": csrf_token(client, "/pay")})
     done = html.unescape(client.get("/pay/paper-records").get_data(as_text=True))
     assert "Lei ha revocato il consenso ai documenti elettronici." in done
-    client.post("/pay/attachments", data={"csrf_token": csrf_token(client, "/pay"), "wanted": "1"})
+    refused = client.post(
+        "/pay/attachments", data={"csrf_token": csrf_token(client, "/pay"), "wanted": "1"}
+    )
+    assert refused.status_code == 422
+    assert (
+        "Chi riceve i documenti su carta non può riceverli anche come allegati email."
+        in html.unescape(refused.get_data(as_text=True))
+    )
     with web_app.app_context():
-        assert db.session.get(Patient, patient_id).email_attachments is True
-        assert db.session.get(Patient, patient_id).paper_records is True
-        event = db.session.scalar(db.select(AuditEvent).filter_by(action="esign.withdrawn"))
-        assert event.data["source"] == "patient_page"
+        patient = db.session.get(Patient, patient_id)
+        assert (patient.email_attachments, patient.paper_records) == (False, True)
+        record = db.session.scalars(db.select(ConsentRecord).filter_by(patient_id=patient_id)).one()
+        assert (record.channel, record.granted, record.source) == ("esign", False, "patient_page")
+        assert record.text_shown.startswith("Lei ha accettato di ricevere in formato elettronico")
+        event = db.session.scalar(db.select(AuditEvent).filter_by(action="consent.withdrawn"))
+        assert (event.data["source"], event.data["channel"]) == ("patient_page", "esign")
         assert event.actor_kind == "patient"

@@ -2,14 +2,14 @@
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func
 
 from portal.extensions import db
-from portal.models import AuditEvent, Invoice, LedgerEntry, Patient, Practice
+from portal.models import AuditEvent, ImportJob, Invoice, LedgerEntry, Patient, Practice
 from portal.services.billing import ledger
+from portal.services.core import outbox
 from tests import factories
 from tests.web.staff_client import csrf, make_staff, sign_in
 
@@ -39,10 +39,9 @@ MAPPING = {
 
 
 @pytest.fixture
-def imports(web_app, tmp_path):
-    """Uploaded files go to a temporary instance folder."""
-    web_app.instance_path = str(tmp_path)
-    return tmp_path / "imports"
+def imports(web_app):
+    """The app whose uploaded files (`ImportJob` rows) `stored` lists."""
+    return web_app
 
 
 def signed_in(web_app, practice_id=None, role="billing"):
@@ -66,8 +65,11 @@ def submit(client, action, date_format="dmy", **extra):
     return client.post("/staff/import/map", data={**data, **MAPPING, **extra})
 
 
-def stored(imports: Path) -> list[str]:
-    return sorted(p.name for p in imports.glob("*.csv")) if imports.exists() else []
+def stored(app) -> list[tuple[int, int, str]]:
+    """The uploaded files waiting in the database: (id, size, original name)."""
+    with app.app_context():
+        query = db.select(ImportJob).filter_by(status="uploaded").order_by(ImportJob.id)
+        return [(j.id, len(j.data), j.filename) for j in db.session.scalars(query)]
 
 
 def totals(web_app) -> tuple[int, int, int]:
@@ -92,8 +94,10 @@ def test_upload_map_check_import(web_app, imports):
     response = upload(client)
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/staff/import/map")
-    [name] = stored(imports)
-    assert re.fullmatch(rf"{practice_id}-\d+-[A-Za-z0-9_-]{{32}}\.csv", name)
+    [(job_id, size, name)] = stored(imports)
+    assert (size, name) == (len(EXPORT.encode()), "export.csv")
+    with client.session_transaction() as session:
+        assert session["staff_import"] == {"job": job_id}
 
     page = client.get("/staff/import/map").get_data(as_text=True)
     for field, header in MAPPING.items():
@@ -199,7 +203,7 @@ def test_another_practice_cannot_use_a_pending_upload(web_app, imports):
         session["staff_import"] = pending
     assert submit(owner_b, "import").status_code == 302
     assert totals(web_app) == (0, 0, 0)
-    assert stored(imports) == [pending["file"]]
+    assert [job_id for job_id, _, _ in stored(imports)] == [pending["job"]]
 
     assert submit(owner_a, "import").status_code == 302
     assert totals(web_app) == (2, 2, 2)
@@ -237,3 +241,59 @@ def test_start_over_deletes_the_file(web_app, imports):
     response = client.post("/staff/import/cancel", data={"csrf_token": csrf(client, "/staff/")})
     assert response.status_code == 302
     assert stored(imports) == []
+
+
+def test_a_large_file_is_imported_by_a_worker_with_a_progress_page(web_app, imports):
+    web_app.config["IMPORT_BACKGROUND_ROWS"] = 2  # EXPORT has 3 rows
+    client, _ = signed_in(web_app)
+    upload(client)
+    response = submit(client, "import")
+    assert response.status_code == 302
+    [(job_id,)] = _jobs(web_app)
+    assert response.headers["Location"].endswith(f"/staff/import/{job_id}")
+    assert totals(web_app) == (0, 0, 0)
+    assert stored(imports) == []  # started: no longer waiting on the mapping page
+
+    page = client.get(f"/staff/import/{job_id}").get_data(as_text=True)
+    assert '<meta http-equiv="refresh" content="3">' in page
+    assert "Waiting for a worker to start the import" in page
+    assert "Rows checked: 0 of 3" in page
+    assert '<progress id="import-progress" max="3" value="0">0%</progress>' in page
+
+    with web_app.app_context():
+        assert outbox.run_pending() == 1
+    assert totals(web_app) == (2, 2, 2)
+    page = client.get(f"/staff/import/{job_id}").get_data(as_text=True)
+    assert "http-equiv" not in page
+    assert "Imported 2 invoices." in page
+    assert '<progress id="import-progress" max="3" value="3">100%</progress>' in page
+    listed = client.get("/staff/import").get_data(as_text=True)
+    assert f'<a href="/staff/import/{job_id}">export.csv</a>' in listed
+    assert "2 invoices imported" in listed
+
+    other, _ = signed_in(web_app, role="owner")
+    assert other.get(f"/staff/import/{job_id}").status_code == 404
+    assert "export.csv" not in other.get("/staff/import").get_data(as_text=True)
+
+
+def test_a_worker_lists_the_errors_of_a_large_file(web_app, imports):
+    web_app.config["IMPORT_BACKGROUND_ROWS"] = 2
+    client, _ = signed_in(web_app)
+    upload(client, EXPORT.replace("1.234,50", "tanti").replace("Otturazione", ""))
+    submit(client, "import")
+    [(job_id,)] = _jobs(web_app)
+    with web_app.app_context():
+        assert outbox.run_pending() == 1
+    body = client.get(f"/staff/import/{job_id}").get_data(as_text=True)
+    assert "Nothing has been imported" in body
+    errors = re.search(r'<ul id="import-errors">(.*?)</ul>', body, re.S).group(1)
+    assert re.findall(r"<li>(.*?)</li>", errors) == [
+        "Row 3: Descrizione is empty.",
+        "Row 4: the charged amount tanti is not an amount.",
+    ]
+    assert totals(web_app) == (0, 0, 0)
+
+
+def _jobs(app) -> list[tuple[int]]:
+    with app.app_context():
+        return [tuple(r) for r in db.session.execute(db.select(ImportJob.id))]

@@ -1,7 +1,7 @@
 """lost creates: what a charge asked Stripe for, its resends, late creates refunded
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0020
 
 A charge claim keeps the customer, payment method and off-session flag of its create, so the
 reconciliation can send the same create again with the same idempotency key; `resent_at`
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

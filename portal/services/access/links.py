@@ -85,8 +85,10 @@ def usable(link_id: int, now: datetime | None = None, *, options: tuple = ()) ->
     now = now or utcnow()
     query = _session_link_query(options)
     link = db.session.execute(query, {"link_id": link_id}).unique().scalar_one_or_none()
-    if link is None or link.revoked_at is not None or link.expires_at <= now:
+    if link is None or link.expires_at <= now:
         return None
+    if link.revoked_at is not None and link.replaced_at is None:
+        return None  # withdrawn; a link replaced by a newer message keeps its open session
     return link
 
 
@@ -128,9 +130,14 @@ def mark_opened(link: PaymentLink, actor: Actor, now: datetime | None = None) ->
     )
 
 
-def revoke(link: PaymentLink, actor: Actor, now: datetime | None = None) -> None:
+def revoke(
+    link: PaymentLink, actor: Actor, now: datetime | None = None, *, replaced: bool = False
+) -> None:
+    """Stop the link's token from opening the bill; `replaced` (a newer message carries a
+    fresh link) lets a session already open on it go on until the session ends."""
     if link.revoked_at is None:
         link.revoked_at = now or utcnow()
+        link.replaced_at = link.revoked_at if replaced else None
         audit.record(
             "link.revoked",
             practice_id=link.invoice.practice_id,

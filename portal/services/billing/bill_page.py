@@ -29,6 +29,8 @@ from portal.models.plan import Plan
 from portal.services.billing.invoices import InvoiceSummary
 from portal.services.incentives import rules
 from portal.services.incentives.rules import Discount
+from portal.services.payments import partial
+from portal.services.payments.partial import PartialRules
 from portal.services.plans import plans
 
 #: loader options on the invoice for `patient.session.link_required` on the bill page
@@ -79,6 +81,8 @@ class BillPage:
     pending_plan_signed: bool
     plan_offered: bool
     incentives: Incentives | None
+    #: the rules for paying part of the balance, when the practice allows it
+    partial: PartialRules | None = None
 
 
 def build(invoice: Invoice, today: date | None = None) -> BillPage:
@@ -111,6 +115,7 @@ def build(invoice: Invoice, today: date | None = None) -> BillPage:
         ),
         plan_offered=offered,
         incentives=found,
+        partial=None if shown_plan else partial.rules_for(invoice, balance),
     )
 
 

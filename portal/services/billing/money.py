@@ -14,12 +14,12 @@ from portal.extensions import db
 from portal.gateways.stripe_gateway import GatewayError, GatewayUnavailable
 from portal.models import ChargeAttempt, Invoice, Payment, PaymentLink, Refund
 from portal.models.payment import DESK_METHODS
-from portal.services import notifications
 from portal.services.access import links
 from portal.services.billing import credits, invoices, ledger
 from portal.services.core import audit, events
 from portal.services.core.audit import Actor
 from portal.services.core.refusals import Refused
+from portal.services.messaging import receipts
 from portal.services.payments import payments, refunds
 from portal.services.payments.charging import installation_id
 
@@ -95,7 +95,7 @@ def record_desk_payment(
         amount_minor=amount,
     )
     settled = invoices.settle_if_paid(invoice, actor)
-    notifications.send_receipt(payment)
+    receipts.send_receipt(payment)
     db.session.commit()
     events.payment_succeeded.send(payment, actor=actor)
     if settled:

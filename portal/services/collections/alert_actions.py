@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Alert, CallTask, CollectionState, Delivery, Invoice, Patient
-from portal.services import sending
+from portal.services import messaging
 from portal.services.billing import ledger
 from portal.services.collections import holds
 from portal.services.collections.alerts import KIND_LABELS, close
@@ -18,8 +18,8 @@ from portal.services.collections.holds import HoldRefused
 from portal.services.core import audit
 from portal.services.core.audit import Actor
 from portal.services.core.refusals import Refused
+from portal.services.messaging import CannotSend
 from portal.services.plans import plans
-from portal.services.sending import CannotSend
 
 
 class AlertRefused(Refused, ValueError):
@@ -68,7 +68,7 @@ def _send(invoice: Invoice, actor: Actor) -> Delivery:
             _l("The patient has not agreed to be contacted by email or text message.")
         )
     try:
-        return sending.send_link(invoice, channel, actor)
+        return messaging.send_link(invoice, channel, actor)
     except CannotSend as exc:
         db.session.rollback()
         raise AlertRefused(exc.args[0]) from exc

@@ -8,16 +8,19 @@ each step whose day has come and that has no `ReminderLog` yet:
   agreed to texts and has a mobile number;
 - "email" / "sms": a message in the patient's language with a fresh private link (which
   revokes the older ones), the practice's name and the amount due, never care details; each
-  goes through a `Delivery` row (purpose "reminder"), so failures show and are retried;
-- "letter": a `ReminderLog` with status "letter" for the letters batch to print.
+  goes through `messaging.deliver` (a `Delivery` of purpose "reminder"), so failures show
+  and are retried by the one rule;
+- "letter": a `ReminderLog` with status "letter" (and its `Delivery`) for the letters batch.
 
 Rules: messages (email, SMS, letter) reach a patient at most once a day, texts and emails only
 between 08:00 and 21:00 in the patient's time zone; a message that cannot go out yet waits for
 a later run. A channel the patient opted out of is logged as skipped and the others continue.
 The cadence stops for good when the invoice is paid, written off or void, or a plan is signed;
-a staff hold or dispute stops it for as long as it is set. When several steps are due at once
-(a late start, a cleared hold) only the latest is carried out and the earlier ones are logged
-as skipped ("superseded"); a reminder meant for before the due date is never sent after it.
+a staff hold or dispute stops it for as long as it is set, and a patient's question about the
+bill for the practice's `question_pause_days` (`collection_state.paused_until`). When several
+steps are due at once (a late start, a cleared hold) only the latest is carried out and the
+earlier ones are logged as skipped ("superseded"); a reminder meant for before the due date is
+never sent after it.
 """
 
 import logging
@@ -123,6 +126,7 @@ def _candidates(horizon: date, latest_day: date) -> list[int]:
                     or_(
                         state.next_action_on <= latest_day,
                         state.hold.is_not(None),
+                        state.paused_until.is_not(None),
                         state.stopped_reason.is_not(None),
                         Invoice.status != "open",
                         plan.exists(),

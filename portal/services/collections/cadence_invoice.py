@@ -20,6 +20,7 @@ from portal.services.billing import ledger
 from portal.services.collections import quiet_hours
 from portal.services.collections.cadence_messages import Messages, delivery_of
 from portal.services.collections.cadence_steps import (
+    DELIVERY_REF,
     FINAL_STOPS,
     MESSAGE_CHANNELS,
     PLAN_STOPS,
@@ -95,7 +96,14 @@ class InvoiceCadence(Messages):
             return "plan"
         if self.state is not None and self.state.hold:
             return self.state.hold[:16]
+        if self.state is not None and self.paused():
+            return "question"
         return None
+
+    def paused(self) -> bool:
+        """A question from the patient pauses the reminders until `paused_until`."""
+        until = self.state.paused_until
+        return until is not None and self.moment.day < until
 
     def balance(self) -> int:
         if self.facts is None:
@@ -138,6 +146,8 @@ class InvoiceCadence(Messages):
             # a hold or dispute was cleared: the cadence goes on from the latest step due
             self.audit("reminder.resumed", after=self.state.stopped_reason)
             self.state.stopped_reason = None
+        if self.state is not None and self.state.paused_until is not None:
+            self.state.paused_until = None  # the pause is over
         due = [s for s in self.steps if self.day_of(s) <= self.moment.day]
         if not due:
             self.schedule_next()
@@ -279,6 +289,6 @@ class InvoiceCadence(Messages):
         self.audit("reminder.call_task", position=step.position, call_task_id=task.id)
 
     def letter(self, step: Step) -> None:
-        self.new_log(step, "letter", "letter")
+        delivery = self.letter_delivery(step)
+        self.new_log(step, "letter", "letter", f"{DELIVERY_REF}{delivery.id}")
         self.report.letters += 1
-        self.audit("reminder.sent", channel="letter", position=step.position, tone=step.tone)

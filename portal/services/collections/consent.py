@@ -28,6 +28,14 @@ from portal.services.core import audit
 from portal.services.core.audit import SYSTEM, Actor
 
 CHANNELS = ("email", "sms")
+#: what a consent record can be about, and the patient flag it sets; `esign` granted means
+#: electronic records, so its flag (`paper_records`) is the opposite of the consent
+FLAGS = {
+    "email": ("email_consent", False),
+    "sms": ("sms_consent", False),
+    "attachments": ("email_attachments", False),
+    "esign": ("paper_records", True),
+}
 #: a reply made of one of these (and polite words) stops texts
 STOP_WORDS = frozenset(
     {
@@ -90,12 +98,13 @@ def record(
     text_shown: str,
     actor: Actor = SYSTEM,
 ) -> ConsentRecord:
-    """Grant or withdraw consent to `channel`; added to the session, the caller commits.
+    """Grant or withdraw consent to `channel` (see `FLAGS`); added to the session, the caller
+    commits.
 
     `source` is where it happened ("sms_stop", "sms_start", "email_unsubscribe", "staff",
     "api", "csv", "patient_page"); `text_shown` is what the patient read when it happened
     (or what the staff member or system attested, see `recorded_text`)."""
-    if channel not in CHANNELS:
+    if channel not in FLAGS:
         raise ValueError(f"unknown channel {channel!r}")
     entry = ConsentRecord(
         patient_id=patient.id,
@@ -106,11 +115,9 @@ def record(
         recorded_by=":".join(part for part in (actor.kind, actor.ref) if part)[:100],
     )
     db.session.add(entry)
-    before = patient.email_consent if channel == "email" else patient.sms_consent
-    if channel == "email":
-        patient.email_consent = bool(granted)
-    else:
-        patient.sms_consent = bool(granted)
+    flag, inverted = FLAGS[channel]
+    before = getattr(patient, flag) != inverted
+    setattr(patient, flag, bool(granted) != inverted)
     db.session.flush()
     audit.record(
         "consent.granted" if granted else "consent.withdrawn",
@@ -125,28 +132,24 @@ def record(
     return entry
 
 
-def set_email_attachments(patient: Patient, wanted: bool, actor: Actor) -> None:
-    """Receipts and agreements (which name treatments) as email attachments only when the
-    patient asks; otherwise emails carry the link and documents are downloaded."""
-    if patient.email_attachments == bool(wanted):
-        return
-    patient.email_attachments = bool(wanted)
-    audit.record(
-        "consent.attachments_on" if wanted else "consent.attachments_off",
-        practice_id=patient.practice_id,
-        actor=actor,
-        patient_id=patient.id,
-    )
-
-
 # --- texts: STOP and START --------------------------------------------------------------------
 
 
 def recorded_text(channel: str, granted: bool, source: str) -> str:
     """What a consent record names as shown when it was not the patient's own action."""
-    what = "contact by email" if channel == "email" else "contact by text message"
+    what = {
+        "email": "contact by email",
+        "sms": "contact by text message",
+        "attachments": "receipts and agreements as email attachments",
+        "esign": "electronic records (withdrawn: records on paper)",
+    }[channel]
     verb = "granted" if granted else "withdrawn"
-    where = {"staff": "by practice staff", "api": "through the API", "csv": "by CSV import"}
+    where = {
+        "staff": "by practice staff",
+        "api": "through the API",
+        "csv": "by CSV import",
+        "patient_page": "on the patient's page",
+    }
     return f"Consent to {what} {verb}, recorded {where.get(source, source)}."
 
 

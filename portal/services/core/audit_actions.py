@@ -84,6 +84,22 @@ LABELS = {
     "esign.withdrawn": _l("Consent to electronic records withdrawn"),
     "fiscal.ts_opposition": _l("Opposed the transmission to the Sistema TS"),
     "fiscal.ts_opposition_withdrawn": _l("Opposition to the Sistema TS withdrawn"),
+    "bill.question": _l("Question from the patient"),
+    "link.skipped": _l("Link not sent (no consent or address)"),
+    "link.request_refused": _l("New link refused: too many requests"),
+    "reminder.held": _l("Reminder waits for the patient's morning"),
+    "reminder.send_failed": _l("Reminder could not be sent"),
+    "reminder.skipped": _l("Reminder not sent (no consent or address)"),
+    "receipt.skipped": _l("Receipt not emailed (no consent or address)"),
+    "plan.email.skipped": _l("Plan email not sent (no consent or address)"),
+    "plan.email.held": _l("Plan email waits for the patient's morning"),
+    "plan.email.send_failed": _l("Plan email could not be sent"),
+    "plan.email.plan_active": _l("Plan confirmation emailed"),
+    "plan.email.installment_upcoming": _l("Installment notice emailed"),
+    "plan.email.installment_failed": _l("Declined installment emailed"),
+    "plan.email.installment_authenticate": _l("Authentication request emailed"),
+    "plan.email.plan_past_due": _l("Past-due notice emailed"),
+    "plan.email.practice_plan_past_due": _l("Practice told: plan past due"),
 }
 
 

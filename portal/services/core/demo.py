@@ -59,11 +59,13 @@ PATIENTS = {
     ],
 }
 
+#: (procedure code, description, charged, insurance paid, adjustment); US dental (CDT) codes
+#: mean nothing to an Italian patient, so the Italian practice's lines carry none
 LINES = {
     "IT": [
-        ("D1110", "Igiene orale professionale", 9000, 0, 0),
-        ("D2391", "Otturazione in composito, un lato", 14000, 0, 1500),
-        ("D0210", "Radiografia endorale completa", 6000, 0, 0),
+        (None, "Igiene orale professionale", 9000, 0, 0),
+        (None, "Otturazione in composito, un lato", 14000, 0, 1500),
+        (None, "Radiografia endorale completa", 6000, 0, 0),
     ],
     "US": [
         ("D0150", "Comprehensive oral evaluation", 12500, 8000, 1000),
@@ -157,7 +159,7 @@ def seed_overdue(today: date) -> int:
                 service_date=due - timedelta(days=35),
                 description="Visita di controllo" if practice.country == "IT" else "Periodic exam",
                 charged_minor=amount,
-                procedure_code="D0120",
+                procedure_code=None if practice.country == "IT" else "D0120",
             )
             invoices.create_invoice(
                 patient,

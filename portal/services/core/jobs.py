@@ -5,7 +5,7 @@ from datetime import date, datetime, time, timedelta
 
 from portal.clock import utcnow
 from portal.extensions import db
-from portal.services import sending
+from portal.services import messaging
 from portal.services.billing import money
 from portal.services.collections import alerts, cadence, calls
 from portal.services.core import leases, outbox
@@ -45,7 +45,7 @@ def run_due(today: date, at: time | None = None) -> Report:
     tried = [installments.charge(seen) for seen in installments.due(today)]
     results = [status for status in tried if status != "skipped"]
     reminded = installments.remind(today)
-    retried = sending.retry_due()
+    retried = messaging.retry_due()
     db.session.commit()
     cadence_report = cadence.run(today, at) if at is not None else cadence.run_at(utcnow())
     missed = calls.missed_promises(today)

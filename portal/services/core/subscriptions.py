@@ -75,11 +75,13 @@ def _cadence_follows_disputes(payment: Payment, **_) -> None:
 
 
 def _register_work() -> None:
-    from portal.services import notifications, plan_messages
+    from portal.services.imports import background
+    from portal.services.messaging import plans, receipts
 
-    outbox.register(notifications.RECEIPT, notifications.deliver_receipt)
-    outbox.register(plan_messages.SEAL, plan_messages.seal_agreement)
-    outbox.register(plan_messages.EMAIL, plan_messages.deliver)
+    outbox.register(receipts.RECEIPT, receipts.perform_receipt)
+    outbox.register(plans.SEAL, plans.seal_agreement)
+    outbox.register(plans.EMAIL, plans.perform)
+    outbox.register(background.KIND, background.run)
 
 
 def connect() -> None:

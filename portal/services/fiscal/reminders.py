@@ -12,7 +12,7 @@ from portal import gateways
 from portal.extensions import db
 from portal.i18n import rendering_in
 from portal.models import FiscalProfile, StaffUser, StsReminder
-from portal.services import notifications
+from portal.services import messaging
 from portal.services.core import audit
 from portal.services.core.audit import SYSTEM
 from portal.services.fiscal import sts
@@ -64,8 +64,8 @@ def _send(practice, owner: StaffUser, month: str) -> None:
     with rendering_in(owner.locale):
         subject = render_template("fiscal/email/sts_reminder_subject.txt", **context).strip()
         text = render_template("fiscal/email/sts_reminder_body.txt", **context)
-    message = notifications.build_message(
-        practice, owner.email, subject, text, notifications._plain_html(text, owner.locale)
+    message = messaging.build_message(
+        practice, owner.email, subject, text, messaging.plain_html(text, owner.locale)
     )
     try:
         gateways.mailer().send(message)

@@ -30,7 +30,7 @@ from portal.services.billing import credits, invoices, ledger
 from portal.services.core import audit, events, outbox
 from portal.services.core.audit import Actor
 from portal.services.core.refusals import Refused
-from portal.services.payments import charging
+from portal.services.payments import charging, payment_methods
 from portal.services.payments.charging import Seen
 from portal.services.payments.stripe_accounts import in_scope
 
@@ -308,9 +308,10 @@ def _book(payment: Payment, actor: Actor) -> bool:
     payment.receipt_number = f"{invoice.number}-{payment.id}"
     if payment.stripe_payment_method_id and not payment.method_label:
         try:
-            payment.method_label = gateways.stripe(invoice.practice).describe_method(
+            summary = gateways.stripe(invoice.practice).method_summary(
                 payment.stripe_payment_method_id
             )
+            payment.method_label = payment_methods.label(summary)
         except GatewayError:
             payment.method_label = None
     db.session.flush()

@@ -19,9 +19,13 @@ def methods_for(invoice: Invoice) -> list[str]:
     return ["card", "sepa_debit"] if invoice.currency == "EUR" else ["card"]
 
 
-def prepare_setup(invoice: Invoice, method: str) -> tuple[str, str]:
-    """Create a SetupIntent for the patient's customer; returns (id, client_secret)."""
-    if method not in methods_for(invoice):
+def prepare_setup(invoice: Invoice, method: str | list[str]) -> tuple[str, str]:
+    """Create a SetupIntent for the patient's customer; returns (id, client_secret).
+
+    `method` is one method (the Card Element or the IBAN field) or the list the Payment
+    Element offers; every one must be accepted for this invoice."""
+    chosen = [method] if isinstance(method, str) else list(dict.fromkeys(method))
+    if not chosen or any(m not in methods_for(invoice) for m in chosen):
         raise PaymentRefused("method")
     if invoice.status != "open" or ledger.balance(invoice.id) <= 0:
         raise PaymentRefused("nothing_due")
@@ -42,8 +46,8 @@ def prepare_setup(invoice: Invoice, method: str) -> tuple[str, str]:
             db.session.commit()
         return gateway.create_setup_intent(
             patient.stripe_customer_id,
-            method,
-            {"saldo_invoice_id": str(invoice.id), "saldo_method": method},
+            chosen[0] if len(chosen) == 1 else chosen,
+            {"saldo_invoice_id": str(invoice.id), "saldo_method": ",".join(chosen)},
         )
     except GatewayError as exc:
         raise PaymentRefused("unavailable") from exc
@@ -52,19 +56,25 @@ def prepare_setup(invoice: Invoice, method: str) -> tuple[str, str]:
 def saved_method(invoice: Invoice, setup_intent_id: str) -> SavedMethod:
     """The payment method a finished SetupIntent saved for this invoice's patient, or refuse."""
     try:
-        setup = gateways.stripe(invoice.practice).retrieve_setup_intent(setup_intent_id)
+        gateway = gateways.stripe(invoice.practice)
+        setup = gateway.retrieve_setup_intent(setup_intent_id)
+        offered = setup.metadata.get("saldo_method", "").split(",")
+        method = offered[0]
+        if len(offered) > 1 and setup.status == "succeeded" and setup.payment_method_id:
+            # the patient chose in the Payment Element: the saved method says which
+            method = gateway.method_summary(setup.payment_method_id).type
     except GatewayError as exc:
         reason = "unavailable" if isinstance(exc, GatewayUnavailable) else "setup"
         raise PaymentRefused(reason) from exc
-    method = setup.metadata.get("saldo_method")
     if (
         setup.status != "succeeded"
         or setup.customer_id != invoice.patient.stripe_customer_id
         or setup.metadata.get("saldo_invoice_id") != str(invoice.id)
+        or method not in offered
         or method not in methods_for(invoice)
         or not setup.payment_method_id
     ):
-        raise PaymentRefused("setup")
+        raise PaymentRefused("setup", setup.problem)
     return SavedMethod(setup.customer_id, setup.payment_method_id, method)
 
 

@@ -19,7 +19,7 @@ from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 
 from portal import gateways
-from portal.gateways import secretbox
+from portal.gateways import encryption
 from portal.gateways.stripe_gateway import GatewayError, KeyRefused
 from portal.models import Invoice, Practice
 from portal.services.core import audit
@@ -62,20 +62,25 @@ class ChargeLabels:
     metadata: dict[str, str]
 
 
+def _stored_secret_key(practice: Practice) -> str | None:
+    return encryption.read_column(practice, "stripe_secret_key_encrypted")
+
+
 def summary(practice: Practice) -> AccountSummary:
     """The practice's Stripe account as the owner may see it."""
 
-    def ending(token: str | None) -> str | None:
+    def ending(column: str) -> str | None:
         try:
-            return secretbox.decrypt(token)[-4:] if token else None
-        except secretbox.SecretsUnavailable:
+            secret = encryption.read_column(practice, column)
+        except encryption.SecretsUnavailable:
             return "????"  # stored under another SALDO_ENCRYPTION_KEY
+        return secret[-4:] if secret else None
 
     return AccountSummary(
         own=practice.has_own_stripe_account,
         publishable_key=practice.stripe_publishable_key,
-        secret_key_ending=ending(practice.stripe_secret_key_encrypted),
-        webhook_secret_ending=ending(practice.stripe_webhook_secret_encrypted),
+        secret_key_ending=ending("stripe_secret_key_encrypted"),
+        webhook_secret_ending=ending("stripe_webhook_secret_encrypted"),
         api_base=practice.stripe_api_base,
     )
 
@@ -123,7 +128,7 @@ def set_credentials(
                 "secret_key",
             )
     else:
-        sk_mode = _mode(secretbox.decrypt(practice.stripe_secret_key_encrypted), ("sk", "rk"))
+        sk_mode = _mode(_stored_secret_key(practice), ("sk", "rk"))
     if sk_mode != pk_mode:
         raise AccountRefused(
             _l("Both keys must be test keys, or both live keys, of the same account."),
@@ -141,16 +146,16 @@ def set_credentials(
             )
     base = practice.stripe_api_base if api_base is None else api_base.strip().rstrip("/") or None
     if secret_key or base != practice.stripe_api_base:
-        _check_key(secret_key or secretbox.decrypt(practice.stripe_secret_key_encrypted), base)
+        _check_key(secret_key or _stored_secret_key(practice), base)
     changed = []
     if publishable_key and publishable_key != practice.stripe_publishable_key:
         practice.stripe_publishable_key = publishable_key
         changed.append("publishable_key")
     if secret_key:
-        practice.stripe_secret_key_encrypted = secretbox.encrypt(secret_key)
+        encryption.write_column(practice, "stripe_secret_key_encrypted", secret_key)
         changed.append("secret_key")
     if webhook_secret:
-        practice.stripe_webhook_secret_encrypted = secretbox.encrypt(webhook_secret)
+        encryption.write_column(practice, "stripe_webhook_secret_encrypted", webhook_secret)
         changed.append("webhook_secret")
     if base != practice.stripe_api_base:
         practice.stripe_api_base = base
@@ -278,7 +283,27 @@ def checkout_keys(practice: Practice) -> dict[str, str]:
     else:
         key = current_app.config["STRIPE_PUBLISHABLE_KEY"]
         js = current_app.config["STRIPE_JS_URL"]
-    return {"stripe_key": key, "stripe_js": js, "account_holder": account_holder(practice)}
+    return {
+        "stripe_key": key,
+        "stripe_js": js,
+        "account_holder": account_holder(practice),
+        "stripe_elements": elements_mode(practice),
+    }
+
+
+def elements_mode(practice: Practice) -> str:
+    """Which Stripe elements the checkout uses: STRIPE_ELEMENTS when set ("payment" or
+    "card"); otherwise the Payment Element with wallets ("payment") where the practice's
+    account is Stripe itself, and the Card Element ("card") against localstripe, whose
+    Stripe.js has no Payment Element."""
+    chosen = (current_app.config.get("STRIPE_ELEMENTS") or "").strip().lower()
+    if chosen in ("payment", "card"):
+        return chosen
+    if practice.has_own_stripe_account:
+        base = practice.stripe_api_base
+    else:
+        base = current_app.config["STRIPE_API_BASE"]
+    return "payment" if not base or urlsplit(base).hostname == "api.stripe.com" else "card"
 
 
 def endpoint_accepts(endpoint: Practice | None, practice: Practice) -> bool:

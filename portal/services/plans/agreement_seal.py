@@ -54,6 +54,12 @@ def certificate_paths(practice):
     return pair.key, pair.cert, pair.passphrase
 
 
+def trust_root(cert):
+    """What a practice's seal chains to: the configured CA (`SEAL_CA_CERT_PATH`, for a
+    CA-issued `SEAL_CERT_PATH`), else the sealing certificate itself (self-signed)."""
+    return current_app.config.get("SEAL_CA_CERT_PATH") or cert
+
+
 def _timestamping(cert):
     config = current_app.config
     stamper = timestamps.timestamper(
@@ -64,7 +70,9 @@ def _timestamping(cert):
     )
     context = None
     if stamper is not None and config.get("SEAL_LTV"):
-        context = timestamps.validation_context(cert, config.get("SEAL_TSA_CERT_PATH"), fetch=True)
+        context = timestamps.validation_context(
+            trust_root(cert), config.get("SEAL_TSA_CERT_PATH"), fetch=True
+        )
     return stamper, context
 
 
@@ -132,6 +140,6 @@ def check(plan: Plan) -> AgreementCheck:
         pdf_hash_ok=seal.sha256_hex(pdf) == plan.agreement_pdf_sha256,
         document_ok=document_ok,
         consent_ok=consent_ok,
-        seal=seal.verify_seal(pdf, cert),
-        time=timestamps.check(pdf, cert, current_app.config.get("SEAL_TSA_CERT_PATH")),
+        seal=seal.verify_seal(pdf, trust_root(cert)),
+        time=timestamps.check(pdf, trust_root(cert), current_app.config.get("SEAL_TSA_CERT_PATH")),
     )

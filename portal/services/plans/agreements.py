@@ -26,7 +26,6 @@ from flask import current_app, render_template
 from flask_babel import lazy_gettext as _l
 
 from portal.clock import utcnow
-from portal.extensions import db
 from portal.i18n import rendering_in
 from portal.models import Plan
 from portal.models.plan import DEFAULT_RETRY_DAYS
@@ -184,27 +183,6 @@ def consent(plan: Plan, actor: Actor) -> None:
         consent_version=CONSENT_VERSION,
         consent_sha256=hashlib.sha256(text).hexdigest(),
     )
-
-
-def withdraw_electronic_consent(patient, actor: Actor, source: str) -> bool:
-    """ESIGN 101(c)(1)(D): the patient withdraws consent to electronic records; from now on
-    the practice sends records on paper. A signature already given stands. False when it
-    was already withdrawn."""
-    if patient.paper_records:
-        return False
-    patient.paper_records = True
-    audit.record(
-        "esign.withdrawn",
-        practice_id=patient.practice_id,
-        actor=actor,
-        patient_id=patient.id,
-        source=source,
-    )
-    query = db.select(Plan).filter_by(patient_id=patient.id)
-    for plan in db.session.scalars(query):
-        if "consented_at" in (plan.evidence or {}):
-            record_event(plan, "consent_withdrawn", actor, withdrawn_source=source)
-    return True
 
 
 def _folded(text: str) -> str:

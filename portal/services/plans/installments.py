@@ -17,10 +17,10 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Installment, InstallmentReminder, Invoice, Payment, Plan, PlanPolicy
 from portal.models.plan import DEFAULT_RETRY_DAYS
-from portal.services import plan_messages
 from portal.services.billing import ledger
 from portal.services.core import audit
 from portal.services.core.audit import SYSTEM, Actor
+from portal.services.messaging import plans as plan_messages
 from portal.services.payments import charging
 
 JOB = Actor("system", "jobs.run-due")

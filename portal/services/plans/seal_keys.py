@@ -3,7 +3,7 @@
 `SEAL_KEY_PATH` and `SEAL_CERT_PATH` name a pair the operator provides (the same files on
 every server; made self-signed there if both are missing). Without them each practice gets
 a self-signed pair the first time one is needed, kept in the database (`SealKey`: the
-private key encrypted with `SEAL_ENCRYPTION_KEY`, or a key derived from `SECRET_KEY`), so
+private key encrypted with `SALDO_ENCRYPTION_KEY`, see `gateways.encryption`), so
 every server and worker seals with the same key and checks every agreement against the
 same certificate. Creating it is insert-or-get on the practice's row: when several
 processes race, one insert wins and all use the winner's pair.
@@ -16,10 +16,8 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
-from portal.gateways import key_wrap, seal
+from portal.gateways import encryption, seal
 from portal.models import Practice, SealKey
-
-PURPOSE = "saldo seal key v1"
 
 
 @dataclass(frozen=True)
@@ -48,12 +46,9 @@ def for_practice(practice: Practice) -> SealPair:
         return SealPair(key, cert, passphrase)
     row = db.session.get(SealKey, practice.id) or _create(practice)
     try:
-        key = key_wrap.unwrap(_wrapping_key(), row.key_encrypted, _context(practice.id))
-    except key_wrap.UnwrapFailed as exc:
-        raise seal.SealError(
-            "The stored sealing key cannot be decrypted: SEAL_ENCRYPTION_KEY (or SECRET_KEY) "
-            "differs from the one it was stored with"
-        ) from exc
+        key = encryption.decrypt(row.key_encrypted, context(practice.id))
+    except encryption.SecretsUnavailable as exc:
+        raise seal.SealError(f"The stored sealing key cannot be decrypted: {exc}") from exc
     return SealPair(key, row.cert_pem)
 
 
@@ -61,7 +56,7 @@ def _create(practice: Practice) -> SealKey:
     key_pem, cert_pem = seal.self_signed_pem(practice.name, practice.name, practice.country)
     row = SealKey(
         practice_id=practice.id,
-        key_encrypted=key_wrap.wrap(_wrapping_key(), key_pem, _context(practice.id)),
+        key_encrypted=encryption.encrypt(key_pem, context(practice.id)),
         cert_pem=cert_pem,
     )
     try:
@@ -72,10 +67,6 @@ def _create(practice: Practice) -> SealKey:
     return db.session.get(SealKey, practice.id, populate_existing=True)
 
 
-def _wrapping_key() -> bytes:
-    config = current_app.config
-    return key_wrap.derive_key(config.get("SEAL_ENCRYPTION_KEY") or config["SECRET_KEY"], PURPOSE)
-
-
-def _context(practice_id: int) -> bytes:
-    return f"seal_key:{practice_id}".encode()
+def context(practice_id: int) -> str:
+    """What a practice's stored sealing key is bound to (the scheme before also used it)."""
+    return f"seal_key:{practice_id}"

@@ -201,8 +201,11 @@ def test_default_cadence_day_by_day_in_english_and_italian(app, mail, twilio):
 
     # every message went through a Delivery row, and was audited
     deliveries = db.session.scalars(db.select(Delivery).filter_by(purpose="reminder")).all()
-    assert len(deliveries) == 2 * 7 and {d.status for d in deliveries} == {"sent"}
-    assert all("[link]" in d.body and "/p/" not in d.body for d in deliveries)
+    assert len(deliveries) == 2 * 10 and {d.status for d in deliveries} == {"sent"}
+    # emails and texts carry their link (recorded as "[link]"); letters go to the print batch
+    assert sorted(d.channel for d in deliveries) == ["email"] * 8 + ["letter"] * 6 + ["sms"] * 6
+    messages = [d for d in deliveries if d.channel != "letter"]
+    assert all("[link]" in d.body and "/p/" not in d.body for d in messages)
     for invoice in (english, italian_invoice):
         actions = [
             (e.action, e.data.get("channel"), e.data.get("position"))
@@ -573,7 +576,7 @@ def test_italian_email_is_rendered_in_italian(app, mail, twilio):
 REMINDER_TEMPLATES = [
     *sorted((ROOT / "templates" / "email").glob("reminder_*/*.txt")),
     *sorted((ROOT / "templates" / "email").glob("reminder_*/*.html")),
-    ROOT / "templates" / "messages" / "reminder" / "sms.txt",
+    ROOT / "templates" / "sms" / "reminder.txt",
 ]
 
 

@@ -8,7 +8,7 @@ import pytest
 from portal.extensions import db
 from portal.gateways.sms import TwilioSender
 from portal.models import ConsentRecord, Delivery
-from portal.services import sending
+from portal.services import messaging
 from portal.services.billing import patients
 from portal.services.billing.patients import PatientInput
 from portal.services.collections import consent
@@ -132,30 +132,33 @@ ROME_MORNING = datetime(2026, 12, 2, 7, 0)  # 08:00 in Rome
 def test_a_link_text_waits_for_the_patients_morning(app, twilio):
     app.config["LINK_QUIET_HOURS"] = True
     invoice = _invoice()
-    delivery = sending.send_link(invoice, "sms", STAFF, now=ROME_NIGHT)
+    delivery = messaging.send_link(invoice, "sms", STAFF, now=ROME_NIGHT)
     db.session.commit()
     assert (delivery.status, delivery.next_attempt_at, twilio.messages) == (
         "queued",
         ROME_MORNING,
         [],
     )
-    assert sending.retry_due(now=ROME_MORNING - timedelta(minutes=1)) == 0
-    assert sending.retry_due(now=ROME_MORNING) == 1
+    assert messaging.retry_due(now=ROME_MORNING - timedelta(minutes=1)) == 0
+    assert messaging.retry_due(now=ROME_MORNING) == 1
     db.session.refresh(delivery)
     assert delivery.status == "sent" and len(twilio.messages) == 1
-    assert twilio.messages[0]["Body"].endswith("Reply STOP to opt out.")
+    base = app.config["PORTAL_BASE_URL"].rstrip("/")
+    assert twilio.messages[0]["Body"].endswith(
+        f" Reply STOP to opt out. Privacy: {base}/privacy/{invoice.practice.slug}"
+    )
 
 
 def test_a_waiting_text_is_not_sent_after_stop(app, twilio):
     app.config["LINK_QUIET_HOURS"] = True
     invoice = _invoice()
-    delivery = sending.send_link(invoice, "sms", STAFF, now=ROME_NIGHT)
+    delivery = messaging.send_link(invoice, "sms", STAFF, now=ROME_NIGHT)
     consent.handle_text("+393331234567", "Stop!", Actor("patient", "sms"))
     db.session.commit()
-    assert sending.retry_due(now=ROME_MORNING) == 0
+    assert messaging.retry_due(now=ROME_MORNING) == 0
     db.session.refresh(delivery)
-    assert (delivery.status, delivery.next_attempt_at, twilio.messages) == ("failed", None, [])
-    assert "not agreed" in delivery.last_error
+    assert (delivery.status, delivery.next_attempt_at, twilio.messages) == ("skipped", None, [])
+    assert delivery.last_error == "no_consent"
 
 
 def test_a_failed_text_retried_at_night_waits_too(app, twilio):
@@ -163,12 +166,12 @@ def test_a_failed_text_retried_at_night_waits_too(app, twilio):
     invoice = _invoice()
     twilio.fail_with = 503
     day = datetime(2026, 12, 1, 19, 50)  # 20:50 in Rome
-    delivery = sending.send_link(invoice, "sms", STAFF, now=day)
+    delivery = messaging.send_link(invoice, "sms", STAFF, now=day)
     db.session.commit()
     assert delivery.status == "failed"
     twilio.fail_with = None
-    assert sending.retry_due(now=day + timedelta(minutes=10)) == 0  # 21:00: too late
+    assert messaging.retry_due(now=day + timedelta(minutes=10)) == 0  # 21:00: too late
     db.session.refresh(delivery)
     assert (delivery.status, delivery.next_attempt_at) == ("queued", ROME_MORNING)
-    assert sending.retry_due(now=ROME_MORNING) == 1
+    assert messaging.retry_due(now=ROME_MORNING) == 1
     assert db.session.get(Delivery, delivery.id).status == "sent"

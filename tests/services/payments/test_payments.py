@@ -57,7 +57,7 @@ def test_card_pays_the_whole_balance(stripe_app):
     assert outcome.client_secret is None
     payment = outcome.payment
     assert (payment.amount_minor, payment.currency, payment.method) == (15450, "EUR", "card")
-    assert payment.method_label == "visa •••• 4242"
+    assert payment.method_label == "Visa •••• 4242"
     assert payment.receipt_number == f"{invoice.number}-{payment.id}"
     assert ledger.balance(invoice.id) == 0
     assert invoice.status == "paid"
@@ -131,7 +131,7 @@ def test_sepa_debit_succeeds(stripe_app):
     assert outcome.status in ("processing", "succeeded")
     assert outcome.payment.method == "sepa_debit"
     assert wait_for(lambda: payments.refresh(outcome.payment, PATIENT).status == "succeeded")
-    assert outcome.payment.method_label == "SEPA DE •••• 3000"
+    assert outcome.payment.method_label == "IBAN DE •••• 3000"
     assert ledger.balance(invoice.id) == 0
 
 

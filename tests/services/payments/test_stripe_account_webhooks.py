@@ -7,7 +7,7 @@ from sqlalchemy import text
 
 from portal import gateways
 from portal.extensions import db
-from portal.gateways import secretbox
+from portal.gateways import encryption
 from portal.models import Payment
 from portal.services.billing import ledger
 from portal.services.core.audit import SYSTEM
@@ -111,7 +111,7 @@ def test_secrets_under_another_encryption_key_make_the_account_unavailable(
 ):
     a, _ = two_practices
     invoice = factories.invoice(factories.patient(a), (1000,))
-    stripe_app.config["SALDO_ENCRYPTION_KEY"] = secretbox.new_key()
+    stripe_app.config["SALDO_ENCRYPTION_KEY"] = encryption.new_key()
     stripe_app.extensions["saldo.stripe_accounts"].clear()  # as in a freshly started worker
     with pytest.raises(payments.PaymentRefused) as refused:
         saved_methods.prepare_setup(invoice, "card")

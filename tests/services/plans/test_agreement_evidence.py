@@ -238,7 +238,9 @@ def test_a_zero_percent_minimum_down_payment_charges_nothing_down(app):
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-def test_with_ltv_the_validation_information_is_embedded_b_lt(app, tmp_path):
+def test_ltv_with_self_signed_certificates_stays_b_t(app, tmp_path):
+    """Self-signed seal and TSA: nothing to fetch revocation information for, so no B-LT
+    (tests/services/test_seal_ltv.py reaches it with a CA-issued chain)."""
     with local_tsa(tmp_path) as tsa:
         app.config.update(
             SEAL_TSA_URL=tsa.url, SEAL_TSA_CERT_PATH=str(tsa.cert_path), SEAL_LTV=True
@@ -246,4 +248,4 @@ def test_with_ltv_the_validation_information_is_embedded_b_lt(app, tmp_path):
         plan, _ = _signed(factories.ITALY, "it", "sepa_debit", 60000, 6)
         agreements.finalize(plan)
     check = agreements.check(plan)
-    assert check.ok and (check.time.level, check.time.timestamp_ok) == ("B-LT", True)
+    assert check.ok and (check.time.level, check.time.timestamp_ok) == ("B-T", True)

@@ -69,7 +69,7 @@ def test_a_different_secret_cannot_use_the_stored_key(db_seal_app):
     practice = factories.practice()
     seal_keys.for_practice(practice)
     db.session.commit()
-    db_seal_app.config["SEAL_ENCRYPTION_KEY"] = "another key"
+    db_seal_app.config["SALDO_ENCRYPTION_KEY"] = "another key of at least thirty-two characters"
     with pytest.raises(seal.SealError, match="cannot be decrypted"):
         seal_keys.for_practice(practice)
 

@@ -1,0 +1,28 @@
+"""The way back in after a session ended while a payment page was open."""
+
+from flask import abort, redirect, render_template, request, url_for
+
+from portal.extensions import csrf, limiter
+from portal.patient import bp
+from portal.patient import session as patient_session
+from portal.security import cross_origin_reason
+
+
+@bp.app_context_processor
+def resume_context() -> dict:
+    return {"resume_token": patient_session.resume_token}
+
+
+@bp.post("/pay/resume")
+@csrf.exempt  # the session, and its CSRF secret, are what ended; the token is signed
+@limiter.limit("20 per minute")
+def resume():
+    """Start a new session for the link the page was opened with; the date of birth is asked
+    again. A forged, stale or dead token gets the "session ended" page."""
+    if cross_origin_reason():  # exempt from the token check, not from the same-site one
+        abort(400)
+    link = patient_session.link_to_resume(request.form.get("resume", ""))
+    if link is None:
+        return render_template("patient/session_ended.html"), 401
+    patient_session.start(link)
+    return redirect(url_for("patient.verify"))

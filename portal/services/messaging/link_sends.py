@@ -1,0 +1,107 @@
+"""Sending a patient their private link: by staff (email or text) and by the patient, who
+asks for a new one from an expired link's page."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.models import Delivery, Invoice
+from portal.services.access import links
+from portal.services.collections import consent
+from portal.services.core import audit
+from portal.services.core.audit import Actor
+from portal.services.messaging import render
+from portal.services.messaging.delivery import Message, deliver
+
+#: the channels staff can send a link by
+CHANNELS = ("email", "sms")
+
+
+class CannotSend(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str | None
+    text: str
+    html: str | None
+
+
+def render_link_message(invoice: Invoice, channel: str, url: str, expires_at: datetime) -> Rendered:
+    """The link message for `channel` in the patient's language (the staff preview)."""
+    patient, practice = invoice.patient, invoice.practice
+    context = dict(
+        patient=patient, practice=practice, invoice=invoice, url=url, expires_on=expires_at.date()
+    )
+    locale = patient.locale or practice.default_locale
+    if channel == "sms":
+        return Rendered(None, render.render_sms("link", locale, **context), None)
+    return Rendered(*render.render_email("link", locale, **context))
+
+
+def check_sendable(invoice: Invoice, channel: str) -> str:
+    """The recipient for `channel`, or CannotSend with the reason staff should read."""
+    patient = invoice.patient
+    if channel not in CHANNELS:
+        raise CannotSend(_l("Choose email or text message."))
+    if invoice.status != "open":
+        raise CannotSend(_l("Only issued, unpaid invoices can be sent."))
+    recipient = patient.email if channel == "email" else patient.phone
+    if not recipient:
+        if channel == "email":
+            raise CannotSend(_l("The patient has no email address."))
+        raise CannotSend(_l("The patient has no mobile number."))
+    if not consent.has_consent(patient, channel):
+        raise CannotSend(_l("The patient has not agreed to be contacted this way."))
+    return recipient
+
+
+def send_link(
+    invoice: Invoice, channel: str, actor: Actor, now: datetime | None = None
+) -> Delivery:
+    """Send a fresh link by `channel` (staff, the API, an alert's action); a failure is
+    recorded and retried later, and outside the patient's window it waits for the window."""
+    check_sendable(invoice, channel)
+    return deliver(Message("link", invoice, channel), actor=actor, now=now)
+
+
+def request_link(token: str, channel: str, actor: Actor, now: datetime | None = None) -> bool:
+    """A patient on an expired or replaced link's page asks for a new link by `channel`,
+    sent to the address on file. Whatever the outcome the patient is told the same thing;
+    returns whether a message was sent (for the tests and the log). At most
+    `LINK_REQUESTS_PER_DAY` per invoice in 24 hours; only for an invoice still open or paid
+    (a paid one shows its receipts). Commits."""
+    now = now or utcnow()
+    lookup = links.resolve(token, now=now)
+    if lookup.link is None or channel not in CHANNELS:
+        return False
+    invoice = lookup.link.invoice
+    if invoice.status not in ("open", "paid"):
+        return False
+    asked = db.session.scalar(
+        db.select(db.func.count(Delivery.id)).where(
+            Delivery.invoice_id == invoice.id,
+            Delivery.purpose == "link_request",
+            Delivery.created_at > now - timedelta(days=1),
+        )
+    )
+    if asked >= current_app.config["LINK_REQUESTS_PER_DAY"]:
+        audit.record(
+            "link.request_refused",
+            practice_id=invoice.practice_id,
+            invoice_id=invoice.id,
+            actor=actor,
+            channel=channel,
+            reason="too_many",
+        )
+        db.session.commit()
+        return False
+    delivery = deliver(Message("link_request", invoice, channel), actor=actor, now=now)
+    delivery.created_at = now
+    db.session.commit()
+    return delivery.status == "sent"

@@ -1,0 +1,21 @@
+"""The payment confirmation: queued with the payment, sent by the outbox worker."""
+
+from portal.extensions import db
+from portal.models import Payment, PendingWork
+from portal.services.core import outbox
+from portal.services.messaging.delivery import Message, deliver
+
+RECEIPT = outbox.RECEIPT
+
+
+def send_receipt(payment: Payment) -> None:
+    """Record that the payment's confirmation is to be emailed (the caller commits); the
+    worker sends it with `perform_receipt`."""
+    outbox.queue_receipt(payment)
+
+
+def perform_receipt(work: PendingWork) -> None:
+    """Worker: deliver the confirmation of a payment, with a fresh link to the bill (and the
+    receipt PDF for patients who asked for attachments)."""
+    payment = db.session.get(Payment, work.payload["payment_id"])
+    deliver(Message("receipt", payment.invoice, "email", {"payment_id": payment.id}))
