@@ -2,7 +2,7 @@
 
 import subprocess
 import sys
-from datetime import date, time
+from datetime import date
 from pathlib import Path
 
 import click
@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from portal import gateways
+from portal import jobs_cli as jobs_cli_commands
 from portal.extensions import db
 from portal.fiscal_cli import fiscal_cli
 from portal.models import Practice
@@ -23,6 +24,7 @@ practice_cli = AppGroup("practice", help="Manage practices.")
 translate_cli = AppGroup("translate", help="Extract, update and compile translations.")
 staff_cli = AppGroup("staff", help="Manage staff accounts.")
 jobs_cli = AppGroup("jobs", help="Background work: charges, reminders, retries.")
+jobs_cli_commands.register(jobs_cli)
 apikey_cli = AppGroup("apikey", help="Manage API keys.")
 stripe_cli = AppGroup("stripe", help="Stripe helpers.")
 invoice_cli = AppGroup("invoice", help="Import invoices.")
@@ -90,37 +92,6 @@ def create_apikey(slug, name):
     record, key = api_keys.create(_practice(slug), name)
     db.session.commit()
     click.echo(f"api key {record.id} ({record.name}): {key}")
-
-
-@jobs_cli.command("run-due")
-@click.option(
-    "--as-of",
-    "as_of",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="the day to run for (default: today)",
-)
-@click.option(
-    "--at",
-    "at",
-    type=click.DateTime(formats=["%H:%M"]),
-    help="local time of the run for quiet hours (default 12:00)",
-)
-def run_due(as_of, at):
-    """Charge due installments, retry declines, send reminders, as of a day."""
-    from portal.services.core import jobs
-
-    day = as_of.date() if as_of else date.today()
-    when = at.time() if at else (time(12, 0) if as_of else None)
-    report = jobs.run_due(day, when)
-    click.echo(
-        f"{day.isoformat()}: {report.charged} charged ({report.paid} paid, {report.failed} failed),"
-        f" {report.reminded} reminded, {report.messages_retried} messages retried,"
-        f" {report.read_back} payments read back; cadence: {report.reminders_sent} messages,"
-        f" {report.call_tasks} call tasks; {report.promises_missed} missed promises,"
-        f" {report.alerts_raised} alerts raised; {report.fiscal_documents} fiscal documents"
-        f" issued, {report.sts_reminders} Sistema TS reminders; {report.work_done} pending"
-        " work done"
-    )
 
 
 @click.command("demo")

@@ -1,20 +1,25 @@
 """Background jobs with Huey: SQLite storage by default, Redis when REDIS_URL is set.
 
-Run a worker with `huey_consumer portal.tasks.huey`; every consumer schedules `run_due` at
-five past each hour, and a database lease per hour lets exactly one of them run it, so any
-number of consumers (on any number of machines) is safe. Extra consumers may also be started
-with `--no-periodic` (`-n`) so that only some of them schedule it at all. Every minute each
-consumer also performs the pending work (emails, sealing): rows are leased one by one, so
-consumers running it at once never do the same work twice.
+Run a worker with `huey_consumer portal.tasks.huey`. Every consumer schedules the hourly run
+(`RUN_DUE_SCHEDULE`, a crontab "minute hour day month weekday", default "5 * * * *": five
+past each hour; "off" leaves the schedule to system cron running `flask jobs run-due`), and a
+database lease per hour lets exactly one of them do it, so any number of consumers (on any
+number of machines) is safe. Extra consumers may also be started with `--no-periodic` (`-n`).
+`flask jobs run-due --as-of DAY --on-workers` hands one run for a given day to whichever
+consumer is free (a catch-up after an outage, or a test that must know the day), and may wait
+for its report. Every minute each consumer also performs the pending work (emails, sealing):
+rows are leased one by one, so consumers running it at once never do the same work twice.
 """
 
 import os
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 from huey import RedisHuey, SqliteHuey, crontab
 
 from portal.settings import INSTANCE
+
+DEFAULT_SCHEDULE = "5 * * * *"
 
 
 def _make_huey():
@@ -25,8 +30,22 @@ def _make_huey():
     return SqliteHuey("saldo", filename=str(INSTANCE / "huey.sqlite3"))
 
 
+def schedule(text: str | None):
+    """The hourly run's crontab from RUN_DUE_SCHEDULE; None for "off". ValueError if it is
+    not five crontab fields."""
+    text = (text or DEFAULT_SCHEDULE).strip()
+    if text.lower() == "off":
+        return None
+    fields = text.split()
+    if len(fields) != 5:
+        raise ValueError(f"RUN_DUE_SCHEDULE needs five crontab fields or 'off', not {text!r}")
+    minute, hour, day, month, day_of_week = fields
+    return crontab(minute, hour, day, month, day_of_week)
+
+
 huey = _make_huey()
 _app = None
+_schedule = schedule(os.environ.get("RUN_DUE_SCHEDULE"))
 
 
 def _app_context():
@@ -49,9 +68,27 @@ def run_hourly(today: date | None = None, now: datetime | None = None) -> dict |
         return dict(report.__dict__) if report is not None else None
 
 
-@huey.periodic_task(crontab(minute="5"))
-def run_due_hourly():
-    return run_hourly()
+@huey.task()
+def run_due_on(day: str, hour: str | None = None, at: str = "12:00") -> dict:
+    """One run for `day` (YYYY-MM-DD) on whichever consumer takes it; returns its report.
+    With `hour` (YYYY-MM-DDTHH) it is that hour's periodic work, done once however many times
+    it is queued (`{"skipped": hour}` for the copies that found it taken; Huey stores no
+    result for None, so a waiting caller would never hear of them); without, it runs like
+    `flask jobs run-due --as-of day --at at` (the database claims keep it exactly once)."""
+    from portal.services.core import jobs
+
+    if hour is not None:
+        report = run_hourly(date.fromisoformat(day), datetime.fromisoformat(hour + ":00"))
+        return report if report is not None else {"skipped": hour}
+    with _app_context():
+        return dict(jobs.run_due(date.fromisoformat(day), time.fromisoformat(at)).__dict__)
+
+
+if _schedule is not None:
+
+    @huey.periodic_task(_schedule)
+    def run_due_hourly():
+        return run_hourly()
 
 
 @huey.periodic_task(crontab(minute="*"))

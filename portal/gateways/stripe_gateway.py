@@ -15,6 +15,14 @@ from urllib.request import Request, urlopen
 
 import stripe as stripe_sdk
 
+#: how long stripe-python waits for one answer (its default), and at most between retries
+CALL_TIMEOUT_SECONDS, RETRY_DELAY_SECONDS = 80, 2
+
+
+def longest_call_seconds(retries: int) -> int:
+    """How long one call, every retry included, can last (its create may reach Stripe until)."""
+    return CALL_TIMEOUT_SECONDS * (retries + 1) + RETRY_DELAY_SECONDS * retries
+
 
 class GatewayError(Exception):
     """Stripe refused or could not be reached; `code` is Stripe's error code if any."""
@@ -275,7 +283,10 @@ class StripeGateway:
         return IntentResult.from_stripe(obj)
 
     def find_intent(self, metadata_key: str, value: str) -> IntentResult | None:
-        """The PaymentIntent whose metadata holds `metadata_key` = `value`, if Stripe has one.
+        return next(iter(self.find_intents(metadata_key, value)), None)
+
+    def find_intents(self, metadata_key: str, value: str) -> list[IntentResult]:
+        """Every PaymentIntent whose metadata holds `metadata_key` = `value`, oldest first.
 
         Uses the Search API on Stripe; localstripe has none, so its list is read instead."""
         query = f"metadata['{metadata_key}']:'{value}'"
@@ -285,11 +296,13 @@ class StripeGateway:
         except GatewayUnavailable:
             raise
         except GatewayError:
-            candidates = self._all_intents()
-        for obj in candidates:
-            if (obj.get("metadata") or {}).get(metadata_key) == value:
-                return IntentResult.from_stripe(obj)
-        return None
+            candidates = list(self._all_intents())
+        matching = [
+            IntentResult.from_stripe(obj)
+            for obj in candidates
+            if (obj.get("metadata") or {}).get(metadata_key) == value
+        ]
+        return sorted(matching, key=lambda intent: intent.created)
 
     def _all_intents(self):
         after = None

@@ -4,7 +4,7 @@ from portal.models.alert import Alert
 from portal.models.audit import AuditEvent
 from portal.models.cadence_step import CadenceStep
 from portal.models.call_task import CallTask
-from portal.models.charge_attempt import ChargeAttempt, Installation
+from portal.models.charge_attempt import ChargeAttempt, Installation, LateCharge
 from portal.models.collection_state import CollectionState
 from portal.models.consent_record import ConsentRecord
 from portal.models.delivery import Delivery, IdempotentResponse
@@ -60,6 +60,7 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "JobLease",
+    "LateCharge",
     "LedgerEntry",
     "LoginAttempt",
     "OutboxMessage",

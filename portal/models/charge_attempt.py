@@ -48,5 +48,29 @@ class ChargeAttempt(db.Model):
     decline_code: Mapped[str | None] = mapped_column(String(64))
     advice_code: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: what the create asked for, so a lost answer can be asked again with the same key
+    customer_id: Mapped[str | None] = mapped_column(String(255))
+    payment_method_id: Mapped[str | None] = mapped_column(String(255))
+    off_session: Mapped[bool] = mapped_column(default=False)
+    #: when the reconciliation last sent the create again (one reconciler at a time)
+    resent_at: Mapped[datetime | None]
+    #: until then the reconciliation looks for a create that reached Stripe late
+    watch_until: Mapped[datetime | None] = mapped_column(index=True)
 
     payment: Mapped[Payment] = relationship()
+
+
+class LateCharge(db.Model):
+    """A PaymentIntent that reached Stripe under a claim already settled another way (a create
+    delayed past the reconciliation): refunded in full, once."""
+
+    __tablename__ = "late_charge"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charge_attempt_id: Mapped[int] = mapped_column(ForeignKey("charge_attempt.id"), index=True)
+    stripe_payment_intent_id: Mapped[str] = mapped_column(String(255), unique=True)
+    amount_minor: Mapped[int]
+    #: refund_pending: claimed, refund asked; refunded / canceled: done; failed: staff must act
+    status: Mapped[str] = mapped_column(String(16), default="refund_pending")
+    stripe_refund_id: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

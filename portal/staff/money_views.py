@@ -54,6 +54,7 @@ def desk_payment(invoice_id: int):
             form.method.data,
             actor(request.remote_addr),
             form.note.data or "",
+            claim_key=request.form.get("claim_key") or None,
         ),
         _("Payment recorded."),
     )

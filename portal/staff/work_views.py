@@ -10,7 +10,7 @@ from portal.models import Invoice, Payment, PendingWork, Refund
 from portal.services import messaging
 from portal.services.billing import money
 from portal.services.billing.money import MoneyRefused
-from portal.services.core import outbox
+from portal.services.core import backlog, outbox
 from portal.staff import bp
 from portal.staff.access import WRITE, actor, role_required, scoped
 from portal.staff.forms import ActionForm
@@ -33,6 +33,8 @@ def pending_work():
     return render_template(
         "staff/work.html",
         rows=rows,
+        left=backlog.of(current_user.practice_id),
+        stuck=backlog.stuck_payments(current_user.practice_id),
         invoices={i.id: i for i in _invoices_of(rows)},
         action=ActionForm(),
     )

@@ -17,7 +17,9 @@ CREATE = "/v1/payment_intents"
 class StripeProxy(ServedInThread):
     """`mode` for POST /v1/payment_intents: "pass", "delay_answer" (forward, then wait
     `delay` seconds before answering), "hold" (never forward; answer 503 after `delay`),
-    "status" (answer `status` with a Stripe error body, never forward)."""
+    "late" (wait until `release` is set, at most `delay` seconds, then forward, whether or
+    not the caller still waits: a create that reaches Stripe late), "status" (answer `status` with a Stripe error body,
+    never forward)."""
 
     def __init__(self, upstream: str):
         target = urlsplit(upstream)
@@ -30,6 +32,10 @@ class StripeProxy(ServedInThread):
         self.error: dict = {"type": "api_error", "message": "Stripe is down"}
         #: set when a create call reached the proxy (and, for delay_answer, was forwarded)
         self.create_seen = threading.Event()
+        #: set when a "late" create has been forwarded and answered by Stripe
+        self.late_done = threading.Event()
+        #: lets a held "late" create go on to Stripe
+        self.release = threading.Event()
         self.creates = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
         self._server.daemon_threads = True
@@ -39,6 +45,8 @@ class StripeProxy(ServedInThread):
         for name, value in values.items():
             setattr(self, name, value)
         self.create_seen.clear()
+        self.late_done.clear()
+        self.release.clear()
 
     def _forward(self, method: str, path: str, headers, body: bytes):
         conn = http.client.HTTPConnection(*self.upstream, timeout=30)
@@ -70,7 +78,12 @@ class StripeProxy(ServedInThread):
                 if mode == "status":
                     proxy.create_seen.set()
                     return self._answer(proxy.status, "application/json", self._error_body())
+                if mode == "late":
+                    proxy.create_seen.set()
+                    proxy.release.wait(proxy.delay)
                 status, kind, data = proxy._forward(self.command, self.path, self.headers, body)
+                if mode == "late":
+                    proxy.late_done.set()
                 if mode == "delay_answer":
                     proxy.create_seen.set()
                     time.sleep(proxy.delay)

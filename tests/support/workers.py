@@ -1,13 +1,16 @@
-"""Separate worker processes against the test database: `flask jobs run-due` and the
-hourly task entry point, as an operator and the Huey consumers run them."""
+"""Separate worker processes against the test database: `flask jobs run-due`, as an operator
+runs it, and Huey consumers with the runs queued for them."""
 
 import os
 import subprocess
 import sys
-from datetime import date, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
 
 
 def env_for(app, stripe_base: str, **extra: str) -> dict[str, str]:
@@ -40,22 +43,52 @@ def run_due(env: dict[str, str], day: date) -> subprocess.Popen:
     )
 
 
-def hourly(env: dict[str, str], day: date, now: datetime) -> subprocess.Popen:
-    """A process calling the Huey task's entry point for `day` in the hour of `now`."""
-    code = (
-        "import datetime as d; from portal import tasks; "
-        f"r = tasks.run_hourly(d.date.fromisoformat('{day}'), "
-        f"d.datetime.fromisoformat('{now.isoformat()}')); "
-        "print(f\"{r['charged']} charged\" if r else 'skipped')"
-    )
+def on_workers(env: dict[str, str], day: date, hour: int | None = None) -> subprocess.Popen:
+    """`flask jobs run-due --on-workers` for `day` (as the periodic work of `hour`, if given),
+    waiting for the consumer's report."""
+    command = [sys.executable, "-m", "flask", "--app", "portal", "jobs", "run-due"]
+    command += ["--as-of", day.isoformat(), "--on-workers", "--wait", "240"]
+    if hour is not None:
+        command += ["--hour", str(hour)]
     return subprocess.Popen(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+
+
+@contextmanager
+def consumers(env: dict[str, str], count: int, logs: Path) -> Iterator[list[subprocess.Popen]]:
+    """`count` Huey consumers (`huey_consumer portal.tasks.huey`, one thread each) with `env`,
+    their output in `logs`; stopped at the end."""
+    started = []
+    try:
+        for n in range(count):
+            with (logs / f"consumer-{n}.log").open("wb") as log:
+                started.append(
+                    subprocess.Popen(
+                        [
+                            str(BIN / "huey_consumer"),
+                            "portal.tasks.huey",
+                            "-w",
+                            "1",
+                            "-k",
+                            "thread",
+                        ],
+                        cwd=ROOT,
+                        env=env,
+                        stdout=log,
+                        stderr=log,
+                    )
+                )
+        yield started
+    finally:
+        for process in started:
+            process.terminate()
+        for process in started:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 def charged(output: str) -> int:

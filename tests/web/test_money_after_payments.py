@@ -2,10 +2,12 @@
 and a warning when email is not set up."""
 
 import re
+from datetime import timedelta
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.mail import UnconfiguredMailer
-from portal.models import PendingWork, Refund
+from portal.models import Invoice, Payment, PendingWork, Refund
 from portal.services.billing import ledger
 from portal.services.core import outbox
 from tests.web.test_staff_invoices import desk, new_invoice, new_patient, post  # noqa: F401
@@ -59,3 +61,29 @@ def test_staff_are_told_when_email_is_not_configured(desk, web_app):  # noqa: F8
     web_app.extensions["saldo.mailer"] = UnconfiguredMailer()
     page = desk.get("/staff/").get_data(as_text=True)
     assert "Email is not configured (SMTP_URL is not set)" in page
+
+
+def test_staff_see_what_is_waiting_and_payments_stuck_in_flight(desk, web_app):  # noqa: F811
+    invoice_id = paid_at_desk(desk)
+    with web_app.app_context():
+        invoice = db.session.get(Invoice, invoice_id)
+        db.session.add(
+            Payment(
+                invoice_id=invoice_id,
+                amount_minor=1000,
+                currency="EUR",
+                method="card",
+                status="processing",
+                stripe_payment_intent_id="pi_stuck",
+                created_at=utcnow() - timedelta(hours=2),
+            )
+        )
+        db.session.commit()
+        number = invoice.number
+    page = desk.get("/staff/work").get_data(as_text=True)
+    # the desk payment's receipt is queued; the card payment has waited two hours
+    assert (
+        "Waiting: 1 · failing, to be tried again: 0 · given up: 0 · payments stuck in flight: 1"
+    ) in page
+    stuck = page[page.index('id="stuck-payments"') :]
+    assert f">{number}</a>" in stuck and "€10.00" in stuck

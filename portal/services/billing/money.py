@@ -1,6 +1,7 @@
 """Money that staff handle: desk payments, refunds, voids and write-offs, each exactly once
 and none while a card or SEPA payment is still in flight."""
 
+import hashlib
 import secrets
 from datetime import timedelta
 
@@ -11,7 +12,7 @@ from portal import gateways
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.stripe_gateway import GatewayError, GatewayUnavailable
-from portal.models import Invoice, Payment, PaymentLink, Refund
+from portal.models import ChargeAttempt, Invoice, Payment, PaymentLink, Refund
 from portal.models.payment import DESK_METHODS
 from portal.services.access import links
 from portal.services.billing import credits, invoices, ledger
@@ -47,33 +48,45 @@ def _not_in_flight(invoice: Invoice) -> None:
 
 
 def record_desk_payment(
-    invoice: Invoice, amount_minor: int, method: str, actor: Actor, note: str = ""
+    invoice: Invoice,
+    amount_minor: int,
+    method: str,
+    actor: Actor,
+    note: str = "",
+    claim_key: str | None = None,
 ) -> Payment:
-    """A payment taken at the desk (cash, cheque, card terminal), booked at once. Refused
-    while a card or SEPA payment is in flight: the row takes the invoice's one in-flight
-    slot before it is booked, so the two cannot both go through."""
+    """A payment taken at the desk (cash, cheque, card terminal), claimed like a card charge
+    and then booked. The claim takes the invoice's one in-flight slot and is committed before
+    the booking, so a desk payment and a card charge racing (in any processes) book once;
+    `claim_key` (from the form, `new_claim_key()`) makes a double submit book once."""
     amount = _positive(amount_minor)
     if method not in DESK_METHODS:
         raise MoneyRefused(_l("Choose cash, cheque or card terminal."))
     if invoice.status != "open":
         raise MoneyRefused(_l("Only an open invoice can take a payment."))
+    key = desk_claim_key(claim_key) if claim_key else None
+    done = _claimed_already(invoice, key)
+    if done is not None:
+        return done
     _not_in_flight(invoice)
     if amount > ledger.balance(invoice.id):
         raise MoneyRefused(_l("The amount is more than the balance."))
-    payment = Payment(
-        invoice_id=invoice.id, amount_minor=amount, currency=invoice.currency, method=method
-    )
-    db.session.add(payment)
     try:
-        db.session.flush()
-    except IntegrityError as exc:
+        payment, _ = payments._claim(invoice, method, actor, amount, key=key)
+    except payments.PaymentRefused as exc:
+        done = _claimed_already(invoice, key)
+        if done is not None:
+            return done
+        if exc.reason == "in_progress":
+            raise MoneyRefused(IN_FLIGHT_MESSAGE) from exc
+        raise MoneyRefused(_l("The amount is more than the balance.")) from exc
+    if not payments._move(payment, "succeeded", actor):
         db.session.rollback()
-        raise MoneyRefused(IN_FLIGHT_MESSAGE) from exc
-    payment.status, payment.succeeded_at = "succeeded", utcnow()
-    payment.receipt_number = f"{invoice.number}-{payment.id}"
+        raise MoneyRefused(IN_FLIGHT_MESSAGE)
     ledger.post(invoice, "payment", amount, payment_id=payment.id, memo=note[:300] or None)
+    payment.receipt_number = f"{invoice.number}-{payment.id}"
     audit.record(
-        "payment.succeeded",
+        "payment.desk",
         practice_id=invoice.practice_id,
         invoice_id=invoice.id,
         actor=actor,
@@ -88,6 +101,21 @@ def record_desk_payment(
     if settled:
         events.invoice_settled.send(invoice, actor=actor)
     return payment
+
+
+def desk_claim_key(form_key: str) -> str:
+    """The claim key of a desk payment form's key (32 characters, as a charge's)."""
+    return hashlib.sha256(f"desk:{form_key}".encode()).hexdigest()[:32]
+
+
+def _claimed_already(invoice: Invoice, key: str | None) -> Payment | None:
+    """The desk payment this form already booked, if it was submitted before."""
+    if key is None:
+        return None
+    claim = db.session.scalar(db.select(ChargeAttempt).filter_by(key=key))
+    if claim is None or claim.payment.invoice_id != invoice.id:
+        return None
+    return claim.payment if claim.payment.status == "succeeded" else None
 
 
 def new_claim_key() -> str:

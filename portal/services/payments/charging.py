@@ -16,13 +16,18 @@ the attempt back.
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 
+from portal import gateways
+from portal.clock import utcnow
 from portal.extensions import db
+from portal.gateways.stripe_gateway import IntentResult
 from portal.models import ChargeAttempt, Installation, Installment, Payment
+from portal.services.payments import stripe_accounts
 
 #: decline reasons card networks penalise retrying
 NEVER_RETRY = frozenset(
@@ -69,9 +74,21 @@ def installation_id() -> str:
     return row.installation_id
 
 
-def claim(payment: Payment, seen: Seen | None) -> ChargeAttempt:
+@dataclass(frozen=True)
+class Asked:
+    """What a charge asks Stripe to take, kept on the claim so it can be asked again."""
+
+    customer_id: str | None
+    payment_method_id: str | None
+    off_session: bool
+
+
+def claim(
+    payment: Payment, seen: Seen | None, asked: Asked | None = None, key: str | None = None
+) -> ChargeAttempt:
     """Record the claim for `payment` (flushed, not committed); raise ClaimTaken if the
-    installment is no longer as `seen` or its next attempt is already claimed."""
+    installment is no longer as `seen` or its next attempt is already claimed, or if `key`
+    (a desk form's claim key; default: a new random one) was claimed already."""
     installation_id()  # made, if need be, in this transaction rather than during the call
     attempt = 1
     if seen is not None:
@@ -92,8 +109,12 @@ def claim(payment: Payment, seen: Seen | None) -> ChargeAttempt:
             db.select(func.max(ChargeAttempt.attempt)).filter_by(installment_id=seen.installment_id)
         )
         attempt = (previous or 0) + 1
+    asked = asked or Asked(None, None, False)
     row = ChargeAttempt(
-        key=uuid.uuid4().hex,
+        key=key or uuid.uuid4().hex,
+        customer_id=asked.customer_id,
+        payment_method_id=asked.payment_method_id,
+        off_session=asked.off_session,
         payment_id=payment.id,
         installment_id=seen.installment_id if seen else None,
         attempt=attempt,
@@ -108,6 +129,25 @@ def claim(payment: Payment, seen: Seen | None) -> ChargeAttempt:
     except IntegrityError as exc:
         raise ClaimTaken(seen.installment_id if seen else None) from exc
     return row
+
+
+def create_intent(payment: Payment, claim: ChargeAttempt) -> IntentResult:
+    """Ask Stripe for the PaymentIntent of `claim`, exactly as first asked (a resend after a
+    lost answer must match the first call, or Stripe refuses the idempotency key)."""
+    invoice = payment.invoice
+    labels = stripe_accounts.charge_labels(invoice)
+    return gateways.stripe(invoice.practice).charge(
+        customer_id=claim.customer_id,
+        payment_method_id=claim.payment_method_id,
+        method=payment.method,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+        metadata={**metadata(claim, payment), **labels.metadata},
+        idempotency_key=idempotency_key(claim),
+        off_session=claim.off_session,
+        description=labels.description,
+        statement_descriptor_suffix=labels.descriptor_suffix,
+    )
 
 
 def claim_of(payment: Payment) -> ChargeAttempt | None:
@@ -174,3 +214,50 @@ def restore(payment: Payment) -> bool:
         .execution_options(synchronize_session=False)
     )
     return moved.rowcount == 1
+
+
+def hold_intent(payment: Payment, intent) -> bool:
+    """Record Stripe's PaymentIntent on the payment waiting for it (committed); False if the
+    payment no longer waits (the reconciliation settled it while the call ran)."""
+    moved = db.session.execute(
+        update(Payment)
+        .where(
+            Payment.id == payment.id,
+            Payment.status == "creating",
+            Payment.stripe_payment_intent_id.is_(None),
+        )
+        .values(stripe_payment_intent_id=intent.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    db.session.refresh(payment)
+    return moved.rowcount == 1 or payment.stripe_payment_intent_id == intent.id
+
+
+#: Stripe keeps an idempotency key at least a day; a create is sent again only well within it
+RESEND_WITHIN = timedelta(hours=23)
+
+
+def resendable(row: ChargeAttempt) -> bool:
+    """Whether the create of `row` may be sent again: what it asked is known, and its key is
+    still one Stripe answers from its record."""
+    return bool(
+        row.customer_id and row.payment_method_id and row.created_at > utcnow() - RESEND_WITHIN
+    )
+
+
+def take_resend(row: ChargeAttempt, quiet: timedelta) -> bool:
+    """Claim the resend of `row` for this process (committed): no other reconciler sent it in
+    the last `quiet`."""
+    now = utcnow()
+    taken = db.session.execute(
+        update(ChargeAttempt)
+        .where(
+            ChargeAttempt.id == row.id,
+            (ChargeAttempt.resent_at.is_(None)) | (ChargeAttempt.resent_at <= now - quiet),
+        )
+        .values(resent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return taken.rowcount == 1

@@ -32,7 +32,7 @@ from portal.services.core.audit import Actor
 from portal.services.core.refusals import Refused
 from portal.services.payments import charging, payment_methods
 from portal.services.payments.charging import Seen
-from portal.services.payments.stripe_accounts import charge_labels, in_scope
+from portal.services.payments.stripe_accounts import in_scope
 
 #: Stripe PaymentIntent status -> Payment status
 INTENT_STATES = {
@@ -101,23 +101,13 @@ def charge(
     if installment is None and installment_id is not None:
         current = db.session.get(Installment, installment_id)
         installment = charging.Seen.of(current) if current is not None else None
-    payment, claim = _claim(
-        invoice, saved.method, actor, amount_minor, installment, purpose, on_claim, expected_minor
+    asked = charging.Asked(
+        saved.customer_id, saved.payment_method_id, off_session or saved.method == "sepa_debit"
     )
-    labels = charge_labels(invoice)
+    claimed = (amount_minor, installment, purpose, on_claim, expected_minor, asked)
+    payment, claim = _claim(invoice, saved.method, actor, *claimed)
     try:
-        intent = gateways.stripe(invoice.practice).charge(
-            customer_id=saved.customer_id,
-            payment_method_id=saved.payment_method_id,
-            method=saved.method,
-            amount_minor=payment.amount_minor,
-            currency=payment.currency,
-            metadata={**charging.metadata(claim, payment), **labels.metadata},
-            idempotency_key=charging.idempotency_key(claim),
-            off_session=off_session or saved.method == "sepa_debit",
-            description=labels.description,
-            statement_descriptor_suffix=labels.descriptor_suffix,
-        )
+        intent = charging.create_intent(payment, claim)
     except PaymentDeclined as exc:
         code = exc.decline_code or exc.code or "declined"
         charging.note_decline(payment, exc.decline_code, exc.advice_code)
@@ -139,7 +129,13 @@ def charge(
     except GatewayError as exc:
         _fail(payment, actor, charging.OUTAGE)
         raise PaymentRefused("unavailable") from exc
-    payment.stripe_payment_intent_id = intent.id
+    if not charging.hold_intent(payment, intent):
+        # the reconciliation settled this claim while the call ran: a late, second charge
+        from portal.services.payments import late_charges
+
+        late_charges.give_back(claim, intent)
+        db.session.expire_all()
+        return Outcome(payment)
     payment.stripe_payment_method_id = saved.payment_method_id
     db.session.commit()
     apply_intent(payment, intent, actor)
@@ -163,6 +159,8 @@ def _claim(
     purpose: str | None = None,
     on_claim: Callable[[Payment], None] | None = None,
     expected: int | None = None,
+    asked: charging.Asked | None = None,
+    key: str | None = None,
 ) -> tuple[Payment, ChargeAttempt]:
     """Insert the in-flight payment row and its claim, or refuse: one in flight per invoice,
     one claim per installment attempt, never more than the balance, which is read again
@@ -188,7 +186,7 @@ def _claim(
     db.session.add(payment)
     try:
         db.session.flush()
-        claim = charging.claim(payment, installment)
+        claim = charging.claim(payment, installment, asked, key)
         if on_claim is not None:
             on_claim(payment)
         db.session.commit()

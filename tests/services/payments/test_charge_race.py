@@ -1,7 +1,8 @@
-"""Exactly once, by the database: many `jobs run-due` processes and hourly-task processes at
-once over plans with installments due, against a real PostgreSQL and SQLite."""
+"""Exactly once, by the database: many `jobs run-due` processes and two Huey consumers (on a
+Redis of their own) running the day's work at once over plans with installments due, against
+a real PostgreSQL and SQLite."""
 
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 
@@ -15,6 +16,7 @@ from portal.models import (
     OutboxMessage,
     Payment,
 )
+from tests.deploy.stack import Redis
 from tests.services.plans.test_plans import pay_down_payment, signed_plan
 from tests.support import stripe_js, workers
 from tests.support.stripe_proxy import StripeProxy
@@ -39,7 +41,7 @@ def intents_at_stripe(base: str, customers: set[str]) -> list[dict]:
         after = page["data"][-1]["id"]
 
 
-def test_workers_racing_charge_each_installment_once(stripe_app):
+def test_workers_racing_charge_each_installment_once(stripe_app, tmp_path):
     base = stripe_app.config["STRIPE_API_BASE"]
     plans = []
     for n in range(4):
@@ -51,21 +53,26 @@ def test_workers_racing_charge_each_installment_once(stripe_app):
     )
     assert pay_down_payment(invoice, later, saved).status == "succeeded"
     customers = {p.invoice.patient.stripe_customer_id for p in [*plans, later]}
-    with StripeProxy(base) as proxy:
-        # every create is answered 0.2 s late, so the workers' charges overlap
-        proxy.reset("delay_answer", delay=0.2)
-        env = workers.env_for(stripe_app, proxy.url)
-        for repetition, day in enumerate(RACE_DAYS):
-            hour = datetime(2026, 12, 1, 9 + repetition, 5)
-            started = [workers.run_due(env, day) for _ in range(4)]
-            started += [workers.hourly(env, day, hour) for _ in range(2)]
-            outputs = [workers.finish(process) for process in started]
-            # the two consumers: one had the hour's lease, the other skipped it
-            assert outputs[4:].count("skipped\n") == 1
-            # every installment due was charged by exactly one of the workers
-            due = 8 if repetition == 0 else 5
-            assert sum(workers.charged(o) for o in outputs) == due
-            check_books(base, customers, plans, later, paid_up_to=repetition + 2)
+    redis = Redis(tmp_path)
+    redis.start()
+    try:
+        with StripeProxy(base) as proxy:
+            # every create is answered 0.2 s late, so the workers' charges overlap
+            proxy.reset("delay_answer", delay=0.2)
+            env = workers.env_for(
+                stripe_app,
+                proxy.url,
+                REDIS_URL=redis.url,
+                # the consumers' own hourly run would charge by the real date: runs are queued
+                RUN_DUE_SCHEDULE="off",
+                SALDO_INSTANCE_PATH=str(tmp_path / "instance"),
+            )
+            with workers.consumers(env, 2, tmp_path):
+                for repetition, day in enumerate(RACE_DAYS):
+                    race(env, day, hour=9 + repetition, due=8 if repetition == 0 else 5)
+                    check_books(base, customers, plans, later, paid_up_to=repetition + 2)
+    finally:
+        redis.stop()
     db.session.expire_all()
     assert db.session.scalar(db.select(db.func.count(JobLease.id))) == REPETITIONS
     # the reminder plan: one reminder per installment before it, charged at the next race
@@ -79,6 +86,21 @@ def test_workers_racing_charge_each_installment_once(stripe_app):
         if m.subject.startswith("Your next installment on")
     ]
     assert len(upcoming) == REPETITIONS
+
+
+def race(env, day: date, hour: int, due: int) -> None:
+    """Four `run-due` processes, the hour's periodic work queued twice for the consumers and
+    two free runs of the day queued for them, all at once: `due` installments charged."""
+    started = [workers.run_due(env, day) for _ in range(4)]
+    started += [workers.on_workers(env, day, hour=hour) for _ in range(2)]
+    started += [workers.on_workers(env, day) for _ in range(2)]
+    outputs = [workers.finish(process) for process in started]
+    # the hour's work ran on one consumer; the other copy found its lease taken
+    skipped = f"{day.isoformat()}: skipped (another worker had the hour"
+    assert [o.startswith(skipped) for o in outputs[4:6]].count(True) == 1
+    # every installment due was charged by exactly one of the runs
+    assert sum(workers.charged(o) for o in outputs) == due
+    assert [o.endswith("; 0 payments stuck in flight\n") for o in outputs] == [True] * 8, outputs
 
 
 def check_books(base, customers, plans, later, paid_up_to: int):

@@ -1,0 +1,94 @@
+"""`flask jobs run-due`: the periodic work for a day, here or on the Huey consumers."""
+
+from datetime import date, time
+
+import click
+
+
+def describe(day: date, report: dict) -> str:
+    """The report of one run, as `run-due` prints it."""
+    r = report
+    return (
+        f"{day.isoformat()}: {r['charged']} charged ({r['paid']} paid, {r['failed']} failed),"
+        f" {r['reminded']} reminded, {r['messages_retried']} messages retried,"
+        f" {r['read_back']} payments read back; cadence: {r['reminders_sent']} messages,"
+        f" {r['call_tasks']} call tasks; {r['promises_missed']} missed promises,"
+        f" {r['alerts_raised']} alerts raised; {r['fiscal_documents']} fiscal documents"
+        f" issued, {r['sts_reminders']} Sistema TS reminders; {r['work_done']} pending"
+        " work done"
+    )
+
+
+def describe_backlog() -> str:
+    """What is left once the run is over: pending work and payments stuck in flight."""
+    from portal.services.core import backlog
+
+    left = backlog.of()
+    return (
+        f"pending work: {left.queued} queued, {left.failing} failing, {left.given_up} given up;"
+        f" {left.stuck_payments} payments stuck in flight"
+    )
+
+
+def run_here(day: date, at: time | None) -> None:
+    from portal.services.core import jobs
+
+    click.echo(describe(day, dict(jobs.run_due(day, at).__dict__)))
+    click.echo(describe_backlog())
+
+
+def run_on_workers(day: date, at: time, hour: int | None, wait: float) -> None:
+    """Queue the run for a consumer; with `wait`, print its report when it has run."""
+    from portal import tasks
+
+    period = f"{day.isoformat()}T{hour:02d}" if hour is not None else None
+    result = tasks.run_due_on(day.isoformat(), period, at.strftime("%H:%M"))
+    if not wait:
+        click.echo(f"{day.isoformat()}: queued for the workers as task {result.id}")
+        return
+    report = result.get(blocking=True, timeout=wait)
+    if "skipped" in report:
+        click.echo(f"{day.isoformat()}: skipped (another worker had the hour {period})")
+    else:
+        click.echo(describe(day, report))
+    click.echo(describe_backlog())
+
+
+def register(group) -> None:
+    @group.command("run-due")
+    @click.option(
+        "--as-of",
+        "as_of",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        help="the day to run for (default: today)",
+    )
+    @click.option(
+        "--at",
+        "at",
+        type=click.DateTime(formats=["%H:%M"]),
+        help="local time of the run for quiet hours (default 12:00)",
+    )
+    @click.option(
+        "--on-workers",
+        is_flag=True,
+        help="queue the run for a Huey consumer instead of running it in this process",
+    )
+    @click.option(
+        "--hour",
+        type=click.IntRange(0, 23),
+        help="with --on-workers: run as that hour's periodic work, once however often queued",
+    )
+    @click.option(
+        "--wait",
+        type=float,
+        default=0,
+        help="with --on-workers: wait this many seconds for the report (default: do not wait)",
+    )
+    def run_due(as_of, at, on_workers, hour, wait):
+        """Charge due installments, retry declines, send reminders, as of a day; then print
+        the pending work left and the payments stuck in flight."""
+        day = as_of.date() if as_of else date.today()
+        if on_workers:
+            run_on_workers(day, at.time() if at else time(12, 0), hour, wait)
+            return
+        run_here(day, at.time() if at else (time(12, 0) if as_of else None))
