@@ -9,14 +9,17 @@ from portal.extensions import db
 from portal.models import CollectionState, Invoice
 from portal.services.core import audit
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import Refused
 
 TEXT_MAX = 1000
 #: longest pause an owner can set
 PAUSE_MAX_DAYS = 60
 
 
-class QuestionRefused(ValueError):
-    pass
+class QuestionRefused(Refused, ValueError):
+    """A question or a pause the rules refuse; the message says why."""
+
+    code = "question"
 
 
 def ask(invoice: Invoice, text: str, actor: Actor, today: date) -> date | None:

@@ -80,8 +80,8 @@ def test_errors_are_kept_translated_and_nothing_is_imported(app):
     assert outbox.run_pending() == 1
     job = db.session.get(ImportJob, job_id)
     assert job.errors == [
-        "Riga 2: il costo tanti non è un importo valido.",
-        "Riga 2: l’importo pagato dall’assicurazione e la rettifica superano il costo.",
+        "Riga 2: l’importo della prestazione tanti non è un importo valido.",
+        "Riga 2: l’importo pagato dall’assicurazione e la riduzione superano l’importo della prestazione.",
     ]
     assert state(job_id) == ("failed", 2, 2, 2, 0)
     assert job.data is None

@@ -44,7 +44,7 @@ def test_a_question_reaches_the_timeline_and_pauses_the_reminders(web_app, clien
     with web_app.app_context():
         practice = db.session.get(Practice, practice_id)
         until = practice_today(practice) + timedelta(days=14)
-        assert f"Non riceverà solleciti per questa fattura fino al {until.day}" in page
+        assert f"Non riceverà promemoria per questa fattura fino al {until.day}" in page
         state = db.session.get(CollectionState, invoice_id)
         assert state.paused_until == until
         [event] = db.session.scalars(

@@ -20,7 +20,7 @@ ENDED = (
     "charged. Open your bill again to continue."
 )
 ENDED_IT = (
-    "Per sicurezza, la Sua sessione è scaduta dopo un periodo di inattività. Non è stato "
+    "Per sicurezza, la Sua sessione è terminata dopo un periodo di inattività. Non è stato "
     "addebitato nulla. Riapra la fattura per continuare."
 )
 AUTH_AT_SETUP = (

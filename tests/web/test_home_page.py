@@ -18,7 +18,7 @@ import pytest
             "it-IT,it;q=0.9",
             "it",
             "Per vedere e pagare la Sua fattura, apra il link contenuto nell'SMS o nell'email che Le ha inviato il Suo studio.",
-            "Accedi",
+            "Acceda",
         ),
     ],
 )

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from portal.extensions import db
-from portal.models import CallTask, Payment, PendingWork, PlanPolicy, SettlementOffer
+from portal.models import CallTask, ImportJob, Payment, PendingWork, PlanPolicy, SettlementOffer
 from portal.services.access import links
 from portal.services.billing import money
 from portal.services.core import outbox
@@ -30,6 +30,7 @@ OWN_ACCOUNT = {
 }
 PARAMS = {
     "invoice_id",
+    "job_id",
     "patient_id",
     "payment_id",
     "key_id",
@@ -79,6 +80,8 @@ def world(web_app):
         work = db.session.scalar(db.select(PendingWork).filter_by(dedupe_key="access-test"))
         users = {role: make_staff(a, role) for role in ("owner", "billing", "viewer")}
         outsider = make_staff(b, "owner")
+        job = ImportJob(practice_id=a.id, staff_user_id=users["owner"].id, filename="bills.csv")
+        db.session.add(job)
         db.session.commit()
         ids = dict(
             invoice_id=invoice.id,
@@ -93,6 +96,7 @@ def world(web_app):
             refund_id=refund.id,
             document_id=document.id,
             work_id=work.id,
+            job_id=job.id,
             day="2026-11-01",
         )
         emails = {role: user.email for role, user in users.items()}

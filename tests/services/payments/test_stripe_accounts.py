@@ -201,7 +201,7 @@ def test_intents_name_the_practice_and_invoice_only_when_talking_to_stripe(strip
     practice = factories.practice(name="Studio Dentistico Àlfa")
     invoice = factories.invoice(factories.patient(practice), (1000,), number="2026-0042")
     labels = stripe_accounts.charge_labels(invoice)
-    assert labels.description == "Studio Dentistico Àlfa, fattura 2026-0042"
+    assert labels.description == "Studio Dentistico Àlfa, fattura n. 2026-0042"
     assert labels.descriptor_suffix == "Studio Den"
     sent = []
 
@@ -228,11 +228,11 @@ def test_intents_name_the_practice_and_invoice_only_when_talking_to_stripe(strip
     real.charge(method="sepa_debit", **charge)
     assert real.is_stripe and not local.is_stripe
     assert (sent[0]["description"], sent[0]["statement_descriptor_suffix"]) == (
-        "Studio Dentistico Àlfa, fattura 2026-0042",
+        "Studio Dentistico Àlfa, fattura n. 2026-0042",
         "Studio Den",
     )
     assert "description" not in sent[1] and "statement_descriptor_suffix" not in sent[1]
-    assert sent[2]["description"] == "Studio Dentistico Àlfa, fattura 2026-0042"
+    assert sent[2]["description"] == "Studio Dentistico Àlfa, fattura n. 2026-0042"
     assert "statement_descriptor_suffix" not in sent[2]  # cards only
 
 

@@ -8,10 +8,10 @@ from io import BytesIO
 import pytest
 from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signature
+from pyhanko.sign.validation import DocumentSecurityStore, async_validate_pdf_signature
 
 from portal.gateways import timestamps
-from portal.gateways.seal import SealError
+from portal.gateways.seal import SealError, _run
 from portal.services.plans import agreement_seal, agreements
 from tests import factories
 from tests.services.plans.test_agreement_evidence import _signed
@@ -46,7 +46,8 @@ def _offline_status(pdf: bytes, root_path):
             "revocation_mode": "hard-fail",
         }
     )
-    return dss, validate_pdf_signature(signature, context, context)
+    # through the gateway's runner: a browser test may have an event loop in this process
+    return dss, _run(lambda: async_validate_pdf_signature(signature, context, context))
 
 
 @pytest.mark.parametrize(
