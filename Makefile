@@ -77,7 +77,7 @@ format: $(VENV)/.installed
 
 test: system-deps install lint
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -p no:cacheprovider -n auto
+	$(PY) -m pytest -p no:cacheprovider -n auto --dist worksteal --durations=25
 
 # Only the production shape: nginx + TLS, two gunicorn servers, two Huey consumers,
 # PostgreSQL and Redis, driven by Chromium; and the built wheel (also part of `make test`).
