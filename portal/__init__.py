@@ -31,7 +31,6 @@ def create_app(config: dict | str | None = None) -> Flask:
             app.config["SQLALCHEMY_DATABASE_URI"]
         )
     check_settings(app.config, settings)
-    _check_reconcile_wait(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     log_filters.configure_logging(app)
     if app.config["PROXY_COUNT"]:
@@ -42,18 +41,6 @@ def create_app(config: dict | str | None = None) -> Flask:
     register_commands(app)
     register_subscriptions()
     return app
-
-
-def _check_reconcile_wait(config) -> None:
-    """Refuse a reconciliation that would give up on a create while the call can still run."""
-    from portal.gateways.stripe_gateway import longest_call_seconds
-
-    longest = longest_call_seconds(int(config.get("STRIPE_MAX_NETWORK_RETRIES", 2)))
-    if int(config.get("RECONCILE_AFTER_SECONDS", 300)) < longest:
-        raise RuntimeError(
-            f"RECONCILE_AFTER_SECONDS must be at least {longest}: a call to Stripe with"
-            " STRIPE_MAX_NETWORK_RETRIES retries can last that long"
-        )
 
 
 def register_subscriptions() -> None:

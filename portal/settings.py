@@ -203,6 +203,7 @@ CONFIGS = {
 def check(config, settings: type[Config]) -> None:
     """Refuse to start with settings that cannot work: RuntimeError saying which."""
     from portal.gateways.encryption import configured_keys
+    from portal.gateways.stripe_results import longest_call_seconds
 
     if not config.get("SECRET_KEY"):
         raise RuntimeError("SECRET_KEY must be set")
@@ -214,6 +215,13 @@ def check(config, settings: type[Config]) -> None:
         raise RuntimeError(
             "SALDO_ENCRYPTION_KEY must be set in production (make one with "
             "`flask secrets new-key`): it encrypts the secrets stored in the database"
+        )
+    # reconciliation must not give up on a create while the call to Stripe can still run
+    longest = longest_call_seconds(int(config.get("STRIPE_MAX_NETWORK_RETRIES", 2)))
+    if int(config.get("RECONCILE_AFTER_SECONDS", 300)) < longest:
+        raise RuntimeError(
+            f"RECONCILE_AFTER_SECONDS must be at least {longest}: a call to Stripe with"
+            " STRIPE_MAX_NETWORK_RETRIES retries can last that long"
         )
 
 

@@ -51,7 +51,7 @@ SEAL_FIELD = "Saldo"
 CERT_VALIDITY = dt.timedelta(days=3652)
 
 
-def _run(make_coroutine):
+def run_coroutine(make_coroutine):
     """Run one of pyHanko's coroutines to completion, also when the calling thread already
     has an event loop running (an async server, or a test process driving a browser)."""
     try:
@@ -241,7 +241,7 @@ def seal_pdf(
     )
     writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes))
     try:
-        out = _run(
+        out = run_coroutine(
             lambda: signers.async_sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
         )
     except SigningError as exc:
@@ -266,7 +266,7 @@ def verify_seal(pdf_bytes: bytes, trusted_cert_path: str | os.PathLike) -> SealC
         seal = next((s for s in reader.embedded_signatures if s.field_name == SEAL_FIELD), None)
         if seal is None:
             return _failed(f"no {SEAL_FIELD} seal in the document")
-        status = _run(lambda: async_validate_pdf_signature(seal, context))
+        status = run_coroutine(lambda: async_validate_pdf_signature(seal, context))
     except Exception as exc:  # damaged files fail in many ways (zlib, KeyError, PdfError, ...)
         return _failed(f"unreadable seal: {type(exc).__name__}: {exc}")
 

@@ -29,7 +29,7 @@ from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.fetchers.requests_fetchers import RequestsFetcherBackend
 
-from portal.gateways.seal import SEAL_FIELD, _load_trust_root, _run
+from portal.gateways.seal import SEAL_FIELD, _load_trust_root, run_coroutine
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,9 @@ def check(
             return TimestampCheck("", False, False, None, f"no {SEAL_FIELD} seal")
         signer_context = validation_context(signer_cert_path)
         ts_context = validation_context(tsa_cert_path) if tsa_cert_path else signer_context
-        status = _run(lambda: async_validate_pdf_signature(sealed, signer_context, ts_context))
+        status = run_coroutine(
+            lambda: async_validate_pdf_signature(sealed, signer_context, ts_context)
+        )
         seal_ok = bool(status.intact and status.valid and status.trusted)
         ts = status.timestamp_validity
         timestamp_ok = bool(ts is not None and ts.intact and ts.valid and ts.trusted)
@@ -128,7 +130,7 @@ def _long_term(reader, sealed, signer_root, tsa_root) -> bool:
 
     signer_context = offline(signer_root)
     ts_context = offline(tsa_root or signer_root)
-    status = _run(lambda: async_validate_pdf_signature(sealed, signer_context, ts_context))
+    status = run_coroutine(lambda: async_validate_pdf_signature(sealed, signer_context, ts_context))
     ts = status.timestamp_validity
     return bool(
         status.intact

@@ -85,7 +85,7 @@ def test_pyhanko_validates_the_seal_directly(sealed, practice):
         allow_fetching=False,
         revocation_mode="none",
     )
-    status = seal._run(lambda: async_validate_pdf_signature(signature, context))
+    status = seal.run_coroutine(lambda: async_validate_pdf_signature(signature, context))
     assert status.bottom_line
     assert status.md_algorithm == "sha256"
     assert status.coverage == SignatureCoverageLevel.ENTIRE_FILE

@@ -11,7 +11,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import DocumentSecurityStore, async_validate_pdf_signature
 
 from portal.gateways import timestamps
-from portal.gateways.seal import SealError, _run
+from portal.gateways.seal import SealError, run_coroutine
 from portal.services.plans import agreement_seal, agreements
 from tests import factories
 from tests.services.plans.test_agreement_evidence import _signed
@@ -47,7 +47,7 @@ def _offline_status(pdf: bytes, root_path):
         }
     )
     # through the gateway's runner: a browser test may have an event loop in this process
-    return dss, _run(lambda: async_validate_pdf_signature(signature, context, context))
+    return dss, run_coroutine(lambda: async_validate_pdf_signature(signature, context, context))
 
 
 @pytest.mark.parametrize(
