@@ -24,6 +24,7 @@ from portal.models import (
     Practice,
     SettlementOffer,
 )
+from portal.models.invoice import InvoiceStatus
 from portal.models.payment import IN_FLIGHT
 from portal.models.plan import Plan
 from portal.services.billing.invoices import InvoiceSummary
@@ -99,7 +100,7 @@ def build(invoice: Invoice, today: date | None = None) -> BillPage:
     deposit = rules.deposit_for(practice.discount_policy, balance)
     offered = shown_plan is None and bool(plans.allowed_counts(plan_policy, balance, deposit))
     found = None
-    if invoice.status == "open":
+    if invoice.status == InvoiceStatus.OPEN:
         found = _incentives(invoice, today, sums, payments, plan_took_over, balance)
     return BillPage(
         invoice=invoice,

@@ -3,6 +3,7 @@ the previous month's Sistema TS file is ready to download and send (the deadline
 of the month after the documents' month). Once per practice and month, under a unique row."""
 
 import logging
+from collections.abc import Collection
 from datetime import date
 
 from flask import current_app, render_template
@@ -28,6 +29,7 @@ def previous_month(today: date) -> str:
 def _claim(practice_id: int, month: str) -> bool:
     db.session.add(StsReminder(practice_id=practice_id, month=month))
     try:
+        # the month's reminder is claimed (unique row) before any email goes out
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -35,13 +37,15 @@ def _claim(practice_id: int, month: str) -> bool:
     return True
 
 
-def send_due(today: date) -> int:
-    """Remind the owners about last month's export where documents were issued in it;
-    returns how many practices were reminded."""
+def send_due(today: date, practice_ids: Collection[int] | None = None) -> int:
+    """Remind the owners about last month's export where documents were issued in it (only
+    in `practice_ids`, when given); returns how many practices were reminded."""
     month = previous_month(today)
     reminded = 0
-    profiles = db.session.scalars(db.select(FiscalProfile).filter_by(issuer="saldo")).all()
-    for profile in profiles:
+    query = db.select(FiscalProfile).filter_by(issuer="saldo")
+    if practice_ids is not None:
+        query = query.where(FiscalProfile.practice_id.in_(practice_ids))
+    for profile in db.session.scalars(query).all():
         practice = profile.practice
         if practice.country != "IT" or not sts.documents_in(practice, month):
             continue
@@ -53,6 +57,7 @@ def send_due(today: date) -> int:
         for owner in owners:
             _send(practice, owner, month)
         audit.record("fiscal.sts_reminder", practice_id=practice.id, actor=SYSTEM, month=month)
+        # per practice, after its emails went out
         db.session.commit()
         reminded += 1
     return reminded

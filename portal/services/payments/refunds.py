@@ -15,6 +15,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.stripe_gateway import RefundResult
 from portal.models import Payment, Refund
+from portal.models.invoice import InvoiceStatus
 from portal.services.billing import invoices, ledger
 from portal.services.core import audit, events
 from portal.services.core.audit import Actor
@@ -65,7 +66,7 @@ def _book(record: Refund, actor: Actor) -> None:
         entry.refund_id = record.id
     db.session.flush()
     db.session.refresh(invoice)
-    if invoice.status == "paid" and ledger.balance(invoice.id) > 0:
+    if invoice.status == InvoiceStatus.PAID and ledger.balance(invoice.id) > 0:
         invoice.status, invoice.paid_at = "open", None
         _audit(record, "invoice.reopened", actor)
     _audit(record, "payment.refunded", actor)
@@ -107,6 +108,7 @@ def announce(record: Refund) -> None:
 def lock(payment: Payment) -> None:
     """Hold the payment row until the transaction ends (a row lock on PostgreSQL, the write
     lock on SQLite), so two refunds cannot both read the same refundable remainder."""
+    # start a fresh transaction, so the lock below is taken inside it
     db.session.commit()
     db.session.execute(
         update(Payment)
