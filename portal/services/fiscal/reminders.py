@@ -6,17 +6,14 @@ import logging
 from collections.abc import Collection
 from datetime import date
 
-from flask import current_app, render_template
 from sqlalchemy.exc import IntegrityError
 
-from portal import gateways
 from portal.extensions import db
-from portal.i18n import rendering_in
 from portal.models import FiscalProfile, StaffUser, StsReminder
-from portal.services import messaging
 from portal.services.core import audit
 from portal.services.core.audit import SYSTEM
 from portal.services.fiscal import sts
+from portal.services.messaging import staff as staff_messages
 
 log = logging.getLogger(__name__)
 
@@ -55,24 +52,11 @@ def send_due(today: date, practice_ids: Collection[int] | None = None) -> int:
             db.select(StaffUser).filter_by(practice_id=practice.id, role="owner", active=True)
         ).all()
         for owner in owners:
-            _send(practice, owner, month)
+            staff_messages.deliver_to_staff(
+                staff_messages.StaffMessage(staff_messages.STS_REMINDER, owner, {"month": month})
+            )
         audit.record("fiscal.sts_reminder", practice_id=practice.id, actor=SYSTEM, month=month)
         # per practice, after its emails went out
         db.session.commit()
         reminded += 1
     return reminded
-
-
-def _send(practice, owner: StaffUser, month: str) -> None:
-    base_url = current_app.config["PORTAL_BASE_URL"].rstrip("/")
-    context = dict(practice=practice, month=month, url=f"{base_url}/staff/fiscal?month={month}")
-    with rendering_in(owner.locale):
-        subject = render_template("fiscal/email/sts_reminder_subject.txt", **context).strip()
-        text = render_template("fiscal/email/sts_reminder_body.txt", **context)
-    message = messaging.build_message(
-        practice, owner.email, subject, text, messaging.plain_html(text, owner.locale)
-    )
-    try:
-        gateways.mailer().send(message)
-    except OSError as exc:
-        log.warning("Sistema TS reminder to staff %s failed: %s", owner.id, exc)

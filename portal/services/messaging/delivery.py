@@ -27,7 +27,7 @@ from portal.services.billing import ledger
 from portal.services.collections import consent, quiet_hours
 from portal.services.core import audit
 from portal.services.core.audit import SYSTEM, Actor
-from portal.services.messaging import linking, render
+from portal.services.messaging import linking, render, staff
 from portal.services.messaging.purposes import (
     NOT_CONFIGURED_WAIT,
     PURPOSES,
@@ -308,6 +308,11 @@ def retry_due(now: datetime | None = None) -> int:
         if not _claim(delivery_id, seen, now):
             continue
         delivery = db.session.get(Delivery, delivery_id)
+        if delivery.purpose in staff.PURPOSES:
+            staff.go(delivery, now)
+            tried += delivery.status in (DeliveryStatus.SENT, DeliveryStatus.FAILED)
+            db.session.commit()  # as below: the message was sent (or failed)
+            continue
         invoice = db.session.get(Invoice, delivery.invoice_id)
         if invoice is None or (delivery.purpose == "link" and invoice.status != InvoiceStatus.OPEN):
             delivery.next_attempt_at = None
