@@ -14,6 +14,7 @@ from wtforms import BooleanField, StringField
 from portal.clock import practice_today
 from portal.models import Invoice, SettlementOffer
 from portal.models.invoice import InvoiceStatus
+from portal.models.settlement_offer import OfferStatus
 from portal.money import format_plain, parse_amount
 from portal.services.incentives import discounts, rules, settlements
 from portal.services.incentives.rules import IncentiveRefused
@@ -62,7 +63,7 @@ def staff_invoice_offers(invoice: Invoice) -> dict:
         "action": ActionForm(),
         "today": today,
         "can_offer": invoice.status == InvoiceStatus.OPEN
-        and not any(r.status == "open" for r in rows),
+        and not any(r.status == OfferStatus.OPEN for r in rows),
     }
 
 

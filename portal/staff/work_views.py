@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.models import Invoice, Payment, PendingWork, Refund
+from portal.models.payment import RefundStatus
 from portal.services import messaging
 from portal.services.billing import money
 from portal.services.billing.money import MoneyRefused
@@ -71,7 +72,7 @@ def _done(invoice: Invoice, action, message: str):
         abort(400)
     done = commit_or_flash(action, MoneyRefused)
     if done:
-        pending = done.value.status == "pending"
+        pending = done.value.status == RefundStatus.PENDING
         flash(_("The refund is pending at the bank.") if pending else message, "info")
     return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id))
 

@@ -59,7 +59,7 @@ def create_invoice(
         currency=practice.currency,
         issued_on=issued_on,
         due_on=due_on,
-        status="draft",
+        status=InvoiceStatus.DRAFT,
     )
     _set_lines(invoice, lines)
     db.session.add(invoice)

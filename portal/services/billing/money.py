@@ -143,7 +143,7 @@ def refund(
     if not reason.strip():
         raise MoneyRefused(_l("Give a reason for the refund."))
     record = _claim(payment, amount, reason, actor, reduce_balance, claim_key or new_claim_key())
-    if record.status != "pending" or record.stripe_refund_id:
+    if record.status != RefundStatus.PENDING or record.stripe_refund_id:
         return record
     if payment.method not in STRIPE_METHODS:
         refunds.apply_state(record, "succeeded", actor)
@@ -173,7 +173,7 @@ def _claim(
         staff_id=int(actor.ref) if actor.kind == "staff" and actor.ref else None,
         claim_key=key,
         reduce_balance=reduce,
-        status="pending",
+        status=RefundStatus.PENDING,
     )
     db.session.add(record)
     try:
@@ -272,7 +272,7 @@ def refund_credit(payment: Payment, actor: Actor, claim_key: str | None = None) 
     if payment.id not in held:
         raise MoneyRefused(_l("There is no credit left to refund on this payment."))
     record = refund(payment, held[payment.id], CREDIT_REASON, actor, True, claim_key)
-    if record.status == "succeeded" and not credits.held(payment.invoice):
+    if record.status == RefundStatus.SUCCEEDED and not credits.held(payment.invoice):
         credits.resolve_alerts(payment.invoice, credits.ALERT, "refunded")
         # after the refund's own commits (Stripe was called): the credit alert follows it
         db.session.commit()

@@ -98,7 +98,7 @@ def create_call_task(alert: Alert, actor: Actor, today: date) -> CallTask:
         patient_id=invoice.patient_id,
         due_on=today,
         position=0,
-        status="open",
+        status=CallStatus.OPEN,
         note=str(KIND_LABELS[alert.kind])[:500],
     )
     db.session.add(task)

@@ -27,7 +27,7 @@ from portal.models import (
 from portal.models.delivery import DeliveryStatus
 from portal.models.invoice import InvoiceStatus
 from portal.models.payment import DESK_METHODS, PaymentStatus
-from portal.models.plan import DEFAULT_RETRY_DAYS
+from portal.models.plan import DEFAULT_RETRY_DAYS, InstallmentStatus
 from portal.services.collections import alert_cards, calls
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ class Scan:
                 count=len(overdue),
                 overdue_minor=sum(i.amount_minor for i in overdue),
             )
-        failed = [i for i in plan.installments if i.status == "failed"]
+        failed = [i for i in plan.installments if i.status == InstallmentStatus.FAILED]
         if failed:
             first = failed[0]
             self.add(

@@ -93,14 +93,14 @@ def offer_settlement(
     if not isinstance(expires_on, date) or expires_on < today:
         raise IncentiveRefused(_l("The expiry date cannot be in the past."))
     expire_lapsed(today, invoice=invoice, actor=actor)
-    if any(o.status == "open" for o in offers_for(invoice)):
+    if any(o.status == OfferStatus.OPEN for o in offers_for(invoice)):
         raise IncentiveRefused(_l("This invoice already has an open offer: withdraw it first."))
     offer = SettlementOffer(
         practice_id=invoice.practice_id,
         invoice_id=invoice.id,
         amount_minor=amount_minor,
         expires_on=expires_on,
-        status="open",
+        status=OfferStatus.OPEN,
         staff_id=int(actor.ref) if actor.kind == "staff" and (actor.ref or "").isdigit() else None,
     )
     db.session.add(offer)

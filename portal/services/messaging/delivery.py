@@ -82,7 +82,7 @@ def prepare(message: Message) -> Delivery:
         locale=_locale(purpose, invoice, message.refs),
         body="",
         payload=dict(message.refs),
-        status="queued",
+        status=DeliveryStatus.QUEUED,
     )
     db.session.add(delivery)
     db.session.flush()

@@ -102,7 +102,10 @@ def claim(
                 Installment.attempts == seen.attempts,
                 Installment.status.in_((InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED)),
             )
-            .values(status="processing", attempts=seen.attempts + (1 if seen.counts else 0))
+            .values(
+                status=InstallmentStatus.PROCESSING,
+                attempts=seen.attempts + (1 if seen.counts else 0),
+            )
             .execution_options(synchronize_session=False)
         )
         if moved.rowcount != 1:

@@ -62,9 +62,9 @@ def _return(row: LateCharge, intent: IntentResult, claim: ChargeAttempt) -> None
             row.status, row.stripe_refund_id = "refunded", refund.id
         elif intent.status != "canceled":
             gateway.cancel_intent(intent.id)
-            row.status = "canceled"
+            row.status = LateChargeStatus.CANCELED
         else:
-            row.status = "canceled"
+            row.status = LateChargeStatus.CANCELED
     except GatewayError:
         db.session.rollback()
         return
@@ -108,5 +108,5 @@ def sweep() -> int:
         except GatewayError:
             continue
         _return(row, intent, claim)
-        returned += row.status != "refund_pending"
+        returned += row.status != LateChargeStatus.REFUND_PENDING
     return returned

@@ -16,6 +16,7 @@ from portal.extensions import db
 from portal.gateways.stripe_gateway import RefundResult
 from portal.models import Payment, Refund
 from portal.models.invoice import InvoiceStatus
+from portal.models.payment import RefundStatus
 from portal.services.billing import invoices, ledger
 from portal.services.core import audit, events
 from portal.services.core.audit import Actor
@@ -101,7 +102,7 @@ def _audit(record: Refund, action: str, actor: Actor) -> None:
 
 def announce(record: Refund) -> None:
     """After the commit: tell the other domains about a booked refund."""
-    if record.status == "succeeded":
+    if record.status == RefundStatus.SUCCEEDED:
         events.payment_refunded.send(record.payment, refund=record)
 
 
@@ -179,7 +180,7 @@ def _record_for(payment: Payment, result) -> Refund:
         amount_minor=result.amount,
         currency=payment.currency,
         reason=DASHBOARD_REASON,
-        status="pending",
+        status=RefundStatus.PENDING,
         stripe_refund_id=result.id,
         origin="stripe",
         reduce_balance=True,

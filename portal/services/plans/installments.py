@@ -137,7 +137,10 @@ def _record_failure(installment: Installment, code: str) -> None:
 
 
 def _overdue(plan: Plan) -> bool:
-    return any(i.status == "failed" and i.next_attempt_on is None for i in plan.installments)
+    return any(
+        i.status == InstallmentStatus.FAILED and i.next_attempt_on is None
+        for i in plan.installments
+    )
 
 
 def _finish_if_paid(invoice: Invoice) -> None:

@@ -113,9 +113,9 @@ def choose(invoice: Invoice, count: int, today: date, language: str, actor: Acto
         raise PlanRefused(_l("This payment plan is not available for this bill."))
     option = offered[count]
     for stale in db.session.scalars(
-        db.select(Plan).filter_by(invoice_id=invoice.id, status="pending_signature")
+        db.select(Plan).filter_by(invoice_id=invoice.id, status=PlanStatus.PENDING_SIGNATURE)
     ):
-        stale.status = "cancelled"
+        stale.status = PlanStatus.CANCELLED
     plan = Plan(
         practice_id=invoice.practice_id,
         invoice_id=invoice.id,
@@ -157,7 +157,7 @@ def active_plan(invoice: Invoice) -> Plan | None:
 
 
 def pending_plan(invoice: Invoice) -> Plan | None:
-    query = db.select(Plan).filter_by(invoice_id=invoice.id, status="pending_signature")
+    query = db.select(Plan).filter_by(invoice_id=invoice.id, status=PlanStatus.PENDING_SIGNATURE)
     return db.session.scalar(query.order_by(Plan.id.desc()))
 
 
