@@ -4,13 +4,14 @@ from flask import abort, current_app, g, redirect, render_template, request, ses
 from flask_babel import gettext as _
 
 from portal.extensions import db, limiter
-from portal.patient import bp
+from portal.patient import bill_cache, bp
 from portal.patient import session as patient_session
 from portal.patient.forms import DateOfBirthForm, LinkRequestForm
 from portal.redirects import safe_next
 from portal.services.access import links, verification
 from portal.services.billing import bill_page
 from portal.services.core.audit import Actor
+from portal.services.fiscal import profile as fiscal_profile
 from portal.services.payments.stripe_accounts import checkout_keys
 
 STATE_STATUS = {"unknown": 404, "expired": 410, "revoked": 410}
@@ -78,13 +79,29 @@ def verify():
 
 @bp.get("/pay")
 @limiter.limit(patient_session.default_limit, exempt_when=patient_session.is_verified)
-@patient_session.link_required(options=bill_page.LINK_OPTIONS)
 def invoice():
+    state = bill_cache.current_state()
+    response = bill_cache.serve(state, _render_bill) if state is not None else None
+    return response if response is not None else _bill()
+
+
+@patient_session.link_required(options=bill_page.LINK_OPTIONS)
+def _bill():
     return render_template(
-        "patient/invoice.html",
-        page=bill_page.build(g.invoice),
-        **checkout_keys(g.practice),
+        "patient/invoice.html", page=bill_page.build(g.invoice), **checkout_keys(g.practice)
     )
+
+
+def _render_bill(state, csrf_token) -> tuple[str, bool] | None:
+    """The bill of a verified session's `state`, and whether the page may be kept for other
+    requests (not when it shows the session's own forms: the Italian fiscal section)."""
+    if patient_session.load_link(bill_page.LINK_OPTIONS) is None:
+        return None
+    page = bill_page.build(g.invoice, sums=state.sums)
+    html = render_template(
+        "patient/invoice.html", page=page, csrf_token=csrf_token, **checkout_keys(g.practice)
+    )
+    return html, not fiscal_profile.saldo_issues(g.practice)
 
 
 @bp.get("/lang/<code>")
