@@ -4,8 +4,9 @@ The key is everything the page depends on: the invoice, the digest of every row 
 reads (`services.billing.bill_version`: ledger, payments, refunds, plans, installments,
 offers, the invoice, patient and practice with its policies and profile), the locale, the
 practice's calendar day and the path. What belongs to the session stays out of the kept
-page: its CSRF token is written in when the page is sent. A page that shows the session's own
-forms or flashed messages (the Italian fiscal section) is rendered every time.
+page: its CSRF token (in the page's meta tag and in the forms of the Italian fiscal section)
+is written in when the page is sent. While flashed messages wait, the bill is rendered as
+usual (the fiscal section shows them).
 
 The ETag names the kept page and the session's CSRF secret, so an `If-None-Match` from the
 same session gets `304 Not Modified` while nothing changed. `BILL_CACHE_SIZE` (default 256
@@ -36,7 +37,7 @@ DEFAULT_SIZE = 256
 
 @dataclass(frozen=True)
 class KeptPage:
-    html: str | None  # None: this page is rendered for each session
+    html: str
     content_security_policy: str
 
 
@@ -88,48 +89,43 @@ def current_state() -> BillState | None:
     return state
 
 
-#: renders the page for a state; given the CSRF token function, returns the HTML and whether
-#: the page may be kept (None when the link turned out to be gone)
-Render = Callable[[BillState, Callable[[], str]], "tuple[str, bool] | None"]
+#: renders the bill of a state, or None when its link turned out to be gone
+Render = Callable[[BillState], "str | None"]
 
 
 def serve(state: BillState, render: Render) -> Response | None:
     """The bill for `state`: the kept page with this session's CSRF token, `304` when the
-    browser's copy is current, or a fresh render (kept for next time when it may be)."""
+    browser's copy is current, or a fresh render, kept for next time."""
     today = clock.day_of(clock.utcnow(), clock.zone(state.practice_timezone))
     key = (state.invoice_id, state.digest, current_locale(), today.isoformat(), request.full_path)
     cache = _cache()
     kept = cache.get(key)
-    if kept is None or kept.html is None:
-        mark = CSRF_MARK if kept is None else None
-        rendered = render(state, (lambda: mark) if mark else generate_csrf)
-        if rendered is None:
+    if kept is None:
+        # Flask-WTF hands out the request's token from `g`: every token the page writes (the
+        # page's meta tag, the forms of the fiscal section) is the mark
+        g.csrf_token = CSRF_MARK
+        try:
+            html = render(state)
+        finally:
+            g.pop("csrf_token", None)
+        if html is None:
             return None
-        html, may_keep = rendered
-        kept = KeptPage(html if may_keep and mark else None, content_security_policy())
+        kept = KeptPage(html, content_security_policy())
         cache.put(key, kept)
-        if kept.html is None:
-            return _response(html.replace(CSRF_MARK, generate_csrf()), kept, None)
+    token = generate_csrf()
     etag = _etag(key)
-    if etag is not None and request.if_none_match.contains_weak(etag):
+    if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
         response.set_etag(etag, weak=True)
         return response
-    response = _response(kept.html.replace(CSRF_MARK, generate_csrf()), kept, _etag(key))
-    return response
-
-
-def _response(html: str, kept: KeptPage, etag: str | None) -> Response:
-    response = Response(html, mimetype="text/html")
+    response = Response(kept.html.replace(CSRF_MARK, token), mimetype="text/html")
     response.headers["Content-Security-Policy"] = kept.content_security_policy
-    if etag is not None:
-        response.set_etag(etag, weak=True)
+    response.set_etag(etag, weak=True)
     return response
 
 
-def _etag(key: tuple) -> str | None:
-    """The kept page with this session's CSRF secret; None before the session has one."""
-    secret = session.get("csrf_token")
-    if not secret:
-        return None
+def _etag(key: tuple) -> str:
+    """The kept page with this session's CSRF secret (other sessions' copies carry other
+    tokens)."""
+    secret = session["csrf_token"]
     return hashlib.blake2b(f"{key!r}\x1f{secret}".encode(), digest_size=16).hexdigest()

@@ -11,7 +11,6 @@ from portal.redirects import safe_next
 from portal.services.access import links, verification
 from portal.services.billing import bill_page
 from portal.services.core.audit import Actor
-from portal.services.fiscal import profile as fiscal_profile
 from portal.services.payments.stripe_accounts import checkout_keys
 
 STATE_STATUS = {"unknown": 404, "expired": 410, "revoked": 410}
@@ -92,16 +91,12 @@ def _bill():
     )
 
 
-def _render_bill(state, csrf_token) -> tuple[str, bool] | None:
-    """The bill of a verified session's `state`, and whether the page may be kept for other
-    requests (not when it shows the session's own forms: the Italian fiscal section)."""
+def _render_bill(state) -> str | None:
+    """The bill of a verified session's `state` (None when its link is gone meanwhile)."""
     if patient_session.load_link(bill_page.LINK_OPTIONS) is None:
         return None
     page = bill_page.build(g.invoice, sums=state.sums)
-    html = render_template(
-        "patient/invoice.html", page=page, csrf_token=csrf_token, **checkout_keys(g.practice)
-    )
-    return html, not fiscal_profile.saldo_issues(g.practice)
+    return render_template("patient/invoice.html", page=page, **checkout_keys(g.practice))
 
 
 @bp.get("/lang/<code>")

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from portal import clock
 from portal.extensions import db
-from portal.models import Invoice, Payment, SettlementOffer
+from portal.models import Invoice, PatientTaxId, Payment, SettlementOffer
 from portal.models.plan import Installment
 from portal.money import format_money
 from portal.patient.bill_cache import CSRF_MARK
@@ -180,3 +180,32 @@ def _new_link(invoice_id: int) -> str:
     _, token = links.issue(db.session.get(Invoice, invoice_id), SYSTEM)
     db.session.commit()
     return token
+
+
+def test_the_kept_italian_fiscal_section_carries_the_sessions_own_token(web_app):
+    from tests.web.test_fiscal_pages import _italian_bill
+
+    with web_app.app_context():
+        _, invoice, token = _italian_bill()
+        invoice_id = invoice.id
+    client = web_app.test_client()
+    open_and_verify(client, token)
+    client.get("/pay")
+    with counted_statements(web_app) as statements:
+        page = client.get("/pay").get_data(as_text=True)
+    assert len(statements) == 1
+    meta = CSRF_META.search(page)[1]
+    assert page.count(f'name="csrf_token" type="hidden" value="{meta}"') == 2
+    saved = client.post(
+        "/pay/fiscal/codice-fiscale",
+        data={"csrf_token": meta, "codice_fiscale": "BNCGLI84C49H501F"},
+    )
+    assert saved.status_code == 302
+    client.get("/pay")  # shows and clears the "saved" message
+    again = client.get("/pay").get_data(as_text=True)
+    assert 'name="codice_fiscale"' not in again
+    assert "Grazie: il Suo codice fiscale" not in again
+    with web_app.app_context():
+        patient_id = db.session.get(Invoice, invoice_id).patient_id
+        record = db.session.scalar(db.select(PatientTaxId).filter_by(patient_id=patient_id))
+        assert record.codice_fiscale == "BNCGLI84C49H501F"

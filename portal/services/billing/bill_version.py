@@ -3,7 +3,8 @@
 A rendered bill may be kept and sent again while nothing it shows has changed. `state` reads,
 for the link of a patient session, the link's validity, the locale settings, the ledger summed
 by kind, and every row the bill page reads (invoice and lines, practice and its policies and
-fiscal profile, patient, plans and installments, payments and refunds, settlement offers)
+fiscal profile, patient and codice fiscale, plans and installments, payments and refunds,
+settlement offers, fiscal documents and the Sistema TS opposition)
 aggregated as JSON by the database, and returns a digest of them: any payment, refund,
 adjustment, plan or installment change, offer, edit of the invoice, patient or practice
 gives another digest. The practice's calendar day and the locale are not in it: the page's
@@ -22,16 +23,19 @@ from portal import clock
 from portal.extensions import db
 from portal.models import (
     DiscountPolicy,
+    FiscalDocument,
     FiscalProfile,
     Invoice,
     InvoiceLine,
     LedgerEntry,
     Patient,
+    PatientTaxId,
     Payment,
     PaymentLink,
     Practice,
     Refund,
     SettlementOffer,
+    TsOpposition,
 )
 from portal.models.ledger import LEDGER_KINDS
 from portal.models.plan import Installment, Plan, PlanPolicy
@@ -160,6 +164,10 @@ def _build(dialect: str):
         select(rows(*_columns(PlanPolicy))).where(PlanPolicy.practice_id == practice_id),
         select(rows(*_columns(DiscountPolicy))).where(DiscountPolicy.practice_id == practice_id),
         select(rows(*_columns(FiscalProfile))).where(FiscalProfile.practice_id == practice_id),
+        # the Italian fiscal section: health invoices, the codice fiscale, the opposition
+        select(rows(*_columns(FiscalDocument))).where(FiscalDocument.invoice_id == invoice_id),
+        select(rows(*_columns(PatientTaxId))).where(PatientTaxId.patient_id == Invoice.patient_id),
+        select(rows(*_columns(TsOpposition))).where(TsOpposition.invoice_id == invoice_id),
     ]
     content = row(*(part.correlate(Invoice).scalar_subquery() for part in parts))
     return (
