@@ -2,21 +2,25 @@
 
 from flask import Response, abort, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.i18n import current_locale, money_filter
-from portal.models import Payment
+from portal.models import Invoice, Payment
 from portal.models.invoice import InvoiceStatus
 from portal.models.payment import PaymentStatus
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.messages import failure, refusal, setup_failure
-from portal.services.billing import invoices, receipts
+from portal.services.billing import bill_page, invoices, receipts
 from portal.services.core.refusals import PaymentReason
 from portal.services.payments import payment_methods, payments, saved_methods
 from portal.services.payments.payments import PaymentRefused
 from portal.services.payments.stripe_accounts import checkout_keys
+
+#: the checkout reads the invoice's lines with the link (three statements in all)
+CHECKOUT_OPTIONS = (joinedload(Invoice.lines),)
 
 
 def _payment(payment_id: int) -> Payment:
@@ -71,9 +75,9 @@ def _refused(exc: PaymentRefused):
 
 
 @bp.get("/pay/checkout")
-@patient_session.link_required()
+@patient_session.link_required(options=CHECKOUT_OPTIONS)
 def checkout():
-    summary = invoices.summarize(g.invoice)
+    summary = bill_page.summary_of(g.invoice)
     pending = payments.in_flight(g.invoice)
     if summary.balance_minor <= 0 or g.invoice.status != InvoiceStatus.OPEN:
         return render_template("patient/nothing_due.html", invoice=g.invoice), 200

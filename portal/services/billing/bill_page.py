@@ -86,12 +86,15 @@ class BillPage:
     partial: PartialRules | None = None
 
 
-def build(invoice: Invoice, today: date | None = None) -> BillPage:
+def build(
+    invoice: Invoice, today: date | None = None, sums: dict[str, int] | None = None
+) -> BillPage:
     """The bill page of `invoice`, loaded with `LINK_OPTIONS`; `today` defaults to the
-    practice's calendar day."""
+    practice's calendar day; `sums`, the ledger summed by kind, are read when not given
+    (`bill_version.state` has them)."""
     practice = invoice.practice
     today = today or practice_today(practice)
-    sums = _ledger_sums(invoice.id)
+    sums = _ledger_sums(invoice.id) if sums is None else sums
     shown_plan, pending_plan, plan_took_over = _plans(invoice.id)
     payments = _payments(invoice.id)
     summary = _summary(invoice, sums)
@@ -144,6 +147,11 @@ _OFFERS = (
     .where(SettlementOffer.invoice_id == _INVOICE)
     .order_by(SettlementOffer.id.desc())
 )
+
+
+def summary_of(invoice: Invoice) -> InvoiceSummary:
+    """The totals of `invoice` (its lines loaded) with the ledger summed in one statement."""
+    return _summary(invoice, _ledger_sums(invoice.id))
 
 
 def _ledger_sums(invoice_id: int) -> dict[str, int]:
