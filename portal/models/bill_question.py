@@ -1,6 +1,7 @@
 """A patient's question about a bill, on the practice's worklist until staff answer it."""
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,7 +10,15 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models.invoice import Invoice
 
-QUESTION_STATUSES = ("open", "answered")
+
+class QuestionStatus(StrEnum):
+    #: waiting on the practice's worklist
+    OPEN = "open"
+    #: staff answered it (with a reply or without)
+    ANSWERED = "answered"
+
+
+QUESTION_STATUSES = tuple(s.value for s in QuestionStatus)
 
 
 class BillQuestion(db.Model):
@@ -23,8 +32,7 @@ class BillQuestion(db.Model):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     asked_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: "open" until staff answer it (with a reply or without)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=QuestionStatus.OPEN)
     #: the last day the question paused the reminders for; None: it paused nothing
     paused_until: Mapped[date | None]
     #: what staff answered, shown to the patient on the bill once verified

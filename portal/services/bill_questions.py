@@ -11,9 +11,11 @@ from sqlalchemy.orm import joinedload
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import BillQuestion, CollectionState, Invoice
+from portal.models.bill_question import QuestionStatus
+from portal.models.invoice import InvoiceStatus
 from portal.services.core import audit
 from portal.services.core.audit import Actor
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import RefusalCode, Refused
 
 TEXT_MAX = 1000
 #: longest pause an owner can set
@@ -23,7 +25,7 @@ PAUSE_MAX_DAYS = 60
 class QuestionRefused(Refused, ValueError):
     """A question or a pause the rules refuse; the message says why."""
 
-    code = "question"
+    code = RefusalCode.QUESTION
 
 
 def ask(invoice: Invoice, text: str, actor: Actor, today: date) -> date | None:
@@ -37,7 +39,9 @@ def ask(invoice: Invoice, text: str, actor: Actor, today: date) -> date | None:
     if len(question) > TEXT_MAX:
         raise QuestionRefused(_l("Your question is too long (1,000 characters at most)."))
     days = invoice.practice.question_pause_days
-    until = today + timedelta(days=days) if days > 0 and invoice.status == "open" else None
+    until = (
+        today + timedelta(days=days) if days > 0 and invoice.status == InvoiceStatus.OPEN else None
+    )
     if until is not None:
         state = db.session.get(CollectionState, invoice.id)
         if state is None:
@@ -75,7 +79,7 @@ def open_questions(practice_id: int) -> list[BillQuestion]:
     """The practice's questions not answered yet, oldest first, with invoice and patient."""
     query = (
         db.select(BillQuestion)
-        .where(BillQuestion.practice_id == practice_id, BillQuestion.status == "open")
+        .where(BillQuestion.practice_id == practice_id, BillQuestion.status == QuestionStatus.OPEN)
         .order_by(BillQuestion.asked_at, BillQuestion.id)
         .options(joinedload(BillQuestion.invoice).joinedload(Invoice.patient))
     )
@@ -85,7 +89,7 @@ def open_questions(practice_id: int) -> list[BillQuestion]:
 def open_count(practice_id: int) -> int:
     """How many of the practice's questions wait for an answer."""
     query = db.select(db.func.count()).where(
-        BillQuestion.practice_id == practice_id, BillQuestion.status == "open"
+        BillQuestion.practice_id == practice_id, BillQuestion.status == QuestionStatus.OPEN
     )
     return db.session.scalar(query) or 0
 
@@ -94,7 +98,10 @@ def answered_questions(invoice: Invoice) -> list[BillQuestion]:
     """The bill's answered questions, newest first (the patient reads the replies)."""
     query = (
         db.select(BillQuestion)
-        .where(BillQuestion.invoice_id == invoice.id, BillQuestion.status == "answered")
+        .where(
+            BillQuestion.invoice_id == invoice.id,
+            BillQuestion.status == QuestionStatus.ANSWERED,
+        )
         .order_by(BillQuestion.answered_at.desc(), BillQuestion.id.desc())
     )
     return list(db.session.scalars(query))
@@ -105,17 +112,18 @@ def answer(question: BillQuestion, reply: str, actor: Actor, staff_id: int | Non
     "bill.question_answered" on the invoice's timeline). Once no question of the bill is
     open, its reminders resume: the pause it set ends now rather than on its last day.
     The caller commits."""
-    if question.status != "open":
+    if question.status != QuestionStatus.OPEN:
         raise QuestionRefused(_l("This question has already been answered."))
     text = (reply or "").strip()
     if len(text) > TEXT_MAX:
         raise QuestionRefused(_l("The reply is too long (1,000 characters at most)."))
-    question.status, question.reply = "answered", text or None
+    question.status, question.reply = QuestionStatus.ANSWERED, text or None
     question.answered_at, question.answered_by_id = utcnow(), staff_id
     db.session.flush()
     still_open = db.session.scalars(
         db.select(BillQuestion.paused_until).where(
-            BillQuestion.invoice_id == question.invoice_id, BillQuestion.status == "open"
+            BillQuestion.invoice_id == question.invoice_id,
+            BillQuestion.status == QuestionStatus.OPEN,
         )
     ).all()
     state = db.session.get(CollectionState, question.invoice_id)
