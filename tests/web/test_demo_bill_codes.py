@@ -1,7 +1,6 @@
 """The demo's Italian practice shows its own price-list codes on the bill and the receipt;
 the US practice keeps the dental (CDT) codes."""
 
-from datetime import date
 
 from portal.extensions import db
 from portal.models import Invoice, Patient
@@ -24,7 +23,8 @@ ITALIAN_LINES = [
 
 def seeded(app, patient_name: str):
     with app.app_context():
-        found = [link for link in demo.seed(date(2026, 11, 1)) if link.patient == patient_name]
+        found = [link for link in demo.seed() if link.patient == patient_name]
+        db.session.commit()  # the caller commits, as `flask demo` does
     return found[0]
 
 
