@@ -1,7 +1,6 @@
 """The demo's Italian practice shows its own price-list codes on the bill and the receipt;
 the US practice keeps the dental (CDT) codes."""
 
-
 from portal.extensions import db
 from portal.models import Invoice, Patient
 from portal.services.billing import money, receipts
