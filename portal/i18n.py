@@ -136,6 +136,7 @@ def method_name(method: str, in_sentence: bool = False) -> str:
     labels = {
         "card": (_l("Card"), pgettext_l("in a sentence", "card")),
         "sepa_debit": (_l("SEPA bank debit"), pgettext_l("in a sentence", "SEPA bank debit")),
+        "link": (_l("Link"), pgettext_l("in a sentence", "Link")),
         "cash": (_l("Cash"), pgettext_l("in a sentence", "cash")),
         "cheque": (_l("Cheque"), pgettext_l("in a sentence", "cheque")),
         "card_terminal": (_l("Card terminal"), pgettext_l("in a sentence", "card terminal")),

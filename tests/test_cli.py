@@ -23,8 +23,13 @@ def test_demo_seeds_once_and_prints_working_links(app):
         .join(Practice, Invoice.practice_id == Practice.id)
         .distinct()
     ).all()
-    # US dental (CDT) codes belong to the US practice only: the Italian one shows none
-    assert {code for country, code in codes if country == "IT"} == {None}
+    # US dental (CDT) codes belong to the US practice; the Italian one has its own list
+    assert {code for country, code in codes if country == "IT"} == {
+        "IGI.01",
+        "CON.02",
+        "RAD.01",
+        "VIS.02",
+    }
     assert {code for country, code in codes if country == "US"} == {
         "D0150",
         "D1110",

@@ -2,7 +2,8 @@
 
 Only parameters that both accept are sent: explicit `payment_method_types`, no automatic
 payment methods. A PaymentIntent's `description` and `statement_descriptor_suffix`, which
-localstripe refuses, are sent only to Stripe itself (no API base, or api.stripe.com).
+localstripe refuses, are sent only to Stripe itself (no API base, or api.stripe.com), and so
+is the `link` payment method type (Link), which localstripe does not know.
 """
 
 import json
@@ -84,13 +85,17 @@ class StripeGateway:
     def create_setup_intent(
         self, customer_id: str, method: str | list[str], metadata: dict[str, str]
     ):
-        """A SetupIntent for saving `method` ("card" or "sepa_debit", or a list of those the
-        patient may choose from in the Payment Element) for off-session use. The types are
-        always explicit: the practice accepts these and no others (wallets are cards)."""
+        """A SetupIntent for saving `method` ("card", "sepa_debit" or "link", or a list of
+        those the patient may choose from in the Payment Element) for off-session use. The
+        types are always explicit: the practice accepts these and no others (Apple Pay and
+        Google Pay save cards; Link saves a `link` method, charged later like a card)."""
+        types = [method] if isinstance(method, str) else list(method)
+        if not self.is_stripe:
+            types = [t for t in types if t != "link"] or ["card"]
         params = {
             "customer": customer_id,
             "usage": "off_session",
-            "payment_method_types": [method] if isinstance(method, str) else list(method),
+            "payment_method_types": types,
             "metadata": metadata,
         }
         intent = self._call(self._client.v1.setup_intents.create, params)
@@ -124,6 +129,8 @@ class StripeGateway:
     ) -> IntentResult:
         """Create and confirm a PaymentIntent; a decline raises PaymentDeclined.
 
+        `method` is the saved payment method's type: a `link` method is charged, on or off
+        session, with `payment_method_types` ["link"] as Stripe documents for reusing it.
         `description` and `statement_descriptor_suffix` (cards only) reach Stripe itself;
         localstripe refuses both, so they are left out there."""
         params: dict[str, Any] = {

@@ -2,6 +2,7 @@
 
 from portal.models.alert import Alert
 from portal.models.audit import AuditEvent
+from portal.models.bill_question import BillQuestion
 from portal.models.cadence_step import CadenceStep
 from portal.models.call_task import CallTask
 from portal.models.charge_attempt import ChargeAttempt, Installation, LateCharge
@@ -41,6 +42,7 @@ __all__ = [
     "Alert",
     "ApiKey",
     "AuditEvent",
+    "BillQuestion",
     "CadenceStep",
     "CallTask",
     "ChargeAttempt",

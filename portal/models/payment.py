@@ -40,8 +40,9 @@ TRANSITIONS = {
     "canceled": set(),
     "succeeded": set(),
 }
-#: card and sepa_debit go through Stripe; the rest are taken at the desk and recorded by staff
-METHODS = ("card", "sepa_debit", "cash", "cheque", "card_terminal")
+#: card, sepa_debit and link (the patient's Link account) go through Stripe; the rest are
+#: taken at the desk and recorded by staff
+METHODS = ("card", "sepa_debit", "link", "cash", "cheque", "card_terminal")
 DESK_METHODS = ("cash", "cheque", "card_terminal")
 _IN_FLIGHT_SQL = "status IN ('creating', 'requires_action', 'processing')"
 

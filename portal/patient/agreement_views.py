@@ -43,7 +43,7 @@ def plan_method():
     if away:
         return away
     form = MethodChoiceForm()
-    offered = saved_methods.methods_for(g.invoice)
+    offered = agreements.offered_methods(saved_methods.methods_for(g.invoice))
     form.method.choices = [SelectChoice(m, method_name(m)) for m in offered]
     if form.validate_on_submit():
         agreements.choose_method(plan, form.method.data, patient_session.actor(request.remote_addr))

@@ -131,7 +131,7 @@ def plan_sign():
     ):
         db.session.commit()
         return redirect(url_for("patient.plan_options"))
-    offered = saved_methods.methods_for(g.invoice)
+    offered = agreements.offered_methods(saved_methods.methods_for(g.invoice))
     if plan.method not in offered:
         if len(offered) > 1:
             return redirect(url_for("patient.plan_method"))
@@ -189,7 +189,7 @@ def plan_pay():
         practice=g.practice,
         patient=g.invoice.patient,
         summary=invoices.summarize(g.invoice),
-        methods=[plan.method],
+        methods=saved_methods.agreed_methods(g.invoice, plan.method),
         pending=payments.in_flight(g.invoice),
         **checkout_keys(g.practice),
         heading=_("Save your payment method and pay the down payment")
@@ -213,7 +213,8 @@ def plan_confirm():
         return _refused(PaymentRefused(PaymentReason.NOTHING_DUE))
     try:
         saved = saved_methods.saved_method(g.invoice, str(body.get("setup_intent_id", "")))
-        if saved.method != plan.method:  # the agreement signed names the other method
+        if saved.method not in saved_methods.AGREED_METHODS.get(plan.method or "", ()):
+            # the agreement signed names the other method
             raise PaymentRefused(PaymentReason.METHOD)
         plan.method, plan.stripe_payment_method_id = saved.method, saved.payment_method_id
         payment_methods.remember(plan, saved.payment_method_id)

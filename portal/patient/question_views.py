@@ -28,7 +28,8 @@ def question():
             return render_template("patient/question_sent.html", until=asked.value)
         form.question.errors = [asked.message]
     status = 422 if request.method == "POST" else 200
-    return render_template("patient/question.html", form=form), status
+    answered = bill_questions.answered_questions(g.invoice)
+    return render_template("patient/question.html", form=form, answered=answered), status
 
 
 @bp.get("/pay/bills")

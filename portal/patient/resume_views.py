@@ -1,6 +1,6 @@
 """The way back in after a session ended while a payment page was open."""
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, g, redirect, render_template, request, url_for
 
 from portal.extensions import csrf, limiter
 from portal.patient import bp
@@ -11,6 +11,27 @@ from portal.security import cross_origin_reason
 @bp.app_context_processor
 def resume_context() -> dict:
     return {"resume_token": patient_session.resume_token}
+
+
+@bp.after_request
+def keep_resume_note(response):
+    """With every patient page shown for a link, the browser keeps its resume note (12
+    hours, this site's /pay pages only) for the "session ended" page of a later load."""
+    if (
+        g.get("link") is not None
+        and response.status_code == 200
+        and response.mimetype == ("text/html")
+    ):
+        response.set_cookie(
+            patient_session.RESUME_COOKIE,
+            patient_session.resume_token(),
+            max_age=patient_session.RESUME_MAX_AGE,
+            path="/pay",
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
 
 
 @bp.post("/pay/resume")

@@ -88,6 +88,9 @@ def link_required(verified: bool = True, options: tuple = ()):
 #: how long after the page was shown "Open your bill again" still works (the date of birth
 #: is asked again in any case)
 RESUME_MAX_AGE = 12 * 3600
+#: the browser keeps the last page's resume note here, so that a page loaded after the
+#: session ended can offer the same way back in as the checkout
+RESUME_COOKIE = "saldo_resume"
 
 
 def ended():
@@ -99,7 +102,10 @@ def ended():
         return jsonify(
             error=session_ended(), reason="session_ended", resume_url=url_for("patient.resume")
         ), 401
-    return render_template("patient/session_ended.html"), 401
+    note = request.cookies.get(RESUME_COOKIE, "")
+    if note and link_to_resume(note) is None:
+        note = ""  # forged, older than 12 hours, or its link is gone: the message only
+    return render_template("patient/session_ended.html", resume_note=note), 401
 
 
 def _resume_serializer() -> URLSafeTimedSerializer:

@@ -1,12 +1,17 @@
 """A patient's question about a bill: it reaches the practice's timeline for the invoice and
-pauses the reminder cadence for the practice's `question_pause_days` (0: no pause)."""
+its worklist of open questions, and pauses the reminder cadence for the practice's
+`question_pause_days` (0: no pause). Reminders resume when the pause ends or, sooner, when
+staff answer the last open question of the bill."""
 
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
+from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import CollectionState, Invoice
+from portal.models import BillQuestion, CollectionState, Invoice
+from portal.models.bill_question import QuestionStatus
 from portal.models.invoice import InvoiceStatus
 from portal.services.core import audit
 from portal.services.core.audit import Actor
@@ -24,9 +29,10 @@ class QuestionRefused(Refused, ValueError):
 
 
 def ask(invoice: Invoice, text: str, actor: Actor, today: date) -> date | None:
-    """Record the patient's question on the invoice's timeline (audit "bill.question", with
-    the text) and pause its reminders from `today` (the practice's day); returns the day the
-    reminders resume, None when the practice does not pause them. The caller commits."""
+    """Record the patient's question on the practice's worklist and the invoice's timeline
+    (audit "bill.question", with the text) and pause its reminders from `today` (the
+    practice's day); returns the day the reminders resume, None when the practice does not
+    pause them. The caller commits."""
     question = (text or "").strip()
     if not question:
         raise QuestionRefused(_l("Write your question."))
@@ -42,6 +48,14 @@ def ask(invoice: Invoice, text: str, actor: Actor, today: date) -> date | None:
             state = CollectionState(invoice_id=invoice.id)
             db.session.add(state)
         state.paused_until = max(until, state.paused_until or until)
+    db.session.add(
+        BillQuestion(
+            practice_id=invoice.practice_id,
+            invoice_id=invoice.id,
+            text=question,
+            paused_until=until,
+        )
+    )
     audit.record(
         "bill.question",
         practice_id=invoice.practice_id,
@@ -59,3 +73,73 @@ def set_pause_days(practice, days: int, actor: Actor) -> None:
         raise QuestionRefused(_l("Choose between 0 and 60 days."))
     practice.question_pause_days = days
     audit.record("settings.question_pause", practice_id=practice.id, actor=actor, days=days)
+
+
+def open_questions(practice_id: int) -> list[BillQuestion]:
+    """The practice's questions not answered yet, oldest first, with invoice and patient."""
+    query = (
+        db.select(BillQuestion)
+        .where(BillQuestion.practice_id == practice_id, BillQuestion.status == QuestionStatus.OPEN)
+        .order_by(BillQuestion.asked_at, BillQuestion.id)
+        .options(joinedload(BillQuestion.invoice).joinedload(Invoice.patient))
+    )
+    return list(db.session.scalars(query))
+
+
+def open_count(practice_id: int) -> int:
+    """How many of the practice's questions wait for an answer."""
+    query = db.select(db.func.count()).where(
+        BillQuestion.practice_id == practice_id, BillQuestion.status == QuestionStatus.OPEN
+    )
+    return db.session.scalar(query) or 0
+
+
+def answered_questions(invoice: Invoice) -> list[BillQuestion]:
+    """The bill's answered questions, newest first (the patient reads the replies)."""
+    query = (
+        db.select(BillQuestion)
+        .where(
+            BillQuestion.invoice_id == invoice.id,
+            BillQuestion.status == QuestionStatus.ANSWERED,
+        )
+        .order_by(BillQuestion.answered_at.desc(), BillQuestion.id.desc())
+    )
+    return list(db.session.scalars(query))
+
+
+def answer(question: BillQuestion, reply: str, actor: Actor, staff_id: int | None) -> None:
+    """Mark `question` answered, with staff's `reply` for the patient if there is one (audit
+    "bill.question_answered" on the invoice's timeline). Once no question of the bill is
+    open, its reminders resume: the pause it set ends now rather than on its last day.
+    The caller commits."""
+    if question.status != QuestionStatus.OPEN:
+        raise QuestionRefused(_l("This question has already been answered."))
+    text = (reply or "").strip()
+    if len(text) > TEXT_MAX:
+        raise QuestionRefused(_l("The reply is too long (1,000 characters at most)."))
+    question.status, question.reply = QuestionStatus.ANSWERED, text or None
+    question.answered_at, question.answered_by_id = utcnow(), staff_id
+    db.session.flush()
+    still_open = db.session.scalars(
+        db.select(BillQuestion.paused_until).where(
+            BillQuestion.invoice_id == question.invoice_id,
+            BillQuestion.status == QuestionStatus.OPEN,
+        )
+    ).all()
+    state = db.session.get(CollectionState, question.invoice_id)
+    resumed = False
+    if state is not None and state.paused_until is not None:
+        pauses = [day for day in still_open if day is not None]
+        if not still_open or not pauses:
+            state.paused_until, resumed = None, True
+        else:
+            state.paused_until = max(pauses)
+    audit.record(
+        "bill.question_answered",
+        practice_id=question.practice_id,
+        invoice_id=question.invoice_id,
+        actor=actor,
+        question_id=question.id,
+        replied=bool(text),
+        reminders_resumed=resumed,
+    )

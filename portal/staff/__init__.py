@@ -19,6 +19,7 @@ from portal.staff import (  # noqa: E402, F401
     partial_views,
     patient_views,
     plan_views,
+    question_views,
     report_views,
     settings_views,
     stripe_views,

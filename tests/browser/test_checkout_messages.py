@@ -1,5 +1,6 @@
-"""On a 360 x 740 phone against localstripe: a session that ended while the checkout was open
-says so and leads back in; a 3-D Secure check failed while saving the card says so."""
+"""On a 360 x 740 phone against localstripe: a session that ended while the checkout was open,
+or before the next page load, says so and leads back in; a 3-D Secure check failed while
+saving the card says so."""
 
 from datetime import date
 
@@ -63,6 +64,34 @@ def test_a_session_that_ended_while_paying_leads_back_in(live_stripe_app, phone)
     expect(phone).to_have_url(pages.RESULT_URL)
     db.session.expire_all()
     assert ledger.balance(invoice.id) == 0
+
+
+@pytest.mark.parametrize(
+    "locale, accept, back_label, born_label",
+    [
+        ("en", "en-GB", "Open your bill again", "Date of birth"),
+        ("it", "it-IT", "Riapra la fattura", "Data di nascita"),
+    ],
+)
+def test_a_session_that_ended_before_a_page_load_leads_back_in(
+    live_stripe_app, open_page, locale, accept, back_label, born_label
+):
+    phone = open_page(**SMALL_PHONE, locale=accept)
+    invoice, token = factories.invoice_with_link(locale=locale)
+    pages.open_link(phone, f"{live_stripe_app.live_url}/p/{token}")
+    pages.verify(phone, date(1984, 3, 9))
+    phone.context.clear_cookies(name="session")  # dropped after 30 minutes; the note stays
+    phone.reload()
+    back = phone.get_by_role("button", name=back_label)
+    expect(back).to_be_visible()
+    expect(back).to_be_in_viewport()
+    assert_accessible(phone, f"session ended page ({locale})")
+    back.click()
+    expect(phone).to_have_url(pages.VERIFY_URL)
+    expect(phone.locator("main")).to_contain_text(born_label)
+    pages.verify(phone, date(1984, 3, 9))
+    expect(phone.locator("#amount-due")).to_be_visible()
+    assert invoice.number in phone.locator("main").inner_text()
 
 
 def test_three_d_secure_failed_while_saving_the_card(live_stripe_app, phone):

@@ -81,8 +81,8 @@ def test_card_in_the_payment_element(elements_app, phone):
     invoice = open_checkout(phone, elements_app)
     calls = stripe_elements.calls(phone)
     assert ["elements", {
-        "mode": "setup", "currency": "eur", "paymentMethodTypes": ["card", "sepa_debit"],
-        "locale": "en",
+        "mode": "setup", "currency": "eur",
+        "paymentMethodTypes": ["card", "sepa_debit", "link"], "locale": "en",
     }] in calls  # fmt: skip
     assert [c[1] for c in calls if c[0] == "create"] == ["payment", "expressCheckout"]
     assert phone.locator("#card-element").count() == 0  # no Card Element on real Stripe
@@ -92,6 +92,48 @@ def test_card_in_the_payment_element(elements_app, phone):
     payment = paid(phone, invoice)
     assert (payment.amount_minor, payment.method, payment.status) == (15450, "card", "succeeded")
     assert payment.method_label == "Visa •••• 4242"
+
+
+def test_link_in_both_elements_and_on_the_plan(elements_app, phone):
+    invoice = open_checkout(phone, elements_app)
+    express = phone.locator("#express-element")
+    expect(express.get_by_role("button", name="Pay with Link")).to_be_visible()
+    expect(phone.locator("#payment-element").get_by_role("tab", name="link")).to_be_visible()
+    plan = two_installment_plan(invoice, method="link", method_label="Link")
+    phone.goto(f"{elements_app.live_url}/pay")
+    expect(phone.locator(".plan-method")).to_have_text("Link")
+    phone.goto(f"{elements_app.live_url}/pay/plan/pay-now?what=next")
+    expect(phone.locator("#confirm-method")).to_have_text("Link")
+    phone.goto(f"{elements_app.live_url}/pay/plan/card")
+    expect(phone.locator("main")).to_contain_text("Now: Link. Nothing is charged now.")
+    assert ["elements", {
+        "mode": "setup", "currency": "eur",
+        "paymentMethodTypes": ["card", "sepa_debit", "link"], "locale": "en",
+    }] in stripe_elements.calls(phone)  # fmt: skip
+    assert plan.method == "link"
+
+
+def two_installment_plan(invoice, **values) -> Plan:
+    plan = Plan(
+        practice_id=invoice.practice_id,
+        invoice_id=invoice.id,
+        patient_id=invoice.patient_id,
+        currency="EUR",
+        status="active",
+        total_minor=15450,
+        down_payment_minor=0,
+        installment_count=2,
+        amount_financed_minor=15450,
+        agreement_version="2026-11-v1",
+        language="en",
+        signed_at=datetime(2026, 11, 1),
+        **values,
+    )
+    for n, due in enumerate((date(2026, 12, 1), date(2027, 1, 1))):
+        plan.installments.append(Installment(sequence=n + 1, due_on=due, amount_minor=7725))
+    db.session.add(plan)
+    db.session.commit()
+    return plan
 
 
 def test_three_d_secure_at_saving_and_at_paying(elements_app, phone):
@@ -154,26 +196,7 @@ def test_the_wallet_sheet_is_told_when_the_payment_fails(elements_app, phone):
 
 def test_changing_a_plans_card_in_the_payment_element(elements_app, phone):
     invoice = open_checkout(phone, elements_app)
-    plan = Plan(
-        practice_id=invoice.practice_id,
-        invoice_id=invoice.id,
-        patient_id=invoice.patient_id,
-        currency="EUR",
-        status="active",
-        total_minor=15450,
-        down_payment_minor=0,
-        installment_count=2,
-        amount_financed_minor=15450,
-        agreement_version="2026-11-v1",
-        language="en",
-        method="sepa_debit",
-        method_label="IBAN DE •••• 3000",
-        signed_at=datetime(2026, 11, 1),
-    )
-    for n, due in enumerate((date(2026, 12, 1), date(2027, 1, 1))):
-        plan.installments.append(Installment(sequence=n + 1, due_on=due, amount_minor=7725))
-    db.session.add(plan)
-    db.session.commit()
+    plan = two_installment_plan(invoice, method="sepa_debit", method_label="IBAN DE •••• 3000")
     phone.goto(f"{elements_app.live_url}/pay/plan/card")
     expect(phone.locator("main")).to_contain_text("Now: IBAN DE •••• 3000. Nothing is charged now.")
     expect(phone.locator("#amount")).to_have_count(0)

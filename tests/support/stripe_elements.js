@@ -74,6 +74,7 @@
       var changed = function () {
         var f = self.fields, card = self.value.type === "card";
         self.complete = card ? !!(f.number.value && f.expiry.value && f.cvc.value) : !!f.iban.value;
+        if (self.value.type === "link") { self.complete = false; }  // no Link account here
         fire(self.handlers, "change", {
           elementType: "payment", empty: !self.complete, complete: self.complete,
           collapsed: false, value: { type: self.value.type }
@@ -99,10 +100,17 @@
         });
       });
       root.appendChild(wallet);
+      // Link is offered when the elements' paymentMethodTypes name it, as on Stripe
+      var link = (this.group.options.paymentMethodTypes || []).indexOf("link") >= 0;
+      if (link) {
+        var linkButton = document.createElement("button");
+        linkButton.type = "button"; linkButton.textContent = "Pay with Link";
+        root.appendChild(linkButton);
+      }
       setTimeout(function () {
         fire(self.handlers, "ready", {
           elementType: "expressCheckout",
-          availablePaymentMethods: { applePay: false, googlePay: true, link: false, paypal: false, amazonPay: false }
+          availablePaymentMethods: { applePay: false, googlePay: true, link: link, paypal: false, amazonPay: false }
         });
       }, 0);
     }

@@ -24,7 +24,7 @@ from portal.services.messaging import receipts
 from portal.services.payments import payments, refunds
 from portal.services.payments.charging import installation_id
 
-STRIPE_METHODS = ("card", "sepa_debit")
+STRIPE_METHODS = ("card", "sepa_debit", "link")
 IN_FLIGHT_MESSAGE = _l(
     "A card or SEPA payment is being processed for this invoice. Wait until it has finished, "
     "then try again."

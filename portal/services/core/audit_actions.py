@@ -85,6 +85,7 @@ LABELS = {
     "fiscal.ts_opposition": _l("Opposed the transmission to the Sistema TS"),
     "fiscal.ts_opposition_withdrawn": _l("Opposition to the Sistema TS withdrawn"),
     "bill.question": _l("Question from the patient"),
+    "bill.question_answered": _l("Question answered"),
     "link.skipped": _l("Link not sent (no consent or address)"),
     "link.request_refused": _l("New link refused: too many requests"),
     "reminder.held": _l("Reminder waits for the patient's morning"),

@@ -60,13 +60,14 @@ PATIENTS = {
     ],
 }
 
-#: (procedure code, description, charged, insurance paid, adjustment); US dental (CDT) codes
-#: mean nothing to an Italian patient, so the Italian practice's lines carry none
+#: (procedure code, description, charged, insurance paid, adjustment). Each practice shows
+#: its own codes: the US practice the dental CDT codes, the Italian one the codes of its own
+#: price list (listino), as Italian private dental practices do
 LINES = {
     "IT": [
-        (None, "Igiene orale professionale", 9000, 0, 0),
-        (None, "Otturazione in composito, un lato", 14000, 0, 1500),
-        (None, "Radiografia endorale completa", 6000, 0, 0),
+        ("IGI.01", "Igiene orale professionale (ablazione del tartaro)", 9000, 0, 0),
+        ("CON.02", "Otturazione in composito, due superfici", 14000, 0, 1500),
+        ("RAD.01", "Radiografia endorale", 6000, 0, 0),
     ],
     "US": [
         ("D0150", "Comprehensive oral evaluation", 12500, 8000, 1000),
@@ -164,7 +165,7 @@ def seed_overdue(now: datetime | None = None) -> int:
                 service_date=due - timedelta(days=35),
                 description="Visita di controllo" if practice.country == "IT" else "Periodic exam",
                 charged_minor=amount,
-                procedure_code=None if practice.country == "IT" else "D0120",
+                procedure_code="VIS.02" if practice.country == "IT" else "D0120",
             )
             invoices.create_invoice(
                 patient,

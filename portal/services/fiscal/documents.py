@@ -21,7 +21,7 @@ from portal.services.fiscal.profile import FiscalRefused, profile_of, saldo_issu
 from portal.services.fiscal.tax_ids import codice_fiscale_of
 
 #: methods that leave a trace with a bank or card scheme (art. 1 c. 679 L. 160/2019)
-TRACEABLE = ("card", "sepa_debit", "card_terminal", "cheque")
+TRACEABLE = ("card", "sepa_debit", "link", "card_terminal", "cheque")
 
 
 def local_date(moment: datetime, practice: Practice) -> date:

@@ -24,11 +24,14 @@ BRANDS = {
 
 
 def label(summary: MethodSummary) -> str:
-    """ "Visa •••• 4242" for a card, "IBAN DE •••• 3000" for a SEPA account."""
+    """ "Visa •••• 4242" for a card, "IBAN DE •••• 3000" for a SEPA account, "Link" for a
+    Link account."""
     if summary.type == "card":
         brand = summary.brand or ""
         name = BRANDS.get(brand, brand.replace("_", " ").title() or "Card")
         return f"{name} •••• {summary.last4}" if summary.last4 else name
+    if summary.type == "link":
+        return "Link"  # the Link account's email stays out of the plan's label
     if summary.type == "sepa_debit":
         return f"IBAN {summary.country or ''} •••• {summary.last4 or ''}".replace("  ", " ")
     return summary.type

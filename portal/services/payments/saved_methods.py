@@ -14,11 +14,32 @@ from portal.services.billing import ledger
 from portal.services.core.audit import Actor
 from portal.services.core.refusals import PaymentReason
 from portal.services.payments.payments import Outcome, PaymentRefused, SavedMethod, charge
+from portal.services.payments.stripe_accounts import elements_mode
+
+#: what a plan may be charged with, by the method its agreement names (or saved since): Link
+#: pays with the card kept in the patient's Link account, saved and charged like a card
+AGREED_METHODS = {
+    "card": ("card", "link"),
+    "link": ("card", "link"),
+    "sepa_debit": ("sepa_debit",),
+}
 
 
 def methods_for(invoice: Invoice) -> list[str]:
-    """Payment methods offered: cards everywhere, SEPA Direct Debit for euro invoices."""
-    return ["card", "sepa_debit"] if invoice.currency == "EUR" else ["card"]
+    """Payment methods offered: cards everywhere, SEPA Direct Debit for euro invoices, and
+    Link where the checkout uses Stripe's Payment Element (real Stripe; the Card Element of
+    localstripe cannot save a Link method)."""
+    methods = ["card", "sepa_debit"] if invoice.currency == "EUR" else ["card"]
+    if elements_mode(invoice.practice) == "payment":
+        methods.append("link")
+    return methods
+
+
+def agreed_methods(invoice: Invoice, agreed: str | None) -> list[str]:
+    """The methods offered for a plan whose agreement names `agreed` ("card" also admits
+    Link where it is offered)."""
+    offered = methods_for(invoice)
+    return [m for m in AGREED_METHODS.get(agreed or "", ()) if m in offered]
 
 
 def prepare_setup(invoice: Invoice, method: str | list[str]) -> tuple[str, str]:

@@ -102,6 +102,12 @@ def render_document(plan: Plan) -> str:
     return f'<div class="agreement-texts">{first}\n{second}</div>'
 
 
+def offered_methods(offered: list[str]) -> list[str]:
+    """The methods an agreement may name among those `offered` (a card agreement is also
+    charged through Link where Link is offered)."""
+    return [m for m in offered if m in METHODS]
+
+
 def choose_method(plan: Plan, method: str, actor: Actor) -> None:
     """Set how the installments will be charged, before signing; a different method
     discards the stored document so that the next `show` states the new one."""
