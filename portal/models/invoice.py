@@ -38,6 +38,7 @@ class Invoice(db.Model):
             "patient_id",
             "balance_minor",
             "issued_on",
+            "voided_at",
             postgresql_where=text("balance_minor > 0"),
             sqlite_where=text("balance_minor > 0"),
         ),

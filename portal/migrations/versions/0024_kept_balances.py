@@ -67,7 +67,7 @@ def upgrade():
     op.create_index(
         "ix_invoice_open_due",
         "invoice",
-        ["practice_id", "due_on", "patient_id", "balance_minor", "issued_on"],
+        ["practice_id", "due_on", "patient_id", "balance_minor", "issued_on", "voided_at"],
         postgresql_where=sa.text("balance_minor > 0"),
         sqlite_where=sa.text("balance_minor > 0"),
     )

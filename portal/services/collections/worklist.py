@@ -1,9 +1,10 @@
 """The staff's invoice list: the page is chosen first, in SQL, then balances for its rows.
 
+Balances are the ones kept on the invoices (`Invoice.balance_minor`), read with the page.
 Pages are keyset pages, newest first: `after` is the cursor of the last row of the previous
 page ("<issued_on>.<id>"), so page 1,000 costs what page 1 does. Search matches every word
 against the invoice number and the patient's names and email, by substring, through trigram
-indexes (pg_trgm on PostgreSQL, FTS5 trigram tables on SQLite; migration 0013).
+indexes (pg_trgm on PostgreSQL, FTS5 trigram tables on SQLite; migration 0014).
 """
 
 from dataclasses import dataclass
@@ -54,7 +55,7 @@ def invoices(
     their balances."""
     limit = limit or PAGE_SIZE
     query = (
-        db.select(Invoice, Patient)
+        db.select(Invoice, Patient, Invoice.balance_minor)
         .join(Patient, Patient.id == Invoice.patient_id)
         .where(Invoice.practice_id == practice_id)
     )
@@ -70,27 +71,23 @@ def invoices(
             query = query.where(Invoice.due_on >= today - timedelta(days=high))
         query = query.where(Invoice.status == "open")
     if min_balance_minor is not None:
-        owed = (
-            db.select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0))
-            .where(LedgerEntry.invoice_id == Invoice.id)
-            .scalar_subquery()
-        )
-        query = query.where(owed >= min_balance_minor)
+        query = query.where(Invoice.balance_minor >= min_balance_minor)
     cursor = _cursor(after)
     if cursor is not None:
         issued_on, invoice_id = cursor
+        # the first condition is the index range; the second the rows of that day before id
         query = query.where(
+            Invoice.issued_on <= issued_on,
             or_(
                 Invoice.issued_on < issued_on,
                 and_(Invoice.issued_on == issued_on, Invoice.id < invoice_id),
-            )
+            ),
         )
     query = query.order_by(Invoice.issued_on.desc(), Invoice.id.desc()).limit(limit + 1)
     found = db.session.execute(query).all()
     more = len(found) > limit
     found = found[:limit]
-    balances = balances_of([invoice.id for invoice, _ in found])
-    rows = [Row(invoice, patient, balances.get(invoice.id, 0)) for invoice, patient in found]
+    rows = [Row(invoice, patient, int(balance)) for invoice, patient, balance in found]
     last = rows[-1].invoice if rows and more else None
     return Page(rows, f"{last.issued_on.isoformat()}.{last.id}" if last else None)
 
