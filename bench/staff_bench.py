@@ -77,6 +77,7 @@ def measure(size: int, url: str) -> list[tuple[str, str, float]]:
             with counted(db.engine) as statements:
                 value, seconds = timed(action, repeat=3)
             rows.append((label, f"{detail(value)}, {statements[0] // 3} SQL", seconds))
+            print(f"    {label:40}{seconds:8.3f}   {rows[-1][1]}", flush=True)
 
         for label, filters in cases(size):
             run(
@@ -129,8 +130,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     sqlite_sizes = [int(s) for s in (args.sqlite_sizes or args.sizes).split(",")]
     print(
-        f"Saldo staff pages, {os.cpu_count()} CPUs (shared), "
-        f"load average {os.getloadavg()[0]:.2f}",
+        f"Saldo staff pages, {os.cpu_count()} CPUs (shared), load average {os.getloadavg()[0]:.2f}",
         flush=True,
     )
     if not args.no_sqlite:
