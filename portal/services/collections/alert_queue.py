@@ -52,17 +52,25 @@ def queue(practice_id: int, today: date, kind: str | None = None, *, page: int =
     oldest first; the order and the page are chosen in SQL, the balances are the ones kept
     on the invoices."""
     severity = case(SEVERITY, value=Alert.kind, else_=0)
-    query = (
-        db.select(Alert, Invoice.balance_minor)
-        .join(Invoice, Invoice.id == Alert.invoice_id)
-        .where(Alert.practice_id == practice_id, Alert.resolved_at.is_(None))
-        .options(contains_eager(Alert.invoice).joinedload(Invoice.patient))
-        .order_by(severity.desc(), Alert.raised_on, Alert.id)
-        .offset((max(page, 1) - 1) * PER_PAGE)
-        .limit(PER_PAGE)
+    chosen = db.select(Alert.id.label("id"), severity.label("severity")).where(
+        Alert.practice_id == practice_id, Alert.resolved_at.is_(None)
     )
     if kind:
-        query = query.where(Alert.kind == kind)
+        chosen = chosen.where(Alert.kind == kind)
+    # the page is chosen from the open alerts alone, then joined to its invoices and patients
+    chosen = (
+        chosen.order_by(severity.desc(), Alert.raised_on, Alert.id)
+        .offset((max(page, 1) - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+        .subquery("chosen")
+    )
+    query = (
+        db.select(Alert, Invoice.balance_minor)
+        .join(chosen, chosen.c.id == Alert.id)
+        .join(Invoice, Invoice.id == Alert.invoice_id)
+        .options(contains_eager(Alert.invoice).joinedload(Invoice.patient, innerjoin=True))
+        .order_by(chosen.c.severity.desc(), Alert.raised_on, Alert.id)
+    )
     found = db.session.execute(query).all()
     alerts = [alert for alert, _balance in found]
     balances = {alert.invoice_id: balance for alert, balance in found}

@@ -16,6 +16,7 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, Practice, ReminderLog
+from portal.services.collections import aging_kept
 from portal.services.collections.aging_report import aging, aging_buckets, counted
 from portal.services.collections.reports import (
     DEFAULT_DAYS,
@@ -178,7 +179,11 @@ def report(
     days: int = DEFAULT_DAYS,
     patient_limit: int | None = None,
 ) -> Report:
-    """Everything the staff page shows."""
-    aged = aging(practice, as_of, patient_limit)
+    """Everything the staff page shows; with a `patient_limit`, from the totals kept on the
+    patients when they are the aging's (`aging_kept`)."""
+    if patient_limit is not None and aging_kept.kept_totals_hold(practice, as_of):
+        aged = aging_kept.aging_from_kept_totals(practice, as_of, patient_limit)
+    else:
+        aged = aging(practice, as_of, patient_limit)
     figures = period_figures(practice, as_of, days, ending=aged)
     return Report(aged, figures, payments_by_step(practice, as_of, days))

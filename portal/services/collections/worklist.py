@@ -10,7 +10,7 @@ indexes (pg_trgm on PostgreSQL, FTS5 trigram tables on SQLite; migration 0014).
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import Integer, and_, bindparam, func, or_, text, union
+from sqlalchemy import Integer, bindparam, func, or_, text, tuple_, union
 
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, Patient
@@ -75,14 +75,8 @@ def invoices(
     cursor = _cursor(after)
     if cursor is not None:
         issued_on, invoice_id = cursor
-        # the first condition is the index range; the second the rows of that day before id
-        query = query.where(
-            Invoice.issued_on <= issued_on,
-            or_(
-                Invoice.issued_on < issued_on,
-                and_(Invoice.issued_on == issued_on, Invoice.id < invoice_id),
-            ),
-        )
+        # a row value: both databases read it as one range of the (issued_on, id) index
+        query = query.where(tuple_(Invoice.issued_on, Invoice.id) < tuple_(issued_on, invoice_id))
     query = query.order_by(Invoice.issued_on.desc(), Invoice.id.desc()).limit(limit + 1)
     found = db.session.execute(query).all()
     more = len(found) > limit

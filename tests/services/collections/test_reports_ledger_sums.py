@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import event
 
 from portal.extensions import db
+from portal.models import Patient
+from portal.services.billing import ledger
 from portal.services.billing.ledger import SIGNS
-from portal.services.collections import period_report, worklist
+from portal.services.collections import aging_kept, aging_report, period_report, worklist
 from portal.services.collections.reports import BUCKETS, FLOORS, day_starts, period_ending
 from tests import factories
 from tests.services.collections.test_reports import _entry, _invoice
@@ -22,7 +24,7 @@ LATER = date(2027, 12, 31)
 MOVES = ("payment", "refund", "adjustment", "write_off", "dispute", "dispute_reversal", "credit")
 
 
-def _random_book(seed: int):
+def _random_book(seed: int, voids: bool = True):
     """A practice with 4 patients and 14 invoices; returns it and, per invoice, its facts."""
     rng = random.Random(seed)  # noqa: S311 (a reproducible book, not a secret)
     practice = factories.practice()
@@ -35,7 +37,9 @@ def _random_book(seed: int):
         issued = date(2026, 6, 1) + timedelta(days=rng.randrange(190))
         due = issued + timedelta(days=rng.randrange(61))
         first = datetime.combine(issued, datetime.min.time()) + timedelta(hours=9)
-        voided_at = first + timedelta(days=rng.randrange(1, 120)) if rng.random() < 0.15 else None
+        voided_at = (
+            first + timedelta(days=rng.randrange(1, 120)) if rng.random() < 0.15 * voids else None
+        )
         patient = rng.choice(people)
         invoice = _invoice(
             practice, patient, f"R-{n}", issued.isoformat(), due.isoformat(), voided_at=voided_at
@@ -122,8 +126,18 @@ class Statements:
         self.count += 1
 
 
-def test_the_reports_page_is_four_statements_at_any_size(app):
-    practice, _book = _random_book(5)
+@pytest.mark.parametrize(
+    ("voids", "statements"),
+    [
+        # whether the patients' kept totals hold, the buckets, the largest patients, the aging
+        # at the start, the period's sums, the steps
+        (False, 6),
+        # void invoices with a balance left: the aging and its patients in one statement
+        (True, 5),
+    ],
+)
+def test_the_reports_page_is_a_fixed_number_of_statements(app, voids, statements):
+    practice, _book = _random_book(5, voids)
     db.session.refresh(practice)
     with Statements() as few:
         period_report.report(practice, LATER, patient_limit=100)
@@ -133,8 +147,7 @@ def test_the_reports_page_is_four_statements_at_any_size(app):
     db.session.refresh(practice)
     with Statements() as more:
         report = period_report.report(practice, LATER, patient_limit=100)
-    # the aging with its patients, the aging at the start, the period's sums, the steps
-    assert (few.count, more.count) == (4, 4)
+    assert (few.count, more.count) == (statements, statements)
     assert report.aging.invoices > 20
 
 
@@ -163,3 +176,48 @@ def test_a_staff_list_page_is_one_statement_with_the_balances(app, filters):
         for invoice, _patient, entries in book
     }
     assert [row.balance_minor for row in page.rows] == [sums[r.invoice.id] for r in page.rows]
+
+
+@pytest.mark.parametrize("seed", [8, 9, 10])
+def test_the_kept_patient_totals_give_the_same_aging(app, seed):
+    practice, book = _random_book(seed, voids=False)
+    for n in range(6):  # more patients with open balances, some with equal totals
+        patient = factories.patient(practice, last_name="Z")
+        factories.invoice(patient, amounts=(5000 + n % 2,), number=f"Z-{n}")
+    assert not aging_kept.kept_totals_hold(practice, D)  # entries after D in the book
+    assert aging_kept.kept_totals_hold(practice, LATER)
+    for limit in (1, 3, 100):
+        kept = aging_kept.aging_from_kept_totals(practice, LATER, limit)
+        assert kept == aging_report.aging(practice, LATER, limit)
+        assert len(kept.patients) == min(limit, kept.patient_count)
+    _, patients = _expected(practice, book, LATER)
+    assert kept.patient_count == len(patients) + 6
+
+
+def test_patient_totals_follow_payments_voids_and_moves(app):
+    practice = factories.practice()
+    first, second = factories.patient(practice), factories.patient(practice, first_name="Ada")
+    invoice = factories.invoice(first, amounts=(10000,))
+    other = factories.invoice(first, amounts=(3000,), number="B-2")
+    ledger.post(other, "payment", 5000)  # an overpayment: -2000 counts as 0, not -2000
+    db.session.commit()
+    assert _open_totals(first, second) == (10000, 0)
+    ledger.post(invoice, "payment", 2500)
+    db.session.commit()
+    assert _open_totals(first, second) == (7500, 0)
+    invoice.patient_id = second.id
+    db.session.commit()
+    assert _open_totals(first, second) == (0, 7500)
+    ledger.post(other, "dispute", 2500)
+    db.session.commit()
+    assert _open_totals(first, second) == (500, 7500)
+
+
+def _open_totals(*patients):
+    ids = [p.id for p in patients]
+    found = dict(
+        db.session.execute(
+            db.select(Patient.id, Patient.open_balance_minor).where(Patient.id.in_(ids))
+        ).all()
+    )
+    return tuple(found[i] for i in ids)
