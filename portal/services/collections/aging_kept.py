@@ -5,7 +5,7 @@ as of today). Otherwise `aging_report.aging` works them out from the invoices.""
 
 from datetime import date, timedelta
 
-from sqlalchemy import and_, exists, func, literal_column, or_, select
+from sqlalchemy import BigInteger, and_, case, cast, exists, func, literal_column, or_, select
 
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, Patient, Practice
@@ -38,17 +38,28 @@ def aging_from_kept_totals(practice: Practice, as_of: date, patient_limit: int) 
     owing = and_(
         Patient.practice_id == practice.id, Patient.open_balance_minor > literal_column("0")
     )
-    rows = (
+    # the open invoices grouped by due date first (one pass over the index of open balances,
+    # a few hundred groups), then into buckets
+    by_due = (
         select(
-            Invoice.patient_id.label("patient_id"),
-            _bucket_index(Invoice.due_on, as_of).label("bucket"),
-            Invoice.balance_minor.label("balance"),
+            Invoice.due_on.label("due_on"),
+            func.sum(Invoice.balance_minor).label("amount"),
+            func.count().label("invoices"),
         )
         .where(open_invoices)
-        .subquery("open_invoices")
+        .group_by(Invoice.due_on)
+        .subquery("by_due")
     )
+    bucket = _bucket_index(by_due.c.due_on, as_of)
+
+    def total(value):
+        return cast(func.coalesce(func.sum(value), 0), BigInteger)
+
+    indexes = range(len(BUCKETS))
+    columns = [total(case((bucket == n, by_due.c.amount), else_=0)) for n in indexes]
+    columns += [total(case((bucket == n, by_due.c.invoices), else_=0)) for n in indexes]
     patients = select(func.count()).where(owing).scalar_subquery()
-    practice_row = db.session.execute(select(*_pivot(rows), patients.label("patients"))).one()
+    practice_row = db.session.execute(select(*columns, patients.label("patients"))).one()
     top = (
         select(Patient.id, Patient.first_name, Patient.last_name, Patient.open_balance_minor)
         .where(owing)
@@ -80,7 +91,8 @@ def aging_from_kept_totals(practice: Practice, as_of: date, patient_limit: int) 
     for row in db.session.execute(query):
         amounts, counts, total_minor, invoices = _numbers(row, 3)
         people.append(PatientAging(row[0], row[1], row[2], amounts, counts, total_minor, invoices))
-    amounts, counts, _total, _invoices = _numbers(practice_row, 0)
+    k = len(BUCKETS)
+    amounts, counts = practice_row[:k], practice_row[k : 2 * k]
     buckets = tuple(Bucket(*values) for values in zip(BUCKETS, amounts, counts, strict=True))
     return Aging(
         practice.id,
