@@ -25,6 +25,7 @@ from sqlalchemy import (
 
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, Patient
+from portal.models.invoice import InvoiceStatus
 
 #: age filters by days past the due date
 AGES = {
@@ -81,7 +82,7 @@ def invoices(
             query = query.where(due_on <= today - timedelta(days=low))
         if high is not None:
             query = query.where(due_on >= today - timedelta(days=high))
-        query = query.where(Invoice.status == "open")
+        query = query.where(Invoice.status == InvoiceStatus.OPEN)
     if min_balance_minor is not None:
         query = query.where(Invoice.balance_minor >= min_balance_minor)
     cursor = _cursor(after)
