@@ -5,8 +5,8 @@ DATABASE_URL, a scratch PostgreSQL database) gets one practice with that many op
 ledger charge each, two invoices per patient). 99% are mid-cadence with their next step days
 away (`collection_state.next_action_on`); 1% reach a call step today. Then, timed in the same
 process: `jobs run-due` for the day (cadence, alerts, installments) with its SQL statement
-count, the same run again (nothing new to do), the staff invoice list (first page, a deep
-keyset page, a search, a filter) and the reports page. The smallest size is the baseline:
+count and the same run again (nothing new to do); the staff pages are `bench/staff_bench.py`'s,
+on the same data. The smallest size is the baseline:
 what grows with the number of invoices and what grows with the number due.
 """
 
@@ -31,7 +31,6 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import Practice  # noqa: E402
-from portal.services.collections import period_report, worklist  # noqa: E402
 from portal.services.core import jobs  # noqa: E402
 
 TODAY = date(2026, 12, 1)
@@ -139,30 +138,12 @@ def measure(size: int, url: str) -> list[tuple[str, str, float]]:
     rows: list[tuple[str, str, float]] = []
     with app.app_context():
         upgrade()
-        (practice, due), seed_s = timed(lambda: seed(size))
+        (_practice, due), seed_s = timed(lambda: seed(size))
         print(f"  {size:,} invoices seeded in {seed_s:.1f} s, {due:,} with a step due", flush=True)
         for label in ("run-due (first run of the day)", "run-due again (nothing new)"):
             with counted(db.engine) as statements:
                 report, seconds = timed(lambda: jobs.run_due(TODAY, clock_time(10, 0)))
             rows.append((label, f"{report.call_tasks} call tasks, {statements[0]} SQL", seconds))
-        practice = db.session.get(Practice, practice.id)
-        page = worklist.invoices(practice.id, today=TODAY)
-        middle = f"{(TODAY - timedelta(days=40)).isoformat()}.{size // 2}"
-        cases = [
-            ("staff list: first page", dict()),
-            ("staff list: a page half-way (keyset)", dict(after=middle)),
-            ("staff list: search 'Surname1234'", dict(text="Surname1234")),
-            ("staff list: open, 1-30 days past due", dict(status="open", age="1-30")),
-        ]
-        for label, filters in cases:
-            page, seconds = timed(
-                lambda f=filters: worklist.invoices(practice.id, today=TODAY, **f), repeat=3
-            )
-            rows.append((label, f"{len(page.rows)} rows", seconds))
-        report, seconds = timed(
-            lambda: period_report.report(practice, TODAY, 90, patient_limit=100), repeat=2
-        )
-        rows.append(("reports page (aging, DSO, CEI, steps)", "", seconds))
         db.session.remove()
         db.engine.dispose()
     return rows

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.extensions import db
@@ -27,6 +27,16 @@ class Alert(db.Model):
     __table_args__ = (
         CheckConstraint(f"kind IN {ALERT_KINDS}", name="kind"),
         UniqueConstraint("invoice_id", "kind", "raised_on"),
+        #: the open alerts of a practice: the queue and its count (migration 0024)
+        Index(
+            "ix_alert_open",
+            "practice_id",
+            "kind",
+            "raised_on",
+            "id",
+            postgresql_where=text("resolved_at IS NULL"),
+            sqlite_where=text("resolved_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

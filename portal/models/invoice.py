@@ -3,7 +3,15 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
@@ -32,6 +40,19 @@ class Invoice(db.Model):
         Index("ix_invoice_practice_issued", "practice_id", "issued_on", "id"),
         Index("ix_invoice_practice_status_issued", "practice_id", "status", "issued_on", "id"),
         Index("ix_invoice_status_due", "status", "due_on"),
+        #: open balances by due date: the aging and the staff list's age filter (0024)
+        Index(
+            "ix_invoice_open_due",
+            "practice_id",
+            "due_on",
+            "patient_id",
+            "balance_minor",
+            "issued_on",
+            "voided_at",
+            postgresql_where=text("balance_minor > 0"),
+            sqlite_where=text("balance_minor > 0"),
+        ),
+        Index("ix_invoice_practice_voided", "practice_id", "voided_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,6 +67,9 @@ class Invoice(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     paid_at: Mapped[datetime | None]
     voided_at: Mapped[datetime | None]
+    #: the sum of the invoice's ledger entries, kept by a database trigger on every ledger
+    #: insert (migration 0024); read it from a query, an invoice loaded earlier may be stale
+    balance_minor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     practice: Mapped[Practice] = relationship()
     patient: Mapped[Patient] = relationship()

@@ -39,8 +39,12 @@ class LedgerEntry(db.Model):
         UniqueConstraint("dispute_id", "kind", name="uq_ledger_dispute_kind"),
         #: the aging report reads every balance from this index alone
         Index("ix_ledger_aging", "practice_id", "invoice_id", "created_at", "amount_minor"),
-        #: period sums (charges, payments, refunds) of the collection reports
-        Index("ix_ledger_kind_time", "practice_id", "kind", "created_at"),
+        #: period sums (charges, payments, refunds) of the collection reports, index-only
+        Index(
+            "ix_ledger_kind_time", "practice_id", "kind", "created_at", "amount_minor", "invoice_id"
+        ),
+        #: what changed since a day, per invoice: balances as of an earlier day (0024)
+        Index("ix_ledger_practice_time", "practice_id", "created_at", "invoice_id", "amount_minor"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

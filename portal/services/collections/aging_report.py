@@ -1,19 +1,21 @@
 """The aging report as of a day: open balances by past-due bucket, for the practice and per
-patient, computed in SQL from the ledger (conventions in `reports`), and its CSV rows."""
+patient, computed in SQL from the balances kept on the invoices and the ledger entries posted
+after the day (conventions in `reports`), and its CSV rows."""
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     BigInteger,
+    CompoundSelect,
     Integer,
-    Select,
     String,
     and_,
     case,
     cast,
     func,
     literal,
+    literal_column,
     or_,
     union_all,
 )
@@ -50,26 +52,38 @@ def counted(as_of: date, cutoff: datetime) -> ColumnElement[bool]:
     )
 
 
-def _open_invoices(practice: Practice, as_of: date) -> Select:
-    """(patient_id, bucket, balance) of each invoice with a positive balance as of `as_of`."""
+def _open_invoices(practice: Practice, as_of: date) -> CompoundSelect:
+    """(patient_id, bucket, balance) of each invoice with a positive balance as of `as_of`.
+
+    The balance as of D is the invoice's kept balance (`Invoice.balance_minor`, the sum of all
+    its entries) less what was posted from the end of D on. Invoices with no entry since then
+    come from the index of open balances; the others, usually few (none when D is today), are
+    corrected by their entries since the end of D."""
     cutoff = day_starts(practice.timezone, as_of + timedelta(days=1))
-    balance = func.sum(LedgerEntry.amount_minor)
-    per_invoice = (
-        db.select(LedgerEntry.invoice_id.label("invoice_id"), balance.label("balance"))
-        .where(LedgerEntry.practice_id == practice.id, LedgerEntry.created_at < cutoff)
+    ours = and_(Invoice.practice_id == practice.id, counted(as_of, cutoff))
+    since = func.sum(LedgerEntry.amount_minor)
+    later = (
+        db.select(LedgerEntry.invoice_id.label("invoice_id"), since.label("since"))
+        .join_from(LedgerEntry, Invoice, Invoice.id == LedgerEntry.invoice_id)
+        .where(LedgerEntry.practice_id == practice.id, LedgerEntry.created_at >= cutoff, ours)
         .group_by(LedgerEntry.invoice_id)
-        .having(balance > 0)
-        .subquery("per_invoice")
+        .cte("later")
     )
-    return (
-        db.select(
-            Invoice.patient_id.label("patient_id"),
-            _bucket_index(Invoice.due_on, as_of).label("bucket"),
-            per_invoice.c.balance.label("balance"),
-        )
-        .join_from(per_invoice, Invoice, Invoice.id == per_invoice.c.invoice_id)
-        .where(Invoice.practice_id == practice.id, counted(as_of, cutoff))
+    bucket = _bucket_index(Invoice.due_on, as_of).label("bucket")
+    untouched = db.select(
+        Invoice.patient_id.label("patient_id"), bucket, Invoice.balance_minor.label("balance")
+    ).where(
+        ours,
+        Invoice.balance_minor > literal_column("0"),  # a literal: the partial index's predicate
+        ~db.select(later.c.invoice_id).where(later.c.invoice_id == Invoice.id).exists(),
     )
+    then = Invoice.balance_minor - later.c.since
+    corrected = (
+        db.select(Invoice.patient_id, bucket, then.label("balance"))
+        .join_from(later, Invoice, Invoice.id == later.c.invoice_id)
+        .where(then > 0)
+    )
+    return union_all(untouched, corrected)
 
 
 def _pivot(rows) -> list[ColumnElement]:
@@ -102,7 +116,7 @@ def _practice_aging(practice: Practice, as_of: date, row, patients=(), count=0) 
 
 def _open_invoices_cte(practice: Practice, as_of: date):
     """`_open_invoices` as a CTE, materialized on PostgreSQL: computed once, and not again
-    by every parallel worker of the query that joins it to the invoices."""
+    by every parallel worker of the query that joins it to the patients."""
     rows = _open_invoices(practice, as_of).cte("open_invoices")
     if db.session.get_bind().dialect.name == "postgresql":
         rows = rows.prefix_with("MATERIALIZED")

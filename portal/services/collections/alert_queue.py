@@ -5,10 +5,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, func
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager
 
 from portal.extensions import db
-from portal.models import Alert, Invoice, LedgerEntry, Patient, Plan
+from portal.models import Alert, Invoice, Patient, Plan
 from portal.services.collections.alert_detection import RUNNING
 from portal.services.collections.alerts import SEVERITY
 
@@ -49,27 +49,32 @@ PER_PAGE = 100
 
 def queue(practice_id: int, today: date, kind: str | None = None, *, page: int = 1) -> list[Row]:
     """Page `page` (`PER_PAGE` rows) of the practice's open alerts, most severe first, then
-    oldest first; the order and the page are chosen in SQL."""
+    oldest first; the order and the page are chosen in SQL, the balances are the ones kept
+    on the invoices."""
     severity = case(SEVERITY, value=Alert.kind, else_=0)
-    query = (
-        db.select(Alert)
-        .where(Alert.practice_id == practice_id, Alert.resolved_at.is_(None))
-        .options(joinedload(Alert.invoice).joinedload(Invoice.patient))
-        .order_by(severity.desc(), Alert.raised_on, Alert.id)
-        .offset((max(page, 1) - 1) * PER_PAGE)
-        .limit(PER_PAGE)
+    chosen = db.select(Alert.id.label("id"), severity.label("severity")).where(
+        Alert.practice_id == practice_id, Alert.resolved_at.is_(None)
     )
     if kind:
-        query = query.where(Alert.kind == kind)
-    alerts = db.session.scalars(query).all()
-    invoice_ids = {a.invoice_id for a in alerts}
-    balances = dict(
-        db.session.execute(
-            db.select(LedgerEntry.invoice_id, func.sum(LedgerEntry.amount_minor))
-            .where(LedgerEntry.invoice_id.in_(invoice_ids))
-            .group_by(LedgerEntry.invoice_id)
-        ).all()
+        chosen = chosen.where(Alert.kind == kind)
+    # the page is chosen from the open alerts alone, then joined to its invoices and patients
+    chosen = (
+        chosen.order_by(severity.desc(), Alert.raised_on, Alert.id)
+        .offset((max(page, 1) - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+        .subquery("chosen")
     )
+    query = (
+        db.select(Alert, Invoice.balance_minor)
+        .join(chosen, chosen.c.id == Alert.id)
+        .join(Invoice, Invoice.id == Alert.invoice_id)
+        .options(contains_eager(Alert.invoice).joinedload(Invoice.patient, innerjoin=True))
+        .order_by(chosen.c.severity.desc(), Alert.raised_on, Alert.id)
+    )
+    found = db.session.execute(query).all()
+    alerts = [alert for alert, _balance in found]
+    balances = {alert.invoice_id: balance for alert, balance in found}
+    invoice_ids = set(balances)
     running = set(
         db.session.scalars(
             db.select(Plan.invoice_id).where(

@@ -11,12 +11,14 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    or_,
 )
 from sqlalchemy.sql.expression import ColumnElement
 
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, Practice, ReminderLog
-from portal.services.collections.aging_report import aging, aging_buckets, counted
+from portal.services.collections import aging_kept
+from portal.services.collections.aging_report import aging, aging_buckets
 from portal.services.collections.reports import (
     DEFAULT_DAYS,
     NOT_SENT,
@@ -51,22 +53,35 @@ def period_figures(
     start = day_starts(practice.timezone, period.first_day)
     end = day_starts(practice.timezone, as_of + timedelta(days=1))
 
-    def total(kind: str, sign: int):
-        return func.coalesce(
-            func.sum(case((LedgerEntry.kind == kind, sign * LedgerEntry.amount_minor), else_=0)),
-            0,
-        )
-
-    query = (
-        db.select(total("charge", 1), total("payment", -1), total("refund", 1))
-        .join_from(LedgerEntry, Invoice, Invoice.id == LedgerEntry.invoice_id)
+    in_period = and_(
+        LedgerEntry.practice_id == practice.id,
+        LedgerEntry.kind.in_(("charge", "payment", "refund")),
+        LedgerEntry.created_at >= start,
+        LedgerEntry.created_at < end,
+    )
+    # every entry of the period (from the ledger's kind and time index alone), less those of
+    # the few invoices that do not count as of D (issued later, or void by its end)
+    left_out = (
+        db.select(Invoice.id)
         .where(
-            LedgerEntry.practice_id == practice.id,
-            LedgerEntry.kind.in_(("charge", "payment", "refund")),
-            LedgerEntry.created_at >= start,
-            LedgerEntry.created_at < end,
-            counted(as_of, end),
+            Invoice.practice_id == practice.id,
+            or_(Invoice.issued_on > as_of, Invoice.voided_at < end),  # not `counted`, indexed
         )
+        .scalar_subquery()
+    )
+
+    kinds = (("charge", 1), ("payment", -1), ("refund", 1))
+
+    def totals(name: str, *where):
+        amount = LedgerEntry.amount_minor
+        signed = {k: case((LedgerEntry.kind == k, s * amount), else_=0) for k, s in kinds}
+        columns = [func.coalesce(func.sum(v), 0).label(k) for k, v in signed.items()]
+        return db.select(*columns).where(in_period, *where).subquery(name)
+
+    every = totals("every")
+    excluded = totals("excluded", LedgerEntry.invoice_id.in_(left_out))
+    query = db.select(*(every.c[kind] - excluded.c[kind] for kind, _sign in kinds)).select_from(
+        every.join(excluded, literal(True))
     )
     charges, payments, refunds = (int(v) for v in db.session.execute(query).one())
     begin, end_total, current = beginning.total_minor, ending.total_minor, ending.current_minor
@@ -168,7 +183,11 @@ def report(
     days: int = DEFAULT_DAYS,
     patient_limit: int | None = None,
 ) -> Report:
-    """Everything the staff page shows."""
-    aged = aging(practice, as_of, patient_limit)
+    """Everything the staff page shows; with a `patient_limit`, from the totals kept on the
+    patients when they are the aging's (`aging_kept`)."""
+    if patient_limit is not None and aging_kept.kept_totals_hold(practice, as_of):
+        aged = aging_kept.aging_from_kept_totals(practice, as_of, patient_limit)
+    else:
+        aged = aging(practice, as_of, patient_limit)
     figures = period_figures(practice, as_of, days, ending=aged)
     return Report(aged, figures, payments_by_step(practice, as_of, days))
