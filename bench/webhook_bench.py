@@ -1,8 +1,8 @@
 """Stripe webhook CPU per event: `python bench/webhook_bench.py [--events 20]`.
 
 Starts localstripe, makes `--events` 3-D Secure card payments that the patient has
-authenticated at Stripe but Saldo has not read yet (as tests/services/test_webhooks.py does),
-then posts each one's signed `payment_intent.succeeded` event to `/webhooks/stripe` and
+authenticated at Stripe but Saldo has not read yet (as
+tests/services/payments/test_webhooks.py does), then posts each one's signed `payment_intent.succeeded` event to `/webhooks/stripe` and
 measures this process's CPU time for it (localstripe's own CPU is not counted). The receipt
 goes through the pending-work outbox, so the same table shows the CPU of the worker run that
 sends the receipts afterwards, per receipt.
@@ -20,11 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask_migrate import upgrade  # noqa: E402
-from tests.services.test_webhooks import authenticated_intent, post_event  # noqa: E402
 
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.services.core import outbox  # noqa: E402
+from tests.services.payments.test_webhooks import authenticated_intent, post_event  # noqa: E402
 from tests.support import servers  # noqa: E402
 
 

@@ -45,8 +45,11 @@ def _move(installment: Installment, target: str, expected: tuple[str, ...], **va
 def on_payment_succeeded(payment: Payment) -> None:
     """After a payment is booked: mark its installment paid, activate or finish the plan."""
     invoice = payment.invoice
-    installment = db.session.get(Installment, payment.installment_id or 0)
-    if installment is not None and installment.status != "paid":
+    installment = (
+        db.session.get(Installment, payment.installment_id) if payment.installment_id else None
+    )
+    changed = installment is not None and installment.status != "paid"
+    if changed:
         _move(
             installment,
             "paid",
@@ -68,8 +71,8 @@ def on_payment_succeeded(payment: Payment) -> None:
             plan_messages.agreement_signed(plan)
         elif plan.status == "past_due" and not _overdue(plan):
             plan.status = "active"
-    _finish_if_paid(invoice)
-    db.session.commit()
+    if _finish_if_paid(invoice) or changed:
+        db.session.commit()
 
 
 def on_payment_failed(payment: Payment) -> None:
@@ -135,13 +138,15 @@ def _overdue(plan: Plan) -> bool:
     return any(i.status == "failed" and i.next_attempt_on is None for i in plan.installments)
 
 
-def _finish_if_paid(invoice: Invoice) -> None:
+def _finish_if_paid(invoice: Invoice) -> bool:
+    """Complete the invoice's running plans once nothing is owed; True if there were any."""
     if ledger.balance(invoice.id) > 0:
-        return
+        return False
     query = db.select(Plan).where(
         Plan.invoice_id == invoice.id, Plan.status.in_(("active", "past_due"))
     )
-    for plan in db.session.scalars(query):
+    plans = list(db.session.scalars(query))
+    for plan in plans:
         plan.status, plan.ended_at = "completed", utcnow()
         for installment in plan.installments:
             if installment.status in ("scheduled", "failed"):
@@ -153,6 +158,7 @@ def _finish_if_paid(invoice: Invoice) -> None:
             actor=SYSTEM,
             plan_id=plan.id,
         )
+    return bool(plans)
 
 
 def due(today: date) -> list[charging.Seen]:
