@@ -4,6 +4,7 @@ from flask import abort, current_app, g, redirect, render_template, request, ses
 from flask_babel import gettext as _
 
 from portal.extensions import db, limiter
+from portal.models.invoice import InvoiceStatus
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import DateOfBirthForm, LinkRequestForm
@@ -69,7 +70,7 @@ def verify():
             "patient/verify.html",
             form=form,
             error=error,
-            paid=g.invoice.status == "paid",
+            paid=g.invoice.status == InvoiceStatus.PAID,
             month_first=g.practice.country == "US",
         ),
         status,
