@@ -97,6 +97,7 @@ bench: install bench-deps
 	$(PY) bench/jobs_bench.py --sizes $(BENCH_SIZES) --throwaway-postgres
 	$(PY) bench/staff_bench.py --sizes $(BENCH_SIZES) --throwaway-postgres
 	$(PY) bench/webhook_bench.py
+	$(PY) bench/boot_bench.py
 	$(PY) bench/import_bench.py --rows 10000 --throwaway-postgres
 	$(PY) bench/import_bench.py --rows 100000 --patients 15000 --throwaway-postgres
 

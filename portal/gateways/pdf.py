@@ -1,9 +1,7 @@
-"""HTML to PDF with WeasyPrint (imported on the first render: it takes seconds to load), and
-the files embedded in a PDF."""
+"""HTML to PDF with WeasyPrint, and the files embedded in a PDF (pyHanko). Both are imported
+on first use: WeasyPrint takes seconds to load, and most workers never render a PDF."""
 
 from io import BytesIO
-
-from pyhanko.pdf_utils.reader import PdfFileReader
 
 
 def html_to_pdf(
@@ -24,6 +22,8 @@ def html_to_pdf(
 
 def embedded_files(pdf: bytes) -> dict[str, bytes]:
     """The embedded files of `pdf` by name (document-level attachments only)."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
     root = PdfFileReader(BytesIO(pdf)).root
     try:
         names = root["/Names"]["/EmbeddedFiles"]["/Names"]

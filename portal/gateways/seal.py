@@ -33,19 +33,19 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from pyhanko.keys import (
-    load_cert_from_pemder,
-    load_certs_from_pemder_data,
-    load_private_key_from_pemder_data,
-)
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import signers
-from pyhanko.sign.fields import SigSeedSubFilter
-from pyhanko.sign.general import SigningError
-from pyhanko.sign.validation import SignatureCoverageLevel, async_validate_pdf_signature
-from pyhanko_certvalidator import ValidationContext
-from pyhanko_certvalidator.registry import SimpleCertificateStore
+
+from portal.gateways.lazy import LazyModule
+
+# pyHanko (and the aiohttp it brings) is imported at the first seal or check, not at boot
+keys = LazyModule("pyhanko.keys")
+incremental_writer = LazyModule("pyhanko.pdf_utils.incremental_writer")
+pdf_reader = LazyModule("pyhanko.pdf_utils.reader")
+signers = LazyModule("pyhanko.sign.signers")
+fields = LazyModule("pyhanko.sign.fields")
+general = LazyModule("pyhanko.sign.general")
+validation = LazyModule("pyhanko.sign.validation")
+certvalidator = LazyModule("pyhanko_certvalidator")
+registry = LazyModule("pyhanko_certvalidator.registry")
 
 SEAL_FIELD = "Saldo"
 CERT_VALIDITY = dt.timedelta(days=3652)
@@ -180,19 +180,19 @@ def self_signed_pem(common_name: str, organization: str, country: str) -> tuple[
     return key_pem, cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _load_signer(key, cert, passphrase: str | None) -> signers.SimpleSigner:
+def _load_signer(key, cert, passphrase: str | None):
     """The signer for a key and certificate given as file paths or as PEM bytes."""
     secret = passphrase.encode() if passphrase else None
     if isinstance(key, bytes) and isinstance(cert, bytes):
         try:
-            (signing_cert,) = load_certs_from_pemder_data(cert)
-            signing_key = load_private_key_from_pemder_data(key, passphrase=secret)
+            (signing_cert,) = keys.load_certs_from_pemder_data(cert)
+            signing_key = keys.load_private_key_from_pemder_data(key, passphrase=secret)
         except (ValueError, TypeError) as exc:
             raise SealError(f"Cannot load the sealing key or certificate: {exc}") from exc
         return signers.SimpleSigner(
             signing_cert=signing_cert,
             signing_key=signing_key,
-            cert_registry=SimpleCertificateStore.from_certs([signing_cert]),
+            cert_registry=registry.SimpleCertificateStore.from_certs([signing_cert]),
         )
     signer = signers.SimpleSigner.load(str(key), str(cert), key_passphrase=secret)
     if signer is None:  # pyHanko logs the cause and returns None
@@ -203,9 +203,9 @@ def _load_signer(key, cert, passphrase: str | None) -> signers.SimpleSigner:
 def _load_trust_root(cert):
     """A trust root given as a file path or as PEM bytes."""
     if isinstance(cert, bytes):
-        (root,) = load_certs_from_pemder_data(cert)
+        (root,) = keys.load_certs_from_pemder_data(cert)
         return root
-    return load_cert_from_pemder(str(cert))
+    return keys.load_cert_from_pemder(str(cert))
 
 
 def seal_pdf(
@@ -231,7 +231,7 @@ def seal_pdf(
     meta = signers.PdfSignatureMetadata(
         field_name=SEAL_FIELD,
         md_algorithm="sha256",
-        subfilter=SigSeedSubFilter.PADES,
+        subfilter=fields.SigSeedSubFilter.PADES,
         certify=False,
         reason=reason,
         location=location or None,
@@ -239,12 +239,12 @@ def seal_pdf(
         embed_validation_info=validation_context is not None,
         validation_context=validation_context,
     )
-    writer = IncrementalPdfFileWriter(BytesIO(pdf_bytes))
+    writer = incremental_writer.IncrementalPdfFileWriter(BytesIO(pdf_bytes))
     try:
         out = run_coroutine(
             lambda: signers.async_sign_pdf(writer, meta, signer=signer, timestamper=timestamper)
         )
-    except SigningError as exc:
+    except general.SigningError as exc:
         cause = f" ({exc.__cause__})" if exc.__cause__ else ""  # e.g. a revoked certificate
         raise SealError(f"Sealing failed: {exc}{cause}") from exc
     return out.getvalue()
@@ -256,22 +256,23 @@ def verify_seal(pdf_bytes: bytes, trusted_cert_path: str | os.PathLike) -> SealC
     Offline: no fetching, no revocation checks. Never raises for a bad or
     unsealed document; the answer is then a `SealCheck` that is not `ok`.
     """
-    context = ValidationContext(
+    context = certvalidator.ValidationContext(
         trust_roots=[_load_trust_root(trusted_cert_path)],
         allow_fetching=False,
         revocation_mode="none",
     )
     try:
-        reader = PdfFileReader(BytesIO(pdf_bytes))
+        reader = pdf_reader.PdfFileReader(BytesIO(pdf_bytes))
         seal = next((s for s in reader.embedded_signatures if s.field_name == SEAL_FIELD), None)
         if seal is None:
             return _failed(f"no {SEAL_FIELD} seal in the document")
-        status = run_coroutine(lambda: async_validate_pdf_signature(seal, context))
+        status = run_coroutine(lambda: validation.async_validate_pdf_signature(seal, context))
     except Exception as exc:  # damaged files fail in many ways (zlib, KeyError, PdfError, ...)
         return _failed(f"unreadable seal: {type(exc).__name__}: {exc}")
 
-    coverage_ok = status.coverage == SignatureCoverageLevel.ENTIRE_FILE or (
-        status.coverage == SignatureCoverageLevel.ENTIRE_REVISION and bool(status.docmdp_ok)
+    level = validation.SignatureCoverageLevel
+    coverage_ok = status.coverage == level.ENTIRE_FILE or (
+        status.coverage == level.ENTIRE_REVISION and bool(status.docmdp_ok)
     )
     subject = status.signing_cert.subject
     return SealCheck(

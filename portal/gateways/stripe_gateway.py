@@ -8,13 +8,13 @@ is the `link` payment method type (Link), which localstripe does not know.
 
 import json
 import time
+from functools import cached_property
 from typing import Any
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode, urlsplit
 from urllib.request import Request, urlopen
 
-import stripe as stripe_sdk
-
+from portal.gateways.lazy import LazyModule
 from portal.gateways.stripe_results import (  # noqa: F401 (the gateway's public answers)
     CALL_TIMEOUT_SECONDS,
     RETRY_DELAY_SECONDS,
@@ -34,6 +34,9 @@ from portal.gateways.stripe_results import (  # noqa: F401 (the gateway's public
     longest_call_seconds,
 )
 
+#: imported at the first call to Stripe or the first webhook (about 0.4 s)
+stripe_sdk = LazyModule("stripe")
+
 
 class StripeGateway:
     def __init__(
@@ -43,14 +46,17 @@ class StripeGateway:
         webhook_secret: str | None = None,
         max_network_retries: int = 2,
     ):
-        addresses = {"api": api_base} if api_base else None
-        self._client = stripe_sdk.StripeClient(
-            secret_key or "sk_unset",
-            base_addresses=addresses,
-            max_network_retries=max_network_retries,
-        )
+        self._secret_key, self._retries = secret_key or "sk_unset", max_network_retries
         self._webhook_secret = webhook_secret
         self._api_base = api_base
+
+    @cached_property
+    def _client(self):
+        """The SDK's client, made (and the SDK imported) at the first call to Stripe."""
+        addresses = {"api": self._api_base} if self._api_base else None
+        return stripe_sdk.StripeClient(
+            self._secret_key, base_addresses=addresses, max_network_retries=self._retries
+        )
 
     @property
     def is_stripe(self) -> bool:

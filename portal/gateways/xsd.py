@@ -1,13 +1,15 @@
-"""Validating an XML document against an XML Schema with lxml."""
+"""Validating an XML document against an XML Schema with lxml (imported on first use)."""
 
 from functools import cache
 from pathlib import Path
 
-from lxml import etree
+from portal.gateways.lazy import LazyModule
+
+etree = LazyModule("lxml.etree")
 
 
 @cache
-def _schema(path: str) -> etree.XMLSchema:
+def _schema(path: str):
     return etree.XMLSchema(etree.parse(path))
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -42,25 +42,25 @@ def register(kind: str, handler: Callable[[PendingWork], None]) -> None:
 
 def enqueue(
     kind: str, dedupe_key: str, *, practice_id: int, invoice_id: int | None = None, **payload
-) -> PendingWork | None:
+) -> bool:
     """Record work in the current transaction (the caller commits); the same `dedupe_key`
-    twice is recorded once. Returns the new row, or None if it was already recorded."""
-    if db.session.scalar(db.select(PendingWork.id).filter_by(dedupe_key=dedupe_key)):
-        return None
-    work = PendingWork(
-        kind=kind,
-        dedupe_key=dedupe_key,
-        practice_id=practice_id,
-        invoice_id=invoice_id,
-        payload=payload,
-        next_attempt_at=utcnow(),
+    twice is recorded once, by one `INSERT … ON CONFLICT DO NOTHING`. True if this call
+    recorded it."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(PendingWork)
+        .values(
+            kind=kind,
+            dedupe_key=dedupe_key,
+            practice_id=practice_id,
+            invoice_id=invoice_id,
+            payload=payload,
+            next_attempt_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(work)
-    except IntegrityError:
-        return None
-    return work
+    return db.session.execute(statement).rowcount == 1
 
 
 def queue_receipt(payment) -> None:

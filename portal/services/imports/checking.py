@@ -54,6 +54,8 @@ class _Row:
     def __init__(self, number: int, cells: list[str], plan: "_Plan"):
         self.number, self.cells, self.plan = number, cells, plan
         self.ok = True
+        #: no cell holds a control character (most rows): no need to look at each one
+        self.plain_cells = not has_control_characters("".join(cells))
 
     def fail(self, key: str | None, message) -> None:
         self.ok = False
@@ -61,12 +63,15 @@ class _Row:
         self.plan.errors.append(RowError(self.number, column, message))
 
     def text(self, key: str) -> str:
-        column = self.plan.columns.get(key)
-        value = (
-            self.cells[column].strip() if column is not None and column < len(self.cells) else ""
-        )
-        spec, header = FIELDS_BY_KEY[key], self.plan.mapping.get(key)
-        if key != "description" and has_control_characters(value):
+        column, required, max_length, header, plain = self.plan.fields[key]
+        cells = self.cells
+        value = cells[column].strip() if column is not None and column < len(cells) else ""
+        if not value:
+            if required:
+                message = _l("Row %(row)s: %(column)s is empty.", row=self.number, column=header)
+                self.fail(key, message)
+            return value
+        if plain and not self.plain_cells and has_control_characters(value):
             message = _l(
                 "Row %(row)s: %(column)s contains a line break, tab or control character.",
                 row=self.number,
@@ -74,14 +79,12 @@ class _Row:
             )
             self.fail(key, message)
             return ""
-        if not value and spec.required:
-            self.fail(key, _l("Row %(row)s: %(column)s is empty.", row=self.number, column=header))
-        elif spec.max_length and len(value) > spec.max_length:
+        if max_length and len(value) > max_length:
             message = _l(
                 "Row %(row)s: %(column)s is longer than %(max)s characters.",
                 row=self.number,
                 column=header,
-                max=spec.max_length,
+                max=max_length,
             )
             self.fail(key, message)
             return ""
@@ -92,7 +95,7 @@ class _Row:
         if not value:
             return None
         try:
-            return parse_date(value, self.plan.date_format)
+            return self.plan.parsed(value, parse_date, self.plan.date_format)
         except ValueError:
             message = _l(
                 "Row %(row)s: %(value)s in %(column)s is not a date in the chosen format.",
@@ -106,7 +109,7 @@ class _Row:
     def money(self, key: str) -> int:
         value = self.text(key)
         try:
-            return parse_money(value, self.plan.currency) if value else 0
+            return self.plan.parsed(value, parse_money, self.plan.currency) if value else 0
         except ValueError:
             self.fail(key, _amount_error(key, self.number, value))
             return 0
@@ -140,7 +143,22 @@ class _Plan:
     def __init__(self, practice: Practice, csv_file: CsvFile, mapping: dict, date_format: str):
         self.practice, self.currency, self.date_format = practice, practice.currency, date_format
         self.mapping = mapping
-        self.columns = {key: csv_file.headers.index(header) for key, header in mapping.items()}
+        columns = {key: csv_file.headers.index(header) for key, header in mapping.items()}
+        #: per field: its column (None: not mapped), required, maximum length, header, and
+        #: whether control characters are refused (everywhere but in a description)
+        self.fields = {
+            spec.key: (
+                columns.get(spec.key),
+                spec.required,
+                spec.max_length,
+                mapping.get(spec.key),
+                spec.key != "description",
+            )
+            for spec in FIELDS_BY_KEY.values()
+        }
+        #: (parser, text) -> value or the ValueError it raised: a file repeats its dates
+        #: and many of its amounts
+        self.cache: dict[tuple, object] = {}
         self.width = len(csv_file.headers)
         self.errors: list[RowError] = []
         self.invoices: dict[str, PlannedInvoice] = {}
@@ -151,6 +169,20 @@ class _Plan:
         self.default_locale = (
             practice.default_locale if practice.default_locale in patients.LANGUAGES else "en"
         )
+
+    def parsed(self, text: str, parser: Callable, argument: str):
+        """`parser(text, argument)`, once per distinct text of a run."""
+        key = (parser, text)
+        value = self.cache.get(key)
+        if value is None:
+            try:
+                value = parser(text, argument)
+            except ValueError as exc:
+                value = exc
+            self.cache[key] = value
+        if isinstance(value, ValueError):
+            raise ValueError(*value.args)
+        return value
 
     def read(self, number: int, cells: list[str]) -> None:
         row = _Row(number, cells, self)
@@ -225,16 +257,16 @@ class _Plan:
             locale=language or self.default_locale,
             consent_source="csv",
         )
-        existing = self.known_patients.get(key)
+        existing, clean = self.known_patients.get(key), None
         if existing is None:
             try:
                 # the patient form's own rules, so an import accepts what the form accepts
-                patients._clean(data)
+                clean = patients._clean(data)
             except InvalidPatient as exc:
                 message = _l("Row %(row)s: %(problem)s", row=row.number, problem=exc.args[0])
                 row.fail(None, message)
                 return None
-        planned = PlannedPatient(key, row.number, data, existing)
+        planned = PlannedPatient(key, row.number, data, existing, clean)
         self.patients[key] = planned
         return planned
 

@@ -8,7 +8,6 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Practice
-from portal.services.billing import patients
 from portal.services.billing.invoices import InvalidInvoice
 from portal.services.billing.patients import InvalidPatient
 from portal.services.core import audit
@@ -40,10 +39,6 @@ def commit(
     try:
         people = {p.key: p.existing_id for p in result.patients if p.existing_id}
         fresh = [p for p in result.patients if not p.existing_id]
-        for planned in fresh:
-            row = planned.row
-            patients._clean(planned.data)  # the row of a bad patient names the error
-        row = None
         for planned in writing.numbers_taken(practice, result.invoices):
             row = planned.row  # taken since validation, e.g. by another user
             raise InvalidInvoice(

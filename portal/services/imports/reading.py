@@ -9,7 +9,7 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
-from portal.money import parse_amount
+from portal.money import minor_digits, parse_amount
 
 DELIMITERS = (",", ";", "\t")
 PREVIEW_ROWS = 10
@@ -99,10 +99,19 @@ def parse_date(text: str, date_format: str) -> date:
     return date(year, month, day)
 
 
+_PLAIN_AMOUNT = re.compile(r"([0-9]+)(?:[.,]([0-9]+))?")
+
+
 def parse_money(text: str, currency: str) -> int:
     """`parse_amount`, after dropping thousands separators when both . and , appear
     ("1.234,50" and "1,234.50" are 123450 in EUR)."""
     text = text.strip()
+    if plain := _PLAIN_AMOUNT.fullmatch(text):  # most cells: "120.00", "80,5", "60"
+        whole, fraction = plain.groups(default="")
+        digits = minor_digits(currency)
+        if len(fraction) > digits:
+            raise ValueError("not an amount")
+        return int(whole) * 10**digits + int(fraction.ljust(digits, "0") or 0)
     if "," in text and "." in text:
         decimal = "," if text.rfind(",") > text.rfind(".") else "."
         grouping = "." if decimal == "," else ","

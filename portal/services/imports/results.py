@@ -22,12 +22,14 @@ class RowError:
 
 @dataclass
 class PlannedPatient:
-    """A patient the import uses: an existing one (`existing_id`), or `data` to create one."""
+    """A patient the import uses: an existing one (`existing_id`), or `data` to create one
+    (`clean`: its columns as the patient form's rules gave them when the rows were checked)."""
 
     key: tuple[str, str, date]
     row: int
     data: PatientInput
     existing_id: int | None = None
+    clean: dict | None = None
 
 
 @dataclass

@@ -1,21 +1,22 @@
-"""Writing a validated CSV import in batches: multi-row INSERTs of patients, invoices, lines,
-ledger charges and audit events (COPY on PostgreSQL), a few statements per thousand rows
-instead of several per invoice. The outcome is the one `invoices.create_invoice` gives row
+"""Writing a validated CSV import in batches: one prepared INSERT per table run over all its rows
+(COPY on PostgreSQL) for patients, invoices, lines, ledger charges and audit events, instead
+of several statements per invoice. The outcome is the one `invoices.create_invoice` gives row
 by row: the same rows, statuses, ledger charges and audit events."""
 
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from sqlalchemy import func, insert
+from sqlalchemy import func
 
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import AuditEvent, Invoice, InvoiceLine, LedgerEntry, Patient, Practice
 from portal.services.billing import patients
 from portal.services.core.audit import Actor
+from portal.services.imports import sqlite_search
 from portal.services.imports.results import patient_key
 
-#: rows per INSERT statement
+#: invoice numbers per look-up query
 CHUNK = 1000
 
 
@@ -24,30 +25,67 @@ def _chunks(items: list, size: int = CHUNK) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def _invoice_ids(practice: Practice, numbers: list[str]) -> list[int]:
-    """The ids of the practice's invoices `numbers` (unique per practice), in that order."""
-    found: dict[str, int] = {}
-    for chunk in _chunks(numbers):
+def _newest_id(model) -> int:
+    return db.session.scalar(db.select(func.coalesce(func.max(model.id), 0)))
+
+
+def _new_ids(model, before: int, count: int, read_back) -> list[int]:
+    """The ids of the `count` rows just inserted after the row `before`, in their order:
+    both databases number one statement's rows in order, so when the newest id is
+    `before + count` they are that range (nobody else's row can be in it); otherwise, as
+    when another transaction inserted at the same time on PostgreSQL, `read_back()`."""
+    if _newest_id(model) == before + count:
+        return list(range(before + 1, before + count + 1))
+    return read_back()
+
+
+def _invoice_ids(practice: Practice, numbers: list[str], before: int) -> list[int]:
+    """The ids of the practice's invoices `numbers` (unique per practice), in that order,
+    all inserted after the invoice `before`."""
+
+    def read_back() -> list[int]:
         query = db.select(Invoice.number, Invoice.id).where(
-            Invoice.practice_id == practice.id, Invoice.number.in_(chunk)
+            Invoice.practice_id == practice.id, Invoice.id > before
         )
-        found.update((number, id_) for number, id_ in db.session.execute(query))
-    return [found[number] for number in numbers]
+        found = {number: id_ for number, id_ in db.session.execute(query)}
+        return [found[number] for number in numbers]
+
+    return _new_ids(Invoice, before, len(numbers), read_back)
 
 
 def _insert(model, rows: list[dict]) -> None:
-    if rows and db.session.get_bind().dialect.name == "postgresql":
-        _copy(model.__table__, rows)
+    """Insert `rows` on the session's own connection, inside its transaction: `COPY … FROM
+    STDIN` on PostgreSQL, one prepared INSERT run over every row elsewhere (SQLite), both
+    straight through the driver, as the ORM's bulk insert spends most of its time building
+    parameters."""
+    if not rows:
         return
-    for chunk in _chunks(rows):
-        db.session.execute(insert(model), chunk)
-
-
-def _copy(table, rows: list[dict]) -> None:
-    """`COPY table FROM STDIN` on the session's own connection, inside its transaction: the
-    rows' values through their columns' types, and the columns' Python defaults (which an
-    INSERT through SQLAlchemy would add) for the columns the rows leave out."""
+    table = model.__table__
     dialect = db.session.get_bind().dialect
+    names, values = _driver_rows(table, rows, dialect)
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in names)
+    target = dialect.identifier_preparer.format_table(table)
+    raw = db.session.connection().connection.dbapi_connection
+    if dialect.name == "postgresql":
+        with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+        return
+    marks = ", ".join("?" for _ in names)
+    statement = f"INSERT INTO {target} ({columns}) VALUES ({marks})"  # noqa: S608 (our names)
+    with sqlite_search.indexed_once(raw, table.name):
+        cursor = raw.cursor()
+        try:
+            cursor.executemany(statement, values)
+        finally:
+            cursor.close()
+
+
+def _driver_rows(table, rows: list[dict], dialect) -> tuple[list[str], Iterator[list]]:
+    """The column names and each row's values as the driver takes them: through the columns'
+    types, with the columns' Python defaults (which an INSERT through SQLAlchemy would add)
+    for the columns the rows leave out."""
     given = list(rows[0])
     defaults = {
         column.name: column.default
@@ -56,19 +94,16 @@ def _copy(table, rows: list[dict]) -> None:
     }
     names = [*given, *defaults]
     processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
-    quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
-    statement = f"COPY {dialect.identifier_preparer.format_table(table)} ({quoted}) FROM STDIN"
-    raw = db.session.connection().connection.dbapi_connection
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+
+    def values() -> Iterator[list]:
         for row in rows:
             fill = [d.arg if d.is_scalar else d.arg(None) for d in defaults.values()]
-            values = [row[name] for name in given] + fill
-            copy.write_row(
-                [
-                    v if p is None or v is None else p(v)
-                    for v, p in zip(values, processors, strict=True)
-                ]
-            )
+            yield [
+                v if p is None or v is None else p(v)
+                for v, p in zip([row[name] for name in given] + fill, processors, strict=True)
+            ]
+
+    return names, values()
 
 
 def _audit(practice: Practice, actor: Actor, now: datetime, action: str, **data) -> dict:
@@ -101,19 +136,23 @@ def create_patients(practice: Practice, planned: Iterable, actor: Actor) -> dict
     now = utcnow()
     planned = list(planned)
     rows = [
-        dict(practice_id=practice.id, created_at=now, **patients._clean(p.data)) for p in planned
+        dict(practice_id=practice.id, created_at=now, **(p.clean or patients._clean(p.data)))
+        for p in planned
     ]
-    before = db.session.scalar(db.select(func.coalesce(func.max(Patient.id), 0)))
+    before = _newest_id(Patient)
     _insert(Patient, rows)
-    # read back by the import's own key (first name, last name, date of birth): one query
-    # instead of a RETURNING per row, which SQLite would need to keep rows in order
-    made = db.select(Patient.id, Patient.first_name, Patient.last_name, Patient.date_of_birth)
-    found: dict[tuple, int] = {}
-    for patient_id, first, last, born in db.session.execute(
-        made.where(Patient.practice_id == practice.id, Patient.id > before).order_by(Patient.id)
-    ):
-        found.setdefault(patient_key(first, last, born), patient_id)
-    ids = [found[p.key] for p in planned]
+
+    def read_back() -> list[int]:
+        # by the import's own key (first name, last name, date of birth)
+        made = db.select(Patient.id, Patient.first_name, Patient.last_name, Patient.date_of_birth)
+        found: dict[tuple, int] = {}
+        for patient_id, first, last, born in db.session.execute(
+            made.where(Patient.practice_id == practice.id, Patient.id > before).order_by(Patient.id)
+        ):
+            found.setdefault(patient_key(first, last, born), patient_id)
+        return [found[p.key] for p in planned]
+
+    ids = _new_ids(Patient, before, len(rows), read_back)
     events = [_audit(practice, actor, now, "patient.created", patient_id=i) for i in ids]
     _insert(AuditEvent, events)
     return {p.key: patient_id for p, patient_id in zip(planned, ids, strict=True)}
@@ -142,8 +181,9 @@ def create_invoices(
                 paid_at=now if status == "paid" else None,
             )
         )
+    before = _newest_id(Invoice)
     _insert(Invoice, rows)
-    ids = _invoice_ids(practice, [row["number"] for row in rows])
+    ids = _invoice_ids(practice, [row["number"] for row in rows], before)
     lines, charges, events = [], [], []
     for p, invoice_id, row in zip(planned, ids, rows, strict=True):
         for position, line in enumerate(p.lines, start=1):

@@ -4,6 +4,7 @@ from portal.extensions import db
 from portal.models import Payment, PendingWork
 from portal.services.core import outbox
 from portal.services.messaging.delivery import Message, deliver
+from portal.services.payments import payment_methods
 
 RECEIPT = outbox.RECEIPT
 
@@ -18,4 +19,7 @@ def perform_receipt(work: PendingWork) -> None:
     """Worker: deliver the confirmation of a payment, with a fresh link to the bill (and the
     receipt PDF for patients who asked for attachments)."""
     payment = db.session.get(Payment, work.payload["payment_id"])
+    if not payment.method_label:  # a payment booked from a Stripe event
+        payment_methods.label_payment(payment)
+        db.session.commit()
     deliver(Message("receipt", payment.invoice, "email", {"payment_id": payment.id}))

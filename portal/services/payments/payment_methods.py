@@ -6,7 +6,7 @@ bill and the pay-ahead confirmation name it without asking Stripe on every page.
 
 from portal import gateways
 from portal.gateways.stripe_gateway import GatewayError, MethodSummary
-from portal.models import Invoice, Plan
+from portal.models import Invoice, Payment, Plan
 
 #: card networks as Stripe names them -> as they are written
 BRANDS = {
@@ -35,6 +35,20 @@ def label(summary: MethodSummary) -> str:
     if summary.type == "sepa_debit":
         return f"IBAN {summary.country or ''} •••• {summary.last4 or ''}".replace("  ", " ")
     return summary.type
+
+
+def label_payment(payment: Payment) -> None:
+    """Store the label of the method that paid `payment` unless it has one (left empty if
+    Stripe cannot say; pages and receipts then name the kind of method only). The caller
+    commits."""
+    if payment.method_label or not payment.stripe_payment_method_id:
+        return
+    try:
+        gateway = gateways.stripe(payment.invoice.practice)
+        summary = gateway.method_summary(payment.stripe_payment_method_id)
+    except GatewayError:
+        return
+    payment.method_label = label(summary)[:64]
 
 
 def remember(plan: Plan, payment_method_id: str) -> None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from portal import gateways
 from portal.clock import utcnow
@@ -290,7 +292,8 @@ def _move(
     if result.rowcount != 1:
         return False
     previous = payment.status
-    db.session.refresh(payment)
+    for name, value in values.items():  # what the row now holds, without reading it back
+        set_committed_value(payment, name, value)
     audit.record(
         f"payment.{target}",
         practice_id=payment.invoice.practice_id,
@@ -314,14 +317,10 @@ def _book(payment: Payment, actor: Actor) -> bool:
     if extra > 0:
         credits.hold(payment, extra, actor)
     payment.receipt_number = f"{invoice.number}-{payment.id}"
-    if payment.stripe_payment_method_id and not payment.method_label:
-        try:
-            summary = gateways.stripe(invoice.practice).method_summary(
-                payment.stripe_payment_method_id
-            )
-            payment.method_label = payment_methods.label(summary)
-        except GatewayError:
-            payment.method_label = None
+    if actor.kind != "stripe":
+        # a Stripe event is answered without asking Stripe again: the receipt's worker
+        # finds the label before it sends the receipt
+        payment_methods.label_payment(payment)
     db.session.flush()
     outbox.queue_receipt(payment)
     return invoices.settle_if_paid(invoice, actor)
@@ -336,7 +335,12 @@ def find_by_intent(intent: IntentResult) -> Payment | None:
 def find_by_intent_id(intent_id: str | None) -> Payment | None:
     if not intent_id:
         return None
-    payment = db.session.scalar(db.select(Payment).filter_by(stripe_payment_intent_id=intent_id))
+    query = (
+        db.select(Payment)
+        .filter_by(stripe_payment_intent_id=intent_id)
+        .options(joinedload(Payment.invoice).joinedload(Invoice.practice))
+    )
+    payment = db.session.scalar(query)
     return payment if payment is None or in_scope(payment.invoice.practice) else None
 
 

@@ -61,11 +61,9 @@ def handle(event: Any, practice: Practice | None = None) -> str:
     finds it and does nothing, and a failure leaves no trace for Stripe's retry to trip on.
     """
     event_id, event_type, obj = _object_of(event)
-    if db.session.get(StripeEvent, event_id) is not None:
-        return "duplicate"
     db.session.add(StripeEvent(id=event_id, type=event_type))
     try:
-        db.session.flush()
+        db.session.flush()  # a replay stops here, on the event id's primary key
     except IntegrityError:
         db.session.rollback()
         return "duplicate"

@@ -47,8 +47,11 @@ def _move(installment: Installment, target: str, expected: tuple[str, ...], **va
 def on_payment_succeeded(payment: Payment) -> None:
     """After a payment is booked: mark its installment paid, activate or finish the plan."""
     invoice = payment.invoice
-    installment = db.session.get(Installment, payment.installment_id or 0)
-    if installment is not None and installment.status != InstallmentStatus.PAID:
+    installment = (
+        db.session.get(Installment, payment.installment_id) if payment.installment_id else None
+    )
+    changed = installment is not None and installment.status != InstallmentStatus.PAID
+    if changed:
         _move(
             installment,
             "paid",
@@ -70,9 +73,9 @@ def on_payment_succeeded(payment: Payment) -> None:
             plan_messages.agreement_signed(plan)
         elif plan.status == PlanStatus.PAST_DUE and not _overdue(plan):
             plan.status = PlanStatus.ACTIVE
-    _finish_if_paid(invoice)
-    # a payment subscriber: runs after the payment's commit and commits its own change
-    db.session.commit()
+    # a payment subscriber: runs after the payment's commit and commits its own change, if any
+    if _finish_if_paid(invoice) or changed:
+        db.session.commit()
 
 
 def on_payment_failed(payment: Payment) -> None:
@@ -143,13 +146,15 @@ def _overdue(plan: Plan) -> bool:
     )
 
 
-def _finish_if_paid(invoice: Invoice) -> None:
+def _finish_if_paid(invoice: Invoice) -> bool:
+    """Complete the invoice's running plans once nothing is owed; True if there were any."""
     if ledger.balance(invoice.id) > 0:
-        return
+        return False
     query = db.select(Plan).where(
         Plan.invoice_id == invoice.id, Plan.status.in_((PlanStatus.ACTIVE, PlanStatus.PAST_DUE))
     )
-    for plan in db.session.scalars(query):
+    plans = list(db.session.scalars(query))
+    for plan in plans:
         plan.status, plan.ended_at = "completed", utcnow()
         for installment in plan.installments:
             if installment.status in (InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED):
@@ -161,6 +166,7 @@ def _finish_if_paid(invoice: Invoice) -> None:
             actor=SYSTEM,
             plan_id=plan.id,
         )
+    return bool(plans)
 
 
 def due(today: date, practice_ids: Collection[int] | None = None) -> list[charging.Seen]:
