@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 revision = "0027"
-down_revision = "0016"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
