@@ -24,8 +24,10 @@ from portal.models import (
     Practice,
     VerificationAttempt,
 )
-from portal.models.payment import DESK_METHODS
-from portal.models.plan import DEFAULT_RETRY_DAYS
+from portal.models.delivery import DeliveryStatus
+from portal.models.invoice import InvoiceStatus
+from portal.models.payment import DESK_METHODS, PaymentStatus
+from portal.models.plan import DEFAULT_RETRY_DAYS, InstallmentStatus
 from portal.services.collections import alert_cards, calls
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,7 @@ class Scan:
         #: open alerts to leave open although not found (the check could not be made)
         self.keep: set[tuple[int, str]] = set()
         open_invoices = db.select(Invoice.id).where(
-            Invoice.practice_id == practice.id, Invoice.status == "open"
+            Invoice.practice_id == practice.id, Invoice.status == InvoiceStatus.OPEN
         )
         #: due days of the open invoices a check is about (`load_open`), not of all of them
         self.invoices: dict[int, date] = {}
@@ -79,7 +81,7 @@ class Scan:
             db.select(Payment)
             .where(
                 Payment.invoice_id.in_(open_invoices),
-                Payment.status == "succeeded",
+                Payment.status == PaymentStatus.SUCCEEDED,
                 or_(Payment.method.in_(DESK_METHODS), Payment.invoice_id.in_(running)),
             )
             .order_by(Payment.id)
@@ -101,7 +103,7 @@ class Scan:
             query = db.select(Invoice.id, Invoice.due_on).where(
                 Invoice.id.in_(wanted[start : start + 500]),
                 Invoice.practice_id == self.practice.id,
-                Invoice.status == "open",
+                Invoice.status == InvoiceStatus.OPEN,
             )
             self.invoices.update(
                 (invoice_id, due_on) for invoice_id, due_on in db.session.execute(query)
@@ -154,7 +156,7 @@ class Scan:
                 count=len(overdue),
                 overdue_minor=sum(i.amount_minor for i in overdue),
             )
-        failed = [i for i in plan.installments if i.status == "failed"]
+        failed = [i for i in plan.installments if i.status == InstallmentStatus.FAILED]
         if failed:
             first = failed[0]
             self.add(
@@ -255,7 +257,7 @@ class Scan:
         sent = db.select(Delivery.invoice_id, func.min(Delivery.sent_at)).where(
             Delivery.invoice_id.in_(self._open_invoices),
             Delivery.purpose == "link",
-            Delivery.status == "sent",
+            Delivery.status == DeliveryStatus.SENT,
             Delivery.sent_at.is_not(None),
         )
         for invoice_id, sent_at in db.session.execute(sent.group_by(Delivery.invoice_id)):

@@ -24,6 +24,7 @@ never sent after it.
 """
 
 import logging
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,7 @@ from sqlalchemy.orm import joinedload
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import CollectionState, Invoice, Plan
+from portal.models.invoice import InvoiceStatus
 from portal.services.collections.cadence_invoice import Facts, InvoiceCadence
 from portal.services.collections.cadence_steps import (
     DEFAULT_CADENCE,
@@ -50,17 +52,24 @@ log = logging.getLogger(__name__)
 # --- running it --------------------------------------------------------------------------------
 
 
-def run(today: date, at: time, *, now: datetime | None = None) -> Report:
+def run(
+    today: date,
+    at: time,
+    *,
+    now: datetime | None = None,
+    practice_ids: Collection[int] | None = None,
+) -> Report:
     """Carry out every reminder step due on `today` for every practice.
 
     `at` is the local time of the run and is taken to be the time in every patient's zone
     (`flask jobs run-due --as-of`, tests); the hourly worker should call `run_at`, which
     works out each patient's own date and time. `now` (naive UTC, default the clock) dates
-    the links and deliveries and decides which failed messages are due for a retry.
+    the links and deliveries and decides which failed messages are due for a retry. With
+    `practice_ids`, only those practices' invoices (the ones whose calendar is on `today`).
     Running it twice for the same day sends nothing twice.
     """
     moment = Moment(today, at)
-    return _run(lambda patient_zone: moment, today, now or utcnow())
+    return _run(lambda patient_zone: moment, today, now or utcnow(), practice_ids)
 
 
 def run_at(now: datetime | None = None) -> Report:
@@ -79,12 +88,14 @@ def run_at(now: datetime | None = None) -> Report:
 BATCH = 500
 
 
-def _run(clock: Clock, latest_day: date, now: datetime) -> Report:
+def _run(
+    clock: Clock, latest_day: date, now: datetime, practice_ids: Collection[int] | None = None
+) -> Report:
     report = Report()
     cadences = all_cadences()
     offsets = [s.day_offset for steps in (DEFAULT_CADENCE, *cadences.values()) for s in steps]
     lead = max(0, -min(offsets))
-    candidates = _candidates(latest_day + timedelta(days=lead), latest_day)
+    candidates = _candidates(latest_day + timedelta(days=lead), latest_day, practice_ids)
     for start in range(0, len(candidates), BATCH):
         batch = candidates[start : start + BATCH]
         facts = Facts.of(batch)
@@ -94,6 +105,7 @@ def _run(clock: Clock, latest_day: date, now: datetime) -> Report:
                 invoice = _load(invoice_id)
                 steps = cadences.get(invoice.practice_id, DEFAULT_CADENCE)
                 InvoiceCadence(invoice, steps, clock, now, report, facts).process()
+                # per invoice: messages went out, and one invoice's error must not undo the rest
                 db.session.commit()
             except Exception:
                 log.exception("reminder cadence failed for invoice %s", invoice_id)
@@ -102,7 +114,9 @@ def _run(clock: Clock, latest_day: date, now: datetime) -> Report:
     return report
 
 
-def _candidates(horizon: date, latest_day: date) -> list[int]:
+def _candidates(
+    horizon: date, latest_day: date, practice_ids: Collection[int] | None = None
+) -> list[int]:
     """The invoices the cadence has something to do for, chosen in SQL: open invoices within
     its reach that never started it; running cadences whose next action (a step, a retry)
     has come; and running or paused cadences whose invoice changed (paid, void, a plan, a
@@ -117,7 +131,7 @@ def _candidates(horizon: date, latest_day: date) -> list[int]:
             or_(
                 and_(
                     state.invoice_id.is_(None),
-                    Invoice.status == "open",
+                    Invoice.status == InvoiceStatus.OPEN,
                     Invoice.due_on <= horizon,
                 ),
                 and_(
@@ -128,7 +142,7 @@ def _candidates(horizon: date, latest_day: date) -> list[int]:
                         state.hold.is_not(None),
                         state.paused_until.is_not(None),
                         state.stopped_reason.is_not(None),
-                        Invoice.status != "open",
+                        Invoice.status != InvoiceStatus.OPEN,
                         plan.exists(),
                     ),
                 ),
@@ -136,6 +150,8 @@ def _candidates(horizon: date, latest_day: date) -> list[int]:
         )
         .order_by(Invoice.due_on, Invoice.id)
     )
+    if practice_ids is not None:
+        query = query.where(Invoice.practice_id.in_(practice_ids))
     return list(db.session.scalars(query))
 
 
