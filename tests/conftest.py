@@ -10,7 +10,7 @@ from flask_migrate import upgrade
 
 from portal import create_app
 from portal.extensions import db
-from tests.support import servers
+from tests.support import database, fast_app, order, servers
 from tests.support.mail import SMTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,7 +19,17 @@ ROOT = Path(__file__).resolve().parent.parent
 pytest_plugins = ["tests.support.browser"]
 
 
+fast_app.reuse_url_builders()
+fast_app.cheap_password_hashes()
+
+
+def pytest_collection_modifyitems(items):
+    order.slow_first(items)
+
+
 def pytest_sessionstart(session):
+    if hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the main process compiled the catalogs before starting it
     subprocess.run(
         [sys.executable, "-m", "babel.messages.frontend", "compile", "-d", "translations", "-f"],
         cwd=ROOT,
@@ -65,19 +75,13 @@ def _make_app(database_url: str, stripe_base: str | None = None, **overrides):
         config["STRIPE_JS_URL"] = f"{stripe_base}/js.stripe.com/v3/"
     config.update(overrides)
     app = create_app(config)
+    app.jinja_env.bytecode_cache = fast_app.TEMPLATE_CACHE
     with app.app_context():
         if database_url not in _migrated:
             upgrade()
             _migrated.add(database_url)
-        _empty_tables()
+        database.empty_tables()
     return app
-
-
-def _empty_tables():
-    engine = db.engine
-    with engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
