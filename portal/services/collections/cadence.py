@@ -28,12 +28,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_
-from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import CollectionState, Invoice, Plan
-from portal.services.collections.cadence_invoice import Facts, InvoiceCadence
+from portal.services.collections import cadence_batch
+from portal.services.collections.cadence_batch import Facts
+from portal.services.collections.cadence_invoice import InvoiceCadence
 from portal.services.collections.cadence_steps import (
     DEFAULT_CADENCE,
     FINAL_STOPS,
@@ -75,7 +76,7 @@ def run_at(now: datetime | None = None) -> Report:
     return _run(clock, now.date() + timedelta(days=1), now)
 
 
-#: invoices whose facts (balance, running plan) are read together
+#: invoices read, carried out and committed together
 BATCH = 500
 
 
@@ -87,19 +88,41 @@ def _run(clock: Clock, latest_day: date, now: datetime) -> Report:
     candidates = _candidates(latest_day + timedelta(days=lead), latest_day)
     for start in range(0, len(candidates), BATCH):
         batch = candidates[start : start + BATCH]
-        facts = Facts.of(batch)
-        for invoice_id in batch:
-            report.invoices += 1
-            try:
-                invoice = _load(invoice_id)
+        saved = cadence_batch.snapshot(report)
+        try:
+            facts = Facts.of(batch)
+            for invoice_id in batch:
+                report.invoices += 1
+                invoice = facts.invoices[invoice_id]
                 steps = cadences.get(invoice.practice_id, DEFAULT_CADENCE)
                 InvoiceCadence(invoice, steps, clock, now, report, facts).process()
-                db.session.commit()
-            except Exception:
-                log.exception("reminder cadence failed for invoice %s", invoice_id)
-                db.session.rollback()
-                report.errors += 1
+            facts.settle()
+            db.session.commit()
+        except Exception:
+            # the batch is left as it was: its invoices are run one by one, so one bad
+            # invoice does not stop the others
+            log.exception("reminder cadence batch from invoice %s rolled back", batch[0])
+            db.session.rollback()
+            cadence_batch.restore(report, saved)
+            _one_by_one(batch, cadences, clock, now, report)
     return report
+
+
+def _one_by_one(batch: list[int], cadences, clock: Clock, now: datetime, report: Report) -> None:
+    facts = Facts.of(batch, whole=False)
+    for invoice_id in batch:
+        report.invoices += 1
+        try:
+            invoice = cadence_batch.load(invoice_id)
+            steps = cadences.get(invoice.practice_id, DEFAULT_CADENCE)
+            InvoiceCadence(invoice, steps, clock, now, report, facts).process()
+            facts.settle()
+            db.session.commit()
+        except Exception:
+            log.exception("reminder cadence failed for invoice %s", invoice_id)
+            db.session.rollback()
+            facts.calls.clear()
+            report.errors += 1
 
 
 def _candidates(horizon: date, latest_day: date) -> list[int]:
@@ -137,13 +160,3 @@ def _candidates(horizon: date, latest_day: date) -> list[int]:
         .order_by(Invoice.due_on, Invoice.id)
     )
     return list(db.session.scalars(query))
-
-
-def _load(invoice_id: int) -> Invoice:
-    """The invoice with its patient and practice, in one statement."""
-    query = (
-        db.select(Invoice)
-        .where(Invoice.id == invoice_id)
-        .options(joinedload(Invoice.patient), joinedload(Invoice.practice))
-    )
-    return db.session.scalars(query).one()

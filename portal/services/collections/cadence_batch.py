@@ -1,0 +1,127 @@
+"""A batch of invoices for the reminder cadence: everything the run reads about them (the
+invoices with their patients and practices, collection states, balances, running plans,
+logged steps) read in one statement per table, and what the run writes for them (steps,
+call tasks, audit events, state changes) flushed together, in one commit per batch."""
+
+import copy
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import func
+from sqlalchemy.orm import joinedload
+
+from portal.extensions import db
+from portal.models import (
+    AuditEvent,
+    CallTask,
+    CollectionState,
+    Invoice,
+    LedgerEntry,
+    Plan,
+    ReminderLog,
+)
+from portal.services.collections.cadence_steps import CADENCE, PLAN_STOPS, Report
+
+
+@dataclass
+class Facts:
+    """What a batch of invoices needs read from other tables, read once for the batch.
+
+    `invoices`, `states` and `logs` are None when each invoice reads its own (after a batch
+    was rolled back, its invoices are run one by one with fresh reads)."""
+
+    balances: dict[int, int]
+    with_plan: set[int]
+    invoices: dict[int, Invoice] | None = None
+    states: dict[int, CollectionState] | None = None
+    logs: dict[int, list[ReminderLog]] | None = None
+    #: steps logged (other than messages being sent) and call tasks made, written by `settle`
+    new_logs: list[dict] = field(default_factory=list)
+    calls: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, invoice_ids: list[int], *, whole: bool = True) -> "Facts":
+        """Balances and running plans of `invoice_ids`; with `whole`, also the invoices (with
+        patient and practice), their collection states and their logged steps."""
+        balances = db.session.execute(
+            db.select(LedgerEntry.invoice_id, func.sum(LedgerEntry.amount_minor))
+            .where(LedgerEntry.invoice_id.in_(invoice_ids))
+            .group_by(LedgerEntry.invoice_id)
+        )
+        plans = db.select(Plan.invoice_id).where(
+            Plan.invoice_id.in_(invoice_ids), Plan.status.in_(PLAN_STOPS)
+        )
+        facts = cls(
+            {invoice_id: int(total) for invoice_id, total in balances},
+            set(db.session.scalars(plans)),
+        )
+        if whole:
+            facts.invoices = _invoices(invoice_ids)
+            facts.states = {
+                state.invoice_id: state
+                for state in db.session.scalars(
+                    db.select(CollectionState).where(CollectionState.invoice_id.in_(invoice_ids))
+                )
+            }
+            facts.logs = defaultdict(list)
+            for row in db.session.scalars(
+                db.select(ReminderLog).where(ReminderLog.invoice_id.in_(invoice_ids))
+            ):
+                facts.logs[row.invoice_id].append(row)
+        return facts
+
+    def settle(self) -> None:
+        """Write the batch's logged steps and call tasks in one INSERT each, and audit each
+        call task (with its id) in one more."""
+        if self.new_logs:
+            db.session.execute(db.insert(ReminderLog.__table__), self.new_logs)
+            self.new_logs.clear()
+        if not self.calls:
+            return
+        table = CallTask.__table__
+        made = db.session.execute(
+            db.insert(table).returning(table.c.id, table.c.invoice_id, table.c.position),
+            self.calls,
+        ).all()
+        tasks = {(invoice_id, position): task_id for task_id, invoice_id, position in made}
+        events = [
+            dict(
+                practice_id=call["practice_id"],
+                invoice_id=call["invoice_id"],
+                action="reminder.call_task",
+                actor_kind=CADENCE.kind,
+                actor_ref=CADENCE.ref,
+                ip_address=None,
+                data={
+                    "position": call["position"],
+                    "call_task_id": tasks[(call["invoice_id"], call["position"])],
+                },
+            )
+            for call in self.calls
+        ]
+        db.session.execute(db.insert(AuditEvent.__table__), events)
+        self.calls.clear()
+
+
+def _invoices(invoice_ids: list[int]) -> dict[int, Invoice]:
+    query = (
+        db.select(Invoice)
+        .where(Invoice.id.in_(invoice_ids))
+        .options(joinedload(Invoice.patient), joinedload(Invoice.practice))
+    )
+    return {invoice.id: invoice for invoice in db.session.scalars(query)}
+
+
+def load(invoice_id: int) -> Invoice:
+    """One invoice with its patient and practice, in one statement."""
+    return _invoices([invoice_id])[invoice_id]
+
+
+def snapshot(report: Report) -> Report:
+    """A copy of `report` to go back to when a batch is rolled back."""
+    return copy.deepcopy(report)
+
+
+def restore(report: Report, saved: Report) -> None:
+    for name, value in vars(saved).items():
+        setattr(report, name, value)
