@@ -2,7 +2,7 @@
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
@@ -12,6 +12,8 @@ from portal.models.practice import Practice
 
 #: draft: being written, not yet owed; open: issued and owed; paid; void: cancelled
 INVOICE_STATUSES = ("draft", "open", "paid", "void")
+#: open invoices the cadence has not started (the condition of a partial index)
+CADENCE_NEW = "status = 'open' AND NOT cadence_started"
 
 
 class Invoice(db.Model):
@@ -22,6 +24,14 @@ class Invoice(db.Model):
         Index("ix_invoice_practice_issued", "practice_id", "issued_on", "id"),
         Index("ix_invoice_practice_status_issued", "practice_id", "status", "issued_on", "id"),
         Index("ix_invoice_status_due", "status", "due_on"),
+        #: the open invoices the reminder cadence has not started yet
+        Index(
+            "ix_invoice_cadence_new",
+            "status",
+            "due_on",
+            postgresql_where=text(CADENCE_NEW),
+            sqlite_where=text(CADENCE_NEW),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,6 +43,8 @@ class Invoice(db.Model):
     issued_on: Mapped[date]
     due_on: Mapped[date]
     status: Mapped[str] = mapped_column(String(16), default="open")
+    #: the reminder cadence has a `CollectionState` for it (set by the cadence)
+    cadence_started: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     paid_at: Mapped[datetime | None]
     voided_at: Mapped[datetime | None]

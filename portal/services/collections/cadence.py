@@ -27,11 +27,12 @@ import logging
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_
+from sqlalchemy import or_, text, union
 
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import CollectionState, Invoice, Plan
+from portal.models.invoice import CADENCE_NEW, INVOICE_STATUSES
 from portal.services.collections import cadence_batch
 from portal.services.collections.cadence_batch import Facts
 from portal.services.collections.cadence_invoice import InvoiceCadence
@@ -126,37 +127,29 @@ def _one_by_one(batch: list[int], cadences, clock: Clock, now: datetime, report:
 
 
 def _candidates(horizon: date, latest_day: date) -> list[int]:
-    """The invoices the cadence has something to do for, chosen in SQL: open invoices within
-    its reach that never started it; running cadences whose next action (a step, a retry)
-    has come; and running or paused cadences whose invoice changed (paid, void, a plan, a
-    hold set or cleared), to record why they stop or go on. Finished cadences are left
-    alone, and so are running ones with nothing due."""
+    """The invoices the cadence has something to do for, each part chosen in SQL through an
+    index: open invoices within its reach that it never started; running cadences whose next
+    action (a step, a retry, a day of a hold, dispute or question) has come; cadences on hold
+    or paused; and running cadences whose invoice closed or got a plan, to record why they
+    stop. Finished cadences are left alone, and so are running ones with nothing due."""
     state = CollectionState
-    plan = db.select(Plan.id).where(Plan.invoice_id == Invoice.id, Plan.status.in_(PLAN_STOPS))
+    running = or_(state.stopped_reason.is_(None), state.stopped_reason.not_in(FINAL_STOPS))
+    closed = [s for s in INVOICE_STATUSES if s != "open"]
+    parts = union(
+        db.select(Invoice.id).where(text(f"invoice.{CADENCE_NEW}"), Invoice.due_on <= horizon),
+        db.select(state.invoice_id).where(state.next_action_on <= latest_day, running),
+        db.select(state.invoice_id).where(state.hold.is_not(None)),
+        db.select(state.invoice_id).where(state.paused_until.is_not(None)),
+        db.select(state.invoice_id)
+        .join(Invoice, Invoice.id == state.invoice_id)
+        .where(Invoice.status.in_(closed), running),
+        db.select(state.invoice_id)
+        .join(Plan, Plan.invoice_id == state.invoice_id)
+        .where(Plan.status.in_(PLAN_STOPS), running),
+    ).subquery()
     query = (
         db.select(Invoice.id)
-        .outerjoin(state, state.invoice_id == Invoice.id)
-        .where(
-            or_(
-                and_(
-                    state.invoice_id.is_(None),
-                    Invoice.status == "open",
-                    Invoice.due_on <= horizon,
-                ),
-                and_(
-                    state.invoice_id.is_not(None),
-                    or_(state.stopped_reason.is_(None), state.stopped_reason.not_in(FINAL_STOPS)),
-                    or_(
-                        state.next_action_on <= latest_day,
-                        state.hold.is_not(None),
-                        state.paused_until.is_not(None),
-                        state.stopped_reason.is_not(None),
-                        Invoice.status != "open",
-                        plan.exists(),
-                    ),
-                ),
-            )
-        )
+        .join(parts, parts.c[0] == Invoice.id)
         .order_by(Invoice.due_on, Invoice.id)
     )
     return list(db.session.scalars(query))

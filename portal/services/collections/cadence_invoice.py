@@ -88,6 +88,7 @@ class InvoiceCadence(Messages):
         if self.state is None:
             self.state = CollectionState(invoice_id=self.invoice.id)
             db.session.add(self.state)
+            self.invoice.cadence_started = True
         return self.state
 
     def record_stop(self, reason: str) -> None:
@@ -95,14 +96,16 @@ class InvoiceCadence(Messages):
         if state.stopped_reason == reason:
             return
         state.stopped_reason = reason
-        if reason in FINAL_STOPS:
-            state.next_action_on = None
+        # a final stop ends it; until a hold, dispute or question is over, every run looks
+        state.next_action_on = None if reason in FINAL_STOPS else self.moment.day
         self.report.stopped += 1
         self.audit("reminder.stopped", reason=reason)
 
     # -- the steps ------------------------------------------------------------------------------
 
     def process(self) -> None:
+        if self.state is not None and not self.invoice.cadence_started:
+            self.invoice.cadence_started = True  # a hold set before the cadence began
         reason = self.stop_reason()
         if reason:
             self.record_stop(reason)
