@@ -7,7 +7,8 @@ Create Date: 2026-12-01 15:10:00
 `jobs run-due` selects only the work that is due, each part through an index:
 `invoice.cadence_started` (with a partial index on the open invoices the cadence has not
 started), partial indexes on the collection states on hold or paused, plans by status and
-installments by status and due or retry day. A cadence stopped by a hold, dispute or question
+installments by status and due or retry day; the alert sweep's recent links, messages and
+failed verifications, desk payments and promises to pay. A cadence stopped by a hold, dispute or question
 is looked at every day through `next_action_on`, so rows from before get a day.
 """
 
@@ -22,6 +23,17 @@ depends_on = None
 
 _NEW = "status = 'open' AND NOT cadence_started"
 _FINAL = "('paid', 'plan', 'void', 'written_off')"
+
+
+#: what the alert sweep starts from: recent links, messages and failed verifications, desk
+#: payments, promises to pay
+_ALERT_INDEXES = (
+    ("ix_payment_link_created", "payment_link", ["created_at"]),
+    ("ix_delivery_purpose_sent", "delivery", ["purpose", "sent_at"]),
+    ("ix_verification_time", "verification_attempt", ["created_at"]),
+    ("ix_payment_method_status", "payment", ["method", "status"]),
+    ("ix_call_task_outcome", "call_task", ["outcome"]),
+)
 
 
 def _partial(name: str, table: str, columns: list[str], where: str) -> None:
@@ -53,9 +65,13 @@ def upgrade():
     op.create_index("ix_plan_status", "plan", ["status"])
     op.create_index("ix_installment_status_due", "installment", ["status", "due_on"])
     op.create_index("ix_installment_status_retry", "installment", ["status", "next_attempt_on"])
+    for name, table, columns in _ALERT_INDEXES:
+        op.create_index(name, table, columns)
 
 
 def downgrade():
+    for name, table, _columns in _ALERT_INDEXES:
+        op.drop_index(name, table_name=table)
     op.drop_index("ix_installment_status_retry", table_name="installment")
     op.drop_index("ix_installment_status_due", table_name="installment")
     op.drop_index("ix_plan_status", table_name="plan")

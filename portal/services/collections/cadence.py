@@ -122,7 +122,7 @@ def _one_by_one(batch: list[int], cadences, clock: Clock, now: datetime, report:
         except Exception:
             log.exception("reminder cadence failed for invoice %s", invoice_id)
             db.session.rollback()
-            facts.calls.clear()
+            facts.discard()
             report.errors += 1
 
 
@@ -135,21 +135,19 @@ def _candidates(horizon: date, latest_day: date) -> list[int]:
     state = CollectionState
     running = or_(state.stopped_reason.is_(None), state.stopped_reason.not_in(FINAL_STOPS))
     closed = [s for s in INVOICE_STATUSES if s != "open"]
+    on_invoice = Invoice.id == state.invoice_id
+    with_due = db.select(state.invoice_id, Invoice.due_on).join(Invoice, on_invoice)
     parts = union(
-        db.select(Invoice.id).where(text(f"invoice.{CADENCE_NEW}"), Invoice.due_on <= horizon),
-        db.select(state.invoice_id).where(state.next_action_on <= latest_day, running),
-        db.select(state.invoice_id).where(state.hold.is_not(None)),
-        db.select(state.invoice_id).where(state.paused_until.is_not(None)),
-        db.select(state.invoice_id)
-        .join(Invoice, Invoice.id == state.invoice_id)
-        .where(Invoice.status.in_(closed), running),
-        db.select(state.invoice_id)
-        .join(Plan, Plan.invoice_id == state.invoice_id)
-        .where(Plan.status.in_(PLAN_STOPS), running),
+        db.select(Invoice.id, Invoice.due_on).where(
+            text(f"invoice.{CADENCE_NEW}"), Invoice.due_on <= horizon
+        ),
+        with_due.where(state.next_action_on <= latest_day, running),
+        with_due.where(state.hold.is_not(None)),
+        with_due.where(state.paused_until.is_not(None)),
+        with_due.where(Invoice.status.in_(closed), running),
+        with_due.join(Plan, Plan.invoice_id == state.invoice_id).where(
+            Plan.status.in_(PLAN_STOPS), running
+        ),
     ).subquery()
-    query = (
-        db.select(Invoice.id)
-        .join(parts, parts.c[0] == Invoice.id)
-        .order_by(Invoice.due_on, Invoice.id)
-    )
+    query = db.select(parts.c[0]).order_by(parts.c[1], parts.c[0])
     return list(db.session.scalars(query))

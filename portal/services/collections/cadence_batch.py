@@ -8,8 +8,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from sqlalchemy import func
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import (
     AuditEvent,
@@ -21,6 +22,7 @@ from portal.models import (
     ReminderLog,
 )
 from portal.services.collections.cadence_steps import CADENCE, PLAN_STOPS, Report
+from portal.services.core import bulk
 
 
 @dataclass
@@ -38,6 +40,9 @@ class Facts:
     #: steps logged (other than messages being sent) and call tasks made, written by `settle`
     new_logs: list[dict] = field(default_factory=list)
     calls: list[dict] = field(default_factory=list)
+    #: collection states the run created, and the invoices it started
+    new_states: list[CollectionState] = field(default_factory=list)
+    started: set[int] = field(default_factory=set)
 
     @classmethod
     def of(cls, invoice_ids: list[int], *, whole: bool = True) -> "Facts":
@@ -70,20 +75,39 @@ class Facts:
                 facts.logs[row.invoice_id].append(row)
         return facts
 
+    def discard(self) -> None:
+        """Forget what was not written (the transaction was rolled back)."""
+        for pending in (self.new_logs, self.calls, self.new_states, self.started):
+            pending.clear()
+
     def settle(self) -> None:
-        """Write the batch's logged steps and call tasks in one INSERT each, and audit each
-        call task (with its id) in one more."""
-        if self.new_logs:
-            db.session.execute(db.insert(ReminderLog.__table__), self.new_logs)
-            self.new_logs.clear()
-        if not self.calls:
-            return
-        table = CallTask.__table__
-        made = db.session.execute(
-            db.insert(table).returning(table.c.id, table.c.invoice_id, table.c.position),
-            self.calls,
-        ).all()
-        tasks = {(invoice_id, position): task_id for task_id, invoice_id, position in made}
+        """Write the batch's new collection states, logged steps and call tasks in one
+        multi-row INSERT each (in chunks), audit each call task with its id in one more, and
+        mark the invoices the cadence started in one UPDATE."""
+        if self.new_states:
+            now = utcnow()
+            rows = [
+                {**{name: getattr(state, name) for name in _STATE_COLUMNS}, "updated_at": now}
+                for state in self.new_states
+            ]
+            bulk.write(CollectionState.__table__, rows)
+            for state in self.new_states:  # from now on changes to it are updates
+                state.updated_at = now
+                make_transient_to_detached(state)
+                db.session.add(state)
+            self.new_states.clear()
+        if self.started:
+            table = Invoice.__table__
+            started = sorted(self.started)
+            for start in range(0, len(started), 1000):
+                chunk = started[start : start + 1000]
+                db.session.execute(
+                    db.update(table).where(table.c.id.in_(chunk)).values(cadence_started=True)
+                )
+            self.started.clear()
+        bulk.write(ReminderLog.__table__, self.new_logs)
+        self.new_logs.clear()
+        ids = bulk.with_ids(CallTask.__table__, self.calls)
         events = [
             dict(
                 practice_id=call["practice_id"],
@@ -92,15 +116,32 @@ class Facts:
                 actor_kind=CADENCE.kind,
                 actor_ref=CADENCE.ref,
                 ip_address=None,
-                data={
-                    "position": call["position"],
-                    "call_task_id": tasks[(call["invoice_id"], call["position"])],
-                },
+                data={"position": call["position"], "call_task_id": task_id},
+                created_at=call["created_at"],
             )
-            for call in self.calls
+            for call, task_id in zip(self.calls, ids, strict=True)
         ]
-        db.session.execute(db.insert(AuditEvent.__table__), events)
+        bulk.write(AuditEvent.__table__, events)
         self.calls.clear()
+
+
+@dataclass
+class Logged:
+    """A step logged in this run and written by `settle` (not a message on its way)."""
+
+    status: str
+    reason: str | None
+
+
+_STATE_COLUMNS = (
+    "invoice_id",
+    "hold",
+    "hold_note",
+    "stopped_reason",
+    "last_position",
+    "paused_until",
+    "next_action_on",
+)
 
 
 def _invoices(invoice_ids: list[int]) -> dict[int, Invoice]:

@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.models import CollectionState, Invoice, ReminderLog
 from portal.services.billing import ledger
 from portal.services.collections import quiet_hours
-from portal.services.collections.cadence_batch import Facts
+from portal.services.collections.cadence_batch import Facts, Logged
 from portal.services.collections.cadence_messages import Messages, delivery_of
 from portal.services.collections.cadence_steps import (
     DELIVERY_REF,
@@ -87,8 +87,8 @@ class InvoiceCadence(Messages):
     def ensure_state(self) -> CollectionState:
         if self.state is None:
             self.state = CollectionState(invoice_id=self.invoice.id)
-            db.session.add(self.state)
-            self.invoice.cadence_started = True
+            self.facts.new_states.append(self.state)  # written by `settle`
+            self.facts.started.add(self.invoice.id)
         return self.state
 
     def record_stop(self, reason: str) -> None:
@@ -105,7 +105,7 @@ class InvoiceCadence(Messages):
 
     def process(self) -> None:
         if self.state is not None and not self.invoice.cadence_started:
-            self.invoice.cadence_started = True  # a hold set before the cadence began
+            self.facts.started.add(self.invoice.id)  # a hold set before the cadence began
         reason = self.stop_reason()
         if reason:
             self.record_stop(reason)
@@ -230,10 +230,11 @@ class InvoiceCadence(Messages):
             status=status,
             reason=reason,
         )
-        row = ReminderLog(**values)
         if status == "sent":
+            row = ReminderLog(**values)
             db.session.add(row)  # a message on its way: its row follows what becomes of it
         else:
+            row = Logged(status, reason)
             self.facts.new_logs.append({**values, "created_at": utcnow()})
         state = self.ensure_state()
         if (state.last_position or 0) < step.position:
