@@ -200,6 +200,8 @@ def measure(size: int, url: str) -> list[tuple[str, str, float]]:
             with counted(db.engine) as statements:
                 report, seconds = timed(lambda: jobs.run_due(TODAY, clock_time(10, 0)))
             rows.append((label, f"{report.call_tasks} call tasks, {statements[0]} SQL", seconds))
+        first = rows[0][2]
+        rows.append(("run-due growth: ms per invoice due", f"{due:,} due", 1000 * first / due))
         practice = db.session.get(Practice, practice.id)
         page = worklist.invoices(practice.id, today=TODAY)
         middle = f"{(TODAY - timedelta(days=40)).isoformat()}.{size // 2}"

@@ -88,28 +88,33 @@ def _run(clock: Clock, latest_day: date, now: datetime) -> Report:
     lead = max(0, -min(offsets))
     candidates = _candidates(latest_day + timedelta(days=lead), latest_day)
     for start in range(0, len(candidates), BATCH):
-        batch = candidates[start : start + BATCH]
-        saved = cadence_batch.snapshot(report)
-        try:
-            facts = Facts.of(batch)
-            for invoice_id in batch:
-                report.invoices += 1
-                invoice = facts.invoices[invoice_id]
-                steps = cadences.get(invoice.practice_id, DEFAULT_CADENCE)
-                InvoiceCadence(invoice, steps, clock, now, report, facts).process()
-            facts.settle()
-            db.session.commit()
-        except Exception:
-            # the batch is left as it was: its invoices are run one by one, so one bad
-            # invoice does not stop the others
-            log.exception("reminder cadence batch from invoice %s rolled back", batch[0])
-            db.session.rollback()
-            cadence_batch.restore(report, saved)
-            _one_by_one(batch, cadences, clock, now, report)
+        _batch(candidates[start : start + BATCH], cadences, clock, now, report)
     return report
 
 
+def _batch(batch: list[int], cadences, clock: Clock, now: datetime, report: Report) -> None:
+    """The batch's invoices read together, carried out, written and committed together."""
+    saved = cadence_batch.snapshot(report)
+    try:
+        facts = Facts.of(batch)
+        for invoice_id in batch:
+            report.invoices += 1
+            invoice = facts.invoices[invoice_id]
+            steps = cadences.get(invoice.practice_id, DEFAULT_CADENCE)
+            InvoiceCadence(invoice, steps, clock, now, report, facts).process()
+        facts.settle()
+        db.session.commit()
+    except Exception:
+        # the batch is left as it was: its invoices are run one by one, so one bad
+        # invoice does not stop the others
+        log.exception("reminder cadence batch from invoice %s rolled back", batch[0])
+        db.session.rollback()
+        cadence_batch.restore(report, saved)
+        _one_by_one(batch, cadences, clock, now, report)
+
+
 def _one_by_one(batch: list[int], cadences, clock: Clock, now: datetime, report: Report) -> None:
+    """The batch's invoices each read, carried out and committed on its own."""
     facts = Facts.of(batch, whole=False)
     for invoice_id in batch:
         report.invoices += 1
