@@ -7,7 +7,7 @@ import copy
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 
 from portal.clock import utcnow
@@ -23,6 +23,9 @@ from portal.models import (
 )
 from portal.services.collections.cadence_steps import CADENCE, PLAN_STOPS, Report
 from portal.services.core import bulk
+
+#: the batch's invoice ids, bound as one list (not one literal each)
+_IDS = bindparam("ids", expanding=True)
 
 
 @dataclass
@@ -48,29 +51,31 @@ class Facts:
     def of(cls, invoice_ids: list[int], *, whole: bool = True) -> "Facts":
         """Balances and running plans of `invoice_ids`; with `whole`, also the invoices (with
         patient and practice), their collection states and their logged steps."""
+        ids = {"ids": invoice_ids}
         balances = db.session.execute(
             db.select(LedgerEntry.invoice_id, func.sum(LedgerEntry.amount_minor))
-            .where(LedgerEntry.invoice_id.in_(invoice_ids))
-            .group_by(LedgerEntry.invoice_id)
+            .where(LedgerEntry.invoice_id.in_(_IDS))
+            .group_by(LedgerEntry.invoice_id),
+            ids,
         )
         plans = db.select(Plan.invoice_id).where(
-            Plan.invoice_id.in_(invoice_ids), Plan.status.in_(PLAN_STOPS)
+            Plan.invoice_id.in_(_IDS), Plan.status.in_(PLAN_STOPS)
         )
         facts = cls(
             {invoice_id: int(total) for invoice_id, total in balances},
-            set(db.session.scalars(plans)),
+            set(db.session.scalars(plans, ids)),
         )
         if whole:
             facts.invoices = _invoices(invoice_ids)
             facts.states = {
                 state.invoice_id: state
                 for state in db.session.scalars(
-                    db.select(CollectionState).where(CollectionState.invoice_id.in_(invoice_ids))
+                    db.select(CollectionState).where(CollectionState.invoice_id.in_(_IDS)), ids
                 )
             }
             facts.logs = defaultdict(list)
             for row in db.session.scalars(
-                db.select(ReminderLog).where(ReminderLog.invoice_id.in_(invoice_ids))
+                db.select(ReminderLog).where(ReminderLog.invoice_id.in_(_IDS)), ids
             ):
                 facts.logs[row.invoice_id].append(row)
         return facts
@@ -102,7 +107,8 @@ class Facts:
             for start in range(0, len(started), 1000):
                 chunk = started[start : start + 1000]
                 db.session.execute(
-                    db.update(table).where(table.c.id.in_(chunk)).values(cadence_started=True)
+                    db.update(table).where(table.c.id.in_(_IDS)).values(cadence_started=True),
+                    {"ids": chunk},
                 )
             self.started.clear()
         bulk.write(ReminderLog.__table__, self.new_logs)
@@ -147,10 +153,10 @@ _STATE_COLUMNS = (
 def _invoices(invoice_ids: list[int]) -> dict[int, Invoice]:
     query = (
         db.select(Invoice)
-        .where(Invoice.id.in_(invoice_ids))
+        .where(Invoice.id.in_(_IDS))
         .options(joinedload(Invoice.patient), joinedload(Invoice.practice))
     )
-    return {invoice.id: invoice for invoice in db.session.scalars(query)}
+    return {invoice.id: invoice for invoice in db.session.scalars(query, {"ids": invoice_ids})}
 
 
 def load(invoice_id: int) -> Invoice:
