@@ -94,6 +94,7 @@ bench-deps:
 bench: install bench-deps
 	$(PY) bench/run.py
 	$(PY) bench/statements.py
+	$(PY) bench/page_cpu.py
 	$(PY) bench/jobs_bench.py --sizes $(BENCH_SIZES) --throwaway-postgres
 	$(PY) bench/webhook_bench.py
 	$(PY) bench/import_bench.py --rows 10000 --throwaway-postgres

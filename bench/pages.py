@@ -131,6 +131,17 @@ def walk(port: int, link: dict) -> tuple[list[Page], str]:
         client.close()
 
 
+def unverified_cookie(port: int, link: dict) -> str:
+    """A session that opened the link and has not given the date of birth yet."""
+    client = Client(port)
+    try:
+        _expect(client.request("GET", f"/p/{link['token']}"), 302, "GET /p/<token>")
+        _expect(client.request("GET", "/pay/verify"), 200, "GET /pay/verify")
+        return client.cookie_header()
+    finally:
+        client.close()
+
+
 def check(port: int, path: str, cookie: str) -> Response:
     """One request as the load generator will send it (to confirm it gets the real page)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

@@ -1,8 +1,10 @@
 """Saldo benchmark: `python bench/run.py` from the project root, inside the virtualenv.
 
-Prints requests/s and p50/p99 latency of the verified invoice page (GET /pay) next to a bare
-Flask route, both served by gunicorn with config/gunicorn.conf.py, and the bytes each patient
-page sends (HTML plus our own CSS/JS, raw and gzip). See bench/README.md.
+Prints requests/s, p50/p99 latency and server CPU of the verified invoice page (GET /pay), the
+checkout (GET /pay/checkout) and the verify page (GET /pay/verify, before the date of birth)
+next to the floor of this stack (GET /bench/floor) and a bare Flask route, all served by
+gunicorn with config/gunicorn.conf.py in one run, and the bytes each patient page sends (HTML
+plus our own CSS/JS, raw and gzip). See bench/README.md.
 """
 
 import argparse
@@ -130,6 +132,17 @@ def measure(args, tmp: Path, env: dict[str, str], launcher: servers.Launcher) ->
             raise RuntimeError(f"GET /bench/floor with the verified cookie gave {floor.status}")
         found["floor_size"] = floor.header_bytes + len(floor.body)
         found["floor"] = load(args, server, "/bench/floor", cookie)
+        checkout = pages.check(server.port, "/pay/checkout", cookie)
+        if checkout.status != 200:
+            raise RuntimeError(f"GET /pay/checkout with the verified cookie gave {checkout.status}")
+        found["checkout_size"] = checkout.header_bytes + len(checkout.body)
+        found["checkout"] = load(args, server, "/pay/checkout", cookie)
+        fresh = pages.unverified_cookie(server.port, link)
+        verify = pages.check(server.port, "/pay/verify", fresh)
+        if verify.status != 200:
+            raise RuntimeError(f"GET /pay/verify with an unverified cookie gave {verify.status}")
+        found["verify_size"] = verify.header_bytes + len(verify.body)
+        found["verify"] = load(args, server, "/pay/verify", fresh)
     with launcher.run("bare", BARE_APP, bare_env) as server:
         first = pages.check(server.port, "/", "")
         found["bare_size"] = first.header_bytes + len(first.body)
@@ -142,6 +155,8 @@ def load_table(found: dict) -> list[str]:
         ("bare flask route (GET /)", found["bare"], found["bare_size"]),
         ("floor: base template, verified", found["floor"], found["floor_size"]),
         ("verified invoice page (GET /pay)", found["invoice"], found["invoice_size"]),
+        ("checkout (GET /pay/checkout)", found["checkout"], found["checkout_size"]),
+        ("verify page (GET /pay/verify)", found["verify"], found["verify_size"]),
     ]
     out = [
         f"{'endpoint':33}{'rps':>7}{'p50 ms':>8}{'p99 ms':>8}{'srv CPU':>9}"
@@ -155,14 +170,17 @@ def load_table(found: dict) -> list[str]:
             f"{name:33}{r.rps:7.0f}{r.p50_ms:8.2f}{r.p99_ms:8.2f}{cpu}"
             f"{m.client_cpu:8.0%}{r.bytes_per_response:8.0f}{r.bad:5d}"
         )
-    bare, floor, invoice = found["bare"], found["floor"], found["invoice"]
-    for name, base in (("the bare route", bare), ("the floor", floor)):
-        if base.result.rps:
-            share = invoice.result.rps / base.result.rps
-            out.append(f"invoice page: {share:.1%} of the rps of {name}")
-        if base.server_cpu_ms and invoice.server_cpu_ms:
-            ratio = invoice.server_cpu_ms / base.server_cpu_ms
-            out.append(f"              {ratio:.1f}x the server CPU per request of {name}")
+    bare, floor = found["bare"], found["floor"]
+    for page in ("invoice page", "checkout", "verify page"):
+        measured = found[page.split()[0]]
+        for name, base in (("the bare route", bare), ("the floor", floor)):
+            label = f"{page}:" if name == "the bare route" else ""
+            if base.result.rps:
+                share = measured.result.rps / base.result.rps
+                out.append(f"{label:14}{share:.1%} of the rps of {name}")
+            if base.server_cpu_ms and measured.server_cpu_ms:
+                ratio = measured.server_cpu_ms / base.server_cpu_ms
+                out.append(f"{'':14}{ratio:.1f}x the server CPU per request of {name}")
     for name, m, size in rows:
         r = m.result
         if r.bad or (r.requests and abs(r.bytes_per_response - size) > 0.05 * size):

@@ -6,7 +6,7 @@ from flask import Flask
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import gateways, i18n, log_filters, security
+from portal import gateways, i18n, log_filters, security, session_cookie
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.settings import INSTANCE, ROOT, config_for, engine_options
 from portal.settings import check as check_settings
@@ -59,6 +59,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    session_cookie.init_app(app)
     gateways.init_app(app)
 
 

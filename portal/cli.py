@@ -2,7 +2,6 @@
 
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import click
@@ -101,9 +100,11 @@ def demo():
 
     base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
     first_run = db.session.scalar(db.select(Practice).filter_by(slug="studio-rossi")) is None
-    links = demo_service.seed(date.today())
+    links = demo_service.seed()
     if first_run:
-        demo_service.seed_overdue(date.today())
+        demo_service.seed_overdue()
+    logins = demo_service.staff_logins()
+    db.session.commit()
     for link in links:
         click.echo(
             f"{link.practice} · {link.patient} ({link.language}) · invoice {link.invoice_number}\n"
@@ -116,7 +117,7 @@ def demo():
         " SEPA IBAN DE89 3704 0044 0532 0130 00 (fails: DE62 3704 0044 0532 0130 01)."
     )
     click.echo(f"\nStaff sign-in: {base}/staff/login")
-    for login in demo_service.staff_logins():
+    for login in logins:
         click.echo(f"    {login.practice}: {login.email} / {login.password}")
     if current_app.config["OUTBOX_ENABLED"]:
         click.echo(f"\nSent emails and texts: {base}/dev/outbox")

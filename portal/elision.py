@@ -9,7 +9,8 @@ only under an Italian locale.
 import re
 
 from flask import Flask
-from flask_babel import Domain, get_locale
+from flask_babel import Domain, get_locale, get_translations
+from jinja2 import pass_context
 from markupsafe import Markup
 
 #: The article or articulated preposition before a consonant and before a vowel.
@@ -71,10 +72,30 @@ def _mending(render):
     return call
 
 
+@pass_context
+def template_gettext(__context, __string, **variables):
+    """`_()` in a template: Jinja's newstyle gettext, mended like the domain's, with the
+    catalog and the language looked up once per rendering instead of once per message."""
+    catalog = getattr(__context, "_saldo_catalog", None)
+    if catalog is None:
+        catalog = (get_translations(), _italian())
+        __context._saldo_catalog = catalog
+    text = catalog[0].ugettext(__string)
+    if __context.eval_ctx.autoescape:
+        text = Markup(text)  # noqa: S704 (a translation is trusted markup, as in Jinja)
+    # like Jinja: always a format string, so "%%" reads the same with or without variables
+    text = text % variables
+    return elide(text) if catalog[1] else text
+
+
+template_gettext.mends_italian = True
+
+
 def init_app(app: Flask, babel) -> None:
     app.jinja_env.filters["elide"] = elide  # for Italian text written in a template
     babel.domain_instance = ElidingDomain(domain=app.config.get("BABEL_DOMAIN", "messages"))
-    for name in ("gettext", "_", "ngettext", "pgettext", "npgettext"):
+    app.jinja_env.globals["gettext"] = app.jinja_env.globals["_"] = template_gettext
+    for name in ("ngettext", "pgettext", "npgettext"):
         render = app.jinja_env.globals.get(name)
         if render is not None and not getattr(render, "mends_italian", False):
             mended = _mending(render)

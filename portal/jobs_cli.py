@@ -5,11 +5,17 @@ from datetime import date, time
 import click
 
 
-def describe(day: date, report: dict) -> str:
+def label(day: date | None) -> str:
+    """How `run-due` names the day of a run: the date, or "today" when each practice ran on
+    its own calendar day."""
+    return day.isoformat() if day else "today (each practice's own day)"
+
+
+def describe(day: date | None, report: dict) -> str:
     """The report of one run, as `run-due` prints it."""
     r = report
     return (
-        f"{day.isoformat()}: {r['charged']} charged ({r['paid']} paid, {r['failed']} failed),"
+        f"{label(day)}: {r['charged']} charged ({r['paid']} paid, {r['failed']} failed),"
         f" {r['reminded']} reminded, {r['messages_retried']} messages retried,"
         f" {r['read_back']} payments read back; cadence: {r['reminders_sent']} messages,"
         f" {r['call_tasks']} call tasks; {r['promises_missed']} missed promises,"
@@ -30,25 +36,27 @@ def describe_backlog() -> str:
     )
 
 
-def run_here(day: date, at: time | None) -> None:
+def run_here(day: date | None, at: time | None) -> None:
     from portal.services.core import jobs
 
     click.echo(describe(day, dict(jobs.run_due(day, at).__dict__)))
     click.echo(describe_backlog())
 
 
-def run_on_workers(day: date, at: time, hour: int | None, wait: float) -> None:
-    """Queue the run for a consumer; with `wait`, print its report when it has run."""
+def run_on_workers(day: date | None, at: time, hour: int | None, wait: float) -> None:
+    """Queue the run for a consumer; with `wait`, print its report when it has run. Without
+    `day`, each practice runs on its own calendar day (and `hour` is of today in UTC)."""
     from portal import tasks
+    from portal.clock import utcnow
 
-    period = f"{day.isoformat()}T{hour:02d}" if hour is not None else None
-    result = tasks.run_due_on(day.isoformat(), period, at.strftime("%H:%M"))
+    period = f"{(day or utcnow().date()).isoformat()}T{hour:02d}" if hour is not None else None
+    result = tasks.run_due_on(day.isoformat() if day else None, period, at.strftime("%H:%M"))
     if not wait:
-        click.echo(f"{day.isoformat()}: queued for the workers as task {result.id}")
+        click.echo(f"{label(day)}: queued for the workers as task {result.id}")
         return
     report = result.get(blocking=True, timeout=wait)
     if "skipped" in report:
-        click.echo(f"{day.isoformat()}: skipped (another worker had the hour {period})")
+        click.echo(f"{label(day)}: skipped (another worker had the hour {period})")
     else:
         click.echo(describe(day, report))
     click.echo(describe_backlog())
@@ -60,7 +68,8 @@ def register(group) -> None:
         "--as-of",
         "as_of",
         type=click.DateTime(formats=["%Y-%m-%d"]),
-        help="the day to run for (default: today)",
+        help="the day to run for, the same for every practice (default: each practice's"
+        " own calendar day)",
     )
     @click.option(
         "--at",
@@ -87,7 +96,7 @@ def register(group) -> None:
     def run_due(as_of, at, on_workers, hour, wait):
         """Charge due installments, retry declines, send reminders, as of a day; then print
         the pending work left and the payments stuck in flight."""
-        day = as_of.date() if as_of else date.today()
+        day = as_of.date() if as_of else None
         if on_workers:
             run_on_workers(day, at.time() if at else time(12, 0), hour, wait)
             return

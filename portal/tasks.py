@@ -58,30 +58,33 @@ def _app_context():
 
 
 def run_hourly(today: date | None = None, now: datetime | None = None) -> dict | None:
-    """The hourly work for `today` (default: the real date), if this process gets the lease
-    of the hour of `now` (default: the real clock); returns the job report, or None when
-    another consumer has the hour."""
+    """The hourly work, if this process gets the lease of the hour of `now` (naive UTC,
+    default: the real clock): each practice on its own calendar day at `now`, or every
+    practice on `today` when given; returns the job report, or None when another consumer
+    has the hour."""
     from portal.services.core import jobs
 
     with _app_context():
-        report = jobs.run_hourly(today or date.today(), now)
+        report = jobs.run_hourly(today, now)
         return dict(report.__dict__) if report is not None else None
 
 
 @huey.task()
-def run_due_on(day: str, hour: str | None = None, at: str = "12:00") -> dict:
-    """One run for `day` (YYYY-MM-DD) on whichever consumer takes it; returns its report.
-    With `hour` (YYYY-MM-DDTHH) it is that hour's periodic work, done once however many times
-    it is queued (`{"skipped": hour}` for the copies that found it taken; Huey stores no
-    result for None, so a waiting caller would never hear of them); without, it runs like
-    `flask jobs run-due --as-of day --at at` (the database claims keep it exactly once)."""
+def run_due_on(day: str | None, hour: str | None = None, at: str = "12:00") -> dict:
+    """One run for `day` (YYYY-MM-DD; None: each practice's own day) on whichever consumer
+    takes it; returns its report. With `hour` (YYYY-MM-DDTHH, UTC) it is that hour's
+    periodic work, done once however many times it is queued (`{"skipped": hour}` for the
+    copies that found it taken; Huey stores no result for None, so a waiting caller would
+    never hear of them); without, it runs like `flask jobs run-due --as-of day --at at`
+    (the database claims keep it exactly once)."""
     from portal.services.core import jobs
 
+    today = date.fromisoformat(day) if day else None
     if hour is not None:
-        report = run_hourly(date.fromisoformat(day), datetime.fromisoformat(hour + ":00"))
+        report = run_hourly(today, datetime.fromisoformat(hour + ":00"))
         return report if report is not None else {"skipped": hour}
     with _app_context():
-        return dict(jobs.run_due(date.fromisoformat(day), time.fromisoformat(at)).__dict__)
+        return dict(jobs.run_due(today, time.fromisoformat(at)).__dict__)
 
 
 if _schedule is not None:

@@ -43,6 +43,12 @@ def test_jobs_run_due_reports_what_it_did(app):
     assert result.output.startswith("2027-01-31: 0 charged (0 paid, 0 failed), 0 reminded")
 
 
+def test_jobs_run_due_without_a_day_runs_each_practice_on_its_own(app):
+    result = app.test_cli_runner().invoke(args=["jobs", "run-due"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("today (each practice's own day): 0 charged (0 paid,")
+
+
 def test_staff_and_api_keys_from_the_command_line(app):
     runner = app.test_cli_runner()
     runner.invoke(args=["demo"])

@@ -4,23 +4,22 @@ from flask import g
 
 from portal.api import bp
 from portal.api.access import scoped
-from portal.api.errors import ApiError
 from portal.api.parsing import Fields, json_body
-from portal.extensions import db
 from portal.models import Patient
 from portal.services.fiscal import tax_ids
 from portal.services.fiscal.profile import FiscalRefused
+from portal.units import commit_or_error
 
 
 @bp.put("/patients/<int:patient_id>/codice-fiscale")
 def put_codice_fiscale(patient_id: int):
     patient = scoped(Patient, patient_id, "patient")
     value = Fields(json_body()).text("codice_fiscale", 20)
-    try:
-        codice = tax_ids.set_codice_fiscale(patient, value, "api", g.actor)
-    except FiscalRefused as exc:
-        raise ApiError(422, "validation_error", str(exc), "codice_fiscale") from exc
-    db.session.commit()
+    codice = commit_or_error(
+        lambda: tax_ids.set_codice_fiscale(patient, value, "api", g.actor),
+        field="codice_fiscale",
+        refusal=FiscalRefused,
+    )
     return {"patient_id": patient.id, "codice_fiscale": codice}
 
 

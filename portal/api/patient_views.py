@@ -8,12 +8,12 @@ from portal.api.errors import ApiError
 from portal.api.idempotency import mutation
 from portal.api.parsing import Fields, json_body
 from portal.api.serializers import patient as patient_json
-from portal.extensions import db
 from portal.models import Patient
 from portal.services.billing import patients
 from portal.services.billing.patients import LANGUAGES, InvalidPatient, PatientInput
 from portal.services.collections import preferences
 from portal.services.collections.preferences import InvalidPreference
+from portal.units import commit_or_error
 
 
 @bp.post("/patients")
@@ -66,10 +66,9 @@ def put_preferences(patient_id: int):
     null) stays as it is. Each change gets a consent record with source "api"."""
     patient = scoped(Patient, patient_id, "patient")
     given = _optional_booleans(Fields(json_body()), PREFERENCES)
-    try:
-        preferences.update(patient, "api", g.actor, **given)
-    except InvalidPreference as exc:
-        db.session.rollback()
-        raise _error(exc) from exc
-    db.session.commit()
+    commit_or_error(
+        lambda: preferences.update(patient, "api", g.actor, **given),
+        field="email_attachments",
+        refusal=InvalidPreference,
+    )
     return patient_json(patient)

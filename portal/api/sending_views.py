@@ -14,13 +14,14 @@ from portal.api.parsing import Fields, json_body
 from portal.api.serializers import delivery as delivery_json
 from portal.api.serializers import link as link_json
 from portal.models import Invoice
+from portal.models.invoice import InvoiceStatus
 from portal.services import messaging
 from portal.services.messaging import CHANNELS, CannotSend
 
 
 def _sendable(invoice_id: int) -> Invoice:
     invoice = scoped(Invoice, invoice_id, "invoice")
-    if invoice.status != "open":
+    if invoice.status != InvoiceStatus.OPEN:
         raise ApiError(409, "invalid_state", _l("Only issued, unpaid invoices can be sent."))
     return invoice
 

@@ -1,6 +1,7 @@
 """A call staff are to make about an invoice, with its outcome."""
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,6 +12,11 @@ from portal.models.invoice import Invoice
 from portal.models.patient import Patient
 
 CALL_OUTCOMES = ("reached", "voicemail", "promise", "dispute", "wrong_number")
+
+
+class CallStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
 
 
 class CallTask(db.Model):
@@ -25,7 +31,7 @@ class CallTask(db.Model):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"))
     due_on: Mapped[date]
     position: Mapped[int]
-    #: "open" or "done"
+    #: a `CallStatus`
     status: Mapped[str] = mapped_column(String(8), default="open")
     outcome: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(String(500))

@@ -6,6 +6,7 @@ idempotency key and travels in the PaymentIntent's metadata, so a lost answer ca
 """
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -60,6 +61,16 @@ class ChargeAttempt(db.Model):
     payment: Mapped[Payment] = relationship()
 
 
+class LateChargeStatus(StrEnum):
+    """refund_pending: claimed, refund asked; refunded / canceled: done; failed: staff must
+    act."""
+
+    REFUND_PENDING = "refund_pending"
+    REFUNDED = "refunded"
+    CANCELED = "canceled"
+    FAILED = "failed"
+
+
 class LateCharge(db.Model):
     """A PaymentIntent that reached Stripe under a claim already settled another way (a create
     delayed past the reconciliation): refunded in full, once."""
@@ -70,7 +81,7 @@ class LateCharge(db.Model):
     charge_attempt_id: Mapped[int] = mapped_column(ForeignKey("charge_attempt.id"), index=True)
     stripe_payment_intent_id: Mapped[str] = mapped_column(String(255), unique=True)
     amount_minor: Mapped[int]
-    #: refund_pending: claimed, refund asked; refunded / canceled: done; failed: staff must act
+    #: a `LateChargeStatus`
     status: Mapped[str] = mapped_column(String(16), default="refund_pending")
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

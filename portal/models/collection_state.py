@@ -1,6 +1,7 @@
 """Where an invoice's collection stands: its cadence position, a hold or dispute, a stop."""
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,6 +9,25 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models.invoice import Invoice
+
+
+class Hold(StrEnum):
+    """Why staff paused an invoice's reminders."""
+
+    HOLD = "hold"
+    DISPUTE = "dispute"
+
+
+class StopReason(StrEnum):
+    """Why an invoice's cadence stopped (for good: paid, written off, void, a plan)."""
+
+    PAID = "paid"
+    WRITTEN_OFF = "written_off"
+    VOID = "void"
+    PLAN = "plan"
+    HOLD = "hold"
+    DISPUTE = "dispute"
+    QUESTION = "question"
 
 
 class CollectionState(db.Model):
@@ -30,10 +50,10 @@ class CollectionState(db.Model):
     )
 
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), primary_key=True)
-    #: None, "hold" or "dispute": set by staff, stops the cadence
+    #: None or a `Hold`: set by staff (or by a chargeback), stops the cadence
     hold: Mapped[str | None] = mapped_column(String(16))
     hold_note: Mapped[str | None] = mapped_column(String(300))
-    #: why the cadence ended: "paid", "plan", "hold", "dispute", "written_off"
+    #: why the cadence ended: a `StopReason`
     stopped_reason: Mapped[str | None] = mapped_column(String(16))
     last_position: Mapped[int | None]
     #: the patient asked a question about the bill: reminders wait until this day

@@ -1,6 +1,7 @@
 """Every message sent (links, reminders, receipts, plan notices, letters) and what became of it."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
@@ -8,6 +9,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.clock import utcnow
 from portal.extensions import db
+
+
+class DeliveryStatus(StrEnum):
+    """queued: not sent yet (or waiting for its retry); sent; failed: retried by the one rule
+    until it gives up; skipped: not to be sent (opted out, no address...)."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
 
 
 class Delivery(db.Model):

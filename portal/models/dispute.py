@@ -1,6 +1,7 @@
 """A chargeback (Stripe dispute) on a payment, and the money it moved."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,17 +10,21 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models.payment import Payment
 
-#: Stripe's dispute statuses; won, lost and warning_closed are final
-DISPUTE_STATUSES = (
-    "warning_needs_response",
-    "warning_under_review",
-    "warning_closed",
-    "needs_response",
-    "under_review",
-    "won",
-    "lost",
-)
-CLOSED = ("won", "lost", "warning_closed")
+
+class DisputeStatus(StrEnum):
+    """Stripe's dispute statuses; won, lost and warning_closed are final."""
+
+    WARNING_NEEDS_RESPONSE = "warning_needs_response"
+    WARNING_UNDER_REVIEW = "warning_under_review"
+    WARNING_CLOSED = "warning_closed"
+    NEEDS_RESPONSE = "needs_response"
+    UNDER_REVIEW = "under_review"
+    WON = "won"
+    LOST = "lost"
+
+
+DISPUTE_STATUSES = tuple(s.value for s in DisputeStatus)
+CLOSED = (DisputeStatus.WON.value, DisputeStatus.LOST.value, DisputeStatus.WARNING_CLOSED.value)
 
 
 class Dispute(db.Model):

@@ -3,6 +3,7 @@ server or worker can read it), the choices made on the mapping page, and the pro
 background run."""
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String
@@ -11,9 +12,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.clock import utcnow
 from portal.extensions import db
 
-#: uploaded: waiting on the mapping page; queued: a worker will run it; checking: the worker
-#: reads the rows; done: imported; failed: errors found, nothing imported
-IMPORT_STATUSES = ("uploaded", "queued", "checking", "done", "failed")
+
+class ImportStatus(StrEnum):
+    """uploaded: waiting on the mapping page; queued: a worker will run it; checking: the
+    worker reads the rows; done: imported; failed: errors found, nothing imported."""
+
+    UPLOADED = "uploaded"
+    QUEUED = "queued"
+    CHECKING = "checking"
+    DONE = "done"
+    FAILED = "failed"
+
+
+IMPORT_STATUSES = tuple(s.value for s in ImportStatus)
 
 
 class ImportJob(db.Model):

@@ -1,6 +1,7 @@
 """An invoice and its itemized lines. Amounts are integer minor units of `Invoice.currency`."""
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,8 +11,17 @@ from portal.extensions import db
 from portal.models.patient import Patient
 from portal.models.practice import Practice
 
-#: draft: being written, not yet owed; open: issued and owed; paid; void: cancelled
-INVOICE_STATUSES = ("draft", "open", "paid", "void")
+
+class InvoiceStatus(StrEnum):
+    """draft: being written, not yet owed; open: issued and owed; paid; void: cancelled."""
+
+    DRAFT = "draft"
+    OPEN = "open"
+    PAID = "paid"
+    VOID = "void"
+
+
+INVOICE_STATUSES = tuple(s.value for s in InvoiceStatus)
 #: open invoices the cadence has not started (the condition of a partial index)
 CADENCE_NEW = "status = 'open' AND NOT cadence_started"
 

@@ -1,6 +1,7 @@
 """A payment attempt through Stripe and its explicit state machine."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,8 +10,26 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models.invoice import Invoice
 
-#: creating: row exists, Stripe not yet answered; the rest mirror the PaymentIntent
-PAYMENT_STATUSES = ("creating", "requires_action", "processing", "succeeded", "failed", "canceled")
+
+class PaymentStatus(StrEnum):
+    """creating: the row exists, Stripe has not answered yet; the rest mirror the
+    PaymentIntent."""
+
+    CREATING = "creating"
+    REQUIRES_ACTION = "requires_action"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+PAYMENT_STATUSES = tuple(s.value for s in PaymentStatus)
 IN_FLIGHT = ("creating", "requires_action", "processing")
 TRANSITIONS = {
     "creating": {"requires_action", "processing", "succeeded", "failed"},
@@ -87,7 +106,7 @@ class Payment(db.Model):
 
 
 #: pending: claimed against the payment (Stripe not answered yet, or the refund is on its way)
-REFUND_STATUSES = ("pending", "succeeded", "failed")
+REFUND_STATUSES = tuple(s.value for s in RefundStatus)
 
 
 class Refund(db.Model):

@@ -6,6 +6,7 @@ leases a row, performs it and marks it done, or schedules the next attempt with 
 """
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String
@@ -14,8 +15,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.clock import utcnow
 from portal.extensions import db
 
-#: pending: waiting for its next attempt; done: performed; failed: gave up, staff may retry
-WORK_STATUSES = ("pending", "done", "failed")
+
+class WorkStatus(StrEnum):
+    """pending: waiting for its next attempt; done: performed; failed: gave up, staff may
+    retry."""
+
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+WORK_STATUSES = tuple(s.value for s in WorkStatus)
 
 
 class PendingWork(db.Model):

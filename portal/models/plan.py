@@ -1,6 +1,7 @@
 """Installment plans: the practice's policy, a patient's plan, and its installments."""
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -19,8 +20,25 @@ from portal.extensions import db
 from portal.models.invoice import Invoice
 from portal.models.patient import Patient
 
-PLAN_STATUSES = ("pending_signature", "active", "completed", "past_due", "cancelled")
-INSTALLMENT_STATUSES = ("scheduled", "processing", "paid", "failed", "cancelled")
+
+class PlanStatus(StrEnum):
+    PENDING_SIGNATURE = "pending_signature"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    PAST_DUE = "past_due"
+    CANCELLED = "cancelled"
+
+
+class InstallmentStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    PROCESSING = "processing"
+    PAID = "paid"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+PLAN_STATUSES = tuple(s.value for s in PlanStatus)
+INSTALLMENT_STATUSES = tuple(s.value for s in InstallmentStatus)
 
 
 #: the days after a failed charge's due date on which it is retried, when a practice has no

@@ -1,6 +1,7 @@
 """An offer to settle an invoice for less than its balance until a day."""
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,6 +9,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models.invoice import Invoice
+
+
+class OfferStatus(StrEnum):
+    OPEN = "open"
+    ACCEPTED = "accepted"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
 
 
 class SettlementOffer(db.Model):

@@ -13,6 +13,7 @@ from portal.patient.forms import ConfirmForm, MethodChoiceForm
 from portal.services.collections import preferences
 from portal.services.payments import saved_methods
 from portal.services.plans import agreements, plans
+from portal.units import commit_or_refuse
 
 #: what the patient reads on the page when withdrawing or asking for attachments (recorded)
 WITHDRAWAL = _l(
@@ -83,22 +84,22 @@ def email_attachments():
     patient = g.invoice.patient
     wanted = request.form.get("wanted") == "1"
     if form.validate_on_submit():
-        try:
-            preferences.set_email_attachments(
+        saved = commit_or_refuse(
+            lambda: preferences.set_email_attachments(
                 patient,
                 wanted,
                 "patient_page",
                 patient_session.actor(request.remote_addr),
                 str(ATTACHMENTS) if wanted else None,
-            )
-        except preferences.InvalidPreference as exc:
+            ),
+            preferences.InvalidPreference,
+        )
+        if not saved:
             return render_template(
                 "patient/paper_records.html",
                 form=form,
                 invoice=g.invoice,
                 patient=patient,
-                error=str(exc),
+                error=saved.message,
             ), 422
-        else:
-            db.session.commit()
     return redirect(url_for("patient.paper_records"))

@@ -8,6 +8,7 @@ from wtforms import BooleanField, HiddenField, IntegerField, RadioField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
+from portal.clock import utcnow
 from portal.validation import SingleLine
 
 
@@ -40,7 +41,7 @@ class DateOfBirthForm(FlaskForm):
                 born = date(field.data, self.month.data, self.day.data)
             except ValueError as exc:
                 raise ValidationError(_l("This date does not exist.")) from exc
-            if born > date.today():
+            if born > utcnow().date():
                 raise ValidationError(_l("The date of birth cannot be in the future."))
 
     @property

@@ -3,18 +3,22 @@ error, decline and authentication code Stripe (or Stripe.js in the page) can rep
 
 from flask_babel import lazy_gettext as _l
 
+from portal.services.core.refusals import PaymentReason
+
 REFUSALS = {
-    "nothing_due": _l("There is nothing left to pay on this bill."),
-    "in_progress": _l(
+    PaymentReason.NOTHING_DUE: _l("There is nothing left to pay on this bill."),
+    PaymentReason.IN_PROGRESS: _l(
         "A payment for this bill is already being processed. Please wait a moment and reload."
     ),
-    "method": _l("This payment method is not available for this bill."),
-    "setup": _l("We could not use this payment method. Please check the details and try again."),
-    "declined": _l(
+    PaymentReason.METHOD: _l("This payment method is not available for this bill."),
+    PaymentReason.SETUP: _l(
+        "We could not use this payment method. Please check the details and try again."
+    ),
+    PaymentReason.DECLINED: _l(
         "Your bank declined the payment. No money was taken. "
         "Please try another card or contact your bank."
     ),
-    "unavailable": _l(
+    PaymentReason.UNAVAILABLE: _l(
         "We could not reach the payment service. No money was taken. "
         "Please try again in a few minutes."
     ),
@@ -67,9 +71,9 @@ FAILURES = {
     "payment_intent_authentication_failure": _AUTHENTICATION_AT_PAYMENT,
     "authentication_required": _AUTHENTICATION_AT_PAYMENT,
     "setup_intent_authentication_failure": _AUTHENTICATION_AT_SETUP,
-    "gateway_unavailable": REFUSALS["unavailable"],
-    "api_connection_error": REFUSALS["unavailable"],
-    "api_error": REFUSALS["unavailable"],
+    "gateway_unavailable": REFUSALS[PaymentReason.UNAVAILABLE],
+    "api_connection_error": REFUSALS[PaymentReason.UNAVAILABLE],
+    "api_error": REFUSALS[PaymentReason.UNAVAILABLE],
     "rate_limit": _BUSY,
     "lock_timeout": _BUSY,
     "processing_error": _PROCESSING,
@@ -135,9 +139,9 @@ DEFAULT_FAILURE = _l("The payment did not go through. No money was taken. Please
 
 
 def refusal(reason: str, detail: str | None = None) -> str:
-    if reason == "declined" and detail:
+    if reason == PaymentReason.DECLINED and detail:
         return failure(detail)
-    if reason == "setup" and detail:
+    if reason == PaymentReason.SETUP and detail:
         return setup_failure(detail)
     return str(REFUSALS.get(reason, DEFAULT_FAILURE))
 
@@ -147,7 +151,7 @@ def failure(code: str | None) -> str:
     if code in FAILURES:
         return str(FAILURES[code])
     if code in GENERIC_DECLINES:
-        return str(REFUSALS["declined"])
+        return str(REFUSALS[PaymentReason.DECLINED])
     return str(DEFAULT_FAILURE)
 
 
@@ -164,7 +168,7 @@ def setup_failure(code: str | None, decline_code: str | None = None) -> str:
                     "charged. Please try another card or contact your bank."
                 )
             )
-    return str(REFUSALS["setup"])
+    return str(REFUSALS[PaymentReason.SETUP])
 
 
 def session_ended() -> str:

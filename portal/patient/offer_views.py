@@ -12,6 +12,7 @@ from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.payment_views import _next_step, _payment, _refused
 from portal.services.billing import invoices, ledger
+from portal.services.core.refusals import PaymentReason
 from portal.services.incentives import booking, discounts, settlements
 from portal.services.incentives.rules import DISCOUNT_UNAVAILABLE, OFFER_UNAVAILABLE
 from portal.services.payments import payments, saved_methods
@@ -70,7 +71,7 @@ def _answer(outcome: Outcome):
 def _saved_method():
     setup_intent_id = (request.get_json(silent=True) or {}).get("setup_intent_id")
     if not isinstance(setup_intent_id, str) or not setup_intent_id.startswith("seti_"):
-        raise PaymentRefused("setup")
+        raise PaymentRefused(PaymentReason.SETUP)
     return saved_methods.saved_method(g.invoice, setup_intent_id)
 
 

@@ -2,18 +2,25 @@
 
 from flask import Response, abort, g, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.i18n import current_locale, money_filter
-from portal.models import Payment
+from portal.models import Invoice, Payment
+from portal.models.invoice import InvoiceStatus
+from portal.models.payment import PaymentStatus
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.messages import failure, refusal, setup_failure
-from portal.services.billing import invoices, receipts
+from portal.services.billing import bill_page, invoices, receipts
+from portal.services.core.refusals import PaymentReason
 from portal.services.payments import payment_methods, payments, saved_methods
 from portal.services.payments.payments import PaymentRefused
 from portal.services.payments.stripe_accounts import checkout_keys
+
+#: the checkout reads the invoice's lines with the link (three statements in all)
+CHECKOUT_OPTIONS = (joinedload(Invoice.lines),)
 
 
 def _payment(payment_id: int) -> Payment:
@@ -25,11 +32,17 @@ def _payment(payment_id: int) -> Payment:
 
 def _next_step(payment: Payment) -> dict:
     """What the page does next; a payment whose answer was lost is "checking", never failed."""
-    status = "checking" if payment.status == "creating" else payment.status
+    status = "checking" if payment.status == PaymentStatus.CREATING else payment.status
     body: dict = {"status": status}
-    if payment.status in ("creating", "succeeded", "processing", "failed", "canceled"):
+    if payment.status in (
+        PaymentStatus.CREATING,
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.PROCESSING,
+        PaymentStatus.FAILED,
+        PaymentStatus.CANCELED,
+    ):
         body["next"] = url_for("patient.payment_result", payment_id=payment.id)
-    if payment.status == "failed":
+    if payment.status == PaymentStatus.FAILED:
         body["error"] = failure(payment.failure_code)
     return body
 
@@ -41,7 +54,7 @@ def expected_amount(body: dict) -> int | None:
 
 
 def _refused(exc: PaymentRefused):
-    if exc.reason == "amount_changed":
+    if exc.reason == PaymentReason.AMOUNT_CHANGED:
         amount = money_filter(int(exc.detail or 0), g.invoice.currency)
         return jsonify(
             error=_(
@@ -53,20 +66,20 @@ def _refused(exc: PaymentRefused):
             amount=amount,
             button=_("Pay %(amount)s", amount=amount),
         ), 409
-    status = 409 if exc.reason in ("nothing_due", "in_progress") else 402
-    if exc.reason in ("method", "setup"):
+    status = 409 if exc.reason in (PaymentReason.NOTHING_DUE, PaymentReason.IN_PROGRESS) else 402
+    if exc.reason in (PaymentReason.METHOD, PaymentReason.SETUP):
         status = 400
-    if exc.reason == "unavailable":
+    if exc.reason == PaymentReason.UNAVAILABLE:
         status = 503
     return jsonify(error=refusal(exc.reason, exc.detail), reason=exc.reason), status
 
 
 @bp.get("/pay/checkout")
-@patient_session.link_required()
+@patient_session.link_required(options=CHECKOUT_OPTIONS)
 def checkout():
-    summary = invoices.summarize(g.invoice)
+    summary = bill_page.summary_of(g.invoice)
     pending = payments.in_flight(g.invoice)
-    if summary.balance_minor <= 0 or g.invoice.status != "open":
+    if summary.balance_minor <= 0 or g.invoice.status != InvoiceStatus.OPEN:
         return render_template("patient/nothing_due.html", invoice=g.invoice), 200
     return render_template(
         "patient/checkout.html",
@@ -119,7 +132,7 @@ def confirm():
     body = request.get_json(silent=True) or {}
     setup_intent_id = body.get("setup_intent_id")
     if not isinstance(setup_intent_id, str) or not setup_intent_id.startswith("seti_"):
-        return _refused(PaymentRefused("setup"))
+        return _refused(PaymentRefused(PaymentReason.SETUP))
     actor = patient_session.actor(request.remote_addr)
     try:
         outcome = saved_methods.pay_in_full(
@@ -145,7 +158,7 @@ def refresh_payment(payment_id: int):
 @patient_session.link_required()
 def payment_result(payment_id: int):
     payment = _payment(payment_id)
-    if payment.status in ("processing", "creating"):
+    if payment.status in (PaymentStatus.PROCESSING, PaymentStatus.CREATING):
         payments.refresh(payment, patient_session.actor(request.remote_addr))
     return render_template(
         "patient/result.html",
@@ -153,7 +166,7 @@ def payment_result(payment_id: int):
         invoice=g.invoice,
         practice=g.practice,
         summary=invoices.summarize(g.invoice),
-        message=failure(payment.failure_code) if payment.status == "failed" else None,
+        message=failure(payment.failure_code) if payment.status == PaymentStatus.FAILED else None,
     )
 
 
@@ -161,7 +174,7 @@ def payment_result(payment_id: int):
 @patient_session.link_required()
 def receipt(payment_id: int):
     payment = _payment(payment_id)
-    if payment.status != "succeeded":
+    if payment.status != PaymentStatus.SUCCEEDED:
         abort(404)
     locale = current_locale()
     pdf = receipts.render_pdf(payment, locale)

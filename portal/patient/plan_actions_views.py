@@ -12,6 +12,7 @@ from portal.patient import session as patient_session
 from portal.patient.payment_views import _refused, expected_amount
 from portal.patient.plan_views import _with_secret
 from portal.services.billing import invoices, ledger
+from portal.services.core.refusals import PaymentReason
 from portal.services.payments import charging, payment_methods, payments, saved_methods
 from portal.services.payments.payments import PaymentRefused, SavedMethod
 from portal.services.payments.stripe_accounts import checkout_keys
@@ -70,7 +71,7 @@ def plan_pay_now():
     body = request.get_json(silent=True) or {}
     what = body.get("what")
     if plan is None or what not in PAY_NOW:
-        return _refused(PaymentRefused("nothing_due"))
+        return _refused(PaymentRefused(PaymentReason.NOTHING_DUE))
     saved = SavedMethod(
         g.invoice.patient.stripe_customer_id, plan.stripe_payment_method_id, plan.method
     )
@@ -120,7 +121,7 @@ def plan_card():
 def plan_card_confirm():
     plan = plans.active_plan(g.invoice)
     if plan is None:
-        return _refused(PaymentRefused("nothing_due"))
+        return _refused(PaymentRefused(PaymentReason.NOTHING_DUE))
     try:
         setup_intent_id = str((request.get_json(silent=True) or {}).get("setup_intent_id", ""))
         saved = saved_methods.saved_method(g.invoice, setup_intent_id)

@@ -26,6 +26,7 @@ from portal.patient.forms import ConsentForm, PlanChoiceForm, SignForm
 from portal.patient.payment_views import _next_step, _refused, expected_amount
 from portal.services.billing import invoices, ledger
 from portal.services.collections import preferences
+from portal.services.core.refusals import PaymentReason
 from portal.services.messaging import plans as plan_messages
 from portal.services.payments import charging, payment_methods, payments, saved_methods
 from portal.services.payments.payments import PaymentRefused
@@ -33,6 +34,7 @@ from portal.services.payments.stripe_accounts import checkout_keys
 from portal.services.plans import agreements, plans
 from portal.services.plans.agreements import SigningRefused
 from portal.services.plans.plans import PlanRefused
+from portal.units import commit_or_refuse
 
 
 def _pending_or_redirect():
@@ -56,20 +58,19 @@ def plan_options():
     form.count.choices = [(str(o.count), str(o.count)) for o in offered]
     error = None
     if form.validate_on_submit():
-        try:
-            plans.choose(
+        chosen = commit_or_refuse(
+            lambda: plans.choose(
                 g.invoice,
                 int(form.count.data),
                 practice_today(g.practice),
                 current_locale(),
                 patient_session.actor(request.remote_addr),
-            )
-        except PlanRefused as exc:
-            db.session.rollback()
-            error = str(exc)
-        else:
-            db.session.commit()
+            ),
+            PlanRefused,
+        )
+        if chosen:
             return redirect(url_for("patient.plan_consent"))
+        error = chosen.message
     elif request.method == "POST":
         error = _("Choose one of the plans.")
     status = 422 if error else 200
@@ -142,8 +143,8 @@ def plan_sign():
         agreements.record_event(plan, "viewed", patient_session.actor(request.remote_addr))
     db.session.commit()
     if form.validate_on_submit():
-        try:
-            agreements.sign(
+        signed = commit_or_refuse(
+            lambda: agreements.sign(
                 plan,
                 typed_name=form.full_name.data,
                 signature_png=agreements.decode_signature(form.drawn.data),
@@ -154,13 +155,12 @@ def plan_sign():
                 today=practice_today(g.practice),
                 onerous_approved=bool(form.onerous_approved.data),
                 onerous_name=form.onerous_name.data,
-            )
-        except SigningRefused as exc:
-            db.session.rollback()
-            error = str(exc)
-        else:
-            db.session.commit()
+            ),
+            SigningRefused,
+        )
+        if signed:
             return redirect(url_for("patient.plan_pay"))
+        error = signed.message
     if request.method == "GET":
         form.document_sha256.data = plan.document_sha256
     return render_template(
@@ -210,18 +210,18 @@ def plan_confirm():
     plan = plans.pending_plan(g.invoice)
     body = request.get_json(silent=True) or {}
     if plan is None or plan.signed_at is None:
-        return _refused(PaymentRefused("nothing_due"))
+        return _refused(PaymentRefused(PaymentReason.NOTHING_DUE))
     try:
         saved = saved_methods.saved_method(g.invoice, str(body.get("setup_intent_id", "")))
         if saved.method != plan.method:  # the agreement signed names the other method
-            raise PaymentRefused("method")
+            raise PaymentRefused(PaymentReason.METHOD)
         plan.method, plan.stripe_payment_method_id = saved.method, saved.payment_method_id
         payment_methods.remember(plan, saved.payment_method_id)
         db.session.commit()
         if plans.down_payment(plan) is None:  # nothing down: the plan starts now
             plans.activate_without_down_payment(plan, patient_session.actor(request.remote_addr))
-            db.session.commit()
             plan_messages.agreement_signed(plan)
+            db.session.commit()
             return jsonify(status="saved", next=url_for("patient.invoice"))
         outcome = payments.charge(
             g.invoice,

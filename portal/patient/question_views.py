@@ -9,6 +9,7 @@ from portal.patient import session as patient_session
 from portal.patient.forms import ConfirmForm, QuestionForm
 from portal.services import bill_questions, open_bills
 from portal.services.bill_questions import QuestionRefused
+from portal.units import commit_or_refuse
 
 
 @bp.route("/pay/question", methods=["GET", "POST"])
@@ -17,16 +18,15 @@ def question():
     form = QuestionForm()
     if form.validate_on_submit():
         actor = patient_session.actor(request.remote_addr)
-        try:
-            until = bill_questions.ask(
+        asked = commit_or_refuse(
+            lambda: bill_questions.ask(
                 g.invoice, form.question.data, actor, practice_today(g.practice)
-            )
-        except QuestionRefused as exc:
-            db.session.rollback()
-            form.question.errors = [str(exc)]
-        else:
-            db.session.commit()
-            return render_template("patient/question_sent.html", until=until)
+            ),
+            QuestionRefused,
+        )
+        if asked:
+            return render_template("patient/question_sent.html", until=asked.value)
+        form.question.errors = [asked.message]
     status = 422 if request.method == "POST" else 200
     return render_template("patient/question.html", form=form), status
 

@@ -4,7 +4,8 @@ from flask import abort, current_app, g, redirect, render_template, request, ses
 from flask_babel import gettext as _
 
 from portal.extensions import db, limiter
-from portal.patient import bp
+from portal.models.invoice import InvoiceStatus
+from portal.patient import bill_cache, bp
 from portal.patient import session as patient_session
 from portal.patient.forms import DateOfBirthForm, LinkRequestForm
 from portal.redirects import safe_next
@@ -69,7 +70,7 @@ def verify():
             "patient/verify.html",
             form=form,
             error=error,
-            paid=g.invoice.status == "paid",
+            paid=g.invoice.status == InvoiceStatus.PAID,
             month_first=g.practice.country == "US",
         ),
         status,
@@ -78,13 +79,25 @@ def verify():
 
 @bp.get("/pay")
 @limiter.limit(patient_session.default_limit, exempt_when=patient_session.is_verified)
-@patient_session.link_required(options=bill_page.LINK_OPTIONS)
 def invoice():
+    state = bill_cache.current_state()
+    response = bill_cache.serve(state, _render_bill) if state is not None else None
+    return response if response is not None else _bill()
+
+
+@patient_session.link_required(options=bill_page.LINK_OPTIONS)
+def _bill():
     return render_template(
-        "patient/invoice.html",
-        page=bill_page.build(g.invoice),
-        **checkout_keys(g.practice),
+        "patient/invoice.html", page=bill_page.build(g.invoice), **checkout_keys(g.practice)
     )
+
+
+def _render_bill(state) -> str | None:
+    """The bill of a verified session's `state` (None when its link is gone meanwhile)."""
+    if patient_session.load_link(bill_page.LINK_OPTIONS) is None:
+        return None
+    page = bill_page.build(g.invoice, sums=state.sums)
+    return render_template("patient/invoice.html", page=page, **checkout_keys(g.practice))
 
 
 @bp.get("/lang/<code>")

@@ -7,9 +7,10 @@ from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
 from portal.models import CollectionState, Invoice
+from portal.models.invoice import InvoiceStatus
 from portal.services.core import audit
 from portal.services.core.audit import Actor
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import RefusalCode, Refused
 
 TEXT_MAX = 1000
 #: longest pause an owner can set
@@ -19,7 +20,7 @@ PAUSE_MAX_DAYS = 60
 class QuestionRefused(Refused, ValueError):
     """A question or a pause the rules refuse; the message says why."""
 
-    code = "question"
+    code = RefusalCode.QUESTION
 
 
 def ask(invoice: Invoice, text: str, actor: Actor, today: date) -> date | None:
@@ -32,7 +33,9 @@ def ask(invoice: Invoice, text: str, actor: Actor, today: date) -> date | None:
     if len(question) > TEXT_MAX:
         raise QuestionRefused(_l("Your question is too long (1,000 characters at most)."))
     days = invoice.practice.question_pause_days
-    until = today + timedelta(days=days) if days > 0 and invoice.status == "open" else None
+    until = (
+        today + timedelta(days=days) if days > 0 and invoice.status == InvoiceStatus.OPEN else None
+    )
     if until is not None:
         state = db.session.get(CollectionState, invoice.id)
         if state is None:

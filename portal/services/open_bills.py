@@ -8,6 +8,7 @@ from sqlalchemy import func
 
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, PaymentLink
+from portal.models.invoice import InvoiceStatus
 from portal.services.access import links
 from portal.services.core.audit import Actor
 from portal.services.messaging import linking
@@ -30,7 +31,7 @@ def of_patient(invoice: Invoice) -> list[OpenBill]:
         .where(
             Invoice.patient_id == invoice.patient_id,
             Invoice.practice_id == invoice.practice_id,
-            Invoice.status == "open",
+            Invoice.status == InvoiceStatus.OPEN,
         )
         .group_by(Invoice.id)
         .order_by(Invoice.due_on, Invoice.id)
@@ -52,7 +53,7 @@ def switch_to(
         invoice is None
         or invoice.patient_id != mine.patient_id
         or invoice.practice_id != mine.practice_id
-        or invoice.status != "open"
+        or invoice.status != InvoiceStatus.OPEN
     ):
         return None
     link, _token = linking.fresh_link(invoice, actor, now)

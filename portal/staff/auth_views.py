@@ -6,14 +6,13 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal import gateways
 from portal.extensions import db, limiter
 from portal.models import StaffUser
 from portal.redirects import safe_next
-from portal.services import messaging
 from portal.services.access import second_factor
 from portal.services.core import audit
 from portal.services.core.audit import Actor
+from portal.services.messaging import staff as staff_messages
 from portal.services.practice import staff_auth
 from portal.staff import bp
 from portal.staff.access import stamp_session
@@ -141,13 +140,8 @@ def reset_request():
         base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
         url = base + url_for("staff.reset_password", token=token)
         locale = user.locale if user else current_app.config["BABEL_DEFAULT_LOCALE"]
-        subject, text, html = messaging.render_email(
-            "password_reset", locale, user=user or StaffUser(name="", email=email), url=url
-        )
-        practice = user.practice if user else None
-        message = messaging.build_message(practice, email, subject, text, html)
+        staff_messages.send_password_reset(user, email, url, locale)
         if user is not None:
-            gateways.mailer().send_later(message)
             db.session.commit()
         flash(_("If this address belongs to an account, we have sent it a link."), "info")
         return redirect(url_for("staff.login"))

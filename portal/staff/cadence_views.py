@@ -17,6 +17,7 @@ from portal.services.collections.cadence_steps import Step
 from portal.staff import bp
 from portal.staff.access import OWNER, actor, role_required
 from portal.staff.forms import ActionForm, choices
+from portal.units import commit_or_refuse
 
 CHANNELS = choices(
     ("", "—"),
@@ -81,15 +82,14 @@ def cadence_settings_page():
             for e in form.steps.entries
             if e.form.channel.data and e.form.day_offset.data is not None
         ]
-        try:
-            cadence_settings.save(practice_id, steps, actor(request.remote_addr))
-        except CadenceRefused as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-        else:
-            db.session.commit()
+        saved = commit_or_refuse(
+            lambda: cadence_settings.save(practice_id, steps, actor(request.remote_addr)),
+            CadenceRefused,
+        )
+        if saved:
             flash(_("Reminder cadence saved."), "info")
             return redirect(url_for("staff.cadence_settings_page"))
+        form.form_errors.append(saved.message)
     return render_template(
         "staff/cadence.html",
         form=form,

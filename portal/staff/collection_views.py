@@ -9,15 +9,15 @@ from flask_login import current_user
 
 from portal.clock import practice_today
 from portal.downloads import content_disposition
-from portal.extensions import db
 from portal.models import CallTask, Invoice
+from portal.models.call_task import CallStatus
 from portal.money import parse_amount
 from portal.services.collections import calls, holds, letters
 from portal.services.collections.calls import CallRefused
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
 from portal.staff.collection_forms import OUTCOME_LABELS, CallOutcomeForm, HoldForm, ReleaseForm
-from portal.staff.refusals import commit_or_flash
+from portal.units import commit_or_flash, commit_or_refuse
 
 
 def _flash_errors(form) -> None:
@@ -69,7 +69,8 @@ def call_outcome(task_id: int):
     if not form.validate_on_submit():
         return _refused(task, form)
     name = task.patient.full_name
-    try:
+
+    def record():
         promise_on, amount = _promise(form, task.invoice.currency)
         calls.record_outcome(
             task,
@@ -80,11 +81,11 @@ def call_outcome(task_id: int):
             amount,
             ip_address=request.remote_addr,
         )
-    except CallRefused as exc:
-        db.session.rollback()
-        form.form_errors.append(str(exc))
+
+    recorded = commit_or_refuse(record, CallRefused)
+    if not recorded:
+        form.form_errors.append(recorded.message)
         return _refused(task, form)
-    db.session.commit()
     outcome = str(OUTCOME_LABELS[form.outcome.data])
     flash(_("Call with %(name)s recorded: %(outcome)s.", name=name, outcome=outcome), "info")
     return redirect(url_for("staff.call_queue"))
@@ -92,7 +93,7 @@ def call_outcome(task_id: int):
 
 def _refused(task: CallTask, form: CallOutcomeForm):
     """The queue again with the form's errors, or back to it if the task is already closed."""
-    if task.status != "open":
+    if task.status != CallStatus.OPEN:
         _flash_errors(form)
         return redirect(url_for("staff.call_queue"))
     return _queue(form, task.id), 422

@@ -8,6 +8,7 @@ from flask_login import current_user
 from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.models import FiscalDocument, Invoice, Patient, Payment, Refund
+from portal.models.payment import PaymentStatus, RefundStatus
 from portal.services.core import audit
 from portal.services.fiscal import documents, profile, render, statement, sts, tax_ids
 from portal.services.fiscal.profile import FiscalRefused
@@ -20,6 +21,7 @@ from portal.staff.fiscal_forms import (
     TaxIdImportForm,
 )
 from portal.staff.forms import ActionForm
+from portal.units import commit_or_flash, commit_or_refuse
 
 PROFILE_FIELDS = [
     "issuer",
@@ -43,14 +45,17 @@ def fiscal_panel(invoice: Invoice) -> dict:
     issued = documents.of_invoice(invoice)
     done = {d.payment_id for d in issued} | {d.refund_id for d in issued}
     received = db.session.scalars(
-        db.select(Payment).filter_by(invoice_id=invoice.id, status="succeeded")
+        db.select(Payment).filter_by(invoice_id=invoice.id, status=PaymentStatus.SUCCEEDED)
     ).all()
     return {
         "italy": profile.saldo_issues(practice),
         "documents": issued,
         "payments": [p for p in received if p.id not in done],
         "refunds": [
-            r for p in received for r in p.refunds if r.status == "succeeded" and r.id not in done
+            r
+            for p in received
+            for r in p.refunds
+            if r.status == RefundStatus.SUCCEEDED and r.id not in done
         ],
         "codice_fiscale": tax_ids.codice_fiscale_of(invoice.patient),
         "statement": statement.available(practice),
@@ -77,21 +82,21 @@ def fiscal_settings():
     form = FiscalProfileForm(obj=current)
     if form.validate_on_submit():
         data = profile.ProfileInput(**{name: getattr(form, name).data for name in PROFILE_FIELDS})
-        try:
+
+        def save():
             profile.save(practice, data)
-        except FiscalRefused as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-        else:
             audit.record(
                 "practice.fiscal_updated",
                 practice_id=practice.id,
                 actor=actor(request.remote_addr),
                 issuer=data.issuer,
             )
-            db.session.commit()
+
+        saved = commit_or_refuse(save, FiscalRefused)
+        if saved:
             flash(_("Fiscal settings saved."), "info")
             return redirect(url_for("staff.fiscal_settings"))
+        form.form_errors.append(saved.message)
     return render_template("fiscal/staff_settings.html", form=form, practice=practice), (
         422 if form.errors or form.form_errors else 200
     )
@@ -156,13 +161,9 @@ def fiscal_document_pdf(document_id: int):
 def _issue(make, invoice_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        document = make(actor(request.remote_addr))
-    except FiscalRefused as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        flash(_("Document %(number)s issued.", number=document.label), "info")
+    issued = commit_or_flash(lambda: make(actor(request.remote_addr)), FiscalRefused)
+    if issued:
+        flash(_("Document %(number)s issued.", number=issued.value.label), "info")
     return redirect(url_for("staff.invoice_detail", invoice_id=invoice_id))
 
 
@@ -196,15 +197,13 @@ def fiscal_patient_codice(patient_id: int):
     if not form.validate_on_submit():
         flash(_("Enter the codice fiscale."), "error")
         return redirect(target)
-    try:
-        tax_ids.set_codice_fiscale(
+    saved = commit_or_flash(
+        lambda: tax_ids.set_codice_fiscale(
             patient, form.codice_fiscale.data, "staff", actor(request.remote_addr)
-        )
-    except FiscalRefused as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+        ),
+        FiscalRefused,
+    )
+    if saved:
         flash(_("Codice fiscale saved."), "info")
     return redirect(target)
 
@@ -217,14 +216,14 @@ def fiscal_tax_id_import():
     if not form.validate_on_submit() or upload is None or not upload.filename:
         flash(_("Choose a CSV file."), "error")
         return redirect(url_for("staff.fiscal_documents"))
-    try:
-        count = tax_ids.import_csv(current_user.practice, upload.read(), actor(request.remote_addr))
-    except FiscalRefused as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
-        flash(_("%(n)s codici fiscali saved.", n=count), "info")
+    saved = commit_or_flash(
+        lambda: tax_ids.import_csv(
+            current_user.practice, upload.read(), actor(request.remote_addr)
+        ),
+        FiscalRefused,
+    )
+    if saved:
+        flash(_("%(n)s codici fiscali saved.", n=saved.value), "info")
     return redirect(url_for("staff.fiscal_documents"))
 
 

@@ -10,6 +10,8 @@ from portal.clock import practice_today, utcnow
 from portal.extensions import db
 from portal.gateways import qr
 from portal.models import Delivery, Invoice, Patient, Payment, PaymentLink, Plan
+from portal.models.delivery import DeliveryStatus
+from portal.models.invoice import InvoiceStatus
 from portal.money import format_plain, parse_amount
 from portal.services import messaging
 from portal.services.access import links
@@ -30,6 +32,7 @@ from portal.staff.forms import (
     SendForm,
     WriteOffForm,
 )
+from portal.units import commit_or_flash, commit_or_refuse
 
 
 @bp.get("/")
@@ -110,8 +113,8 @@ def invoice_new(patient_id: int):
         form.issued_on.data, form.due_on.data = today, today + timedelta(days=30)
         form.lines.entries[0].form.service_date.data = today
     if form.validate_on_submit():
-        try:
-            invoice = invoices.create_invoice(
+        created = commit_or_refuse(
+            lambda: invoices.create_invoice(
                 patient,
                 number=form.number.data,
                 issued_on=form.issued_on.data,
@@ -119,13 +122,12 @@ def invoice_new(patient_id: int):
                 lines=_lines(form, current_user.practice.currency),
                 actor=actor(request.remote_addr),
                 draft=request.form.get("then") != "issue",
-            )
-        except InvalidInvoice as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-        else:
-            db.session.commit()
-            return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id))
+            ),
+            InvalidInvoice,
+        )
+        if created:
+            return redirect(url_for("staff.invoice_detail", invoice_id=created.value.id))
+        form.form_errors.append(created.message)
     return render_template("staff/invoice_form.html", form=form, patient=patient, invoice=None)
 
 
@@ -133,7 +135,7 @@ def invoice_new(patient_id: int):
 @role_required(*WRITE)
 def invoice_edit(invoice_id: int):
     invoice = scoped(Invoice, invoice_id)
-    if invoice.status != "draft":
+    if invoice.status != InvoiceStatus.DRAFT:
         abort(409)
     form = InvoiceForm(obj=invoice)
     if request.method == "GET":
@@ -147,7 +149,8 @@ def invoice_edit(invoice_id: int):
                 minor = getattr(line, f"{name}_minor")
                 entry.form[name].data = format_plain(minor, invoice.currency)
     if form.validate_on_submit():
-        try:
+
+        def save():
             invoices.update_draft(
                 invoice,
                 issued_on=form.issued_on.data,
@@ -157,12 +160,11 @@ def invoice_edit(invoice_id: int):
             )
             if request.form.get("then") == "issue":
                 invoices.issue(invoice, actor(request.remote_addr))
-        except InvalidInvoice as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-        else:
-            db.session.commit()
+
+        saved = commit_or_refuse(save, InvalidInvoice)
+        if saved:
             return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id))
+        form.form_errors.append(saved.message)
     return render_template(
         "staff/invoice_form.html", form=form, patient=invoice.patient, invoice=invoice
     )
@@ -174,11 +176,7 @@ def invoice_issue(invoice_id: int):
     invoice = scoped(Invoice, invoice_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        invoices.issue(invoice, actor(request.remote_addr))
-    except InvalidInvoice as exc:
-        flash(str(exc), "error")
-    db.session.commit()
+    commit_or_flash(lambda: invoices.issue(invoice, actor(request.remote_addr)), InvalidInvoice)
     return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id))
 
 
@@ -228,9 +226,9 @@ def invoice_send(invoice_id: int):
         flash(str(exc), "error")
     else:
         db.session.commit()
-        if delivery.status == "sent":
+        if delivery.status == DeliveryStatus.SENT:
             flash(_("Link sent to %(to)s.", to=delivery.recipient), "info")
-        elif delivery.status == "queued":
+        elif delivery.status == DeliveryStatus.QUEUED:
             flash(
                 _(
                     "It is outside the patient's hours (8:00 to 21:00): "
@@ -250,7 +248,7 @@ def invoice_link(invoice_id: int):
     invoice = scoped(Invoice, invoice_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    if invoice.status != "open":
+    if invoice.status != InvoiceStatus.OPEN:
         flash(_("Only issued, unpaid invoices can be sent."), "error")
         return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id))
     _link, url = messaging.new_link(invoice, actor(request.remote_addr))

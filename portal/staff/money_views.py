@@ -11,6 +11,7 @@ from portal.services.billing.money import MoneyRefused
 from portal.staff import bp
 from portal.staff.access import WRITE, actor, role_required, scoped
 from portal.staff.forms import DeskPaymentForm, ReasonForm, RefundForm, WriteOffForm
+from portal.units import commit_or_flash
 
 
 def _back(invoice: Invoice):
@@ -30,12 +31,7 @@ def _run(invoice: Invoice, form, action, done_message: str):
             for error in errors:
                 flash(str(error), "error")
         return _back(invoice)
-    try:
-        action()
-    except MoneyRefused as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
+    if commit_or_flash(action, MoneyRefused):
         flash(done_message, "info")
     return _back(invoice)
 

@@ -12,8 +12,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 
 from portal.clock import practice_today
-from portal.extensions import db
 from portal.models import Invoice, SettlementOffer
+from portal.models.invoice import InvoiceStatus
+from portal.models.settlement_offer import OfferStatus
 from portal.money import format_plain, parse_amount
 from portal.services.incentives import discounts, rules, settlements
 from portal.services.incentives.rules import IncentiveRefused
@@ -21,6 +22,7 @@ from portal.services.plans import plans, tila
 from portal.staff import bp
 from portal.staff.access import OWNER, WRITE, actor, role_required, scoped
 from portal.staff.forms import ActionForm
+from portal.units import commit_or_flash, commit_or_refuse
 
 EXAMPLE_BALANCE_MINOR = 100_000  # the worked example on the settings page: 1,000.00
 
@@ -60,7 +62,8 @@ def staff_invoice_offers(invoice: Invoice) -> dict:
         "form": form,
         "action": ActionForm(),
         "today": today,
-        "can_offer": invoice.status == "open" and not any(r.status == "open" for r in rows),
+        "can_offer": invoice.status == InvoiceStatus.OPEN
+        and not any(r.status == OfferStatus.OPEN for r in rows),
     }
 
 
@@ -71,21 +74,17 @@ def offer_create(invoice_id: int):
     form = OfferForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        amount = _amount(form.amount.data)
-        expires_on = _day(form.expires_on.data)
-        settlements.offer_settlement(
+    made = commit_or_flash(
+        lambda: settlements.offer_settlement(
             invoice,
-            amount,
-            expires_on,
+            _amount(form.amount.data),
+            _day(form.expires_on.data),
             actor(request.remote_addr),
             practice_today(current_user.practice),
-        )
-    except IncentiveRefused as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+        ),
+        IncentiveRefused,
+    )
+    if made:
         flash(_("Settlement offer made. The patient sees it on the bill."), "info")
     return _back(invoice)
 
@@ -116,13 +115,9 @@ def offer_withdraw(invoice_id: int, offer_id: int):
         abort(404)
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        settlements.withdraw(offer, actor(request.remote_addr))
-    except IncentiveRefused as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if commit_or_flash(
+        lambda: settlements.withdraw(offer, actor(request.remote_addr)), IncentiveRefused
+    ):
         flash(_("Settlement offer withdrawn."), "info")
     return _back(invoice)
 
@@ -144,9 +139,9 @@ def discount_settings():
             form.deposit_percent.data = str(policy.deposit_percent)
     status = 200
     if form.validate_on_submit():
-        try:
-            threshold_text = (form.deposit_threshold.data or "").strip()
-            discounts.save_policy(
+        threshold_text = (form.deposit_threshold.data or "").strip()
+        saved = commit_or_refuse(
+            lambda: discounts.save_policy(
                 practice.id,
                 enabled=form.enabled.data,
                 percent=_whole(form.percent.data),
@@ -154,15 +149,14 @@ def discount_settings():
                 deposit_threshold_minor=_amount(threshold_text) if threshold_text else None,
                 deposit_percent=_whole(form.deposit_percent.data),
                 actor=actor(request.remote_addr),
-            )
-        except IncentiveRefused as exc:
-            db.session.rollback()
-            form.form_errors.append(str(exc))
-            status = 422
-        else:
-            db.session.commit()
+            ),
+            IncentiveRefused,
+        )
+        if saved:
             flash(_("Discount settings saved."), "info")
             return redirect(url_for("staff.discount_settings"))
+        form.form_errors.append(saved.message)
+        status = 422
     elif request.method == "POST":
         abort(400)
     policy = discounts.discount_policy(practice.id)

@@ -7,12 +7,12 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField
 
-from portal.extensions import db
 from portal.money import format_plain, parse_amount
 from portal.services.payments import partial
-from portal.services.payments.partial import PartialRefused
+from portal.services.payments.partial import PartialReason, PartialRefused
 from portal.staff import bp
 from portal.staff.access import OWNER, actor, role_required
+from portal.units import commit_or_refuse
 
 
 class PartialPaymentsForm(FlaskForm):
@@ -31,22 +31,24 @@ def partial_payment_settings():
         form.minimum.data = format_plain(current or 2000, practice.currency)
     status = 200
     if form.validate_on_submit():
-        try:
+
+        def save():
             minimum = None
             if form.enabled.data:
                 try:
                     minimum = parse_amount(form.minimum.data or "", practice.currency)
                 except ValueError as exc:
-                    raise PartialRefused("amount", _("Enter an amount like 20.00.")) from exc
+                    raise PartialRefused(
+                        PartialReason.AMOUNT, _("Enter an amount like 20.00.")
+                    ) from exc
             partial.save_minimum(practice, minimum, actor(request.remote_addr))
-        except PartialRefused as exc:
-            db.session.rollback()
-            form.minimum.errors = [exc.message]
-            status = 422
-        else:
-            db.session.commit()
+
+        saved = commit_or_refuse(save, PartialRefused)
+        if saved:
             flash(_("Partial payment settings saved."), "info")
             return redirect(url_for("staff.partial_payment_settings"))
+        form.minimum.errors = [saved.refusal.message]
+        status = 422
     return render_template(
         "staff/partial_payments.html", form=form, currency=practice.currency
     ), status

@@ -13,6 +13,7 @@ from portal.services.collections.preferences import InvalidPreference
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
 from portal.staff.forms import DocumentPreferencesForm, PatientForm
+from portal.units import commit_or_refuse
 
 
 def _input(form: PatientForm) -> PatientInput:
@@ -43,16 +44,16 @@ def patient_new():
     if request.method == "GET":
         form.locale.data = current_user.practice.default_locale
     if form.validate_on_submit():
-        try:
-            patient = patients.create_patient(
+        created = commit_or_refuse(
+            lambda: patients.create_patient(
                 current_user.practice, _input(form), actor(request.remote_addr)
-            )
-        except InvalidPatient as exc:
-            form.form_errors.append(str(exc))
-        else:
-            db.session.commit()
+            ),
+            InvalidPatient,
+        )
+        if created:
             flash(_("Patient saved."), "info")
-            return redirect(url_for("staff.invoice_new", patient_id=patient.id))
+            return redirect(url_for("staff.invoice_new", patient_id=created.value.id))
+        form.form_errors.append(created.message)
     return render_template("staff/patient_form.html", form=form, patient=None)
 
 
@@ -83,19 +84,19 @@ def patient_documents(patient_id: int):
     form = DocumentPreferencesForm()
     if not form.validate_on_submit():
         return _detail_page(patient, form, 422)
-    try:
-        preferences.update(
+    saved = commit_or_refuse(
+        lambda: preferences.update(
             patient,
             "staff",
             actor(request.remote_addr),
             email_attachments=form.email_attachments.data,
             paper_records=form.paper_records.data,
-        )
-    except InvalidPreference as exc:
-        db.session.rollback()
-        form.form_errors.append(str(exc))
+        ),
+        InvalidPreference,
+    )
+    if not saved:
+        form.form_errors.append(saved.message)
         return _detail_page(patient, form, 422)
-    db.session.commit()
     flash(_("Document preferences saved."), "info")
     return redirect(url_for("staff.patient_detail", patient_id=patient.id))
 
@@ -106,12 +107,12 @@ def patient_edit(patient_id: int):
     patient = scoped(Patient, patient_id)
     form = PatientForm(obj=patient)
     if form.validate_on_submit():
-        try:
-            patients.update_patient(patient, _input(form), actor(request.remote_addr))
-        except InvalidPatient as exc:
-            form.form_errors.append(str(exc))
-        else:
-            db.session.commit()
+        saved = commit_or_refuse(
+            lambda: patients.update_patient(patient, _input(form), actor(request.remote_addr)),
+            InvalidPatient,
+        )
+        if saved:
             flash(_("Patient saved."), "info")
             return redirect(url_for("staff.patient_detail", patient_id=patient.id))
+        form.form_errors.append(saved.message)
     return render_template("staff/patient_form.html", form=form, patient=patient)

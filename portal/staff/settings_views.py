@@ -13,6 +13,7 @@ from portal.services.practice.staff_auth import InvalidStaff
 from portal.staff import bp
 from portal.staff.access import OWNER, actor, role_required, scoped
 from portal.staff.forms import ActionForm, ApiKeyForm, PracticeForm, StaffForm
+from portal.units import commit_or_refuse
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -21,14 +22,12 @@ def settings():
     practice = current_user.practice
     form = PracticeForm(obj=practice)
     if form.validate_on_submit():
-        try:
+
+        def save():
             colour = branding.check_colour(form.brand_colour.data)
             logo = request.files.get("logo")
             if logo and logo.filename:
                 practice.logo_filename = branding.save_logo(practice, logo.read())
-        except BrandingRefused as exc:
-            form.brand_colour.errors.append(str(exc))
-        else:
             form.populate_obj(practice)
             practice.brand_colour = colour
             practice.message_note_en = (form.message_note_en.data or "").strip() or None
@@ -36,9 +35,12 @@ def settings():
             audit.record(
                 "practice.updated", practice_id=practice.id, actor=actor(request.remote_addr)
             )
-            db.session.commit()
+
+        saved = commit_or_refuse(save, BrandingRefused)
+        if saved:
             flash(_("Settings saved."), "info")
             return redirect(url_for("staff.settings"))
+        form.brand_colour.errors.append(saved.message)
     return render_template("staff/settings.html", form=form)
 
 
@@ -47,7 +49,8 @@ def settings():
 def users():
     form = StaffForm()
     if form.validate_on_submit():
-        try:
+
+        def create():
             user = staff_auth.create_staff(
                 current_user.practice,
                 form.email.data,
@@ -56,9 +59,6 @@ def users():
                 form.role.data,
                 form.locale.data,
             )
-        except InvalidStaff as exc:
-            form.form_errors.append(str(exc))
-        else:
             audit.record(
                 "staff.created",
                 practice_id=current_user.practice_id,
@@ -66,9 +66,12 @@ def users():
                 staff_id=user.id,
                 role=user.role,
             )
-            db.session.commit()
+
+        created = commit_or_refuse(create, InvalidStaff)
+        if created:
             flash(_("Staff account created."), "info")
             return redirect(url_for("staff.users"))
+        form.form_errors.append(created.message)
     query = db.select(StaffUser).filter_by(practice_id=current_user.practice_id)
     return render_template(
         "staff/users.html",

@@ -12,6 +12,7 @@ from portal.staff import bp
 from portal.staff.access import OWNER, actor, role_required
 from portal.staff.forms import ActionForm
 from portal.staff.stripe_forms import DescriptorForm, StripeAccountForm
+from portal.units import commit_or_refuse
 
 
 def _page(account_form: StripeAccountForm, descriptor_form: DescriptorForm, status: int = 200):
@@ -54,24 +55,26 @@ def stripe_account():
     form = _account_form(submitted=request.method == "POST")
     if form.validate_on_submit():
         try:
-            stripe_accounts.set_credentials(
-                current_user.practice,
-                actor(request.remote_addr),
-                publishable_key=form.publishable_key.data or "",
-                secret_key=form.secret_key.data or "",
-                webhook_secret=form.webhook_secret.data or "",
-                api_base=form.api_base.data or "",
+            saved = commit_or_refuse(
+                lambda: stripe_accounts.set_credentials(
+                    current_user.practice,
+                    actor(request.remote_addr),
+                    publishable_key=form.publishable_key.data or "",
+                    secret_key=form.secret_key.data or "",
+                    webhook_secret=form.webhook_secret.data or "",
+                    api_base=form.api_base.data or "",
+                ),
+                AccountRefused,
             )
-        except AccountRefused as exc:
-            getattr(form, exc.field).errors.append(str(exc))
         except SecretsUnavailable:
             form.secret_key.errors.append(
                 _("The secrets cannot be stored or read: check the installation's encryption key.")
             )
         else:
-            db.session.commit()
-            flash(_("Stripe account saved."), "info")
-            return redirect(url_for("staff.stripe_account"))
+            if saved:
+                flash(_("Stripe account saved."), "info")
+                return redirect(url_for("staff.stripe_account"))
+            getattr(form, saved.refusal.field).errors.append(saved.message)
     return _page(form, _descriptor_form(False), 422 if request.method == "POST" else 200)
 
 
@@ -80,19 +83,19 @@ def stripe_account():
 def stripe_descriptor():
     form = _descriptor_form(submitted=True)
     if form.validate_on_submit():
-        try:
-            stripe_accounts.set_descriptor(
+        saved = commit_or_refuse(
+            lambda: stripe_accounts.set_descriptor(
                 current_user.practice,
                 form.statement_descriptor_prefix.data or "",
                 form.statement_descriptor_suffix.data or "",
                 actor(request.remote_addr),
-            )
-        except AccountRefused as exc:
-            getattr(form, exc.field).errors.append(str(exc))
-        else:
-            db.session.commit()
+            ),
+            AccountRefused,
+        )
+        if saved:
             flash(_("Statement descriptor saved."), "info")
             return redirect(url_for("staff.stripe_account"))
+        getattr(form, saved.refusal.field).errors.append(saved.message)
     return _page(_account_form(False), form, 422)
 
 

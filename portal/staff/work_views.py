@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from portal.extensions import db
 from portal.models import Invoice, Payment, PendingWork, Refund
+from portal.models.payment import RefundStatus
 from portal.services import messaging
 from portal.services.billing import money
 from portal.services.billing.money import MoneyRefused
@@ -14,6 +15,7 @@ from portal.services.core import backlog, outbox
 from portal.staff import bp
 from portal.staff.access import WRITE, actor, role_required, scoped
 from portal.staff.forms import ActionForm
+from portal.units import commit_or_flash
 
 
 @bp.app_context_processor
@@ -53,6 +55,7 @@ def pending_work_retry(work_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     outbox.retry(scoped(PendingWork, work_id), actor(request.remote_addr))
+    db.session.commit()
     flash(_("It will be tried again within a minute."), "info")
     return redirect(url_for("staff.pending_work"))
 
@@ -67,13 +70,9 @@ def _payment_of(invoice: Invoice, payment_id: int) -> Payment:
 def _done(invoice: Invoice, action, message: str):
     if not ActionForm().validate_on_submit():
         abort(400)
-    try:
-        record = action()
-    except MoneyRefused as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        pending = record.status == "pending"
+    done = commit_or_flash(action, MoneyRefused)
+    if done:
+        pending = done.value.status == RefundStatus.PENDING
         flash(_("The refund is pending at the bank.") if pending else message, "info")
     return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id))
 

@@ -130,3 +130,16 @@ def test_the_brand_stylesheet_is_kept_by_the_browser_and_revalidated(web_app):
     assert again.status_code == 304
     assert again.get_data() == b""
     assert client.get("/pay").headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("payments", [1, 100])
+def test_the_checkout_costs_three_statements_however_many_payments(web_app, payments):
+    client, _ = verified_client(web_app, "plain", payments, "en")
+    with counted_statements(web_app) as statements:
+        response = client.get("/pay/checkout")
+    assert response.status_code == 200
+    assert len(statements) == 3, statements
+    # €354.50 of lines less €1.00 a payment (each refund comes with an equal adjustment)
+    expected = "€353.50" if payments == 1 else "€254.50"
+    page = html.unescape(response.get_data(as_text=True))
+    assert f'<strong class="big" id="amount">{expected}</strong>' in page

@@ -36,9 +36,9 @@ def test_staff_see_the_lock_and_unlock_the_link(web_app):
     assert open_and_verify(patient, token).headers["Location"] == "/pay"
     with web_app.app_context():
         actions = db.session.scalars(
-            db.select(AuditEvent.action).where(
-                AuditEvent.action.in_(["link.locked", "link.unlocked"])
-            )
+            db.select(AuditEvent.action)
+            .where(AuditEvent.action.in_(["link.locked", "link.unlocked"]))
+            .order_by(AuditEvent.id)
         ).all()
         assert actions == ["link.locked", "link.unlocked"]
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from portal.services import messaging
+from portal.services.messaging import render
 from portal.services.practice import staff_auth
 from tests import factories
 from tests.web.staff_client import csrf, make_staff
@@ -23,8 +23,8 @@ def work(monkeypatch):
         monkeypatch.setattr(module, name, wrapped)
 
     spy(staff_auth, "reset_token")
-    spy(messaging, "render_email")
-    spy(messaging, "build_message")
+    spy(render, "render_email")
+    spy(render, "build_message")
     return steps
 
 

@@ -24,8 +24,9 @@ from portal.models import (
     Practice,
     SettlementOffer,
 )
-from portal.models.payment import IN_FLIGHT
-from portal.models.plan import Plan
+from portal.models.invoice import InvoiceStatus
+from portal.models.payment import IN_FLIGHT, PaymentStatus
+from portal.models.plan import Plan, PlanStatus
 from portal.services.billing.invoices import InvoiceSummary
 from portal.services.incentives import rules
 from portal.services.incentives.rules import Discount
@@ -85,12 +86,15 @@ class BillPage:
     partial: PartialRules | None = None
 
 
-def build(invoice: Invoice, today: date | None = None) -> BillPage:
+def build(
+    invoice: Invoice, today: date | None = None, sums: dict[str, int] | None = None
+) -> BillPage:
     """The bill page of `invoice`, loaded with `LINK_OPTIONS`; `today` defaults to the
-    practice's calendar day."""
+    practice's calendar day; `sums`, the ledger summed by kind, are read when not given
+    (`bill_version.state` has them)."""
     practice = invoice.practice
     today = today or practice_today(practice)
-    sums = _ledger_sums(invoice.id)
+    sums = _ledger_sums(invoice.id) if sums is None else sums
     shown_plan, pending_plan, plan_took_over = _plans(invoice.id)
     payments = _payments(invoice.id)
     summary = _summary(invoice, sums)
@@ -99,7 +103,7 @@ def build(invoice: Invoice, today: date | None = None) -> BillPage:
     deposit = rules.deposit_for(practice.discount_policy, balance)
     offered = shown_plan is None and bool(plans.allowed_counts(plan_policy, balance, deposit))
     found = None
-    if invoice.status == "open":
+    if invoice.status == InvoiceStatus.OPEN:
         found = _incentives(invoice, today, sums, payments, plan_took_over, balance)
     return BillPage(
         invoice=invoice,
@@ -107,7 +111,7 @@ def build(invoice: Invoice, today: date | None = None) -> BillPage:
         patient=invoice.patient,
         lines=list(invoice.lines),
         summary=summary,
-        receipts=[p for p in payments if p.status == "succeeded"],
+        receipts=[p for p in payments if p.status == PaymentStatus.SUCCEEDED],
         pending=next((p for p in payments if p.status in IN_FLIGHT), None),
         plan=shown_plan,
         pending_plan_signed=(
@@ -145,6 +149,11 @@ _OFFERS = (
 )
 
 
+def summary_of(invoice: Invoice) -> InvoiceSummary:
+    """The totals of `invoice` (its lines loaded) with the ledger summed in one statement."""
+    return _summary(invoice, _ledger_sums(invoice.id))
+
+
 def _ledger_sums(invoice_id: int) -> dict[str, int]:
     rows = db.session.execute(_LEDGER_SUMS, {"invoice_id": invoice_id})
     return {kind: int(total) for kind, total in rows}
@@ -167,7 +176,7 @@ def _plans(invoice_id: int) -> tuple[PlanView | None, Plan | None, bool]:
     """(the plan shown, the newest plan awaiting signature, whether a plan took over)."""
     rows = db.session.execute(_PLANS, {"invoice_id": invoice_id}).unique().all()
     shown = next((PlanView(p, bool(pdf)) for p, pdf in rows if p.status in _SHOWN_PLANS), None)
-    pending = next((p for p, _ in rows if p.status == "pending_signature"), None)
+    pending = next((p for p, _ in rows if p.status == PlanStatus.PENDING_SIGNATURE), None)
     return shown, pending, shown is not None
 
 

@@ -8,14 +8,15 @@ from flask_babel import lazy_gettext as _l
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Invoice, InvoiceLine, Patient
+from portal.models.invoice import InvoiceStatus
 from portal.services.billing import ledger
 from portal.services.core import audit
 from portal.services.core.audit import Actor
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import RefusalCode, Refused
 
 
 class InvalidInvoice(Refused, ValueError):
-    code = "invoice"
+    code = RefusalCode.INVOICE
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def create_invoice(
         currency=practice.currency,
         issued_on=issued_on,
         due_on=due_on,
-        status="draft",
+        status=InvoiceStatus.DRAFT,
     )
     _set_lines(invoice, lines)
     db.session.add(invoice)
@@ -73,7 +74,7 @@ def update_draft(
     invoice: Invoice, *, issued_on: date, due_on: date, lines: list[LineInput], actor: Actor
 ) -> None:
     """Replace a draft's dates and lines; issued invoices change only through the ledger."""
-    if invoice.status != "draft":
+    if invoice.status != InvoiceStatus.DRAFT:
         raise InvalidInvoice(_l("Only a draft can be edited."))
     _validate(lines, issued_on, due_on)
     invoice.issued_on, invoice.due_on = issued_on, due_on
@@ -87,10 +88,10 @@ def update_draft(
 
 def issue(invoice: Invoice, actor: Actor) -> None:
     """Draft -> open: the patient's share is posted to the ledger as one charge."""
-    if invoice.status != "draft":
+    if invoice.status != InvoiceStatus.DRAFT:
         raise InvalidInvoice(_l("This invoice has already been issued."))
     share = sum(line.patient_share_minor for line in invoice.lines)
-    invoice.status = "open"
+    invoice.status = InvoiceStatus.OPEN
     if share:
         ledger.post(invoice, "charge", share, memo=f"Invoice {invoice.number}")
     audit.record(
@@ -159,9 +160,9 @@ def summarize(invoice: Invoice) -> InvoiceSummary:
 
 def settle_if_paid(invoice: Invoice, actor: Actor) -> bool:
     """Move an open invoice to paid once its balance reaches zero; True if it moved."""
-    if invoice.status != "open" or ledger.balance(invoice.id) > 0:
+    if invoice.status != InvoiceStatus.OPEN or ledger.balance(invoice.id) > 0:
         return False
-    invoice.status = "paid"
+    invoice.status = InvoiceStatus.PAID
     invoice.paid_at = utcnow()
     audit.record(
         "invoice.paid", practice_id=invoice.practice_id, invoice_id=invoice.id, actor=actor

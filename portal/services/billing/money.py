@@ -13,12 +13,13 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.stripe_gateway import GatewayError, GatewayUnavailable
 from portal.models import ChargeAttempt, Invoice, Payment, PaymentLink, Refund
-from portal.models.payment import DESK_METHODS
+from portal.models.invoice import InvoiceStatus
+from portal.models.payment import DESK_METHODS, PaymentStatus, RefundStatus
 from portal.services.access import links
 from portal.services.billing import credits, invoices, ledger
 from portal.services.core import audit, events
 from portal.services.core.audit import Actor
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import PaymentReason, RefusalCode, Refused
 from portal.services.messaging import receipts
 from portal.services.payments import payments, refunds
 from portal.services.payments.charging import installation_id
@@ -33,7 +34,7 @@ CREDIT_REASON = "Credit returned: paid after the invoice was settled"
 
 
 class MoneyRefused(Refused, ValueError):
-    code = "money"
+    code = RefusalCode.MONEY
 
 
 def _positive(amount_minor) -> int:
@@ -62,7 +63,7 @@ def record_desk_payment(
     amount = _positive(amount_minor)
     if method not in DESK_METHODS:
         raise MoneyRefused(_l("Choose cash, cheque or card terminal."))
-    if invoice.status != "open":
+    if invoice.status != InvoiceStatus.OPEN:
         raise MoneyRefused(_l("Only an open invoice can take a payment."))
     key = desk_claim_key(claim_key) if claim_key else None
     done = _claimed_already(invoice, key)
@@ -77,7 +78,7 @@ def record_desk_payment(
         done = _claimed_already(invoice, key)
         if done is not None:
             return done
-        if exc.reason == "in_progress":
+        if exc.reason == PaymentReason.IN_PROGRESS:
             raise MoneyRefused(IN_FLIGHT_MESSAGE) from exc
         raise MoneyRefused(_l("The amount is more than the balance.")) from exc
     if not payments._move(payment, "succeeded", actor):
@@ -96,6 +97,7 @@ def record_desk_payment(
     )
     settled = invoices.settle_if_paid(invoice, actor)
     receipts.send_receipt(payment)
+    # the booking is durable before the subscribers (plans, incentives) hear of it
     db.session.commit()
     events.payment_succeeded.send(payment, actor=actor)
     if settled:
@@ -115,7 +117,7 @@ def _claimed_already(invoice: Invoice, key: str | None) -> Payment | None:
     claim = db.session.scalar(db.select(ChargeAttempt).filter_by(key=key))
     if claim is None or claim.payment.invoice_id != invoice.id:
         return None
-    return claim.payment if claim.payment.status == "succeeded" else None
+    return claim.payment if claim.payment.status == PaymentStatus.SUCCEEDED else None
 
 
 def new_claim_key() -> str:
@@ -141,10 +143,11 @@ def refund(
     if not reason.strip():
         raise MoneyRefused(_l("Give a reason for the refund."))
     record = _claim(payment, amount, reason, actor, reduce_balance, claim_key or new_claim_key())
-    if record.status != "pending" or record.stripe_refund_id:
+    if record.status != RefundStatus.PENDING or record.stripe_refund_id:
         return record
     if payment.method not in STRIPE_METHODS:
         refunds.apply_state(record, "succeeded", actor)
+        # a refund of a desk payment: booked now, no Stripe call follows
         db.session.commit()
         refunds.announce(record)
         return record
@@ -170,10 +173,11 @@ def _claim(
         staff_id=int(actor.ref) if actor.kind == "staff" and actor.ref else None,
         claim_key=key,
         reduce_balance=reduce,
-        status="pending",
+        status=RefundStatus.PENDING,
     )
     db.session.add(record)
     try:
+        # the refund claim is durable before Stripe is called: a crash leaves it for reconcile
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -199,10 +203,12 @@ def _at_stripe(payment: Payment, record: Refund, actor: Actor) -> Refund:
     except GatewayError as exc:
         db.session.rollback()
         refunds.apply_state(record, "failed", actor)
+        # the failure is recorded before the refusal reaches the view (which rolls back)
         db.session.commit()
         raise MoneyRefused(_l("Stripe did not accept the refund. Nothing was refunded.")) from exc
     record.stripe_refund_id = result.id
     refunds.apply_state(record, result.status, actor)
+    # Stripe's answer is recorded as soon as it is known
     db.session.commit()
     refunds.announce(record)
     return record
@@ -236,7 +242,7 @@ def reconcile_refunds(older_than: timedelta = timedelta(minutes=5)) -> int:
         db.select(Refund)
         .join(Payment)
         .where(
-            Refund.status == "pending",
+            Refund.status == RefundStatus.PENDING,
             Refund.updated_at < utcnow() - older_than,
             Payment.method.in_(STRIPE_METHODS),
         )
@@ -254,6 +260,7 @@ def reconcile_refunds(older_than: timedelta = timedelta(minutes=5)) -> int:
             db.session.rollback()
             continue
         refunds.apply_state(record, result.status, RECONCILE)
+        # per refund: one read-back's failure must not undo the others
         db.session.commit()
         refunds.announce(record)
     return checked
@@ -265,15 +272,17 @@ def refund_credit(payment: Payment, actor: Actor, claim_key: str | None = None) 
     if payment.id not in held:
         raise MoneyRefused(_l("There is no credit left to refund on this payment."))
     record = refund(payment, held[payment.id], CREDIT_REASON, actor, True, claim_key)
-    if record.status == "succeeded" and not credits.held(payment.invoice):
+    if record.status == RefundStatus.SUCCEEDED and not credits.held(payment.invoice):
         credits.resolve_alerts(payment.invoice, credits.ALERT, "refunded")
+        # after the refund's own commits (Stripe was called): the credit alert follows it
         db.session.commit()
     return record
 
 
 def void(invoice: Invoice, reason: str, actor: Actor) -> None:
-    """Cancel an invoice nobody has paid anything on; its links stop working."""
-    if invoice.status not in ("draft", "open"):
+    """Cancel an invoice nobody has paid anything on; its links stop working (the caller
+    commits)."""
+    if invoice.status not in (InvoiceStatus.DRAFT, InvoiceStatus.OPEN):
         raise MoneyRefused(_l("Only a draft or open invoice can be voided."))
     _not_in_flight(invoice)
     if invoices.summarize(invoice).paid_minor:
@@ -293,13 +302,12 @@ def void(invoice: Invoice, reason: str, actor: Actor) -> None:
         actor=actor,
         reason=reason.strip(),
     )
-    db.session.commit()
 
 
 def write_off(invoice: Invoice, amount_minor: int, reason: str, actor: Actor) -> None:
-    """Stop asking for part or all of the balance, with a reason."""
+    """Stop asking for part or all of the balance, with a reason (the caller commits)."""
     amount = _positive(amount_minor)
-    if invoice.status != "open":
+    if invoice.status != InvoiceStatus.OPEN:
         raise MoneyRefused(_l("Only an open invoice can be written off."))
     _not_in_flight(invoice)
     if amount > ledger.balance(invoice.id):
@@ -316,4 +324,3 @@ def write_off(invoice: Invoice, amount_minor: int, reason: str, actor: Actor) ->
         reason=reason.strip(),
     )
     invoices.settle_if_paid(invoice, actor)
-    db.session.commit()

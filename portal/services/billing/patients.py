@@ -7,17 +7,18 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Patient, Practice
 from portal.services.core import audit
 from portal.services.core.audit import Actor
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import RefusalCode, Refused
 
 LANGUAGES = ("en", "it")
 
 
 class InvalidPatient(Refused, ValueError):
-    code = "patient"
+    code = RefusalCode.PATIENT
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ def _clean(data: PatientInput) -> dict:
     first, last = data.first_name.strip(), data.last_name.strip()
     if not first or not last:
         raise InvalidPatient(_l("Enter the patient's first and last name."))
-    if data.date_of_birth > date.today() or data.date_of_birth.year < 1900:
+    if data.date_of_birth > utcnow().date() or data.date_of_birth.year < 1900:
         raise InvalidPatient(_l("Enter a real date of birth."))
     if data.locale not in LANGUAGES:
         raise InvalidPatient(_l("Choose English or Italian."))

@@ -5,6 +5,7 @@ from flask import current_app, render_template
 from portal.gateways.pdf import html_to_pdf
 from portal.i18n import file_name, rendering_in
 from portal.models import Payment
+from portal.models.payment import PaymentStatus
 from portal.services.billing import invoices
 
 
@@ -27,7 +28,7 @@ def render_html(payment: Payment) -> str:
 
 def render_pdf(payment: Payment, locale: str | None = None) -> bytes:
     """The receipt of a succeeded payment in `locale` (default: the patient's language)."""
-    if payment.status != "succeeded":
+    if payment.status != PaymentStatus.SUCCEEDED:
         raise ValueError("only a succeeded payment has a receipt")
     with rendering_in(locale or locale_of(payment)):
         html = render_html(payment)

@@ -1,6 +1,6 @@
 """What staff do about an alert: resend the link, create a call task, pause reminders, offer a
 plan or a settlement, dismiss. Each writes an audit event "alert.<what>" and notes itself on
-the alert."""
+the alert; the caller (the alerts view) commits."""
 
 from datetime import date
 from typing import Any
@@ -10,6 +10,8 @@ from flask_babel import lazy_gettext as _l
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Alert, CallTask, CollectionState, Delivery, Invoice, Patient
+from portal.models.call_task import CallStatus
+from portal.models.invoice import InvoiceStatus
 from portal.services import messaging
 from portal.services.billing import ledger
 from portal.services.collections import holds
@@ -17,13 +19,13 @@ from portal.services.collections.alerts import KIND_LABELS, close
 from portal.services.collections.holds import HoldRefused
 from portal.services.core import audit
 from portal.services.core.audit import Actor
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import RefusalCode, Refused
 from portal.services.messaging import CannotSend
 from portal.services.plans import plans
 
 
 class AlertRefused(Refused, ValueError):
-    code = "alert"
+    code = RefusalCode.ALERT
 
 
 # -- what staff do about an alert ---------------------------------------------------------------
@@ -32,7 +34,7 @@ class AlertRefused(Refused, ValueError):
 def _check_open(alert: Alert) -> Invoice:
     if alert.resolved_at is not None:
         raise AlertRefused(_l("This alert is already resolved."))
-    if alert.invoice.status != "open":
+    if alert.invoice.status != InvoiceStatus.OPEN:
         raise AlertRefused(_l("This invoice is no longer open."))
     return alert.invoice
 
@@ -79,7 +81,6 @@ def resend_link(alert: Alert, actor: Actor) -> Delivery:
     invoice = _check_open(alert)
     delivery = _send(invoice, actor)
     _noted(alert, "link_resent", actor, channel=delivery.channel, delivery_id=delivery.id)
-    db.session.commit()
     return delivery
 
 
@@ -87,7 +88,7 @@ def create_call_task(alert: Alert, actor: Actor, today: date) -> CallTask:
     """A call task for today, outside the cadence (position 0), unless one is open already."""
     invoice = _check_open(alert)
     waiting = db.select(CallTask.id).where(
-        CallTask.invoice_id == invoice.id, CallTask.status == "open"
+        CallTask.invoice_id == invoice.id, CallTask.status == CallStatus.OPEN
     )
     if db.session.scalar(waiting.limit(1)) is not None:
         raise AlertRefused(_l("This invoice already has an open call task."))
@@ -97,13 +98,12 @@ def create_call_task(alert: Alert, actor: Actor, today: date) -> CallTask:
         patient_id=invoice.patient_id,
         due_on=today,
         position=0,
-        status="open",
+        status=CallStatus.OPEN,
         note=str(KIND_LABELS[alert.kind])[:500],
     )
     db.session.add(task)
     db.session.flush()
     _noted(alert, "call_task_created", actor, call_task_id=task.id)
-    db.session.commit()
     return task
 
 
@@ -119,7 +119,6 @@ def put_on_hold(alert: Alert, actor: Actor) -> CollectionState:
         db.session.rollback()
         raise AlertRefused(exc.args[0]) from exc
     _noted(alert, "held", actor)
-    db.session.commit()
     return state
 
 
@@ -142,7 +141,6 @@ def offer_plan(alert: Alert, actor: Actor, today: date) -> Delivery:
         delivery_id=delivery.id,
         counts=offered,
     )
-    db.session.commit()
     return delivery
 
 
@@ -150,7 +148,6 @@ def offer_settlement(alert: Alert, actor: Actor) -> None:
     """Note that staff went to make a settlement offer (made on the invoice page)."""
     _check_open(alert)
     _noted(alert, "settlement_opened", actor)
-    db.session.commit()
 
 
 def dismiss(alert: Alert, actor: Actor) -> None:
@@ -158,4 +155,3 @@ def dismiss(alert: Alert, actor: Actor) -> None:
     if alert.resolved_at is not None:
         raise AlertRefused(_l("This alert is already resolved."))
     close(alert, utcnow(), "dismissed", actor)
-    db.session.commit()

@@ -24,8 +24,10 @@ from portal.models import (
     Practice,
     VerificationAttempt,
 )
-from portal.models.payment import DESK_METHODS
-from portal.models.plan import DEFAULT_RETRY_DAYS
+from portal.models.delivery import DeliveryStatus
+from portal.models.invoice import InvoiceStatus
+from portal.models.payment import DESK_METHODS, PaymentStatus
+from portal.models.plan import DEFAULT_RETRY_DAYS, InstallmentStatus
 from portal.services.collections import alert_cards, calls
 
 log = logging.getLogger(__name__)
@@ -79,11 +81,11 @@ class Scan:
         for start in range(0, len(plan_invoices), 500):
             query = db.select(Payment).where(
                 Payment.invoice_id.in_(plan_invoices[start : start + 500]),
-                Payment.status == "succeeded",
+                Payment.status == PaymentStatus.SUCCEEDED,
             )
             found.update((p.id, p) for p in db.session.scalars(query))
         desk = self.on_open(db.select(Payment), Payment.invoice_id).where(
-            Payment.method.in_(DESK_METHODS), Payment.status == "succeeded"
+            Payment.method.in_(DESK_METHODS), Payment.status == PaymentStatus.SUCCEEDED
         )
         found.update((p.id, p) for p in db.session.scalars(desk))
         for payment_id in sorted(found):
@@ -98,7 +100,7 @@ class Scan:
     def on_open(self, query, invoice_column):
         """`query` narrowed to rows of the practice's open invoices (joined by id)."""
         return query.join(Invoice, Invoice.id == invoice_column).where(
-            Invoice.practice_id == self.practice.id, Invoice.status == "open"
+            Invoice.practice_id == self.practice.id, Invoice.status == InvoiceStatus.OPEN
         )
 
     def load_open(self, invoice_ids) -> None:
@@ -109,7 +111,7 @@ class Scan:
             query = db.select(Invoice.id, Invoice.due_on).where(
                 Invoice.id.in_(wanted[start : start + 500]),
                 Invoice.practice_id == self.practice.id,
-                Invoice.status == "open",
+                Invoice.status == InvoiceStatus.OPEN,
             )
             self.invoices.update(
                 (invoice_id, due_on) for invoice_id, due_on in db.session.execute(query)
@@ -162,7 +164,7 @@ class Scan:
                 count=len(overdue),
                 overdue_minor=sum(i.amount_minor for i in overdue),
             )
-        failed = [i for i in plan.installments if i.status == "failed"]
+        failed = [i for i in plan.installments if i.status == InstallmentStatus.FAILED]
         if failed:
             first = failed[0]
             self.add(
@@ -258,7 +260,7 @@ class Scan:
         )
         sent_recently = self.on_open(db.select(Delivery.invoice_id), Delivery.invoice_id).where(
             Delivery.purpose == "link",
-            Delivery.status == "sent",
+            Delivery.status == DeliveryStatus.SENT,
             Delivery.sent_at >= since,
             Delivery.sent_at < until,
         )
@@ -281,7 +283,7 @@ class Scan:
             sent = db.select(Delivery.invoice_id, func.min(Delivery.sent_at)).where(
                 Delivery.invoice_id.in_(chunk),
                 Delivery.purpose == "link",
-                Delivery.status == "sent",
+                Delivery.status == DeliveryStatus.SENT,
                 Delivery.sent_at.is_not(None),
             )
             for invoice_id, sent_at in db.session.execute(sent.group_by(Delivery.invoice_id)):
@@ -313,7 +315,7 @@ class Scan:
             .join(Invoice, Invoice.id == PaymentLink.invoice_id)
             .where(
                 Invoice.practice_id == self.practice.id,
-                Invoice.status == "open",
+                Invoice.status == InvoiceStatus.OPEN,
                 VerificationAttempt.succeeded.is_(False),
                 VerificationAttempt.created_at >= since - window,
                 VerificationAttempt.created_at < until,

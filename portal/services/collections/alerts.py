@@ -65,6 +65,7 @@ alert. The queue (`queue`) sorts open alerts by severity, then age; the staff ac
 """
 
 import logging
+from collections.abc import Collection
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
@@ -122,15 +123,23 @@ ACTIONS = (
 )
 
 
-def raise_due(today: date) -> int:
+def raise_due(
+    today: date, practice_ids: Collection[int] | None = None, now: datetime | None = None
+) -> int:
     """Record the alerts that hold on `today` and resolve those that no longer do, practice by
-    practice; returns how many alerts were newly raised. Running it again does nothing new."""
-    now = utcnow()
+    practice (only `practice_ids`, when given); returns how many alerts were newly raised.
+    Each practice commits on its own, so one practice's failure leaves the others' alerts.
+    Running it again does nothing new."""
+    now = now or utcnow()
     raised = 0
-    for practice_id in db.session.scalars(db.select(Practice.id).order_by(Practice.id)).all():
+    query = db.select(Practice.id).order_by(Practice.id)
+    if practice_ids is not None:
+        query = query.where(Practice.id.in_(practice_ids))
+    for practice_id in db.session.scalars(query).all():
         practice = db.session.get(Practice, practice_id)
         try:
             count = _sweep(practice, today, now)
+            # per practice: one practice's failure leaves the others' alerts
             db.session.commit()
         except IntegrityError:
             # a sweep running at the same time raised the same alert today: it is recorded

@@ -24,6 +24,7 @@ never sent after it.
 """
 
 import logging
+from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -32,7 +33,7 @@ from sqlalchemy import or_, text, union
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import CollectionState, Invoice, Plan
-from portal.models.invoice import CADENCE_NEW, INVOICE_STATUSES
+from portal.models.invoice import CADENCE_NEW, INVOICE_STATUSES, InvoiceStatus
 from portal.services.collections import cadence_batch
 from portal.services.collections.cadence_batch import Facts
 from portal.services.collections.cadence_invoice import InvoiceCadence
@@ -52,17 +53,24 @@ log = logging.getLogger(__name__)
 # --- running it --------------------------------------------------------------------------------
 
 
-def run(today: date, at: time, *, now: datetime | None = None) -> Report:
+def run(
+    today: date,
+    at: time,
+    *,
+    now: datetime | None = None,
+    practice_ids: Collection[int] | None = None,
+) -> Report:
     """Carry out every reminder step due on `today` for every practice.
 
     `at` is the local time of the run and is taken to be the time in every patient's zone
     (`flask jobs run-due --as-of`, tests); the hourly worker should call `run_at`, which
     works out each patient's own date and time. `now` (naive UTC, default the clock) dates
-    the links and deliveries and decides which failed messages are due for a retry.
+    the links and deliveries and decides which failed messages are due for a retry. With
+    `practice_ids`, only those practices' invoices (the ones whose calendar is on `today`).
     Running it twice for the same day sends nothing twice.
     """
     moment = Moment(today, at)
-    return _run(lambda patient_zone: moment, today, now or utcnow())
+    return _run(lambda patient_zone: moment, today, now or utcnow(), practice_ids)
 
 
 def run_at(now: datetime | None = None) -> Report:
@@ -81,12 +89,14 @@ def run_at(now: datetime | None = None) -> Report:
 BATCH = 500
 
 
-def _run(clock: Clock, latest_day: date, now: datetime) -> Report:
+def _run(
+    clock: Clock, latest_day: date, now: datetime, practice_ids: Collection[int] | None = None
+) -> Report:
     report = Report()
     cadences = all_cadences()
     offsets = [s.day_offset for steps in (DEFAULT_CADENCE, *cadences.values()) for s in steps]
     lead = max(0, -min(offsets))
-    candidates = _candidates(latest_day + timedelta(days=lead), latest_day)
+    candidates = _candidates(latest_day + timedelta(days=lead), latest_day, practice_ids)
     for start in range(0, len(candidates), BATCH):
         _batch(candidates[start : start + BATCH], cadences, clock, now, report)
     return report
@@ -131,18 +141,21 @@ def _one_by_one(batch: list[int], cadences, clock: Clock, now: datetime, report:
             report.errors += 1
 
 
-def _candidates(horizon: date, latest_day: date) -> list[int]:
+def _candidates(
+    horizon: date, latest_day: date, practice_ids: Collection[int] | None = None
+) -> list[int]:
     """The invoices the cadence has something to do for, each part chosen in SQL through an
     index: open invoices within its reach that it never started; running cadences whose next
     action (a step, a retry, a day of a hold, dispute or question) has come; cadences on hold
     or paused; and running cadences whose invoice closed or got a plan, to record why they
-    stop. Finished cadences are left alone, and so are running ones with nothing due."""
+    stop. Finished cadences are left alone, and so are running ones with nothing due. With
+    `practice_ids`, only those practices' invoices."""
     state = CollectionState
     running = or_(state.stopped_reason.is_(None), state.stopped_reason.not_in(FINAL_STOPS))
-    closed = [s for s in INVOICE_STATUSES if s != "open"]
+    closed = [s for s in INVOICE_STATUSES if s != InvoiceStatus.OPEN]
     on_invoice = Invoice.id == state.invoice_id
     with_due = db.select(state.invoice_id, Invoice.due_on).join(Invoice, on_invoice)
-    parts = union(
+    parts = [
         db.select(Invoice.id, Invoice.due_on).where(
             text(f"invoice.{CADENCE_NEW}"), Invoice.due_on <= horizon
         ),
@@ -153,6 +166,9 @@ def _candidates(horizon: date, latest_day: date) -> list[int]:
         with_due.join(Plan, Plan.invoice_id == state.invoice_id).where(
             Plan.status.in_(PLAN_STOPS), running
         ),
-    ).subquery()
-    query = db.select(parts.c[0]).order_by(parts.c[1], parts.c[0])
+    ]
+    if practice_ids is not None:
+        parts = [part.where(Invoice.practice_id.in_(practice_ids)) for part in parts]
+    found = union(*parts).subquery()
+    query = db.select(found.c[0]).order_by(found.c[1], found.c[0])
     return list(db.session.scalars(query))

@@ -9,6 +9,10 @@ from sqlalchemy import func
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import CollectionState, Invoice, ReminderLog
+from portal.models.call_task import CallStatus
+from portal.models.collection_state import StopReason
+from portal.models.invoice import InvoiceStatus
+from portal.models.reminder_log import ReminderStatus
 from portal.services.billing import ledger
 from portal.services.collections import quiet_hours
 from portal.services.collections.cadence_batch import Facts, Logged
@@ -59,18 +63,19 @@ class InvoiceCadence(Messages):
 
     def stop_reason(self) -> str | None:
         invoice = self.invoice
-        if invoice.status == "void":
-            return "void"
-        if invoice.status == "paid" or self.balance() <= 0:
-            return "written_off" if ledger.total_of(invoice.id, "write_off") else "paid"
-        if invoice.status != "open":  # a draft never starts a cadence
-            return "void"
+        if invoice.status == InvoiceStatus.VOID:
+            return StopReason.VOID
+        if invoice.status == InvoiceStatus.PAID or self.balance() <= 0:
+            written_off = ledger.total_of(invoice.id, "write_off")
+            return StopReason.WRITTEN_OFF if written_off else StopReason.PAID
+        if invoice.status != InvoiceStatus.OPEN:  # a draft never starts a cadence
+            return StopReason.VOID
         if self.plan_running():
-            return "plan"
+            return StopReason.PLAN
         if self.state is not None and self.state.hold:
             return self.state.hold[:16]
         if self.state is not None and self.paused():
-            return "question"
+            return StopReason.QUESTION
         return None
 
     def paused(self) -> bool:
@@ -131,7 +136,7 @@ class InvoiceCadence(Messages):
             for channel in _parts(step):
                 row = logs.get((step.position, channel))
                 if row is not None:
-                    if row.status == "failed":
+                    if row.status == ReminderStatus.FAILED:
                         self.retry(step, row, superseded=step.day_offset < latest)
                     continue
                 if step.day_offset < latest:
@@ -154,7 +159,7 @@ class InvoiceCadence(Messages):
             if any((step.position, channel) not in self.logged for channel in _parts(step))
         ]
         for row in self.logged.values():
-            if row.status == "failed":
+            if row.status == ReminderStatus.FAILED:
                 delivery = delivery_of(row)
                 if delivery is not None and delivery.next_attempt_at is not None:
                     days.append(delivery.next_attempt_at.date())
@@ -215,7 +220,7 @@ class InvoiceCadence(Messages):
                 Invoice.patient_id == self.patient.id,
                 ReminderLog.sent_on == self.moment.day,
                 ReminderLog.channel.in_(MESSAGE_CHANNELS),
-                ReminderLog.status.in_(("sent", "letter")),
+                ReminderLog.status.in_((ReminderStatus.SENT, ReminderStatus.LETTER)),
             )
         )
         return bool(db.session.scalar(query))
@@ -230,7 +235,7 @@ class InvoiceCadence(Messages):
             status=status,
             reason=reason,
         )
-        if status == "sent":
+        if status == ReminderStatus.SENT:
             row = ReminderLog(**values)
             db.session.add(row)  # a message on its way: its row follows what becomes of it
         else:
@@ -244,7 +249,7 @@ class InvoiceCadence(Messages):
         return row
 
     def skip(self, step: Step, channel: str, reason: str) -> None:
-        self.new_log(step, channel, "skipped", reason)
+        self.new_log(step, channel, ReminderStatus.SKIPPED, reason)
         self.report.skipped += 1
 
     def call_task(self, step: Step) -> None:
@@ -255,14 +260,14 @@ class InvoiceCadence(Messages):
                 patient_id=self.patient.id,
                 due_on=self.moment.day,
                 position=step.position,
-                status="open",
+                status=CallStatus.OPEN,
                 created_at=utcnow(),
             )
         )
-        self.new_log(step, "call", "task")
+        self.new_log(step, "call", ReminderStatus.TASK)
         self.report.call_tasks += 1
 
     def letter(self, step: Step) -> None:
         delivery = self.letter_delivery(step)
-        self.new_log(step, "letter", "letter", f"{DELIVERY_REF}{delivery.id}")
+        self.new_log(step, "letter", ReminderStatus.LETTER, f"{DELIVERY_REF}{delivery.id}")
         self.report.letters += 1

@@ -8,6 +8,8 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Delivery, ReminderLog
+from portal.models.delivery import DeliveryStatus
+from portal.models.reminder_log import ReminderStatus
 from portal.services.collections.cadence_steps import CADENCE, DELIVERY_REF, Step
 from portal.services.core import audit
 from portal.services.messaging import delivery as messaging
@@ -23,7 +25,7 @@ class Messages:
         db.session.commit()  # a lost race below must not roll back earlier work
         delivery = messaging.prepare(self.reminder(step, channel))
         try:
-            row = self.new_log(step, channel, "sent", f"{DELIVERY_REF}{delivery.id}")
+            row = self.new_log(step, channel, ReminderStatus.SENT, f"{DELIVERY_REF}{delivery.id}")
             db.session.flush()  # before sending: a step another run logged is not sent twice
         except IntegrityError:
             # another run logged this step first
@@ -51,7 +53,8 @@ class Messages:
         recipient = self.patient.email if row.channel == "email" else self.patient.phone
         if not recipient or not self.consents(row.channel):
             delivery.next_attempt_at = None
-            row.status, row.reason = "skipped", "no_consent" if recipient else "no_recipient"
+            row.status = ReminderStatus.SKIPPED
+            row.reason = "no_consent" if recipient else "no_recipient"
             self.report.skipped += 1
             return
         if self.must_wait(row.channel):
@@ -67,17 +70,17 @@ class Messages:
         """Send (or resend) the reminder through `messaging`, which re-checks consent and
         renders it with a fresh link; the window was checked by this run's clock."""
         messaging.go(delivery, self.invoice, CADENCE, self.now, in_window=True)
-        if delivery.status == "sent":
-            row.status, row.sent_on = "sent", self.moment.day
+        if delivery.status == DeliveryStatus.SENT:
+            row.status, row.sent_on = ReminderStatus.SENT, self.moment.day
             if delivery.channel == "sms":
                 self.report.texts += 1
             else:
                 self.report.emails += 1
-        elif delivery.status == "skipped":
-            row.status = "skipped"
+        elif delivery.status == DeliveryStatus.SKIPPED:
+            row.status = ReminderStatus.SKIPPED
             self.report.skipped += 1
         else:
-            row.status = "failed"
+            row.status = ReminderStatus.FAILED
             self.report.failed += 1
         db.session.flush()
 

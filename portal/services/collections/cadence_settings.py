@@ -8,13 +8,13 @@ from portal.models.cadence_step import CADENCE_CHANNELS
 from portal.services.collections.cadence_steps import TONES, Step, steps_for
 from portal.services.core import audit
 from portal.services.core.audit import Actor
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import RefusalCode, Refused
 
 MAX_STEPS = 20
 
 
 class CadenceRefused(Refused, ValueError):
-    code = "cadence"
+    code = RefusalCode.CADENCE
 
 
 def save(practice_id: int, steps: list[Step], actor: Actor) -> None:

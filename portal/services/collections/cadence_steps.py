@@ -3,12 +3,14 @@ vocabulary of a run: the send window, what stops a cadence for good, what a run 
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, time
 from zoneinfo import ZoneInfo
 
 from portal.extensions import db
 from portal.models import CadenceStep
+from portal.models.collection_state import StopReason
+from portal.models.plan import PlanStatus
 from portal.services.collections.quiet_hours import SEND_FROM, SEND_UNTIL
 from portal.services.core.audit import Actor
 
@@ -19,8 +21,8 @@ TONES = ("courtesy", "friendly", "firm", "firmer", "final")
 #: what counts toward "one message a day": a call task does not, its SMS nudge does
 MESSAGE_CHANNELS = ("email", "sms", "letter")
 #: the cadence ends for good for these; a hold or dispute ends when staff clear it
-FINAL_STOPS = ("paid", "plan", "void", "written_off")
-PLAN_STOPS = ("active", "past_due", "completed")
+FINAL_STOPS = (StopReason.PAID, StopReason.PLAN, StopReason.VOID, StopReason.WRITTEN_OFF)
+PLAN_STOPS = (PlanStatus.ACTIVE, PlanStatus.PAST_DUE, PlanStatus.COMPLETED)
 #: a ReminderLog's `reason` names the delivery of an email or text as "delivery:<id>"
 DELIVERY_REF = "delivery:"
 
@@ -81,6 +83,12 @@ class Report:
     @property
     def messages(self) -> int:
         return self.emails + self.texts + self.letters
+
+    def add(self, other: "Report") -> None:
+        """Count `other`'s run in this one (runs for several calendar days at once)."""
+        for name in (f.name for f in fields(self) if f.name != "done"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.done.extend(other.done)
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,15 @@ from portal.clock import practice_today, utcnow
 from portal.extensions import db
 from portal.i18n import rendering_in
 from portal.models import AuditEvent, CallTask, CollectionState, Invoice, LedgerEntry, Practice
-from portal.models.call_task import CALL_OUTCOMES
+from portal.models.call_task import CALL_OUTCOMES, CallStatus
+from portal.models.invoice import InvoiceStatus
 from portal.models.staff import StaffUser
 from portal.services.billing import ledger
 from portal.services.collections import holds
 from portal.services.collections.holds import HoldRefused
 from portal.services.core import audit
 from portal.services.core.audit import Actor
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import RefusalCode, Refused
 from portal.services.plans import plans
 
 OUTCOMES = CALL_OUTCOMES
@@ -30,7 +31,7 @@ NOTE_MAX = 500
 
 
 class CallRefused(Refused, ValueError):
-    code = "call"
+    code = RefusalCode.CALL
 
 
 @dataclass(frozen=True)
@@ -70,9 +71,9 @@ def queue(practice: Practice, today: date, caller_name: str | None = None) -> li
         .join(Invoice, Invoice.id == CallTask.invoice_id)
         .where(
             CallTask.practice_id == practice.id,
-            CallTask.status == "open",
+            CallTask.status == CallStatus.OPEN,
             CallTask.due_on <= today,
-            Invoice.status == "open",
+            Invoice.status == InvoiceStatus.OPEN,
             CallTask.invoice_id.not_in(held),
         )
         .options(selectinload(CallTask.invoice), selectinload(CallTask.patient))
@@ -130,7 +131,7 @@ def record_outcome(
     balance); a dispute puts the invoice in dispute; a wrong number is recorded with the
     number dialled. The invoice's other open tasks, due by the practice's today, are closed
     with it (no outcome of their own), since one call answers them all. The caller commits."""
-    if task.status != "open":
+    if task.status != CallStatus.OPEN:
         raise CallRefused(_l("This call has already been recorded."))
     if staff.practice_id != task.practice_id:
         raise ValueError("the call task belongs to another practice")
@@ -182,7 +183,7 @@ def _close_others(task: CallTask, today: date) -> list[int]:
     others = db.select(CallTask).where(
         CallTask.invoice_id == task.invoice_id,
         CallTask.id != task.id,
-        CallTask.status == "open",
+        CallTask.status == CallStatus.OPEN,
         CallTask.due_on <= max(today, task.due_on),
     )
     closed = []
@@ -222,7 +223,7 @@ def broken_promises(today: date, *, practice_id: int | None = None) -> list[Brok
     query = (
         db.select(CallTask)
         .join(Invoice, Invoice.id == CallTask.invoice_id)
-        .where(CallTask.outcome == "promise", Invoice.status == "open")
+        .where(CallTask.outcome == "promise", Invoice.status == InvoiceStatus.OPEN)
         .order_by(CallTask.id)
     )
     if practice_id is not None:

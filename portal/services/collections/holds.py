@@ -6,9 +6,10 @@ from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
 from portal.models import CallTask, CollectionState, Invoice, ReminderLog
+from portal.models.invoice import InvoiceStatus
 from portal.services.core import audit
 from portal.services.core.audit import Actor
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import RefusalCode, Refused
 
 #: "hold": staff paused the reminders; "dispute": the patient contests the bill
 KINDS = ("hold", "dispute")
@@ -16,7 +17,7 @@ NOTE_MAX = 300
 
 
 class HoldRefused(Refused, ValueError):
-    code = "hold"
+    code = RefusalCode.HOLD
 
 
 def state_of(invoice: Invoice) -> CollectionState | None:
@@ -39,7 +40,7 @@ def set_hold(invoice: Invoice, kind: str, note: str, actor: Actor, **data) -> Co
     if kind not in KINDS:
         raise HoldRefused(_l("Choose hold or dispute."))
     text = _note(note)
-    if invoice.status != "open":
+    if invoice.status != InvoiceStatus.OPEN:
         raise HoldRefused(_l("Only an open invoice can be put on hold or disputed."))
     state = state_of(invoice)
     if state is None:

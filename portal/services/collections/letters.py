@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.gateways.pdf import html_to_pdf
 from portal.i18n import file_name, rendering_in
 from portal.models import CollectionState, Invoice, Patient, Practice, ReminderLog
+from portal.models.invoice import InvoiceStatus
 from portal.services.billing import ledger
 from portal.services.collections import cadence_steps
 
@@ -88,7 +89,7 @@ def letters_for(practice: Practice, day: date) -> list[Letter]:
         .join(Invoice, Invoice.id == ReminderLog.invoice_id)
         .where(
             ReminderLog.sent_on == day,
-            Invoice.status == "open",
+            Invoice.status == InvoiceStatus.OPEN,
             ReminderLog.invoice_id.not_in(held),
         )
         .order_by(ReminderLog.invoice_id, ReminderLog.position)

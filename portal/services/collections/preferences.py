@@ -14,14 +14,14 @@ from portal.extensions import db
 from portal.models import ConsentRecord, Patient, Plan
 from portal.services.collections import consent
 from portal.services.core.audit import Actor
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import RefusalCode, Refused
 from portal.services.plans import agreements
 
 
 class InvalidPreference(Refused, ValueError):
     """A preference that cannot be set; the message is translated and says why."""
 
-    code = "preference"
+    code = RefusalCode.PREFERENCE
 
 
 NO_EMAIL = _l("Attachments need an email address: add the patient's email first.")

@@ -13,6 +13,7 @@ from sqlalchemy import Integer, and_, bindparam, func, or_, text, union
 
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, Patient
+from portal.models.invoice import InvoiceStatus
 
 #: age filters by days past the due date
 AGES = {
@@ -68,7 +69,7 @@ def invoices(
             query = query.where(Invoice.due_on <= today - timedelta(days=low))
         if high is not None:
             query = query.where(Invoice.due_on >= today - timedelta(days=high))
-        query = query.where(Invoice.status == "open")
+        query = query.where(Invoice.status == InvoiceStatus.OPEN)
     if min_balance_minor is not None:
         owed = (
             db.select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0))

@@ -8,6 +8,7 @@ from sqlalchemy import case, func
 from portal.extensions import db
 from portal.models import Invoice, Payment, PendingWork
 from portal.models.payment import IN_FLIGHT
+from portal.models.pending_work import WorkStatus
 from portal.services.payments import reconcile
 
 
@@ -31,7 +32,7 @@ def of(practice_id: int | None = None) -> Backlog:
     """The backlog of one practice, or of the whole installation when `practice_id` is None."""
     tried = func.sum(case((PendingWork.attempts > 0, 1), else_=0))
     work = db.select(PendingWork.status, func.count(PendingWork.id), tried).where(
-        PendingWork.status != "done"
+        PendingWork.status != WorkStatus.DONE
     )
     if practice_id is not None:
         work = work.where(PendingWork.practice_id == practice_id)

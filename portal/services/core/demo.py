@@ -2,8 +2,9 @@
 Italian-speaking patient, so a newcomer can pay in both languages straight away."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from portal.clock import practice_today
 from portal.extensions import db
 from portal.models import Invoice, Patient, PlanPolicy, Practice, StaffUser
 from portal.services.access import links
@@ -86,7 +87,8 @@ class DemoLogin:
 
 
 def staff_logins() -> list[DemoLogin]:
-    """An owner account per demo practice (created once), with the demo password."""
+    """An owner account per demo practice (created once), with the demo password (the
+    caller commits, as do `seed` and `seed_overdue`)."""
     result = []
     for values in PRACTICES:
         practice = db.session.scalar(db.select(Practice).filter_by(slug=values["slug"]))
@@ -97,12 +99,13 @@ def staff_logins() -> list[DemoLogin]:
                 practice, email, name, DEMO_PASSWORD, "owner", practice.default_locale
             )
         result.append(DemoLogin(practice.name, email, DEMO_PASSWORD))
-    db.session.commit()
     return result
 
 
-def seed(today: date) -> list[DemoLink]:
-    """Create (or reuse) the demo practices and patients, add one invoice each, issue links."""
+def seed(now: datetime | None = None) -> list[DemoLink]:
+    """Create (or reuse) the demo practices and patients, add one invoice each, issue links;
+    dates are counted from each practice's calendar day at `now` (naive UTC, default: the
+    clock)."""
     result = []
     for values in PRACTICES:
         practice = db.session.scalar(db.select(Practice).filter_by(slug=values["slug"]))
@@ -111,6 +114,7 @@ def seed(today: date) -> list[DemoLink]:
             db.session.add(practice)
             db.session.flush()
             db.session.add(PlanPolicy(practice_id=practice.id, allowed_counts="3,6,10,12"))
+        today = practice_today(practice, now)
         for first, last, born, language in PATIENTS[practice.slug]:
             patient = _patient(practice, first, last, born, language)
             invoice = invoices.create_invoice(
@@ -125,7 +129,6 @@ def seed(today: date) -> list[DemoLink]:
             result.append(
                 DemoLink(practice.name, patient.full_name, language, born, invoice.number, token)
             )
-    db.session.commit()
     return result
 
 
@@ -147,11 +150,13 @@ OVERDUE = {
 }
 
 
-def seed_overdue(today: date) -> int:
-    """Overdue invoices of several ages, so the reports and reminders have work to show."""
+def seed_overdue(now: datetime | None = None) -> int:
+    """Overdue invoices of several ages, so the reports and reminders have work to show;
+    their ages are counted from each practice's calendar day at `now`."""
     count = 0
     for values in PRACTICES:
         practice = db.session.scalar(db.select(Practice).filter_by(slug=values["slug"]))
+        today = practice_today(practice, now)
         for first, last, born, language, late, amount in OVERDUE[practice.slug]:
             patient = _patient(practice, first, last, born, language)
             due = today - timedelta(days=late)
@@ -170,7 +175,6 @@ def seed_overdue(today: date) -> int:
                 actor=SYSTEM,
             )
             count += 1
-    db.session.commit()
     return count
 
 

@@ -3,11 +3,12 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from portal.clock import utcnow
+from portal.clock import practice_today, utcnow
 from portal.extensions import db
+from portal.models import Practice
 from portal.services import messaging
 from portal.services.billing import money
-from portal.services.collections import alerts, cadence, calls
+from portal.services.collections import alerts, cadence, cadence_steps, calls
 from portal.services.core import leases, outbox
 from portal.services.fiscal import jobs as fiscal_jobs
 from portal.services.payments import reconcile
@@ -34,24 +35,57 @@ class Report:
     refunds_checked: int = 0
 
 
-def run_due(today: date, at: time | None = None) -> Report:
-    """Everything due on `today`: settle payments in flight (`reconcile`), charge and retry
+def calendar(today: date | None, now: datetime) -> dict[date, list[int] | None]:
+    """Which practices are on which calendar day: `{today: None}` (every practice) for a
+    run as of a given day, else each practice's own day at `now` (`practice_today`), the
+    earliest day first. At 23:30 UTC a practice in Europe/Rome is already on the next day
+    while one in America/New_York is not."""
+    if today is not None:
+        return {today: None}
+    days: dict[date, list[int] | None] = {}
+    for practice in db.session.scalars(db.select(Practice).order_by(Practice.id)):
+        days.setdefault(practice_today(practice, now), []).append(practice.id)
+    return dict(sorted(days.items()))
+
+
+def run_due(
+    today: date | None = None, at: time | None = None, *, now: datetime | None = None
+) -> Report:
+    """Everything due: settle payments in flight (`reconcile`), charge and retry
     installments, remind upcoming charges, retry failed messages, run the reminder cadence
-    (as if at local time `at`; `None` uses the real clock in each patient's time zone),
+    (as if at local time `at`; `None` uses the clock `now` in each patient's time zone),
     record missed promises, raise delinquency alerts, issue the fiscal documents due, remind
     owners of the month's Sistema TS file, read back pending refunds and perform pending
-    work (emails, sealing). Running it twice does nothing twice."""
+    work (emails, sealing). `today` is the day for every practice (`--as-of`); None runs
+    each practice on its own calendar day at `now` (naive UTC, default: the clock). Running
+    it twice does nothing twice."""
+    now = now or utcnow()
+    days = calendar(today, now)
     read_back = reconcile.run(installments.JOB)
-    tried = [installments.charge(seen) for seen in installments.due(today)]
-    results = [status for status in tried if status != "skipped"]
-    reminded = installments.remind(today)
+    results, reminded = [], 0
+    for day, ids in days.items():
+        tried = [installments.charge(seen) for seen in installments.due(day, ids)]
+        results += [status for status in tried if status != "skipped"]
+        reminded += installments.remind(day, practice_ids=ids)
     retried = messaging.retry_due()
+    # the job is its own unit of work: charges, reminders and retries so far are kept
     db.session.commit()
-    cadence_report = cadence.run(today, at) if at is not None else cadence.run_at(utcnow())
-    missed = calls.missed_promises(today)
+    if at is None:
+        cadence_report = cadence.run_at(now)
+    else:
+        cadence_report = cadence_steps.Report()
+        for day, ids in days.items():
+            cadence_report.add(cadence.run(day, at, now=now, practice_ids=ids))
+    missed = [
+        task
+        for day, ids in days.items()
+        for practice_id in ids or [None]
+        for task in calls.missed_promises(day, practice_id=practice_id)
+    ]
+    # the cadence committed per invoice; the missed promises are this step's work
     db.session.commit()
-    raised = alerts.raise_due(today)
-    issued, sts_reminded = fiscal_jobs.run(today)
+    raised = sum(alerts.raise_due(day, ids, now) for day, ids in days.items())
+    issued, sts_reminded = fiscal_jobs.run(today, days)
     refunds_checked = money.reconcile_refunds()
     work_done = outbox.run_pending()
     return Report(
@@ -72,10 +106,11 @@ def run_due(today: date, at: time | None = None) -> Report:
     )
 
 
-def run_hourly(today: date, now: datetime | None = None) -> Report | None:
-    """`run_due` once for the current hour across every consumer: under a database lease
-    for the hour; None when another process has it (or has done it)."""
+def run_hourly(today: date | None = None, now: datetime | None = None) -> Report | None:
+    """`run_due` once for the hour of `now` (naive UTC, default: the clock) across every
+    consumer: under a database lease for the hour; None when another process has it (or
+    has done it). Without `today` each practice runs on its own calendar day at `now`."""
     now = now or utcnow()
-    period = f"{today.isoformat()}T{now.hour:02d}"
+    period = f"{(today or now.date()).isoformat()}T{now.hour:02d}"
     with leases.hold("run-due", period, HOURLY_LEASE) as mine:
-        return run_due(today) if mine else None
+        return run_due(today, now=now) if mine else None

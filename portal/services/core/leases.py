@@ -23,9 +23,11 @@ def acquire(name: str, period: str, ttl: timedelta) -> str | None:
     process holds it or has finished the period's work."""
     holder = secrets.token_hex(16)
     now = utcnow()
+    # start from a clean transaction, so the insert below is the only thing at stake
     db.session.commit()
     db.session.add(JobLease(name=name, period=period, holder=holder, expires_at=now + ttl))
     try:
+        # the lease is taken only once it is committed (a unique row per name and period)
         db.session.commit()
         return holder
     except IntegrityError:
@@ -41,6 +43,7 @@ def acquire(name: str, period: str, ttl: timedelta) -> str | None:
         .values(holder=holder, expires_at=now + ttl)
         .execution_options(synchronize_session=False)
     )
+    # the takeover of an expired lease is durable before its work starts
     db.session.commit()
     return holder if taken.rowcount == 1 else None
 
@@ -53,6 +56,7 @@ def finish(name: str, period: str, holder: str) -> None:
         .values(finished_at=utcnow())
         .execution_options(synchronize_session=False)
     )
+    # the period is marked done for every other process at once
     db.session.commit()
 
 

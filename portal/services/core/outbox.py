@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import PendingWork
+from portal.models.pending_work import WorkStatus
 from portal.services.core import audit
 from portal.services.core.audit import Actor
 
@@ -83,13 +84,14 @@ def _lease(work_id: int, now: datetime) -> bool:
         update(PendingWork)
         .where(
             PendingWork.id == work_id,
-            PendingWork.status == "pending",
+            PendingWork.status == WorkStatus.PENDING,
             PendingWork.next_attempt_at <= now,
             or_(PendingWork.leased_until.is_(None), PendingWork.leased_until < now),
         )
         .values(leased_until=now + LEASE)
         .execution_options(synchronize_session=False)
     )
+    # the lease is durable before the work (an email, a seal) is done
     db.session.commit()
     return result.rowcount == 1
 
@@ -99,7 +101,7 @@ def run_pending(now: datetime | None = None, limit: int = 200) -> int:
     now = now or utcnow()
     due = (
         db.select(PendingWork.id)
-        .where(PendingWork.status == "pending", PendingWork.next_attempt_at <= now)
+        .where(PendingWork.status == WorkStatus.PENDING, PendingWork.next_attempt_at <= now)
         .order_by(PendingWork.next_attempt_at, PendingWork.id)
         .limit(limit)
     )
@@ -125,6 +127,7 @@ def _perform(work_id: int, now: datetime) -> int:
         _failed(db.session.get(PendingWork, work_id), now, exc)
         return 0
     work.status, work.done_at, work.leased_until, work.last_error = "done", utcnow(), None, None
+    # the work is recorded done right after it was performed, so it is not done twice
     db.session.commit()
     return 1
 
@@ -134,9 +137,10 @@ def _failed(work: PendingWork, now: datetime, exc: Exception) -> None:
     work.last_error = (str(exc) or type(exc).__name__)[:500]
     work.leased_until = None
     if work.attempts >= MAX_ATTEMPTS:
-        work.status = "failed"
+        work.status = WorkStatus.FAILED
     else:
         work.next_attempt_at = now + backoff(work.attempts)
+    # the failure and its next attempt are kept whatever the caller does next
     db.session.commit()
 
 
@@ -144,15 +148,16 @@ def unfinished(practice_id: int) -> list[PendingWork]:
     """The practice's work not done yet: given up first, then the oldest."""
     query = (
         db.select(PendingWork)
-        .where(PendingWork.practice_id == practice_id, PendingWork.status != "done")
+        .where(PendingWork.practice_id == practice_id, PendingWork.status != WorkStatus.DONE)
         .order_by(PendingWork.status.desc(), PendingWork.created_at, PendingWork.id)
     )
     return list(db.session.scalars(query))
 
 
 def retry(work: PendingWork, actor: Actor) -> None:
-    """Staff asked to try again now: a given-up row starts its attempts afresh. Commits."""
-    if work.status == "done":
+    """Staff asked to try again now: a given-up row starts its attempts afresh (the caller
+    commits)."""
+    if work.status == WorkStatus.DONE:
         return
     work.status, work.attempts, work.next_attempt_at = "pending", 0, utcnow()
     audit.record(
@@ -163,4 +168,3 @@ def retry(work: PendingWork, actor: Actor) -> None:
         work_id=work.id,
         kind=work.kind,
     )
-    db.session.commit()

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import CollectionState, Dispute, Payment
+from portal.models.collection_state import Hold
 from portal.models.dispute import CLOSED
 from portal.services.core import events, outbox
 
@@ -46,6 +47,7 @@ def _cadence_follows_disputes(payment: Payment, **_) -> None:
                 db.session.add(CollectionState(invoice_id=invoice_id))
         except IntegrityError:
             pass
+        # the row both processes update conditionally below must exist for each of them
         db.session.commit()
     open_dispute = (
         select(Dispute.id)
@@ -57,20 +59,21 @@ def _cadence_follows_disputes(payment: Payment, **_) -> None:
     db.session.execute(
         update(CollectionState)
         .where(state.invoice_id == invoice_id, state.hold.is_(None), open_dispute)
-        .values(hold="dispute", hold_note=DISPUTE_NOTE)
+        .values(hold=Hold.DISPUTE, hold_note=DISPUTE_NOTE)
         .execution_options(synchronize_session=False)
     )
     db.session.execute(
         update(CollectionState)
         .where(
             state.invoice_id == invoice_id,
-            state.hold == "dispute",
+            state.hold == Hold.DISPUTE,
             state.hold_note == DISPUTE_NOTE,
             ~open_dispute,
         )
         .values(hold=None, hold_note=None)
         .execution_options(synchronize_session=False)
     )
+    # a subscriber runs after the payment's commit: it commits its own change
     db.session.commit()
 
 

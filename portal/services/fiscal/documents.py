@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.clock import day_of, practice_zone, utcnow
 from portal.extensions import db
 from portal.models import FiscalDocument, FiscalProfile, Invoice, Payment, Practice, Refund
+from portal.models.payment import PaymentStatus, RefundStatus
 from portal.services.core import audit
 from portal.services.core.audit import Actor
 from portal.services.fiscal import numbering, stamp
@@ -74,6 +75,7 @@ def _insert(values: dict, find, actor: Actor) -> FiscalDocument:
         actor=actor,
         document=document.label,
     )
+    # the number is allocated for good: a fiscal number is never reused or left pending
     db.session.commit()
     return document
 
@@ -83,7 +85,7 @@ def issue_invoice(payment: Payment, actor: Actor, today: date | None = None) -> 
     existing = of_payment(payment)
     if existing is not None:
         return existing
-    if payment.status != "succeeded" or payment.succeeded_at is None:
+    if payment.status != PaymentStatus.SUCCEEDED or payment.succeeded_at is None:
         raise FiscalRefused(_l("Only a payment received gets a health invoice."))
     invoice = payment.invoice
     codice = _ready(invoice)
@@ -117,7 +119,7 @@ def issue_credit_note(refund: Refund, actor: Actor, today: date | None = None) -
     original = of_payment(refund.payment)
     if original is None:
         raise FiscalRefused(_l("This payment has no health invoice, so no credit note is due."))
-    if refund.status != "succeeded":
+    if refund.status != RefundStatus.SUCCEEDED:
         raise FiscalRefused(_l("Only a refund that went through gets a credit note."))
     invoice = original.invoice
     practice = invoice.practice
@@ -177,7 +179,7 @@ def _payments_due(profile: FiscalProfile) -> list[Payment]:
         .join(Invoice, Invoice.id == Payment.invoice_id)
         .where(
             Invoice.practice_id == profile.practice_id,
-            Payment.status == "succeeded",
+            Payment.status == PaymentStatus.SUCCEEDED,
             Payment.succeeded_at >= profile.issuing_since,
             Payment.id.not_in(documented),
         )
@@ -194,7 +196,7 @@ def _refunds_due(practice_id: int) -> list[Refund]:
     query = (
         db.select(Refund)
         .where(
-            Refund.status == "succeeded",
+            Refund.status == RefundStatus.SUCCEEDED,
             Refund.payment_id.in_(invoiced),
             Refund.id.not_in(noted),
         )

@@ -15,13 +15,13 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import FiscalProfile, Practice
 from portal.models.fiscal import ISSUERS
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import RefusalCode, Refused
 
 
 class FiscalRefused(Refused, ValueError):
     """A translated reason why fiscal data or a document cannot be accepted."""
 
-    code = "fiscal"
+    code = RefusalCode.FISCAL
 
 
 def profile_of(practice: Practice) -> FiscalProfile:

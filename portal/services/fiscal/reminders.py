@@ -3,19 +3,17 @@ the previous month's Sistema TS file is ready to download and send (the deadline
 of the month after the documents' month). Once per practice and month, under a unique row."""
 
 import logging
+from collections.abc import Collection
 from datetime import date
 
-from flask import current_app, render_template
 from sqlalchemy.exc import IntegrityError
 
-from portal import gateways
 from portal.extensions import db
-from portal.i18n import rendering_in
 from portal.models import FiscalProfile, StaffUser, StsReminder
-from portal.services import messaging
 from portal.services.core import audit
 from portal.services.core.audit import SYSTEM
 from portal.services.fiscal import sts
+from portal.services.messaging import staff as staff_messages
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +26,7 @@ def previous_month(today: date) -> str:
 def _claim(practice_id: int, month: str) -> bool:
     db.session.add(StsReminder(practice_id=practice_id, month=month))
     try:
+        # the month's reminder is claimed (unique row) before any email goes out
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -35,13 +34,15 @@ def _claim(practice_id: int, month: str) -> bool:
     return True
 
 
-def send_due(today: date) -> int:
-    """Remind the owners about last month's export where documents were issued in it;
-    returns how many practices were reminded."""
+def send_due(today: date, practice_ids: Collection[int] | None = None) -> int:
+    """Remind the owners about last month's export where documents were issued in it (only
+    in `practice_ids`, when given); returns how many practices were reminded."""
     month = previous_month(today)
     reminded = 0
-    profiles = db.session.scalars(db.select(FiscalProfile).filter_by(issuer="saldo")).all()
-    for profile in profiles:
+    query = db.select(FiscalProfile).filter_by(issuer="saldo")
+    if practice_ids is not None:
+        query = query.where(FiscalProfile.practice_id.in_(practice_ids))
+    for profile in db.session.scalars(query).all():
         practice = profile.practice
         if practice.country != "IT" or not sts.documents_in(practice, month):
             continue
@@ -51,23 +52,11 @@ def send_due(today: date) -> int:
             db.select(StaffUser).filter_by(practice_id=practice.id, role="owner", active=True)
         ).all()
         for owner in owners:
-            _send(practice, owner, month)
+            staff_messages.deliver_to_staff(
+                staff_messages.StaffMessage(staff_messages.STS_REMINDER, owner, {"month": month})
+            )
         audit.record("fiscal.sts_reminder", practice_id=practice.id, actor=SYSTEM, month=month)
+        # per practice, after its emails went out
         db.session.commit()
         reminded += 1
     return reminded
-
-
-def _send(practice, owner: StaffUser, month: str) -> None:
-    base_url = current_app.config["PORTAL_BASE_URL"].rstrip("/")
-    context = dict(practice=practice, month=month, url=f"{base_url}/staff/fiscal?month={month}")
-    with rendering_in(owner.locale):
-        subject = render_template("fiscal/email/sts_reminder_subject.txt", **context).strip()
-        text = render_template("fiscal/email/sts_reminder_body.txt", **context)
-    message = messaging.build_message(
-        practice, owner.email, subject, text, messaging.plain_html(text, owner.locale)
-    )
-    try:
-        gateways.mailer().send(message)
-    except OSError as exc:
-        log.warning("Sistema TS reminder to staff %s failed: %s", owner.id, exc)

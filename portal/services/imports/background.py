@@ -16,6 +16,7 @@ from sqlalchemy import delete, update
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import ImportJob, PendingWork, Practice
+from portal.models.import_job import ImportStatus
 from portal.services.core import outbox
 from portal.services.core.audit import Actor
 from portal.services.imports.committing import commit
@@ -35,7 +36,7 @@ def store_upload(practice_id: int, staff_user_id: int, filename: str, data: byte
     deleting everyone's uploads left for more than a day. The caller commits."""
     db.session.execute(
         delete(ImportJob).where(
-            ImportJob.status == "uploaded",
+            ImportJob.status == ImportStatus.UPLOADED,
             (ImportJob.staff_user_id == staff_user_id) | (ImportJob.created_at < utcnow() - KEEP),
         )
     )
@@ -52,7 +53,7 @@ def upload_of(job_id: object, practice_id: int, staff_user_id: int) -> ImportJob
     if not isinstance(job_id, int):
         return None
     job = db.session.get(ImportJob, job_id)
-    if job is None or job.status != "uploaded" or job.data is None:
+    if job is None or job.status != ImportStatus.UPLOADED or job.data is None:
         return None
     if (job.practice_id, job.staff_user_id) != (practice_id, staff_user_id):
         return None
@@ -62,7 +63,7 @@ def upload_of(job_id: object, practice_id: int, staff_user_id: int) -> ImportJob
 def job_of(job_id: int, practice_id: int) -> ImportJob | None:
     """A started import of the practice, for its progress page."""
     job = db.session.get(ImportJob, job_id)
-    if job is None or job.practice_id != practice_id or job.status == "uploaded":
+    if job is None or job.practice_id != practice_id or job.status == ImportStatus.UPLOADED:
         return None
     return job
 
@@ -71,7 +72,7 @@ def recent(practice_id: int, count: int = 5) -> list[ImportJob]:
     """The practice's latest imports that went to a worker, newest first."""
     query = (
         db.select(ImportJob)
-        .where(ImportJob.practice_id == practice_id, ImportJob.status != "uploaded")
+        .where(ImportJob.practice_id == practice_id, ImportJob.status != ImportStatus.UPLOADED)
         .order_by(ImportJob.id.desc())
         .limit(count)
     )

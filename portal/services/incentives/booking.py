@@ -6,6 +6,8 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import LedgerEntry, Payment, PaymentTerms, SettlementOffer
+from portal.models.payment import PaymentStatus
+from portal.models.settlement_offer import OfferStatus
 from portal.services.billing import invoices, ledger
 from portal.services.core import audit
 from portal.services.core.audit import SYSTEM, Actor
@@ -23,7 +25,7 @@ def on_payment_succeeded(payment: Payment, actor: Actor = SYSTEM) -> None:
 
     Called by `payments.apply_intent` after every successful payment; other payments are
     ignored."""
-    if payment.purpose not in (DISCOUNTED, SETTLEMENT) or payment.status != "succeeded":
+    if payment.purpose not in (DISCOUNTED, SETTLEMENT) or payment.status != PaymentStatus.SUCCEEDED:
         return
     kind = "discount" if payment.purpose == DISCOUNTED else "settlement"
     invoice = payment.invoice
@@ -76,7 +78,7 @@ def _booked(payment: Payment, kind: str) -> bool:
 
 def _accept(payment: Payment, actor: Actor) -> bool:
     offer = db.session.scalar(db.select(SettlementOffer).filter_by(payment_id=payment.id))
-    if offer is None or offer.status == "accepted":
+    if offer is None or offer.status == OfferStatus.ACCEPTED:
         return False
     if not move_offer(offer, "accepted", SettlementOffer.payment_id == payment.id):
         return False

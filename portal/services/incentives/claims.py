@@ -7,9 +7,11 @@ from sqlalchemy import or_, select, update
 
 from portal.extensions import db
 from portal.models import Invoice, Payment, PaymentTerms, SettlementOffer
+from portal.models.settlement_offer import OfferStatus
 from portal.services.billing import ledger
 from portal.services.core import audit
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import PaymentReason
 from portal.services.incentives.rules import (
     DEAD,
     DISCOUNT_UNAVAILABLE,
@@ -66,13 +68,15 @@ def _take(claim: Claim, payment: Payment) -> None:
     """Inside the payment row's transaction: the balance must not have moved, the offer must
     still be free; record what the payment will forgive."""
     if ledger.balance(claim.invoice_id) != claim.balance_minor:
-        raise PaymentRefused(DISCOUNT_UNAVAILABLE if claim.purpose == DISCOUNTED else "nothing_due")
+        raise PaymentRefused(
+            DISCOUNT_UNAVAILABLE if claim.purpose == DISCOUNTED else PaymentReason.NOTHING_DUE
+        )
     if claim.offer_id is not None:
         taken = db.session.execute(
             update(SettlementOffer)
             .where(
                 SettlementOffer.id == claim.offer_id,
-                SettlementOffer.status == "open",
+                SettlementOffer.status == OfferStatus.OPEN,
                 free_of_payments(),
             )
             .values(payment_id=payment.id)

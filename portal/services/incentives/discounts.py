@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import DiscountPolicy, Invoice, LedgerEntry, Payment, Plan
-from portal.models.payment import IN_FLIGHT
+from portal.models.invoice import InvoiceStatus
+from portal.models.payment import IN_FLIGHT, PaymentStatus
 from portal.services.billing import ledger
 from portal.services.core import audit
 from portal.services.core.audit import Actor
@@ -37,7 +38,7 @@ def discount_policy(practice_id: int) -> DiscountPolicy | None:
 def early_discount(invoice: Invoice, today: date) -> Discount | None:
     """The discount for paying the whole balance in one payment `today`, if one applies."""
     policy = discount_policy(invoice.practice_id)
-    if policy is None or not policy.enabled or invoice.status != "open":
+    if policy is None or not policy.enabled or invoice.status != InvoiceStatus.OPEN:
         return None
     if today > deadline(invoice, policy) or _plan_took_over(invoice) or _discount_used(invoice):
         return None
@@ -61,7 +62,7 @@ def _discount_used(invoice: Invoice) -> bool:
     used = select(Payment.id).where(
         Payment.invoice_id == invoice.id,
         Payment.purpose == DISCOUNTED,
-        Payment.status.in_(("succeeded", *IN_FLIGHT)),
+        Payment.status.in_((PaymentStatus.SUCCEEDED, *IN_FLIGHT)),
     )
     booked = select(LedgerEntry.id).where(
         LedgerEntry.invoice_id == invoice.id, LedgerEntry.kind == "discount"

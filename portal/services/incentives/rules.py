@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from portal.models import DiscountPolicy, Invoice, SettlementOffer
-from portal.services.core.refusals import Refused
+from portal.models.invoice import InvoiceStatus
+from portal.models.settlement_offer import OfferStatus
+from portal.services.core.refusals import PaymentReason, RefusalCode, Refused
 
 DISCOUNTED, SETTLEMENT = "discounted", "settlement"
 #: refusal reasons added to those of `payments.PaymentRefused`
-DISCOUNT_UNAVAILABLE, OFFER_UNAVAILABLE = "discount_unavailable", "offer_unavailable"
+DISCOUNT_UNAVAILABLE = PaymentReason.DISCOUNT_UNAVAILABLE
+OFFER_UNAVAILABLE = PaymentReason.OFFER_UNAVAILABLE
 #: plan statuses after which the invoice is being paid by a plan: no discount any more
 PLAN_TOOK_OVER = ("active", "past_due", "completed")
 #: payment statuses that no longer hold a settlement offer
@@ -22,7 +25,7 @@ MAX_DISCOUNT_DAYS = 365
 class IncentiveRefused(Refused, ValueError):
     """Bad input from staff; the message is translated and nothing was changed."""
 
-    code = "incentive"
+    code = RefusalCode.INCENTIVE
 
 
 # --- early-payment discount -------------------------------------------------------------
@@ -59,7 +62,7 @@ def discount_for(
 ) -> Discount | None:
     """The discount `policy` gives on `balance_minor` `today`, once the caller knows that no
     plan took over and no discount was used (the rule of `early_discount` on loaded facts)."""
-    if policy is None or not policy.enabled or invoice.status != "open":
+    if policy is None or not policy.enabled or invoice.status != InvoiceStatus.OPEN:
         return None
     last_day = deadline(invoice, policy)
     off = discount_minor(balance_minor, policy.percent)
@@ -94,9 +97,9 @@ def offer_payable(
     """Whether the patient can pay `offer` `today`, given the invoice's balance and the status
     of the offer's payment (None when it has none)."""
     return (
-        offer.status == "open"
+        offer.status == OfferStatus.OPEN
         and offer.expires_on >= today
-        and invoice.status == "open"
+        and invoice.status == InvoiceStatus.OPEN
         and 0 < offer.amount_minor < balance_minor
         and payment_status != "succeeded"
     )

@@ -8,6 +8,8 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Invoice, Payment, SettlementOffer
+from portal.models.invoice import InvoiceStatus
+from portal.models.settlement_offer import OfferStatus
 from portal.services.billing import ledger
 from portal.services.core import audit
 from portal.services.core.audit import SYSTEM, Actor
@@ -34,7 +36,7 @@ def offers_for(invoice: Invoice) -> list[SettlementOffer]:
 def status_of(offer: SettlementOffer, today: date) -> str:
     """The stored status, except that an open offer past its expiry date reads "expired"
     (the row itself moves when something touches it, see `expire_lapsed`)."""
-    if offer.status == "open" and offer.expires_on < today and not _held(offer):
+    if offer.status == OfferStatus.OPEN and offer.expires_on < today and not _held(offer):
         return "expired"
     return offer.status
 
@@ -57,7 +59,11 @@ def open_offer(invoice: Invoice, today: date) -> SettlementOffer | None:
 
 def _payable(offer: SettlementOffer, today: date) -> bool:
     invoice = offer.invoice
-    if offer.status != "open" or offer.expires_on < today or invoice.status != "open":
+    if (
+        offer.status != OfferStatus.OPEN
+        or offer.expires_on < today
+        or invoice.status != InvoiceStatus.OPEN
+    ):
         return False
     return offer_payable(offer, today, invoice, ledger.balance(invoice.id), _linked_status(offer))
 
@@ -78,7 +84,7 @@ def offer_settlement(
     invoice: Invoice, amount_minor: int, expires_on: date, actor: Actor, today: date
 ) -> SettlementOffer:
     """Offer to settle `invoice` for `amount_minor` until `expires_on` (the caller commits)."""
-    if invoice.status != "open":
+    if invoice.status != InvoiceStatus.OPEN:
         raise IncentiveRefused(_l("Only an open invoice can have a settlement offer."))
     if not whole(amount_minor) or amount_minor <= 0:
         raise IncentiveRefused(_l("Enter an amount greater than zero."))
@@ -87,14 +93,14 @@ def offer_settlement(
     if not isinstance(expires_on, date) or expires_on < today:
         raise IncentiveRefused(_l("The expiry date cannot be in the past."))
     expire_lapsed(today, invoice=invoice, actor=actor)
-    if any(o.status == "open" for o in offers_for(invoice)):
+    if any(o.status == OfferStatus.OPEN for o in offers_for(invoice)):
         raise IncentiveRefused(_l("This invoice already has an open offer: withdraw it first."))
     offer = SettlementOffer(
         practice_id=invoice.practice_id,
         invoice_id=invoice.id,
         amount_minor=amount_minor,
         expires_on=expires_on,
-        status="open",
+        status=OfferStatus.OPEN,
         staff_id=int(actor.ref) if actor.kind == "staff" and (actor.ref or "").isdigit() else None,
     )
     db.session.add(offer)
@@ -113,7 +119,7 @@ def offer_settlement(
 
 def withdraw(offer: SettlementOffer, actor: Actor) -> None:
     """Open -> withdrawn, unless a payment of the offer is under way or made (caller commits)."""
-    if offer.status != "open":
+    if offer.status != OfferStatus.OPEN:
         raise IncentiveRefused(_l("Only an open offer can be withdrawn."))
     if not move_offer(offer, "withdrawn", free_of_payments()):
         raise IncentiveRefused(_l("The patient is paying this offer: it cannot be withdrawn now."))
@@ -131,7 +137,7 @@ def expire_lapsed(today: date, *, invoice: Invoice | None = None, actor: Actor =
     an offer whose payment is under way is left alone. Returns how many moved; the caller
     commits."""
     query = db.select(SettlementOffer).where(
-        SettlementOffer.status == "open", SettlementOffer.expires_on < today
+        SettlementOffer.status == OfferStatus.OPEN, SettlementOffer.expires_on < today
     )
     if invoice is not None:
         query = query.where(SettlementOffer.invoice_id == invoice.id)
@@ -155,8 +161,9 @@ def pay_settlement(
     """Charge the offer's amount; refused with reason "offer_unavailable" when it is
     expired, withdrawn, accepted or no longer below the balance."""
     invoice = offer.invoice
-    if offer.status == "open" and offer.expires_on < today:
+    if offer.status == OfferStatus.OPEN and offer.expires_on < today:
         expire_lapsed(today, invoice=invoice, actor=actor)
+        # the lapse is recorded before the payment is refused
         db.session.commit()
     if not _payable(offer, today):
         raise PaymentRefused(OFFER_UNAVAILABLE)

@@ -20,12 +20,14 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.sms import SmsError
 from portal.models import Delivery, Installment, Invoice, Payment, Plan
+from portal.models.delivery import DeliveryStatus
+from portal.models.invoice import InvoiceStatus
 from portal.services.access import links
 from portal.services.billing import ledger
 from portal.services.collections import consent, quiet_hours
 from portal.services.core import audit
 from portal.services.core.audit import SYSTEM, Actor
-from portal.services.messaging import linking, render
+from portal.services.messaging import linking, render, staff
 from portal.services.messaging.purposes import (
     NOT_CONFIGURED_WAIT,
     PURPOSES,
@@ -80,7 +82,7 @@ def prepare(message: Message) -> Delivery:
         locale=_locale(purpose, invoice, message.refs),
         body="",
         payload=dict(message.refs),
-        status="queued",
+        status=DeliveryStatus.QUEUED,
     )
     db.session.add(delivery)
     db.session.flush()
@@ -294,7 +296,7 @@ def retry_due(now: datetime | None = None) -> int:
     due = (
         db.select(Delivery.id, Delivery.next_attempt_at)
         .where(
-            Delivery.status.in_(("failed", "queued")),
+            Delivery.status.in_((DeliveryStatus.FAILED, DeliveryStatus.QUEUED)),
             Delivery.purpose != "reminder",
             Delivery.next_attempt_at.is_not(None),
             Delivery.next_attempt_at <= now,
@@ -306,12 +308,18 @@ def retry_due(now: datetime | None = None) -> int:
         if not _claim(delivery_id, seen, now):
             continue
         delivery = db.session.get(Delivery, delivery_id)
+        if delivery.purpose in staff.PURPOSES:
+            staff.go(delivery, now)
+            tried += delivery.status in (DeliveryStatus.SENT, DeliveryStatus.FAILED)
+            db.session.commit()  # as below: the message was sent (or failed)
+            continue
         invoice = db.session.get(Invoice, delivery.invoice_id)
-        if invoice is None or (delivery.purpose == "link" and invoice.status != "open"):
+        if invoice is None or (delivery.purpose == "link" and invoice.status != InvoiceStatus.OPEN):
             delivery.next_attempt_at = None
         else:
             go(delivery, invoice, RETRIER, now)
-            tried += delivery.status in ("sent", "failed")
+            tried += delivery.status in (DeliveryStatus.SENT, DeliveryStatus.FAILED)
+        # per delivery: the message was sent (or failed) and must be recorded as such
         db.session.commit()
     return tried
 
@@ -323,5 +331,6 @@ def _claim(delivery_id: int, seen: datetime, now: datetime) -> bool:
         .values(next_attempt_at=now + CLAIM)
         .execution_options(synchronize_session=False)
     )
+    # the claim is durable before the message is sent, so another worker skips it
     db.session.commit()
     return result.rowcount == 1

@@ -10,6 +10,8 @@ from flask_babel import lazy_gettext as _l
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Delivery, Invoice
+from portal.models.delivery import DeliveryStatus
+from portal.models.invoice import InvoiceStatus
 from portal.services.access import links
 from portal.services.collections import consent
 from portal.services.core import audit
@@ -49,7 +51,7 @@ def check_sendable(invoice: Invoice, channel: str) -> str:
     patient = invoice.patient
     if channel not in CHANNELS:
         raise CannotSend(_l("Choose email or text message."))
-    if invoice.status != "open":
+    if invoice.status != InvoiceStatus.OPEN:
         raise CannotSend(_l("Only issued, unpaid invoices can be sent."))
     recipient = patient.email if channel == "email" else patient.phone
     if not recipient:
@@ -81,7 +83,7 @@ def request_link(token: str, channel: str, actor: Actor, now: datetime | None = 
     if lookup.link is None or channel not in CHANNELS:
         return False
     invoice = lookup.link.invoice
-    if invoice.status not in ("open", "paid"):
+    if invoice.status not in (InvoiceStatus.OPEN, InvoiceStatus.PAID):
         return False
     asked = db.session.scalar(
         db.select(db.func.count(Delivery.id)).where(
@@ -99,9 +101,11 @@ def request_link(token: str, channel: str, actor: Actor, now: datetime | None = 
             channel=channel,
             reason="too_many",
         )
+        # the refused request is recorded (rate limit) though nothing is sent
         db.session.commit()
         return False
     delivery = deliver(Message("link_request", invoice, channel), actor=actor, now=now)
     delivery.created_at = now
+    # the message went out: its delivery is recorded at once
     db.session.commit()
-    return delivery.status == "sent"
+    return delivery.status == DeliveryStatus.SENT

@@ -28,12 +28,14 @@ def _queue(plan: Plan, name: str, key: str, **payload) -> None:
         name=name,
         **payload,
     )
+    # its own commit, right after the claim (reminder row, failed attempt) that decided it:
+    # a crash in between must not leave a claimed step without its message
     db.session.commit()
 
 
 def agreement_signed(plan: Plan) -> None:
     """Seal the agreement and send it with the confirmation that the plan is active (later,
-    by the worker). Commits."""
+    by the worker); the caller commits it with the plan's activation."""
     outbox.enqueue(
         SEAL,
         f"plan:{plan.id}:seal",
@@ -41,7 +43,6 @@ def agreement_signed(plan: Plan) -> None:
         invoice_id=plan.invoice_id,
         plan_id=plan.id,
     )
-    db.session.commit()
 
 
 def upcoming(installment: Installment) -> None:

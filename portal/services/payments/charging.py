@@ -27,6 +27,8 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.stripe_gateway import IntentResult
 from portal.models import ChargeAttempt, Installation, Installment, Payment
+from portal.models.payment import PaymentStatus
+from portal.models.plan import InstallmentStatus
 from portal.services.payments import stripe_accounts
 
 #: decline reasons card networks penalise retrying
@@ -98,9 +100,12 @@ def claim(
                 Installment.id == seen.installment_id,
                 Installment.status == seen.status,
                 Installment.attempts == seen.attempts,
-                Installment.status.in_(("scheduled", "failed")),
+                Installment.status.in_((InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED)),
             )
-            .values(status="processing", attempts=seen.attempts + (1 if seen.counts else 0))
+            .values(
+                status=InstallmentStatus.PROCESSING,
+                attempts=seen.attempts + (1 if seen.counts else 0),
+            )
             .execution_options(synchronize_session=False)
         )
         if moved.rowcount != 1:
@@ -193,7 +198,7 @@ def counts_against_plan(payment: Payment) -> bool:
     return bool(
         row is not None
         and row.counts
-        and payment.status == "failed"
+        and payment.status == PaymentStatus.FAILED
         and payment.failure_code not in (OUTAGE, "abandoned")
     )
 
@@ -207,7 +212,7 @@ def restore(payment: Payment) -> bool:
         update(Installment)
         .where(
             Installment.id == row.installment_id,
-            Installment.status == "processing",
+            Installment.status == InstallmentStatus.PROCESSING,
             Installment.attempts == row.prior_attempts + (1 if row.counts else 0),
         )
         .values(status=row.prior_status, attempts=row.prior_attempts)
@@ -223,7 +228,7 @@ def hold_intent(payment: Payment, intent) -> bool:
         update(Payment)
         .where(
             Payment.id == payment.id,
-            Payment.status == "creating",
+            Payment.status == PaymentStatus.CREATING,
             Payment.stripe_payment_intent_id.is_(None),
         )
         .values(stripe_payment_intent_id=intent.id)

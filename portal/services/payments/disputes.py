@@ -16,6 +16,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Dispute, LedgerEntry, Payment
 from portal.models.dispute import CLOSED, DISPUTE_STATUSES
+from portal.models.invoice import InvoiceStatus
 from portal.services.billing import credits, invoices, ledger
 from portal.services.core import audit, events
 from portal.services.core.audit import Actor
@@ -119,7 +120,7 @@ def _withdraw(dispute: Dispute, actor: Actor) -> None:
         return
     invoice = dispute.payment.invoice
     db.session.refresh(invoice)
-    if invoice.status == "paid" and ledger.balance(invoice.id) > 0:
+    if invoice.status == InvoiceStatus.PAID and ledger.balance(invoice.id) > 0:
         invoice.status, invoice.paid_at = "open", None
         _timeline(dispute, "invoice.reopened", actor)
     _timeline(dispute, "payment.dispute_funds_withdrawn", actor)

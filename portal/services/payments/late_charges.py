@@ -18,6 +18,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.stripe_gateway import GatewayError, IntentResult
 from portal.models import ChargeAttempt, LateCharge
+from portal.models.charge_attempt import LateChargeStatus
 from portal.services.core import audit
 from portal.services.core.audit import Actor
 from portal.services.payments import charging
@@ -61,9 +62,9 @@ def _return(row: LateCharge, intent: IntentResult, claim: ChargeAttempt) -> None
             row.status, row.stripe_refund_id = "refunded", refund.id
         elif intent.status != "canceled":
             gateway.cancel_intent(intent.id)
-            row.status = "canceled"
+            row.status = LateChargeStatus.CANCELED
         else:
-            row.status = "canceled"
+            row.status = LateChargeStatus.CANCELED
     except GatewayError:
         db.session.rollback()
         return
@@ -77,6 +78,7 @@ def _return(row: LateCharge, intent: IntentResult, claim: ChargeAttempt) -> None
         amount_minor=intent.amount,
         outcome=row.status,
     )
+    # the late charge was refunded or canceled at Stripe: recorded at once, never twice
     db.session.commit()
 
 
@@ -96,7 +98,7 @@ def sweep() -> int:
         for intent in found:
             if intent.id != payment.stripe_payment_intent_id and give_back(claim, intent):
                 returned += 1
-    pending = db.select(LateCharge).where(LateCharge.status == "refund_pending")
+    pending = db.select(LateCharge).where(LateCharge.status == LateChargeStatus.REFUND_PENDING)
     for row in db.session.scalars(pending).all():
         claim = db.session.get(ChargeAttempt, row.charge_attempt_id)
         try:
@@ -106,5 +108,5 @@ def sweep() -> int:
         except GatewayError:
             continue
         _return(row, intent, claim)
-        returned += row.status != "refund_pending"
+        returned += row.status != LateChargeStatus.REFUND_PENDING
     return returned

@@ -8,16 +8,18 @@ so the ledger, receipts, events and reminders treat it as one.
 """
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from flask_babel import gettext as _
 
 from portal.extensions import db
 from portal.i18n import money_filter
 from portal.models import Invoice, Practice
+from portal.models.invoice import InvoiceStatus
 from portal.services.billing import ledger
 from portal.services.core import audit
 from portal.services.core.audit import Actor
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import PaymentReason, RefusalCode, Refused
 from portal.services.payments import payments
 from portal.services.payments.payments import Outcome, PaymentRefused, SavedMethod
 
@@ -25,11 +27,22 @@ from portal.services.payments.payments import Outcome, PaymentRefused, SavedMeth
 PARTIAL = "partial"
 
 
-class PartialRefused(Refused):
-    """A partial payment that cannot go ahead; `message` is translated, `reason` is one of
-    "off", "nothing_due", "too_small", "too_large"."""
+class PartialReason(StrEnum):
+    """Why a partial payment (or the practice's minimum) is refused."""
 
-    code = "partial"
+    OFF = "off"
+    NOTHING_DUE = "nothing_due"
+    TOO_SMALL = "too_small"
+    TOO_LARGE = "too_large"
+    #: the minimum typed on the settings page is not an amount
+    AMOUNT = "amount"
+
+
+class PartialRefused(Refused):
+    """A partial payment that cannot go ahead; `message` is translated, `reason` is a
+    `PartialReason`."""
+
+    code = RefusalCode.PARTIAL
 
     def __init__(self, reason: str, message: str):
         super().__init__(message)
@@ -53,7 +66,7 @@ def rules_for(invoice: Invoice, balance_minor: int) -> PartialRules | None:
     """The partial-payment rules of `invoice` at `balance_minor`, or None when its practice
     does not allow them or nothing is due."""
     minimum = invoice.practice.partial_payment_minimum_minor
-    if minimum is None or invoice.status != "open" or balance_minor <= 0:
+    if minimum is None or invoice.status != InvoiceStatus.OPEN or balance_minor <= 0:
         return None
     return PartialRules(minimum, balance_minor, invoice.currency)
 
@@ -63,12 +76,14 @@ def check_amount(invoice: Invoice, amount_minor: int) -> PartialRules:
     the patient reads."""
     rules = rules_for(invoice, ledger.balance(invoice.id))
     if invoice.practice.partial_payment_minimum_minor is None:
-        raise PartialRefused("off", _("This practice does not accept partial payments."))
+        raise PartialRefused(
+            PartialReason.OFF, _("This practice does not accept partial payments.")
+        )
     if rules is None:
-        raise PartialRefused("nothing_due", _("There is nothing to pay on this bill."))
+        raise PartialRefused(PartialReason.NOTHING_DUE, _("There is nothing to pay on this bill."))
     if amount_minor > rules.balance_minor:
         raise PartialRefused(
-            "too_large",
+            PartialReason.TOO_LARGE,
             _(
                 "Enter at most the balance due, %(amount)s.",
                 amount=money_filter(rules.balance_minor, rules.currency),
@@ -76,7 +91,7 @@ def check_amount(invoice: Invoice, amount_minor: int) -> PartialRules:
         )
     if amount_minor < rules.smallest_minor:
         raise PartialRefused(
-            "too_small",
+            PartialReason.TOO_SMALL,
             _(
                 "Enter at least %(amount)s.",
                 amount=money_filter(rules.smallest_minor, rules.currency),
@@ -93,8 +108,10 @@ def pay_part(invoice: Invoice, saved: SavedMethod, amount_minor: int, actor: Act
     try:
         check_amount(invoice, amount_minor)
     except PartialRefused as exc:
-        if exc.reason == "too_large":
-            raise PaymentRefused("amount_changed", str(ledger.balance(invoice.id))) from exc
+        if exc.reason == PartialReason.TOO_LARGE:
+            raise PaymentRefused(
+                PaymentReason.AMOUNT_CHANGED, str(ledger.balance(invoice.id))
+            ) from exc
         raise
     return payments.charge(
         invoice,
@@ -110,7 +127,7 @@ def save_minimum(practice: Practice, minimum_minor: int | None, actor: Actor) ->
     """Allow partial payments of at least `minimum_minor` (None: turn them off). Does not
     commit."""
     if minimum_minor is not None and minimum_minor <= 0:
-        raise PartialRefused("too_small", _("Enter a minimum amount above zero."))
+        raise PartialRefused(PartialReason.TOO_SMALL, _("Enter a minimum amount above zero."))
     practice.partial_payment_minimum_minor = minimum_minor
     audit.record(
         "practice.partial_payments",

@@ -25,11 +25,12 @@ from portal.gateways.stripe_gateway import (
     PaymentDeclined,
 )
 from portal.models import ChargeAttempt, Installment, Invoice, Payment
-from portal.models.payment import IN_FLIGHT
+from portal.models.invoice import InvoiceStatus
+from portal.models.payment import IN_FLIGHT, PaymentStatus
 from portal.services.billing import credits, invoices, ledger
 from portal.services.core import audit, events, outbox
 from portal.services.core.audit import Actor
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import PaymentReason, Refused
 from portal.services.payments import charging, payment_methods
 from portal.services.payments.charging import Seen
 from portal.services.payments.stripe_accounts import in_scope
@@ -112,11 +113,11 @@ def charge(
         code = exc.decline_code or exc.code or "declined"
         charging.note_decline(payment, exc.decline_code, exc.advice_code)
         _fail(payment, actor, code)
-        raise PaymentRefused("declined", code) from exc
+        raise PaymentRefused(PaymentReason.DECLINED, code) from exc
     except GatewayUnavailable as exc:
         if isinstance(exc, GatewayBusy):
             _fail(payment, actor, charging.OUTAGE)
-            raise PaymentRefused("unavailable") from exc
+            raise PaymentRefused(PaymentReason.UNAVAILABLE) from exc
         audit.record(
             "payment.checking",
             practice_id=invoice.practice_id,
@@ -124,11 +125,12 @@ def charge(
             actor=actor,
             payment_id=payment.id,
         )
+        # Stripe may have charged: the checking state is durable for reconcile to settle
         db.session.commit()
         return Outcome(payment)
     except GatewayError as exc:
         _fail(payment, actor, charging.OUTAGE)
-        raise PaymentRefused("unavailable") from exc
+        raise PaymentRefused(PaymentReason.UNAVAILABLE) from exc
     if not charging.hold_intent(payment, intent):
         # the reconciliation settled this claim while the call ran: a late, second charge
         from portal.services.payments import late_charges
@@ -137,15 +139,17 @@ def charge(
         db.session.expire_all()
         return Outcome(payment)
     payment.stripe_payment_method_id = saved.payment_method_id
+    # the intent id is durable as soon as Stripe answered
     db.session.commit()
     apply_intent(payment, intent, actor)
-    secret = intent.client_secret if payment.status == "requires_action" else None
+    secret = intent.client_secret if payment.status == PaymentStatus.REQUIRES_ACTION else None
     return Outcome(payment, secret)
 
 
 def _fail(payment: Payment, actor: Actor, code: str) -> None:
     """Stripe answered that nothing was charged."""
     _move(payment, "failed", actor, failure_code=code)
+    # Stripe answered that nothing was charged: recorded before the refusal
     db.session.commit()
     _after_failure(payment)
 
@@ -171,10 +175,10 @@ def _claim(
     balance = ledger.balance(invoice.id)
     whole = amount is None
     amount = balance if whole else amount
-    if invoice.status != "open" or balance <= 0 or not 0 < amount <= balance:
-        raise PaymentRefused("nothing_due")
+    if invoice.status != InvoiceStatus.OPEN or balance <= 0 or not 0 < amount <= balance:
+        raise PaymentRefused(PaymentReason.NOTHING_DUE)
     if expected is not None and expected != amount:
-        raise PaymentRefused("amount_changed", str(amount))
+        raise PaymentRefused(PaymentReason.AMOUNT_CHANGED, str(amount))
     payment = Payment(
         invoice_id=invoice.id,
         amount_minor=amount,
@@ -189,10 +193,11 @@ def _claim(
         claim = charging.claim(payment, installment, asked, key)
         if on_claim is not None:
             on_claim(payment)
+        # the charge claim is durable before Stripe is called (the money path's guard)
         db.session.commit()
     except (IntegrityError, charging.ClaimTaken) as exc:
         db.session.rollback()
-        raise PaymentRefused("in_progress") from exc
+        raise PaymentRefused(PaymentReason.IN_PROGRESS) from exc
     except PaymentRefused:
         db.session.rollback()
         raise
@@ -201,8 +206,9 @@ def _claim(
     if now_owed < amount or (whole and now_owed != amount):
         _move(payment, "canceled", actor, force=True)
         charging.restore(payment)
+        # the claim is given back for good before the refusal
         db.session.commit()
-        raise PaymentRefused("nothing_due")
+        raise PaymentRefused(PaymentReason.NOTHING_DUE)
     audit.record(
         "payment.started",
         practice_id=invoice.practice_id,
@@ -212,6 +218,7 @@ def _claim(
         amount_minor=amount,
         method=method,
     )
+    # the claimed payment is durable before Stripe is called
     db.session.commit()
     return payment, claim
 
@@ -219,7 +226,7 @@ def _claim(
 def refresh(payment: Payment, actor: Actor) -> Payment:
     """Read the PaymentIntent back from Stripe and apply it (the page's read-back path); a
     payment whose answer was lost is looked up once it is old enough."""
-    if payment.status == "creating" and not payment.stripe_payment_intent_id:
+    if payment.status == PaymentStatus.CREATING and not payment.stripe_payment_intent_id:
         from portal.services.payments import reconcile
 
         if reconcile.is_stale(payment):
@@ -248,6 +255,7 @@ def apply_intent(payment: Payment, intent: IntentResult, actor: Actor) -> bool:
         db.session.rollback()
         return False
     settled = _book(payment, actor) if target == "succeeded" else False
+    # Stripe's answer is applied and booked at once
     db.session.commit()
     if target == "succeeded":
         events.payment_succeeded.send(payment, actor=actor)
@@ -300,7 +308,7 @@ def _book(payment: Payment, actor: Actor) -> bool:
     invoice is settled by it. Money beyond what was owed (the invoice was already paid or
     void) is held as a credit with an alert, never left as a negative balance."""
     invoice = payment.invoice
-    owed = max(ledger.balance(invoice.id), 0) if invoice.status == "open" else 0
+    owed = max(ledger.balance(invoice.id), 0) if invoice.status == InvoiceStatus.OPEN else 0
     ledger.post(invoice, "payment", payment.amount_minor, payment_id=payment.id)
     extra = payment.amount_minor - owed
     if extra > 0:
@@ -343,7 +351,7 @@ def in_flight(invoice: Invoice) -> Payment | None:
 def receipts_for(invoice: Invoice) -> list[Payment]:
     query = (
         db.select(Payment)
-        .where(Payment.invoice_id == invoice.id, Payment.status == "succeeded")
+        .where(Payment.invoice_id == invoice.id, Payment.status == PaymentStatus.SUCCEEDED)
         .order_by(Payment.id)
     )
     return list(db.session.scalars(query))

@@ -22,8 +22,9 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.stripe_gateway import GatewayError, PaymentDeclined
 from portal.models import Payment
-from portal.models.payment import IN_FLIGHT
+from portal.models.payment import IN_FLIGHT, PaymentStatus
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import PaymentReason
 from portal.services.payments import charging, late_charges, payments
 from portal.services.payments.payments import PaymentRefused
 
@@ -70,6 +71,7 @@ def settle(payment: Payment, actor: Actor) -> bool:
         late_charges.watch(claim)
     if intent is None:
         if payments._move(payment, "failed", actor, failure_code=charging.OUTAGE):
+            # Stripe never saw the charge: the claim is released for good
             db.session.commit()
             payments._after_failure(payment)
         else:
@@ -81,9 +83,10 @@ def settle(payment: Payment, actor: Actor) -> bool:
             late_charges.give_back(claim, intent)
         return True
     payment.stripe_payment_method_id = intent.payment_method_id
+    # the payment Stripe reports is recorded before the next one is read back
     db.session.commit()
     payments.apply_intent(payment, intent, actor)
-    if payment.status == "requires_action" and payment.installment_id:
+    if payment.status == PaymentStatus.REQUIRES_ACTION and payment.installment_id:
         from portal.services.plans import installments
 
         installments.on_payment_needs_action(payment)
@@ -111,17 +114,19 @@ def release_stale(invoice_id: int, actor: Actor) -> None:
         Payment.invoice_id == invoice_id, Payment.status.in_(IN_FLIGHT)
     )
     for payment in db.session.scalars(query).all():
-        if payment.status == "requires_action" and payment.stripe_payment_intent_id:
+        if payment.status == PaymentStatus.REQUIRES_ACTION and payment.stripe_payment_intent_id:
             payments.refresh(payment, actor)
-            if payment.status == "requires_action":
+            if payment.status == PaymentStatus.REQUIRES_ACTION:
                 try:
                     gateway = gateways.stripe(payment.invoice.practice)
                     gateway.cancel_intent(payment.stripe_payment_intent_id)
                 except GatewayError as exc:
-                    raise PaymentRefused("in_progress") from exc
+                    raise PaymentRefused(PaymentReason.IN_PROGRESS) from exc
                 payments._move(payment, "canceled", actor)
+                # canceled at Stripe: recorded before the failure is announced
                 db.session.commit()
                 payments._after_failure(payment)
-        elif payment.status == "creating" and is_stale(payment):
+        elif payment.status == PaymentStatus.CREATING and is_stale(payment):
             settle(payment, actor)
+        # per payment: one payment's read-back must not wait for the others
         db.session.commit()

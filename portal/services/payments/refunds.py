@@ -15,6 +15,8 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.stripe_gateway import RefundResult
 from portal.models import Payment, Refund
+from portal.models.invoice import InvoiceStatus
+from portal.models.payment import RefundStatus
 from portal.services.billing import invoices, ledger
 from portal.services.core import audit, events
 from portal.services.core.audit import Actor
@@ -65,7 +67,7 @@ def _book(record: Refund, actor: Actor) -> None:
         entry.refund_id = record.id
     db.session.flush()
     db.session.refresh(invoice)
-    if invoice.status == "paid" and ledger.balance(invoice.id) > 0:
+    if invoice.status == InvoiceStatus.PAID and ledger.balance(invoice.id) > 0:
         invoice.status, invoice.paid_at = "open", None
         _audit(record, "invoice.reopened", actor)
     _audit(record, "payment.refunded", actor)
@@ -100,13 +102,14 @@ def _audit(record: Refund, action: str, actor: Actor) -> None:
 
 def announce(record: Refund) -> None:
     """After the commit: tell the other domains about a booked refund."""
-    if record.status == "succeeded":
+    if record.status == RefundStatus.SUCCEEDED:
         events.payment_refunded.send(record.payment, refund=record)
 
 
 def lock(payment: Payment) -> None:
     """Hold the payment row until the transaction ends (a row lock on PostgreSQL, the write
     lock on SQLite), so two refunds cannot both read the same refundable remainder."""
+    # start a fresh transaction, so the lock below is taken inside it
     db.session.commit()
     db.session.execute(
         update(Payment)
@@ -177,7 +180,7 @@ def _record_for(payment: Payment, result) -> Refund:
         amount_minor=result.amount,
         currency=payment.currency,
         reason=DASHBOARD_REASON,
-        status="pending",
+        status=RefundStatus.PENDING,
         stripe_refund_id=result.id,
         origin="stripe",
         reduce_balance=True,

@@ -9,8 +9,10 @@ from portal.gateways.stripe_gateway import (
     GatewayUnavailable,
 )
 from portal.models import Invoice
+from portal.models.invoice import InvoiceStatus
 from portal.services.billing import ledger
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import PaymentReason
 from portal.services.payments.payments import Outcome, PaymentRefused, SavedMethod, charge
 
 
@@ -26,9 +28,9 @@ def prepare_setup(invoice: Invoice, method: str | list[str]) -> tuple[str, str]:
     Element offers; every one must be accepted for this invoice."""
     chosen = [method] if isinstance(method, str) else list(dict.fromkeys(method))
     if not chosen or any(m not in methods_for(invoice) for m in chosen):
-        raise PaymentRefused("method")
-    if invoice.status != "open" or ledger.balance(invoice.id) <= 0:
-        raise PaymentRefused("nothing_due")
+        raise PaymentRefused(PaymentReason.METHOD)
+    if invoice.status != InvoiceStatus.OPEN or ledger.balance(invoice.id) <= 0:
+        raise PaymentRefused(PaymentReason.NOTHING_DUE)
     patient = invoice.patient
     try:
         gateway = gateways.stripe(invoice.practice)
@@ -43,6 +45,7 @@ def prepare_setup(invoice: Invoice, method: str | list[str]) -> tuple[str, str]:
                     "saldo_practice_id": str(patient.practice_id),
                 },
             )
+            # the Stripe customer id is kept before the SetupIntent is created with it
             db.session.commit()
         return gateway.create_setup_intent(
             patient.stripe_customer_id,
@@ -50,7 +53,7 @@ def prepare_setup(invoice: Invoice, method: str | list[str]) -> tuple[str, str]:
             {"saldo_invoice_id": str(invoice.id), "saldo_method": ",".join(chosen)},
         )
     except GatewayError as exc:
-        raise PaymentRefused("unavailable") from exc
+        raise PaymentRefused(PaymentReason.UNAVAILABLE) from exc
 
 
 def saved_method(invoice: Invoice, setup_intent_id: str) -> SavedMethod:
@@ -64,7 +67,11 @@ def saved_method(invoice: Invoice, setup_intent_id: str) -> SavedMethod:
             # the patient chose in the Payment Element: the saved method says which
             method = gateway.method_summary(setup.payment_method_id).type
     except GatewayError as exc:
-        reason = "unavailable" if isinstance(exc, GatewayUnavailable) else "setup"
+        reason = (
+            PaymentReason.UNAVAILABLE
+            if isinstance(exc, GatewayUnavailable)
+            else PaymentReason.SETUP
+        )
         raise PaymentRefused(reason) from exc
     if (
         setup.status != "succeeded"
@@ -74,7 +81,7 @@ def saved_method(invoice: Invoice, setup_intent_id: str) -> SavedMethod:
         or method not in methods_for(invoice)
         or not setup.payment_method_id
     ):
-        raise PaymentRefused("setup", setup.problem)
+        raise PaymentRefused(PaymentReason.SETUP, setup.problem)
     return SavedMethod(setup.customer_id, setup.payment_method_id, method)
 
 

@@ -24,7 +24,7 @@ from portal.gateways.stripe_gateway import GatewayError, KeyRefused
 from portal.models import Invoice, Practice
 from portal.services.core import audit
 from portal.services.core.audit import Actor
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import RefusalCode, Refused
 
 #: Stripe's limit on the whole descriptor, prefix + "* " + suffix
 DESCRIPTOR_MAX = 22
@@ -37,7 +37,7 @@ STRIPE_JS = "https://js.stripe.com/v3/"
 class AccountRefused(Refused, ValueError):
     """Credentials or a descriptor Stripe would not accept; `field` names the form field."""
 
-    code = "stripe_account"
+    code = RefusalCode.STRIPE_ACCOUNT
 
     def __init__(self, message, field: str):
         super().__init__(str(message))

@@ -73,6 +73,7 @@ def handle(event: Any, practice: Practice | None = None) -> str:
     try:
         with stripe_accounts.receiving(practice):
             announce = _apply(event_type, obj, actor)
+        # the event id and its change commit together: a replay finds it
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

@@ -112,6 +112,7 @@ def finalize(plan: Plan) -> bytes:
         validation_context=context,
     )
     plan.agreement_pdf, plan.agreement_pdf_sha256 = sealed, seal.sha256_hex(sealed)
+    # the sealed PDF is stored before it is sent to anyone
     db.session.commit()
     return sealed
 

@@ -28,11 +28,11 @@ from flask_babel import lazy_gettext as _l
 from portal.clock import utcnow
 from portal.i18n import file_name, rendering_in
 from portal.models import Plan
-from portal.models.plan import DEFAULT_RETRY_DAYS
+from portal.models.plan import DEFAULT_RETRY_DAYS, PlanStatus
 from portal.services.access import privacy
 from portal.services.core import audit
 from portal.services.core.audit import Actor
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import RefusalCode, Refused
 from portal.services.plans import plans, tila
 
 CONSENT_VERSION = "esign-2026-11-v1"
@@ -45,7 +45,7 @@ CHANGED = _l("The agreement changed while you were reading it. Please read it ag
 
 
 class SigningRefused(Refused, ValueError):
-    code = "signing"
+    code = RefusalCode.SIGNING
 
 
 def needs_tila_box(plan: Plan) -> bool:
@@ -233,7 +233,7 @@ def sign(
     Refused when the plan's dates have passed (`today` later than its down payment), when
     the document is not the stored one, and, for Italian practices, without the separate
     approval of the onerous clauses (its own tick and typed name)."""
-    if plan.status != "pending_signature" or plan.signed_at is not None:
+    if plan.status != PlanStatus.PENDING_SIGNATURE or plan.signed_at is not None:
         raise SigningRefused(_l("This agreement has already been signed."))
     if "consented_at" not in (plan.evidence or {}):
         raise SigningRefused(_l("Please first agree to receive documents electronically."))

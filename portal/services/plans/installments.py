@@ -8,6 +8,7 @@ idempotency key is the claim's own. A decline uses up an attempt and is retried 
 policy's days unless the reason forbids it; an outage gives the attempt back.
 """
 
+from collections.abc import Collection
 from datetime import date, timedelta
 
 from sqlalchemy import or_, update
@@ -16,10 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Installment, InstallmentReminder, Invoice, Payment, Plan, PlanPolicy
-from portal.models.plan import DEFAULT_RETRY_DAYS
+from portal.models.plan import DEFAULT_RETRY_DAYS, InstallmentStatus, PlanStatus
 from portal.services.billing import ledger
 from portal.services.core import audit
 from portal.services.core.audit import SYSTEM, Actor
+from portal.services.core.refusals import PaymentReason
 from portal.services.messaging import plans as plan_messages
 from portal.services.payments import charging
 
@@ -46,7 +48,7 @@ def on_payment_succeeded(payment: Payment) -> None:
     """After a payment is booked: mark its installment paid, activate or finish the plan."""
     invoice = payment.invoice
     installment = db.session.get(Installment, payment.installment_id or 0)
-    if installment is not None and installment.status != "paid":
+    if installment is not None and installment.status != InstallmentStatus.PAID:
         _move(
             installment,
             "paid",
@@ -56,7 +58,7 @@ def on_payment_succeeded(payment: Payment) -> None:
             next_attempt_on=None,
         )
         plan = installment.plan
-        if plan.status == "pending_signature" and installment.sequence == 0:
+        if plan.status == PlanStatus.PENDING_SIGNATURE and installment.sequence == 0:
             plan.status, plan.activated_at = "active", utcnow()
             audit.record(
                 "plan.activated",
@@ -66,9 +68,10 @@ def on_payment_succeeded(payment: Payment) -> None:
                 plan_id=plan.id,
             )
             plan_messages.agreement_signed(plan)
-        elif plan.status == "past_due" and not _overdue(plan):
-            plan.status = "active"
+        elif plan.status == PlanStatus.PAST_DUE and not _overdue(plan):
+            plan.status = PlanStatus.ACTIVE
     _finish_if_paid(invoice)
+    # a payment subscriber: runs after the payment's commit and commits its own change
     db.session.commit()
 
 
@@ -78,16 +81,17 @@ def on_payment_failed(payment: Payment) -> None:
     installment = db.session.get(Installment, payment.installment_id or 0)
     if installment is None:
         return
-    if charging.counts_against_plan(payment) and installment.status == "processing":
+    if charging.counts_against_plan(payment) and installment.status == InstallmentStatus.PROCESSING:
         _record_failure(installment, charging.failure_reason(payment))
     elif charging.restore(payment):
+        # a payment subscriber: the restored installment is durable for the next run
         db.session.commit()
 
 
 def on_payment_needs_action(payment: Payment) -> None:
     """The bank asks the patient to authenticate an off-session charge."""
     installment = db.session.get(Installment, payment.installment_id or 0)
-    if installment is not None and installment.status == "processing":
+    if installment is not None and installment.status == InstallmentStatus.PROCESSING:
         _record_failure(installment, "authentication_required")
 
 
@@ -113,8 +117,8 @@ def _record_failure(installment: Installment, code: str) -> None:
         code=code,
         next_attempt_on=next_on.isoformat() if next_on else None,
     )
-    if next_on is None and plan.status == "active":
-        plan.status = "past_due"
+    if next_on is None and plan.status == PlanStatus.ACTIVE:
+        plan.status = PlanStatus.PAST_DUE
         audit.record(
             "plan.past_due",
             practice_id=plan.practice_id,
@@ -122,6 +126,7 @@ def _record_failure(installment: Installment, code: str) -> None:
             actor=JOB,
             plan_id=plan.id,
         )
+    # the failure is durable before the patient is told (the message is queued next)
     db.session.commit()
     if code == "authentication_required":
         plan_messages.authentication_needed(installment)
@@ -132,19 +137,22 @@ def _record_failure(installment: Installment, code: str) -> None:
 
 
 def _overdue(plan: Plan) -> bool:
-    return any(i.status == "failed" and i.next_attempt_on is None for i in plan.installments)
+    return any(
+        i.status == InstallmentStatus.FAILED and i.next_attempt_on is None
+        for i in plan.installments
+    )
 
 
 def _finish_if_paid(invoice: Invoice) -> None:
     if ledger.balance(invoice.id) > 0:
         return
     query = db.select(Plan).where(
-        Plan.invoice_id == invoice.id, Plan.status.in_(("active", "past_due"))
+        Plan.invoice_id == invoice.id, Plan.status.in_((PlanStatus.ACTIVE, PlanStatus.PAST_DUE))
     )
     for plan in db.session.scalars(query):
         plan.status, plan.ended_at = "completed", utcnow()
         for installment in plan.installments:
-            if installment.status in ("scheduled", "failed"):
+            if installment.status in (InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED):
                 installment.status, installment.next_attempt_on = "cancelled", None
         audit.record(
             "plan.completed",
@@ -155,22 +163,26 @@ def _finish_if_paid(invoice: Invoice) -> None:
         )
 
 
-def due(today: date) -> list[charging.Seen]:
+def due(today: date, practice_ids: Collection[int] | None = None) -> list[charging.Seen]:
     """Installments of running plans to charge on `today` (first attempts and retries), as
-    read now: a claim later holds only if the installment is still exactly so."""
+    read now: a claim later holds only if the installment is still exactly so. With
+    `practice_ids`, only those practices' plans (the ones whose calendar is on `today`)."""
     query = (
         db.select(Installment.id, Installment.status, Installment.attempts)
         .join(Plan)
         .where(
-            Plan.status.in_(("active", "past_due")),
+            Plan.status.in_((PlanStatus.ACTIVE, PlanStatus.PAST_DUE)),
             Installment.sequence > 0,
             or_(
-                (Installment.status == "scheduled") & (Installment.due_on <= today),
-                (Installment.status == "failed") & (Installment.next_attempt_on <= today),
+                (Installment.status == InstallmentStatus.SCHEDULED) & (Installment.due_on <= today),
+                (Installment.status == InstallmentStatus.FAILED)
+                & (Installment.next_attempt_on <= today),
             ),
         )
         .order_by(Installment.due_on, Installment.id)
     )
+    if practice_ids is not None:
+        query = query.where(Plan.practice_id.in_(practice_ids))
     return [charging.Seen(*row, counts=True) for row in db.session.execute(query).all()]
 
 
@@ -186,6 +198,7 @@ def charge(seen: charging.Seen) -> str:
     amount = min(installment.amount_minor, ledger.balance(invoice.id))
     if amount <= 0:
         _finish_if_paid(invoice)
+        # nothing left to charge: the plan's end is recorded before the next installment
         db.session.commit()
         return installment.status
     saved = SavedMethod(
@@ -197,28 +210,31 @@ def charge(seen: charging.Seen) -> str:
         )
     except PaymentRefused as exc:
         db.session.expire_all()
-        return "skipped" if exc.reason == "in_progress" else installment.status
+        return "skipped" if exc.reason == PaymentReason.IN_PROGRESS else installment.status
     if outcome.status == "requires_action":
         on_payment_needs_action(outcome.payment)
     db.session.expire_all()
     return installment.status
 
 
-def remind(today: date, days_ahead: int = 3) -> int:
+def remind(today: date, days_ahead: int = 3, practice_ids: Collection[int] | None = None) -> int:
     """Tell patients about installments charged in `days_ahead` days; each is told once,
-    whatever the number of workers: the reminder row is unique per installment, step, day."""
+    whatever the number of workers: the reminder row is unique per installment, step, day.
+    With `practice_ids`, only those practices' plans."""
     query = (
         db.select(Installment.id)
         .join(Plan)
         .where(
-            Plan.status.in_(("active", "past_due")),
+            Plan.status.in_((PlanStatus.ACTIVE, PlanStatus.PAST_DUE)),
             Installment.sequence > 0,
-            Installment.status == "scheduled",
+            Installment.status == InstallmentStatus.SCHEDULED,
             Installment.reminded_on.is_(None),
             Installment.due_on > today,
             Installment.due_on <= today + timedelta(days=days_ahead),
         )
     )
+    if practice_ids is not None:
+        query = query.where(Plan.practice_id.in_(practice_ids))
     count = 0
     for installment_id in db.session.scalars(query).all():
         marked = db.session.execute(
@@ -233,6 +249,7 @@ def remind(today: date, days_ahead: int = 3) -> int:
         try:
             if marked.rowcount != 1:
                 raise IntegrityError("reminded", None, Exception("already reminded"))
+            # the reminder is claimed (unique per installment and day) before it is queued
             db.session.commit()
         except IntegrityError:
             db.session.rollback()

@@ -8,11 +8,12 @@ from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
 from portal.models import Invoice, Plan, PlanPolicy
-from portal.models.plan import Installment
+from portal.models.invoice import InvoiceStatus
+from portal.models.plan import Installment, PlanStatus
 from portal.services.billing import ledger
 from portal.services.core import audit
 from portal.services.core.audit import Actor
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import RefusalCode, Refused
 from portal.services.plans import apr, schedule
 from portal.services.plans.schedule import Step
 
@@ -20,7 +21,7 @@ AGREEMENT_VERSION = "2026-12-v2"
 
 
 class PlanRefused(Refused, ValueError):
-    code = "plan"
+    code = RefusalCode.PLAN
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def options(
 
 def choose(invoice: Invoice, count: int, today: date, language: str, actor: Actor) -> Plan:
     """Create a plan awaiting signature; anything the policy does not offer is refused."""
-    if invoice.status != "open":
+    if invoice.status != InvoiceStatus.OPEN:
         raise PlanRefused(_l("There is nothing left to pay on this bill."))
     if active_plan(invoice) is not None:
         raise PlanRefused(_l("This bill already has a payment plan."))
@@ -112,9 +113,9 @@ def choose(invoice: Invoice, count: int, today: date, language: str, actor: Acto
         raise PlanRefused(_l("This payment plan is not available for this bill."))
     option = offered[count]
     for stale in db.session.scalars(
-        db.select(Plan).filter_by(invoice_id=invoice.id, status="pending_signature")
+        db.select(Plan).filter_by(invoice_id=invoice.id, status=PlanStatus.PENDING_SIGNATURE)
     ):
-        stale.status = "cancelled"
+        stale.status = PlanStatus.CANCELLED
     plan = Plan(
         practice_id=invoice.practice_id,
         invoice_id=invoice.id,
@@ -150,20 +151,21 @@ def choose(invoice: Invoice, count: int, today: date, language: str, actor: Acto
 def active_plan(invoice: Invoice) -> Plan | None:
     """The invoice's signed plan that is still running (active or past due)."""
     query = db.select(Plan).where(
-        Plan.invoice_id == invoice.id, Plan.status.in_(("active", "past_due"))
+        Plan.invoice_id == invoice.id, Plan.status.in_((PlanStatus.ACTIVE, PlanStatus.PAST_DUE))
     )
     return db.session.scalar(query)
 
 
 def pending_plan(invoice: Invoice) -> Plan | None:
-    query = db.select(Plan).filter_by(invoice_id=invoice.id, status="pending_signature")
+    query = db.select(Plan).filter_by(invoice_id=invoice.id, status=PlanStatus.PENDING_SIGNATURE)
     return db.session.scalar(query.order_by(Plan.id.desc()))
 
 
 def current_plan(invoice: Invoice) -> Plan | None:
     """The plan the invoice page shows: running, or finished with its history."""
     query = db.select(Plan).where(
-        Plan.invoice_id == invoice.id, Plan.status.in_(("active", "past_due", "completed"))
+        Plan.invoice_id == invoice.id,
+        Plan.status.in_((PlanStatus.ACTIVE, PlanStatus.PAST_DUE, PlanStatus.COMPLETED)),
     )
     return db.session.scalar(query.order_by(Plan.id.desc()))
 
@@ -189,7 +191,7 @@ def down_payment(plan: Plan) -> Installment | None:
 
 def activate_without_down_payment(plan: Plan, actor: Actor) -> None:
     """A signed plan with nothing to pay down starts once its payment method is saved."""
-    if plan.status != "pending_signature" or plan.signed_at is None or down_payment(plan):
+    if plan.status != PlanStatus.PENDING_SIGNATURE or plan.signed_at is None or down_payment(plan):
         raise PlanRefused(_l("This payment plan is not available for this bill."))
     from portal.clock import utcnow
 
@@ -208,7 +210,7 @@ def discard_if_stale(plan: Plan, today: date, actor: Actor) -> bool:
     would be in the past); True when it was cancelled and must be chosen again."""
     if plan.signed_at is not None or offered_on(plan) >= today:
         return False
-    plan.status = "cancelled"
+    plan.status = PlanStatus.CANCELLED
     audit.record(
         "plan.expired",
         practice_id=plan.practice_id,

@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
 from portal.models import Practice, PracticeLogo
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import RefusalCode, Refused
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 MAX_LOGO_BYTES = 300_000
@@ -17,7 +17,7 @@ CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg"}
 
 
 class BrandingRefused(Refused, ValueError):
-    code = "branding"
+    code = RefusalCode.BRANDING
 
 
 def _luminance(colour: str) -> float:

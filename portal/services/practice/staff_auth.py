@@ -20,7 +20,7 @@ from portal.models import Practice
 from portal.models.staff import ROLES, LoginAttempt, StaffUser
 from portal.services.core import audit
 from portal.services.core.audit import Actor
-from portal.services.core.refusals import Refused
+from portal.services.core.refusals import RefusalCode, Refused
 from portal.validation import has_control_characters
 
 MIN_PASSWORD_LENGTH = 12
@@ -28,7 +28,7 @@ RESET_MAX_AGE = timedelta(hours=1)
 
 
 class InvalidStaff(Refused, ValueError):
-    code = "staff"
+    code = RefusalCode.STAFF
 
 
 @dataclass(frozen=True)

@@ -89,9 +89,11 @@ def test_write_off_settles_and_void_closes(app):
     practice = factories.practice()
     invoice = factories.invoice(factories.patient(practice), amounts=(8000,))
     money.write_off(invoice, 8000, "hardship", SYSTEM)
+    db.session.commit()
     assert ledger.balance(invoice.id) == 0 and invoice.status == "paid"
     other = factories.invoice(invoice.patient, amounts=(500,), number="2026-0002")
     money.void(other, "duplicate", SYSTEM)
+    db.session.commit()
     assert (other.status, ledger.balance(other.id)) == ("void", 0)
     with pytest.raises(MoneyRefused):
         money.write_off(other, 1, "x", SYSTEM)

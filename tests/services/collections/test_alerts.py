@@ -342,6 +342,7 @@ def test_verification_lockout_is_raised_once_per_day_and_clears_on_verification(
     assert raise_due(today + timedelta(days=4)) == 0  # the lock expired; still not verified
     assert len(alerts_of(invoice)) == 1
     alert_actions.dismiss(alert, STAFF)
+    db.session.commit()
     assert raise_due(today + timedelta(days=1)) == 0  # that day's lockout was dismissed
     # locked again three days later: a new day of lockout, a new alert
     later = today + timedelta(days=3)
@@ -504,6 +505,7 @@ def test_dismissed_alert_stays_quiet_for_its_subject_but_not_for_the_next(app):
     raise_due(today)
     [alert] = alerts_of(invoice)
     alert_actions.dismiss(alert, STAFF)
+    db.session.commit()
     assert alert.data["resolution"] == "dismissed" and alert.data["resolved_by"] == "1"
     assert raise_due(today) == 0 and raise_due(today + timedelta(days=5)) == 0
     plan.installments[1].status = "paid"

@@ -368,6 +368,7 @@ def test_void_invoice_stops_it(app, mail, twilio):
     recorder = Recorder(mail, twilio, invoice.due_on)
     recorder.step(-3, 10)
     money.void(invoice, "billed twice", STAFF)
+    db.session.commit()
     before = len(recorder.events)
     recorder.step(11, 70)
     assert recorder.events[before:] == []

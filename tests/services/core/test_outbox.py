@@ -154,6 +154,7 @@ def test_after_the_last_attempt_the_work_waits_for_staff(app):
     [work] = db.session.scalars(db.select(PendingWork)).all()
     assert work.last_error == "the handler always fails"
     outbox.retry(work, audit.SYSTEM)
+    db.session.commit()
     assert work_rows() == [("test_broken", "pending", 0)]
 
 

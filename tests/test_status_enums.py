@@ -1,0 +1,143 @@
+"""The status vocabularies: every status stored is a member of its model's `StrEnum`, the
+check constraints allow exactly the members, and the labels the templates and the patient
+messages show cover every member they may be handed."""
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from portal.extensions import db
+from portal.models import (
+    CallTask,
+    Delivery,
+    Dispute,
+    ImportJob,
+    Installment,
+    Invoice,
+    LateCharge,
+    Payment,
+    PendingWork,
+    Plan,
+    Refund,
+    ReminderLog,
+    SettlementOffer,
+)
+from portal.models.call_task import CallStatus
+from portal.models.charge_attempt import LateChargeStatus
+from portal.models.delivery import DeliveryStatus
+from portal.models.dispute import DISPUTE_STATUSES, DisputeStatus
+from portal.models.import_job import IMPORT_STATUSES, ImportStatus
+from portal.models.invoice import INVOICE_STATUSES, InvoiceStatus
+from portal.models.payment import PAYMENT_STATUSES, REFUND_STATUSES, PaymentStatus, RefundStatus
+from portal.models.pending_work import WORK_STATUSES, WorkStatus
+from portal.models.plan import INSTALLMENT_STATUSES, PLAN_STATUSES, InstallmentStatus, PlanStatus
+from portal.models.reminder_log import ReminderStatus
+from portal.models.settlement_offer import OfferStatus
+from portal.patient.messages import REFUSALS
+from portal.services.core import demo, jobs
+from portal.services.core.refusals import PaymentReason
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+COLUMNS = [
+    (Invoice.status, InvoiceStatus),
+    (Payment.status, PaymentStatus),
+    (Refund.status, RefundStatus),
+    (Plan.status, PlanStatus),
+    (Installment.status, InstallmentStatus),
+    (Delivery.status, DeliveryStatus),
+    (PendingWork.status, WorkStatus),
+    (ImportJob.status, ImportStatus),
+    (SettlementOffer.status, OfferStatus),
+    (CallTask.status, CallStatus),
+    (ReminderLog.status, ReminderStatus),
+    (LateCharge.status, LateChargeStatus),
+    (Dispute.status, DisputeStatus),
+]
+
+
+def test_the_constraint_tuples_are_the_members_as_plain_strings():
+    pairs = [
+        (INVOICE_STATUSES, InvoiceStatus),
+        (PAYMENT_STATUSES, PaymentStatus),
+        (REFUND_STATUSES, RefundStatus),
+        (PLAN_STATUSES, PlanStatus),
+        (INSTALLMENT_STATUSES, InstallmentStatus),
+        (WORK_STATUSES, WorkStatus),
+        (IMPORT_STATUSES, ImportStatus),
+        (DISPUTE_STATUSES, DisputeStatus),
+    ]
+    for values, enum in pairs:
+        assert values == tuple(m.value for m in enum)
+        assert all(type(v) is str for v in values)  # the constraint's SQL is unchanged
+    assert INVOICE_STATUSES == ("draft", "open", "paid", "void")
+    assert _allowed(Delivery) == {m.value for m in DeliveryStatus}
+    assert _allowed(SettlementOffer) == {m.value for m in OfferStatus}
+    assert _allowed(Invoice) == {m.value for m in InvoiceStatus}
+
+
+def _allowed(model) -> set[str]:
+    """The values the model's status check constraint allows."""
+    [text] = [
+        str(c.sqltext)
+        for c in model.__table__.constraints
+        if hasattr(c, "sqltext") and str(c.sqltext).startswith("status IN")
+    ]
+    return set(re.findall(r"'([a-z_]+)'", text))
+
+
+def test_a_member_is_its_stored_string():
+    assert InvoiceStatus.OPEN == "open" and f"{PlanStatus.PAST_DUE}" == "past_due"
+    assert {"open": 1}[InvoiceStatus.OPEN] == 1
+
+
+def test_every_status_the_demo_and_a_run_store_belongs_to_its_enum(app):
+    demo.seed(datetime(2026, 12, 1, 9, 0))
+    demo.seed_overdue(datetime(2026, 12, 1, 9, 0))
+    demo.staff_logins()
+    db.session.commit()
+    jobs.run_due(now=datetime(2026, 12, 1, 10, 0))
+    seen = {}
+    for column, enum in COLUMNS:
+        values = set(db.session.scalars(db.select(column).distinct()))
+        assert values <= {m.value for m in enum}, (column, values)
+        seen[column.class_.__name__] = values
+    # the data looked at is real: invoices open, reminders and deliveries recorded
+    assert seen["Invoice"] == {"open"}
+    assert seen["ReminderLog"] and seen["Delivery"] and seen["CallTask"] == {"open"}
+
+
+def _labels(template: str, pattern: str) -> set[str]:
+    text = (TEMPLATES / template).read_text()
+    block = re.search(pattern, text, re.S).group(1)
+    return set(re.findall(r'"([a-z_]+)": _\(', block))
+
+
+@pytest.mark.parametrize(
+    ("template", "pattern", "enum"),
+    [
+        ("staff/_status.html", r"macro status_label.*?\{\{ (\{.*?\})\[status\]", InvoiceStatus),
+        ("staff/_status.html", r"macro payment_status.*?\{\{ (\{.*?\})\[status\]", PaymentStatus),
+        ("staff/dashboard.html", r"set statuses = (\{.*?\})", InvoiceStatus),
+        ("staff/_invoice_offers.html", r"set offer_labels = (\{.*?\})", OfferStatus),
+    ],
+)
+def test_the_status_labels_cover_every_member(template, pattern, enum):
+    assert _labels(template, pattern) == {m.value for m in enum}
+
+
+def test_the_patient_plan_labels_are_the_statuses_the_bill_shows():
+    shown = _labels("patient/_plan.html", r"set statuses = (\{.*?\})")
+    assert shown == {PlanStatus.ACTIVE, PlanStatus.PAST_DUE, PlanStatus.COMPLETED}
+
+
+def test_every_payment_refusal_has_its_message():
+    # amount_changed says the new amount, and the incentive reasons have a page of their own
+    own_page = {
+        PaymentReason.AMOUNT_CHANGED,
+        PaymentReason.DISCOUNT_UNAVAILABLE,
+        PaymentReason.OFFER_UNAVAILABLE,
+    }
+    assert set(REFUSALS) == set(PaymentReason) - own_page
