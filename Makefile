@@ -8,7 +8,8 @@ STRIPE_PORT ?= 8420
 #: a second localstripe: the demo's USD practice's own Stripe account
 PRACTICE_STRIPE_PORT ?= 8421
 PORT ?= 5000
-#: invoice counts for bench/jobs_bench.py (add 1000000 on a quiet machine: it seeds for minutes)
+#: invoice counts for bench/jobs_bench.py (1000000 adds about 3 min of seeding per database;
+#: run-due at a million with 1% due took about a minute on 2 shared cores)
 BENCH_SIZES ?= 1000,100000
 
 .PHONY: demo test test-deploy lint format install system-deps translations bench bench-deps clean lock wheel

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
@@ -22,6 +22,7 @@ class CallStatus(StrEnum):
 class CallTask(db.Model):
     __table_args__ = (
         CheckConstraint(f"outcome IS NULL OR outcome IN {CALL_OUTCOMES}", name="outcome"),
+        Index("ix_call_task_outcome", "outcome"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -26,6 +26,7 @@ class Delivery(db.Model):
         CheckConstraint("channel IN ('email', 'sms', 'letter')", name="channel"),
         CheckConstraint("status IN ('queued', 'sent', 'failed', 'skipped')", name="status"),
         Index("ix_delivery_retry", "status", "next_attempt_at"),
+        Index("ix_delivery_purpose_sent", "purpose", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -30,6 +31,8 @@ class InvoiceStatus(StrEnum):
 
 
 INVOICE_STATUSES = tuple(s.value for s in InvoiceStatus)
+#: open invoices the cadence has not started (the condition of a partial index)
+CADENCE_NEW = "status = 'open' AND NOT cadence_started"
 
 
 class Invoice(db.Model):
@@ -53,6 +56,14 @@ class Invoice(db.Model):
             sqlite_where=text("balance_minor > 0"),
         ),
         Index("ix_invoice_practice_voided", "practice_id", "voided_at"),
+        #: the open invoices the reminder cadence has not started yet
+        Index(
+            "ix_invoice_cadence_new",
+            "status",
+            "due_on",
+            postgresql_where=text(CADENCE_NEW),
+            sqlite_where=text(CADENCE_NEW),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,6 +75,8 @@ class Invoice(db.Model):
     issued_on: Mapped[date]
     due_on: Mapped[date]
     status: Mapped[str] = mapped_column(String(16), default="open")
+    #: the reminder cadence has a `CollectionState` for it (set by the cadence)
+    cadence_started: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     paid_at: Mapped[datetime | None]
     voided_at: Mapped[datetime | None]

@@ -11,6 +11,9 @@ from portal.models.invoice import Invoice
 
 
 class PaymentLink(db.Model):
+    #: the alert sweep's links first sent a week ago
+    __table_args__ = (Index("ix_payment_link_created", "created_at"),)
+
     id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
     #: SHA-256 hex of the token; the token itself is never stored
@@ -35,6 +38,7 @@ class VerificationAttempt(db.Model):
     __table_args__ = (
         Index("ix_verification_link_time", "link_id", "created_at"),
         Index("ix_verification_ip_time", "ip_address", "created_at"),
+        Index("ix_verification_time", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

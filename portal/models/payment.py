@@ -60,6 +60,8 @@ class Payment(db.Model):
             sqlite_where=text(_IN_FLIGHT_SQL),
             postgresql_where=text(_IN_FLIGHT_SQL),
         ),
+        #: the alert sweep's desk payments
+        Index("ix_payment_method_status", "method", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

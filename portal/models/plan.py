@@ -4,7 +4,15 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clock import utcnow
@@ -72,7 +80,10 @@ class PlanPolicy(db.Model):
 
 
 class Plan(db.Model):
-    __table_args__ = (CheckConstraint(f"status IN {PLAN_STATUSES}", name="status"),)
+    __table_args__ = (
+        CheckConstraint(f"status IN {PLAN_STATUSES}", name="status"),
+        Index("ix_plan_status", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"), index=True)
@@ -127,6 +138,9 @@ class Installment(db.Model):
         UniqueConstraint("plan_id", "sequence"),
         CheckConstraint(f"status IN {INSTALLMENT_STATUSES}", name="status"),
         CheckConstraint("amount_minor > 0", name="amount_positive"),
+        #: the installments to charge today and the retries due (`installments.due`)
+        Index("ix_installment_status_due", "status", "due_on"),
+        Index("ix_installment_status_retry", "status", "next_attempt_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

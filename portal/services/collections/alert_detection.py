@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import func, or_
+from sqlalchemy import func
 from sqlalchemy.orm import selectinload
 
 from portal.clock import day_of, practice_zone, start_of
@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 RUNNING = ("active", "past_due")
 UNPAID = ("scheduled", "failed")
 DEFAULT_LINK_UNOPENED_DAYS = 7
+#: an unopened link is looked for up to this many days after it is first due an alert
+CATCH_UP_DAYS = 60
 
 
 @dataclass
@@ -55,45 +57,51 @@ class Scan:
         self.findings: dict[tuple[int, str], Finding] = {}
         #: open alerts to leave open although not found (the check could not be made)
         self.keep: set[tuple[int, str]] = set()
-        open_invoices = db.select(Invoice.id).where(
-            Invoice.practice_id == practice.id, Invoice.status == InvoiceStatus.OPEN
-        )
         #: due days of the open invoices a check is about (`load_open`), not of all of them
         self.invoices: dict[int, date] = {}
         self._looked_up: set[int] = set()
         #: balances of open invoices, read only for the invoices a check is about
         self.balances: dict[int, int] = {}
+        # each check starts from the few rows it is about (running plans, desk payments,
+        # recent links, recent failed verifications, promises), by index, never from the
+        # practice's open invoices
         self.running: dict[int, Plan] = {
             plan.invoice_id: plan
             for plan in db.session.scalars(
-                db.select(Plan)
-                .where(Plan.invoice_id.in_(open_invoices), Plan.status.in_(RUNNING))
+                self.on_open(db.select(Plan), Plan.invoice_id)
+                .where(Plan.status.in_(RUNNING))
                 .options(selectinload(Plan.installments))
                 .order_by(Plan.id)
             )
         }
         #: the payments the checks read: plans' payments and desk payments
         self.payments: dict[int, list[Payment]] = defaultdict(list)
-        running = db.select(Plan.invoice_id).where(
-            Plan.invoice_id.in_(open_invoices), Plan.status.in_(RUNNING)
-        )
-        for payment in db.session.scalars(
-            db.select(Payment)
-            .where(
-                Payment.invoice_id.in_(open_invoices),
+        found: dict[int, Payment] = {}
+        plan_invoices = sorted(self.running)
+        for start in range(0, len(plan_invoices), 500):
+            query = db.select(Payment).where(
+                Payment.invoice_id.in_(plan_invoices[start : start + 500]),
                 Payment.status == PaymentStatus.SUCCEEDED,
-                or_(Payment.method.in_(DESK_METHODS), Payment.invoice_id.in_(running)),
             )
-            .order_by(Payment.id)
-        ):
-            self.payments[payment.invoice_id].append(payment)
-        self._open_invoices = open_invoices
+            found.update((p.id, p) for p in db.session.scalars(query))
+        desk = self.on_open(db.select(Payment), Payment.invoice_id).where(
+            Payment.method.in_(DESK_METHODS), Payment.status == PaymentStatus.SUCCEEDED
+        )
+        found.update((p.id, p) for p in db.session.scalars(desk))
+        for payment_id in sorted(found):
+            self.payments[found[payment_id].invoice_id].append(found[payment_id])
         self._plans()
         self._desk_payments()
         self._unopened_links()
         self._lockouts()
         self._promises()
         self._cards()
+
+    def on_open(self, query, invoice_column):
+        """`query` narrowed to rows of the practice's open invoices (joined by id)."""
+        return query.join(Invoice, Invoice.id == invoice_column).where(
+            Invoice.practice_id == self.practice.id, Invoice.status == InvoiceStatus.OPEN
+        )
 
     def load_open(self, invoice_ids) -> None:
         """Note which of `invoice_ids` are open invoices of the practice, with their due days."""
@@ -243,25 +251,43 @@ class Scan:
         days = int(current_app.config.get("ALERT_LINK_UNOPENED_DAYS", DEFAULT_LINK_UNOPENED_DAYS))
         first: dict[int, datetime] = {}
         opened: set[int] = set()
-        links = db.select(
-            PaymentLink.invoice_id,
-            func.min(PaymentLink.created_at),
-            func.count(PaymentLink.first_opened_at),
-        ).where(PaymentLink.invoice_id.in_(self._open_invoices))
-        for invoice_id, created, opens in db.session.execute(
-            links.group_by(PaymentLink.invoice_id)
-        ):
-            first[invoice_id] = created
-            if opens:
-                opened.add(invoice_id)
-        sent = db.select(Delivery.invoice_id, func.min(Delivery.sent_at)).where(
-            Delivery.invoice_id.in_(self._open_invoices),
+        # the invoices whose first link or message is of the day `days` ago or of the
+        # CATCH_UP days before (a sweep that did not run those days), and those alerted
+        since = start_of(self.today - timedelta(days=days + CATCH_UP_DAYS), self.zone)
+        until = start_of(self.today - timedelta(days=days - 1), self.zone)
+        recent = self.on_open(db.select(PaymentLink.invoice_id), PaymentLink.invoice_id).where(
+            PaymentLink.created_at >= since, PaymentLink.created_at < until
+        )
+        sent_recently = self.on_open(db.select(Delivery.invoice_id), Delivery.invoice_id).where(
             Delivery.purpose == "link",
             Delivery.status == DeliveryStatus.SENT,
-            Delivery.sent_at.is_not(None),
+            Delivery.sent_at >= since,
+            Delivery.sent_at < until,
         )
-        for invoice_id, sent_at in db.session.execute(sent.group_by(Delivery.invoice_id)):
-            first[invoice_id] = min(sent_at, first.get(invoice_id, sent_at))
+        wanted = set(db.session.scalars(recent)) | set(db.session.scalars(sent_recently))
+        wanted |= {key[0] for key in self.open_alerts if key[1] == "link_not_opened"}
+        wanted = sorted(wanted)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            links = db.select(
+                PaymentLink.invoice_id,
+                func.min(PaymentLink.created_at),
+                func.count(PaymentLink.first_opened_at),
+            ).where(PaymentLink.invoice_id.in_(chunk))
+            for invoice_id, created, opens in db.session.execute(
+                links.group_by(PaymentLink.invoice_id)
+            ):
+                first[invoice_id] = created
+                if opens:
+                    opened.add(invoice_id)
+            sent = db.select(Delivery.invoice_id, func.min(Delivery.sent_at)).where(
+                Delivery.invoice_id.in_(chunk),
+                Delivery.purpose == "link",
+                Delivery.status == DeliveryStatus.SENT,
+                Delivery.sent_at.is_not(None),
+            )
+            for invoice_id, sent_at in db.session.execute(sent.group_by(Delivery.invoice_id)):
+                first[invoice_id] = min(sent_at, first.get(invoice_id, sent_at))
         late = {
             invoice_id: day
             for invoice_id, moment in first.items()
@@ -286,8 +312,10 @@ class Scan:
                 PaymentLink.invoice_id, VerificationAttempt.link_id, VerificationAttempt.created_at
             )
             .join(PaymentLink, PaymentLink.id == VerificationAttempt.link_id)
+            .join(Invoice, Invoice.id == PaymentLink.invoice_id)
             .where(
-                PaymentLink.invoice_id.in_(self._open_invoices),
+                Invoice.practice_id == self.practice.id,
+                Invoice.status == InvoiceStatus.OPEN,
                 VerificationAttempt.succeeded.is_(False),
                 VerificationAttempt.created_at >= since - window,
                 VerificationAttempt.created_at < until,

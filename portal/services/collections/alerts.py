@@ -34,7 +34,10 @@ skipped_cycle
 link_not_opened
     The invoice has a balance, its first link was created or first sent (a Delivery of
     purpose "link" with status "sent") at least ALERT_LINK_UNOPENED_DAYS days (default 7)
-    before `today`, and none of its links was ever opened.
+    before `today`, and none of its links was ever opened. The sweep reads only the links
+    and messages of those days and of the `alert_detection.CATCH_UP_DAYS` (60) before them,
+    by index, and the invoices it already alerted: a link unopened for longer that was never
+    alerted (the sweep did not run for two months) is not found.
 verification_locked
     One of the invoice's links was locked by wrong dates of birth (the per-link rule of
     `verification.locked_out`: VERIFY_MAX_FAILURES failures within VERIFY_WINDOW; the

@@ -28,14 +28,15 @@ from collections.abc import Collection
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_
-from sqlalchemy.orm import joinedload
+from sqlalchemy import or_, text, union
 
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import CollectionState, Invoice, Plan
-from portal.models.invoice import InvoiceStatus
-from portal.services.collections.cadence_invoice import Facts, InvoiceCadence
+from portal.models.invoice import CADENCE_NEW, INVOICE_STATUSES, InvoiceStatus
+from portal.services.collections import cadence_batch
+from portal.services.collections.cadence_batch import Facts
+from portal.services.collections.cadence_invoice import InvoiceCadence
 from portal.services.collections.cadence_steps import (
     DEFAULT_CADENCE,
     FINAL_STOPS,
@@ -84,7 +85,7 @@ def run_at(now: datetime | None = None) -> Report:
     return _run(clock, now.date() + timedelta(days=1), now)
 
 
-#: invoices whose facts (balance, running plan) are read together
+#: invoices read, carried out and committed together
 BATCH = 500
 
 
@@ -97,69 +98,77 @@ def _run(
     lead = max(0, -min(offsets))
     candidates = _candidates(latest_day + timedelta(days=lead), latest_day, practice_ids)
     for start in range(0, len(candidates), BATCH):
-        batch = candidates[start : start + BATCH]
+        _batch(candidates[start : start + BATCH], cadences, clock, now, report)
+    return report
+
+
+def _batch(batch: list[int], cadences, clock: Clock, now: datetime, report: Report) -> None:
+    """The batch's invoices read together, carried out, written and committed together."""
+    saved = cadence_batch.snapshot(report)
+    try:
         facts = Facts.of(batch)
         for invoice_id in batch:
             report.invoices += 1
-            try:
-                invoice = _load(invoice_id)
-                steps = cadences.get(invoice.practice_id, DEFAULT_CADENCE)
-                InvoiceCadence(invoice, steps, clock, now, report, facts).process()
-                # per invoice: messages went out, and one invoice's error must not undo the rest
-                db.session.commit()
-            except Exception:
-                log.exception("reminder cadence failed for invoice %s", invoice_id)
-                db.session.rollback()
-                report.errors += 1
-    return report
+            invoice = facts.invoices[invoice_id]
+            steps = cadences.get(invoice.practice_id, DEFAULT_CADENCE)
+            InvoiceCadence(invoice, steps, clock, now, report, facts).process()
+        facts.settle()
+        db.session.commit()
+    except Exception:
+        # the batch is left as it was: its invoices are run one by one, so one bad
+        # invoice does not stop the others
+        log.exception("reminder cadence batch from invoice %s rolled back", batch[0])
+        db.session.rollback()
+        cadence_batch.restore(report, saved)
+        _one_by_one(batch, cadences, clock, now, report)
+
+
+def _one_by_one(batch: list[int], cadences, clock: Clock, now: datetime, report: Report) -> None:
+    """The batch's invoices each read, carried out and committed on its own."""
+    facts = Facts.of(batch, whole=False)
+    for invoice_id in batch:
+        report.invoices += 1
+        try:
+            invoice = cadence_batch.load(invoice_id)
+            steps = cadences.get(invoice.practice_id, DEFAULT_CADENCE)
+            InvoiceCadence(invoice, steps, clock, now, report, facts).process()
+            facts.settle()
+            db.session.commit()
+        except Exception:
+            log.exception("reminder cadence failed for invoice %s", invoice_id)
+            db.session.rollback()
+            facts.discard()
+            report.errors += 1
 
 
 def _candidates(
     horizon: date, latest_day: date, practice_ids: Collection[int] | None = None
 ) -> list[int]:
-    """The invoices the cadence has something to do for, chosen in SQL: open invoices within
-    its reach that never started it; running cadences whose next action (a step, a retry)
-    has come; and running or paused cadences whose invoice changed (paid, void, a plan, a
-    hold set or cleared), to record why they stop or go on. Finished cadences are left
-    alone, and so are running ones with nothing due."""
+    """The invoices the cadence has something to do for, each part chosen in SQL through an
+    index: open invoices within its reach that it never started; running cadences whose next
+    action (a step, a retry, a day of a hold, dispute or question) has come; cadences on hold
+    or paused; and running cadences whose invoice closed or got a plan, to record why they
+    stop. Finished cadences are left alone, and so are running ones with nothing due. With
+    `practice_ids`, only those practices' invoices."""
     state = CollectionState
-    plan = db.select(Plan.id).where(Plan.invoice_id == Invoice.id, Plan.status.in_(PLAN_STOPS))
-    query = (
-        db.select(Invoice.id)
-        .outerjoin(state, state.invoice_id == Invoice.id)
-        .where(
-            or_(
-                and_(
-                    state.invoice_id.is_(None),
-                    Invoice.status == InvoiceStatus.OPEN,
-                    Invoice.due_on <= horizon,
-                ),
-                and_(
-                    state.invoice_id.is_not(None),
-                    or_(state.stopped_reason.is_(None), state.stopped_reason.not_in(FINAL_STOPS)),
-                    or_(
-                        state.next_action_on <= latest_day,
-                        state.hold.is_not(None),
-                        state.paused_until.is_not(None),
-                        state.stopped_reason.is_not(None),
-                        Invoice.status != InvoiceStatus.OPEN,
-                        plan.exists(),
-                    ),
-                ),
-            )
-        )
-        .order_by(Invoice.due_on, Invoice.id)
-    )
+    running = or_(state.stopped_reason.is_(None), state.stopped_reason.not_in(FINAL_STOPS))
+    closed = [s for s in INVOICE_STATUSES if s != InvoiceStatus.OPEN]
+    on_invoice = Invoice.id == state.invoice_id
+    with_due = db.select(state.invoice_id, Invoice.due_on).join(Invoice, on_invoice)
+    parts = [
+        db.select(Invoice.id, Invoice.due_on).where(
+            text(f"invoice.{CADENCE_NEW}"), Invoice.due_on <= horizon
+        ),
+        with_due.where(state.next_action_on <= latest_day, running),
+        with_due.where(state.hold.is_not(None)),
+        with_due.where(state.paused_until.is_not(None)),
+        with_due.where(Invoice.status.in_(closed), running),
+        with_due.join(Plan, Plan.invoice_id == state.invoice_id).where(
+            Plan.status.in_(PLAN_STOPS), running
+        ),
+    ]
     if practice_ids is not None:
-        query = query.where(Invoice.practice_id.in_(practice_ids))
+        parts = [part.where(Invoice.practice_id.in_(practice_ids)) for part in parts]
+    found = union(*parts).subquery()
+    query = db.select(found.c[0]).order_by(found.c[1], found.c[0])
     return list(db.session.scalars(query))
-
-
-def _load(invoice_id: int) -> Invoice:
-    """The invoice with its patient and practice, in one statement."""
-    query = (
-        db.select(Invoice)
-        .where(Invoice.id == invoice_id)
-        .options(joinedload(Invoice.patient), joinedload(Invoice.practice))
-    )
-    return db.session.scalars(query).one()

@@ -2,60 +2,31 @@
 the step out (a call task, a letter, or an email or text through `cadence_messages`)."""
 
 import logging
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func
 
+from portal.clock import utcnow
 from portal.extensions import db
-from portal.models import (
-    CallTask,
-    CollectionState,
-    Invoice,
-    LedgerEntry,
-    Plan,
-    ReminderLog,
-)
+from portal.models import CollectionState, Invoice, ReminderLog
+from portal.models.call_task import CallStatus
 from portal.models.collection_state import StopReason
 from portal.models.invoice import InvoiceStatus
 from portal.models.reminder_log import ReminderStatus
 from portal.services.billing import ledger
 from portal.services.collections import quiet_hours
+from portal.services.collections.cadence_batch import Facts, Logged
 from portal.services.collections.cadence_messages import Messages, delivery_of
 from portal.services.collections.cadence_steps import (
     DELIVERY_REF,
     FINAL_STOPS,
     MESSAGE_CHANNELS,
-    PLAN_STOPS,
     Clock,
     Report,
     Step,
 )
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What a batch of invoices needs read from other tables, read once for the batch."""
-
-    balances: dict[int, int]
-    with_plan: set[int]
-
-    @classmethod
-    def of(cls, invoice_ids: list[int]) -> "Facts":
-        balances = db.session.execute(
-            db.select(LedgerEntry.invoice_id, func.sum(LedgerEntry.amount_minor))
-            .where(LedgerEntry.invoice_id.in_(invoice_ids))
-            .group_by(LedgerEntry.invoice_id)
-        )
-        plans = db.select(Plan.invoice_id).where(
-            Plan.invoice_id.in_(invoice_ids), Plan.status.in_(PLAN_STOPS)
-        )
-        return cls(
-            {invoice_id: int(total) for invoice_id, total in balances},
-            set(db.session.scalars(plans)),
-        )
 
 
 def _parts(step: Step) -> tuple[str, ...]:
@@ -73,13 +44,16 @@ class InvoiceCadence(Messages):
         clock: Clock,
         now: datetime,
         report: Report,
-        facts: "Facts | None" = None,
+        facts: Facts,
     ):
         self.invoice, self.steps, self.now, self.report = invoice, steps, now, report
         self.facts = facts
         self.patient = invoice.patient
         self.moment = clock(quiet_hours.zone_of(self.patient))
-        self.state = db.session.get(CollectionState, invoice.id)
+        if facts.states is None:
+            self.state = db.session.get(CollectionState, invoice.id)
+        else:
+            self.state = facts.states.get(invoice.id)
         #: once a message waits, the later ones of this invoice wait too (order is kept)
         self.held = False
         #: (position, channel) of the steps logged for this invoice
@@ -110,23 +84,16 @@ class InvoiceCadence(Messages):
         return until is not None and self.moment.day < until
 
     def balance(self) -> int:
-        if self.facts is None:
-            return ledger.balance(self.invoice.id)
         return self.facts.balances.get(self.invoice.id, 0)
 
     def plan_running(self) -> bool:
-        if self.facts is not None:
-            return self.invoice.id in self.facts.with_plan
-        plan = db.select(Plan.id).where(
-            Plan.invoice_id == self.invoice.id, Plan.status.in_(PLAN_STOPS)
-        )
-        return db.session.scalar(plan.limit(1)) is not None
+        return self.invoice.id in self.facts.with_plan
 
     def ensure_state(self) -> CollectionState:
         if self.state is None:
             self.state = CollectionState(invoice_id=self.invoice.id)
-            db.session.add(self.state)
-            db.session.flush()
+            self.facts.new_states.append(self.state)  # written by `settle`
+            self.facts.started.add(self.invoice.id)
         return self.state
 
     def record_stop(self, reason: str) -> None:
@@ -134,14 +101,16 @@ class InvoiceCadence(Messages):
         if state.stopped_reason == reason:
             return
         state.stopped_reason = reason
-        if reason in FINAL_STOPS:
-            state.next_action_on = None
+        # a final stop ends it; until a hold, dispute or question is over, every run looks
+        state.next_action_on = None if reason in FINAL_STOPS else self.moment.day
         self.report.stopped += 1
         self.audit("reminder.stopped", reason=reason)
 
     # -- the steps ------------------------------------------------------------------------------
 
     def process(self) -> None:
+        if self.state is not None and not self.invoice.cadence_started:
+            self.facts.started.add(self.invoice.id)  # a hold set before the cadence began
         reason = self.stop_reason()
         if reason:
             self.record_stop(reason)
@@ -158,12 +127,11 @@ class InvoiceCadence(Messages):
             return
         latest = max(s.day_offset for s in due)
         logs = self.logged
-        logs.update(
-            ((row.position, row.channel), row)
-            for row in db.session.scalars(
-                db.select(ReminderLog).filter_by(invoice_id=self.invoice.id)
-            )
-        )
+        if self.facts.logs is None:
+            rows = db.session.scalars(db.select(ReminderLog).filter_by(invoice_id=self.invoice.id))
+        else:
+            rows = self.facts.logs.get(self.invoice.id, ())
+        logs.update(((row.position, row.channel), row) for row in rows)
         for step in due:
             for channel in _parts(step):
                 row = logs.get((step.position, channel))
@@ -258,7 +226,7 @@ class InvoiceCadence(Messages):
         return bool(db.session.scalar(query))
 
     def new_log(self, step: Step, channel: str, status: str, reason: str | None = None):
-        row = ReminderLog(
+        values = dict(
             practice_id=self.invoice.practice_id,
             invoice_id=self.invoice.id,
             position=step.position,
@@ -267,11 +235,16 @@ class InvoiceCadence(Messages):
             status=status,
             reason=reason,
         )
-        db.session.add(row)
+        if status == ReminderStatus.SENT:
+            row = ReminderLog(**values)
+            db.session.add(row)  # a message on its way: its row follows what becomes of it
+        else:
+            row = Logged(status, reason)
+            self.facts.new_logs.append({**values, "created_at": utcnow()})
         state = self.ensure_state()
         if (state.last_position or 0) < step.position:
             state.last_position = step.position
-        self.logged[(step.position, channel)] = row  # written with the invoice's commit
+        self.logged[(step.position, channel)] = row  # written with the batch's commit
         self.report.done.append((self.invoice.id, step.position, channel, status))
         return row
 
@@ -280,17 +253,19 @@ class InvoiceCadence(Messages):
         self.report.skipped += 1
 
     def call_task(self, step: Step) -> None:
-        task = CallTask(
-            practice_id=self.invoice.practice_id,
-            invoice_id=self.invoice.id,
-            patient_id=self.patient.id,
-            due_on=self.moment.day,
-            position=step.position,
+        self.facts.calls.append(
+            dict(
+                practice_id=self.invoice.practice_id,
+                invoice_id=self.invoice.id,
+                patient_id=self.patient.id,
+                due_on=self.moment.day,
+                position=step.position,
+                status=CallStatus.OPEN,
+                created_at=utcnow(),
+            )
         )
-        db.session.add(task)
         self.new_log(step, "call", ReminderStatus.TASK)
         self.report.call_tasks += 1
-        self.audit("reminder.call_task", position=step.position, call_task_id=task.id)
 
     def letter(self, step: Step) -> None:
         delivery = self.letter_delivery(step)

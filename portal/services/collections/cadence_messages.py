@@ -21,6 +21,7 @@ class Messages:
     """The email, text and letter steps of `cadence_invoice.InvoiceCadence` (mixed into it)."""
 
     def message(self, step: Step, channel: str, recipient: str) -> None:
+        self.facts.settle()
         db.session.commit()  # a lost race below must not roll back earlier work
         delivery = messaging.prepare(self.reminder(step, channel))
         try:
