@@ -6,7 +6,15 @@ from datetime import date
 import pytest
 
 from portal.extensions import db
-from portal.models import CallTask, ImportJob, Payment, PendingWork, PlanPolicy, SettlementOffer
+from portal.models import (
+    BillQuestion,
+    CallTask,
+    ImportJob,
+    Payment,
+    PendingWork,
+    PlanPolicy,
+    SettlementOffer,
+)
 from portal.services.access import links
 from portal.services.billing import money
 from portal.services.core import outbox
@@ -42,6 +50,7 @@ PARAMS = {
     "document_id",
     "refund_id",
     "work_id",
+    "question_id",
 }
 
 
@@ -69,7 +78,10 @@ def world(web_app):
         link, _token = links.issue(invoice, SYSTEM)
         refund = money.refund(payment, 100, "price correction", SYSTEM)
         document = fiscal_documents.issue_invoice(payment, SYSTEM)
-        db.session.add_all([task, offer])
+        question = BillQuestion(
+            practice_id=a.id, invoice_id=invoice.id, text="Why is the cleaning billed twice?"
+        )
+        db.session.add_all([task, offer, question])
         outbox.enqueue(
             outbox.RECEIPT,
             "access-test",
@@ -97,6 +109,7 @@ def world(web_app):
             document_id=document.id,
             work_id=work.id,
             job_id=job.id,
+            question_id=question.id,
             day="2026-11-01",
         )
         emails = {role: user.email for role, user in users.items()}
@@ -180,6 +193,7 @@ def test_viewer_reads_but_changes_nothing(client, web_app, world):
             "staff.reports_aging_csv",
             "staff.fiscal_documents",
             "staff.fiscal_document_pdf",
+            "staff.questions",
         }
         expected = 200 if read_only else 403
         if rule.endpoint in ("staff.plan_agreement", "staff.letter_batch"):
