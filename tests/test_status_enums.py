@@ -10,6 +10,8 @@ import pytest
 
 from portal.extensions import db
 from portal.models import (
+    Alert,
+    CadenceStep,
     CallTask,
     Delivery,
     Dispute,
@@ -24,9 +26,11 @@ from portal.models import (
     ReminderLog,
     SettlementOffer,
 )
-from portal.models.call_task import CallStatus
+from portal.models.alert import ALERT_KINDS, AlertKind
+from portal.models.cadence_step import CADENCE_CHANNELS, CadenceChannel
+from portal.models.call_task import CALL_OUTCOMES, CallOutcome, CallStatus
 from portal.models.charge_attempt import LateChargeStatus
-from portal.models.delivery import DeliveryStatus
+from portal.models.delivery import CHANNELS, Channel, DeliveryStatus
 from portal.models.dispute import DISPUTE_STATUSES, DisputeStatus
 from portal.models.import_job import IMPORT_STATUSES, ImportStatus
 from portal.models.invoice import INVOICE_STATUSES, InvoiceStatus
@@ -36,8 +40,15 @@ from portal.models.plan import INSTALLMENT_STATUSES, PLAN_STATUSES, InstallmentS
 from portal.models.reminder_log import ReminderStatus
 from portal.models.settlement_offer import OfferStatus
 from portal.patient.messages import REFUSALS
+from portal.services import messaging
+from portal.services.collections import calls, consent
+from portal.services.collections.alerts import KIND_LABELS, SEVERITY
+from portal.services.collections.cadence_steps import MESSAGE_CHANNELS
 from portal.services.core import demo, jobs
 from portal.services.core.refusals import PaymentReason
+from portal.staff import cadence_views
+from portal.staff.collection_forms import OUTCOME_LABELS
+from portal.staff.report_views import CHANNEL_LABELS
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
@@ -141,3 +152,53 @@ def test_every_payment_refusal_has_its_message():
         PaymentReason.OFFER_UNAVAILABLE,
     }
     assert set(REFUSALS) == set(PaymentReason) - own_page
+
+
+def _check_values(model, column: str) -> set[str]:
+    """The values the model's check constraint on `column` allows."""
+    [text] = [
+        str(c.sqltext)
+        for c in model.__table__.constraints
+        if hasattr(c, "sqltext") and f"{column} IN" in str(c.sqltext)
+    ]
+    return set(re.findall(r"'([a-z_]+)'", text))
+
+
+def test_the_other_vocabularies_are_their_constraints():
+    assert tuple(m.value for m in CallOutcome) == CALL_OUTCOMES
+    assert tuple(m.value for m in AlertKind) == ALERT_KINDS
+    assert tuple(m.value for m in Channel) == CHANNELS
+    assert tuple(m.value for m in CadenceChannel) == CADENCE_CHANNELS
+    for values in (CALL_OUTCOMES, ALERT_KINDS, CHANNELS, CADENCE_CHANNELS):
+        assert all(type(v) is str for v in values)  # the constraints' SQL is unchanged
+    assert _check_values(CallTask, "outcome") == set(CALL_OUTCOMES)
+    assert _check_values(Alert, "kind") == set(ALERT_KINDS)
+    assert _check_values(Delivery, "channel") == {"email", "sms", "letter"}
+    assert _check_values(CadenceStep, "channel") == {"call", "sms", "email", "letter"}
+    # a cadence step is a call or a message on a delivery channel
+    assert set(CadenceChannel) == set(Channel) | {CadenceChannel.CALL}
+    assert set(MESSAGE_CHANNELS) == set(Channel)
+    # links are sent, and consent given, by email or text only
+    assert set(messaging.CHANNELS) == set(consent.CHANNELS) == {Channel.EMAIL, Channel.SMS}
+    assert set(calls.OUTCOMES) == set(CallOutcome)
+
+
+def test_the_other_label_registries_cover_every_member():
+    assert set(KIND_LABELS) == set(AlertKind)
+    assert set(SEVERITY) == set(AlertKind)
+    assert set(OUTCOME_LABELS) == set(CallOutcome)
+    assert set(CHANNEL_LABELS) == set(CadenceChannel)
+    assert {c.value for c in cadence_views.CHANNELS} == {""} | set(CadenceChannel)
+
+
+def test_every_channel_and_kind_a_run_stores_belongs_to_its_enum(app):
+    demo.seed(datetime(2026, 12, 1, 9, 0))
+    demo.seed_overdue(datetime(2026, 12, 1, 9, 0))
+    db.session.commit()
+    jobs.run_due(now=datetime(2026, 12, 1, 10, 0))
+    channels = set(db.session.scalars(db.select(Delivery.channel).distinct()))
+    logged = set(db.session.scalars(db.select(ReminderLog.channel).distinct()))
+    kinds = set(db.session.scalars(db.select(Alert.kind).distinct()))
+    assert channels and channels <= set(Channel)
+    assert logged and logged <= set(CadenceChannel)
+    assert kinds <= set(AlertKind)

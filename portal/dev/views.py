@@ -8,6 +8,7 @@ from flask import abort, render_template, send_file
 from portal.dev import bp
 from portal.extensions import db
 from portal.models import OutboxMessage
+from portal.models.delivery import Channel
 
 
 def _parsed(message_id: int):
@@ -24,7 +25,7 @@ def outbox():
 @bp.get("/outbox/<int:message_id>")
 def message(message_id: int):
     stored, parsed = _parsed(message_id)
-    body = parsed.get_body(preferencelist=("plain",)) if stored.channel == "email" else None
+    body = parsed.get_body(preferencelist=("plain",)) if stored.channel == Channel.EMAIL else None
     attachments = [part.get_filename() for part in parsed.iter_attachments()]
     text = body.get_content() if body is not None else stored.raw
     return render_template("dev/message.html", message=stored, text=text, attachments=attachments)

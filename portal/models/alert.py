@@ -1,6 +1,7 @@
 """A delinquency alert on an invoice, raised by the sweep or by money moving."""
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint, text
@@ -9,18 +10,25 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.extensions import db
 from portal.models.invoice import Invoice
 
-ALERT_KINDS = (
-    "late_installment",
-    "failed_charge",
-    "short_payment",
-    "skipped_cycle",
-    "link_not_opened",
-    "verification_locked",
-    "missed_promise",
-    "card_expiring",
-    "stripe_dispute",
-    "credit_held",
-)
+
+class AlertKind(StrEnum):
+    """What an alert is about: the sweep raises most; money moving raises the chargeback and
+    the credit held after a double payment."""
+
+    LATE_INSTALLMENT = "late_installment"
+    FAILED_CHARGE = "failed_charge"
+    SHORT_PAYMENT = "short_payment"
+    SKIPPED_CYCLE = "skipped_cycle"
+    LINK_NOT_OPENED = "link_not_opened"
+    VERIFICATION_LOCKED = "verification_locked"
+    MISSED_PROMISE = "missed_promise"
+    CARD_EXPIRING = "card_expiring"
+    STRIPE_DISPUTE = "stripe_dispute"
+    CREDIT_HELD = "credit_held"
+
+
+#: the kinds as plain strings, for the check constraint's SQL
+ALERT_KINDS = tuple(m.value for m in AlertKind)
 
 
 class Alert(db.Model):
@@ -42,6 +50,7 @@ class Alert(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"), index=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    #: an `AlertKind`
     kind: Mapped[str] = mapped_column(String(24))
     raised_on: Mapped[date]
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,11 +1,24 @@
 """A step of a practice's reminder cadence."""
 
+from enum import StrEnum
+
 from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
 
-CADENCE_CHANNELS = ("call", "sms", "email", "letter")
+
+class CadenceChannel(StrEnum):
+    """What a cadence step does: a call task for staff, or a message on one `Channel`."""
+
+    CALL = "call"
+    SMS = "sms"
+    EMAIL = "email"
+    LETTER = "letter"
+
+
+#: the step channels as plain strings, for the check constraint's SQL
+CADENCE_CHANNELS = tuple(m.value for m in CadenceChannel)
 
 
 class CadenceStep(db.Model):
@@ -19,6 +32,7 @@ class CadenceStep(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"), index=True)
     position: Mapped[int]
+    #: a `CadenceChannel`
     channel: Mapped[str] = mapped_column(String(8))
     #: days after the due date (negative: before it, for the courtesy reminder)
     day_offset: Mapped[int]

@@ -11,12 +11,24 @@ from portal.extensions import db
 from portal.models.invoice import Invoice
 from portal.models.patient import Patient
 
-CALL_OUTCOMES = ("reached", "voicemail", "promise", "dispute", "wrong_number")
-
 
 class CallStatus(StrEnum):
     OPEN = "open"
     DONE = "done"
+
+
+class CallOutcome(StrEnum):
+    """What a call staff made came to; a promise carries a day and an amount."""
+
+    REACHED = "reached"
+    VOICEMAIL = "voicemail"
+    PROMISE = "promise"
+    DISPUTE = "dispute"
+    WRONG_NUMBER = "wrong_number"
+
+
+#: the outcomes as plain strings, for the check constraint's SQL
+CALL_OUTCOMES = tuple(m.value for m in CallOutcome)
 
 
 class CallTask(db.Model):
@@ -33,6 +45,7 @@ class CallTask(db.Model):
     position: Mapped[int]
     #: a `CallStatus`
     status: Mapped[str] = mapped_column(String(8), default="open")
+    #: a `CallOutcome`
     outcome: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(String(500))
     promise_on: Mapped[date | None]

@@ -21,9 +21,21 @@ class DeliveryStatus(StrEnum):
     SKIPPED = "skipped"
 
 
+class Channel(StrEnum):
+    """How a message reaches a patient (or the practice)."""
+
+    EMAIL = "email"
+    SMS = "sms"
+    LETTER = "letter"
+
+
+#: the channels as plain strings, for the check constraint's SQL
+CHANNELS = tuple(m.value for m in Channel)
+
+
 class Delivery(db.Model):
     __table_args__ = (
-        CheckConstraint("channel IN ('email', 'sms', 'letter')", name="channel"),
+        CheckConstraint(f"channel IN {CHANNELS}", name="channel"),
         CheckConstraint("status IN ('queued', 'sent', 'failed', 'skipped')", name="status"),
         Index("ix_delivery_retry", "status", "next_attempt_at"),
         Index("ix_delivery_purpose_sent", "purpose", "sent_at"),
@@ -34,6 +46,7 @@ class Delivery(db.Model):
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
     #: what was sent: a `messaging.PURPOSES` name, e.g. "link", "receipt", "reminder"
     purpose: Mapped[str] = mapped_column(String(32))
+    #: a `Channel`
     channel: Mapped[str] = mapped_column(String(8))
     recipient: Mapped[str] = mapped_column(String(254))
     locale: Mapped[str] = mapped_column(String(5))

@@ -9,16 +9,17 @@ from flask_babel import gettext as _
 
 from portal.extensions import db
 from portal.models import Patient
+from portal.models.delivery import Channel
 from portal.patient import bp
 from portal.services.collections import consent
 from portal.services.core.audit import Actor
 
-SOURCES = {"email": "email_unsubscribe", "sms": "patient_page"}
+SOURCES = {Channel.EMAIL: "email_unsubscribe", Channel.SMS: "patient_page"}
 
 
 def _texts(channel: str, practice: str) -> dict:
     """The page's words in the current language; `confirm` is what the patient agrees to."""
-    if channel == "sms":
+    if channel == Channel.SMS:
         title = _("Stop text messages from %(practice)s", practice=practice)
         what = _(
             "If you confirm, %(practice)s will stop sending you text messages about your "

@@ -10,6 +10,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 
 from portal.extensions import db
 from portal.models import Practice
+from portal.models.cadence_step import CadenceChannel
 from portal.services import bill_questions
 from portal.services.collections import cadence_settings
 from portal.services.collections.cadence_settings import CadenceRefused
@@ -21,10 +22,10 @@ from portal.units import commit_or_refuse
 
 CHANNELS = choices(
     ("", "—"),
-    ("call", _l("Call task")),
-    ("sms", _l("Text message")),
-    ("email", _l("Email")),
-    ("letter", _l("Letter")),
+    (CadenceChannel.CALL, _l("Call task")),
+    (CadenceChannel.SMS, _l("Text message")),
+    (CadenceChannel.EMAIL, _l("Email")),
+    (CadenceChannel.LETTER, _l("Letter")),
 )
 TONES = choices(
     ("courtesy", _l("Courtesy")),

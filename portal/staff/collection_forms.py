@@ -5,14 +5,15 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from portal.models.call_task import CallOutcome
 from portal.staff.forms import REQUIRED, choices
 
 OUTCOME_LABELS = {
-    "reached": _l("Reached the patient"),
-    "voicemail": _l("Left a voicemail"),
-    "promise": _l("Promise to pay"),
-    "dispute": _l("Disputes the bill"),
-    "wrong_number": _l("Wrong number"),
+    CallOutcome.REACHED: _l("Reached the patient"),
+    CallOutcome.VOICEMAIL: _l("Left a voicemail"),
+    CallOutcome.PROMISE: _l("Promise to pay"),
+    CallOutcome.DISPUTE: _l("Disputes the bill"),
+    CallOutcome.WRONG_NUMBER: _l("Wrong number"),
 }
 
 

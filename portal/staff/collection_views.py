@@ -10,7 +10,7 @@ from flask_login import current_user
 from portal.clock import practice_today
 from portal.downloads import content_disposition
 from portal.models import CallTask, Invoice
-from portal.models.call_task import CallStatus
+from portal.models.call_task import CallOutcome, CallStatus
 from portal.money import parse_amount
 from portal.services.collections import calls, holds, letters
 from portal.services.collections.calls import CallRefused
@@ -51,7 +51,7 @@ def call_queue():
 
 
 def _promise(form: CallOutcomeForm, currency: str) -> tuple[date | None, int | None]:
-    if form.outcome.data != "promise":
+    if form.outcome.data != CallOutcome.PROMISE:
         return None, None
     text = (form.promise_amount.data or "").strip()
     try:

@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from portal.downloads import content_disposition
 from portal.i18n import money_filter
+from portal.models.cadence_step import CadenceChannel
 from portal.services.collections import aging_report, period_report, reports
 from portal.staff import bp
 from portal.staff.access import READ, role_required
@@ -30,10 +31,10 @@ BUCKET_LABELS = {
     "120+": _l("Over %(days)s days", days=120),
 }
 CHANNEL_LABELS = {
-    "call": _l("Phone call"),
-    "sms": _l("Text message"),
-    "email": _l("Email"),
-    "letter": _l("Letter"),
+    CadenceChannel.CALL: _l("Phone call"),
+    CadenceChannel.SMS: _l("Text message"),
+    CadenceChannel.EMAIL: _l("Email"),
+    CadenceChannel.LETTER: _l("Letter"),
 }
 
 

@@ -9,11 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Alert, Invoice, LedgerEntry, Payment
+from portal.models.alert import AlertKind
 from portal.services.billing import ledger
 from portal.services.core import audit
 from portal.services.core.audit import Actor
 
-ALERT = "credit_held"
+ALERT = AlertKind.CREDIT_HELD
 
 
 def hold(payment: Payment, amount_minor: int, actor: Actor) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import or_
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Patient, Practice
+from portal.models.delivery import Channel
 from portal.services.core import audit
 from portal.services.core.audit import Actor
 from portal.services.core.refusals import RefusalCode, Refused
@@ -81,7 +82,7 @@ def _record_consent(patient: Patient, channel: str, granted: bool, source: str, 
 def create_patient(practice: Practice, data: PatientInput, actor: Actor) -> Patient:
     """A new patient; each channel consent given is recorded with where it came from."""
     values = _clean(data)
-    granted = {c: values.pop(f"{c}_consent") for c in ("email", "sms")}
+    granted = {c: values.pop(f"{c}_consent") for c in (Channel.EMAIL, Channel.SMS)}
     patient = Patient(practice_id=practice.id, email_consent=False, sms_consent=False, **values)
     db.session.add(patient)
     db.session.flush()

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 from portal import gateways
 from portal.clock import utcnow
 from portal.gateways.stripe_gateway import GatewayError
+from portal.models.alert import AlertKind
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,7 @@ def check(scan) -> None:
         method_id = plan.stripe_payment_method_id
         if plan.method != "card" or not method_id or not plan.installments:
             continue
-        key = (invoice_id, "card_expiring")
+        key = (invoice_id, AlertKind.CARD_EXPIRING)
         if lookup is None:
             scan.keep.add(key)
             continue
@@ -44,7 +45,7 @@ def check(scan) -> None:
         if expires_on < last_due:
             scan.add(
                 invoice_id,
-                "card_expiring",
+                AlertKind.CARD_EXPIRING,
                 f"card:{method_id}",
                 payment_method_id=method_id,
                 exp_month=month,

@@ -24,6 +24,7 @@ from portal.models import (
     Practice,
     VerificationAttempt,
 )
+from portal.models.alert import AlertKind
 from portal.models.delivery import DeliveryStatus
 from portal.models.invoice import InvoiceStatus
 from portal.models.payment import DESK_METHODS, PaymentStatus
@@ -156,7 +157,7 @@ class Scan:
             first = overdue[0]
             self.add(
                 invoice_id,
-                "late_installment",
+                AlertKind.LATE_INSTALLMENT,
                 f"installment:{first.id}",
                 installment=first.sequence,
                 due_on=first.due_on.isoformat(),
@@ -169,7 +170,7 @@ class Scan:
             first = failed[0]
             self.add(
                 invoice_id,
-                "failed_charge",
+                AlertKind.FAILED_CHARGE,
                 f"installment:{first.id}",
                 installment=first.sequence,
                 due_on=first.due_on.isoformat(),
@@ -191,7 +192,7 @@ class Scan:
             if 0 < paid < installment.amount_minor:
                 self.add(
                     invoice_id,
-                    "short_payment",
+                    AlertKind.SHORT_PAYMENT,
                     f"installment:{installment.id}",
                     case="plan",
                     installment=installment.sequence,
@@ -208,7 +209,7 @@ class Scan:
             if not any(installment.due_on <= day <= today for day, _ in loose):
                 self.add(
                     invoice_id,
-                    "skipped_cycle",
+                    AlertKind.SKIPPED_CYCLE,
                     f"installment:{installment.id}",
                     installment=installment.sequence,
                     due_on=installment.due_on.isoformat(),
@@ -236,7 +237,7 @@ class Scan:
             latest = max(desk, key=lambda p: (p.succeeded_at or p.updated_at, p.id))
             self.add(
                 invoice_id,
-                "short_payment",
+                AlertKind.SHORT_PAYMENT,
                 f"desk:{latest.id}",
                 case="desk",
                 paid_minor=latest.amount_minor,
@@ -265,7 +266,7 @@ class Scan:
             Delivery.sent_at < until,
         )
         wanted = set(db.session.scalars(recent)) | set(db.session.scalars(sent_recently))
-        wanted |= {key[0] for key in self.open_alerts if key[1] == "link_not_opened"}
+        wanted |= {key[0] for key in self.open_alerts if key[1] == AlertKind.LINK_NOT_OPENED}
         wanted = sorted(wanted)
         for start in range(0, len(wanted), 500):
             chunk = wanted[start : start + 500]
@@ -297,7 +298,9 @@ class Scan:
         self.load_balances(late)
         for invoice_id, day in late.items():
             if self.balances.get(invoice_id, 0) > 0:
-                self.add(invoice_id, "link_not_opened", "invoice", first_sent_on=day.isoformat())
+                self.add(
+                    invoice_id, AlertKind.LINK_NOT_OPENED, "invoice", first_sent_on=day.isoformat()
+                )
 
     # -- verification lockouts ----------------------------------------------------------------
 
@@ -338,7 +341,7 @@ class Scan:
         keep = {
             key[0]: alert.data.get("locked_at")
             for key, alert in self.open_alerts.items()
-            if key[1] == "verification_locked"
+            if key[1] == AlertKind.VERIFICATION_LOCKED
         }
         verified = self._verified_after(set(locked) | set(keep))
         for invoice_id, (moment, link_id, count) in locked.items():
@@ -346,7 +349,7 @@ class Scan:
                 continue
             self.add(
                 invoice_id,
-                "verification_locked",
+                AlertKind.VERIFICATION_LOCKED,
                 f"day:{day_of(moment, self.zone).isoformat()}",
                 link_id=link_id,
                 locked_on=day_of(moment, self.zone).isoformat(),
@@ -360,7 +363,7 @@ class Scan:
                 continue
             last = verified.get(invoice_id)
             if last is None or last <= datetime.fromisoformat(locked_at):
-                self.keep.add((invoice_id, "verification_locked"))
+                self.keep.add((invoice_id, AlertKind.VERIFICATION_LOCKED))
 
     def _verified_after(self, invoice_ids: set[int]) -> dict[int, datetime]:
         if not invoice_ids:
@@ -384,7 +387,7 @@ class Scan:
                 continue
             self.add(
                 task.invoice_id,
-                "missed_promise",
+                AlertKind.MISSED_PROMISE,
                 f"task:{task.id}",
                 task_id=task.id,
                 promise_on=task.promise_on.isoformat(),

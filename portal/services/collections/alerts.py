@@ -74,6 +74,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Alert, Practice
+from portal.models.alert import AlertKind
 from portal.services.collections.alert_detection import Scan
 from portal.services.core import audit
 from portal.services.core.audit import Actor
@@ -84,33 +85,33 @@ SWEEP = Actor("system", "alerts")
 
 #: 3 urgent, 2 needs attention, 1 to watch
 SEVERITY = {
-    "skipped_cycle": 3,
-    "failed_charge": 3,
-    "missed_promise": 3,
-    "late_installment": 2,
-    "short_payment": 2,
-    "verification_locked": 2,
-    "link_not_opened": 1,
-    "card_expiring": 1,
-    "stripe_dispute": 3,
-    "credit_held": 2,
+    AlertKind.SKIPPED_CYCLE: 3,
+    AlertKind.FAILED_CHARGE: 3,
+    AlertKind.MISSED_PROMISE: 3,
+    AlertKind.LATE_INSTALLMENT: 2,
+    AlertKind.SHORT_PAYMENT: 2,
+    AlertKind.VERIFICATION_LOCKED: 2,
+    AlertKind.LINK_NOT_OPENED: 1,
+    AlertKind.CARD_EXPIRING: 1,
+    AlertKind.STRIPE_DISPUTE: 3,
+    AlertKind.CREDIT_HELD: 2,
 }
 SEVERITY_LABELS = {3: _l("Urgent"), 2: _l("Needs attention"), 1: _l("To watch")}
 KIND_LABELS = {
-    "late_installment": _l("Late installment"),
-    "failed_charge": _l("Failed charge"),
-    "short_payment": _l("Short payment"),
-    "skipped_cycle": _l("Skipped month"),
-    "link_not_opened": _l("Link not opened"),
-    "verification_locked": _l("Verification locked"),
-    "missed_promise": _l("Missed promise to pay"),
-    "card_expiring": _l("Card expiring"),
-    "stripe_dispute": _l("Chargeback"),
-    "credit_held": _l("Paid twice: credit held"),
+    AlertKind.LATE_INSTALLMENT: _l("Late installment"),
+    AlertKind.FAILED_CHARGE: _l("Failed charge"),
+    AlertKind.SHORT_PAYMENT: _l("Short payment"),
+    AlertKind.SKIPPED_CYCLE: _l("Skipped month"),
+    AlertKind.LINK_NOT_OPENED: _l("Link not opened"),
+    AlertKind.VERIFICATION_LOCKED: _l("Verification locked"),
+    AlertKind.MISSED_PROMISE: _l("Missed promise to pay"),
+    AlertKind.CARD_EXPIRING: _l("Card expiring"),
+    AlertKind.STRIPE_DISPUTE: _l("Chargeback"),
+    AlertKind.CREDIT_HELD: _l("Paid twice: credit held"),
 }
 #: raised when Stripe reports money moving (disputes, credits), not by the sweep, which
 #: leaves them open until they are resolved
-MONEY_KINDS = ("stripe_dispute", "credit_held")
+MONEY_KINDS = (AlertKind.STRIPE_DISPUTE, AlertKind.CREDIT_HELD)
 
 #: staff actions, as named in the audit log ("alert.<name>") and on the alert
 ACTIONS = (
@@ -179,7 +180,7 @@ def _sweep(practice: Practice, today: date, now: datetime) -> int:
     silenced = {
         (a.invoice_id, a.kind, a.data.get("subject"))
         for a in earlier
-        if a.data.get("resolution") == "dismissed" or a.kind == "verification_locked"
+        if a.data.get("resolution") == "dismissed" or a.kind == AlertKind.VERIFICATION_LOCKED
     }
     count = 0
     for finding in fresh:

@@ -113,7 +113,7 @@ def _batch(batch: list[int], cadences, clock: Clock, now: datetime, report: Repo
             steps = cadences.get(invoice.practice_id, DEFAULT_CADENCE)
             InvoiceCadence(invoice, steps, clock, now, report, facts).process()
         facts.settle()
-        db.session.commit()
+        db.session.commit()  # per batch: a crash later keeps the messages already sent
     except Exception:
         # the batch is left as it was: its invoices are run one by one, so one bad
         # invoice does not stop the others
@@ -133,7 +133,7 @@ def _one_by_one(batch: list[int], cadences, clock: Clock, now: datetime, report:
             steps = cadences.get(invoice.practice_id, DEFAULT_CADENCE)
             InvoiceCadence(invoice, steps, clock, now, report, facts).process()
             facts.settle()
-            db.session.commit()
+            db.session.commit()  # per invoice: one bad invoice does not undo the others
         except Exception:
             log.exception("reminder cadence failed for invoice %s", invoice_id)
             db.session.rollback()

@@ -9,8 +9,10 @@ from sqlalchemy import func
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import CollectionState, Invoice, ReminderLog
+from portal.models.cadence_step import CadenceChannel
 from portal.models.call_task import CallStatus
 from portal.models.collection_state import StopReason
+from portal.models.delivery import Channel
 from portal.models.invoice import InvoiceStatus
 from portal.models.reminder_log import ReminderStatus
 from portal.services.billing import ledger
@@ -31,7 +33,11 @@ log = logging.getLogger(__name__)
 
 def _parts(step: Step) -> tuple[str, ...]:
     """The channels a step is carried out on, in order: a call comes with its SMS nudge."""
-    return ("call", "sms") if step.channel == "call" else (step.channel,)
+    return (
+        (CadenceChannel.CALL, CadenceChannel.SMS)
+        if step.channel == CadenceChannel.CALL
+        else (step.channel,)
+    )
 
 
 class InvoiceCadence(Messages):
@@ -174,13 +180,13 @@ class InvoiceCadence(Messages):
 
     def carry_out(self, step: Step, channel: str) -> None:
         patient = self.patient
-        if channel == "call":
+        if channel == CadenceChannel.CALL:
             if not patient.phone:
                 self.skip(step, channel, "no_phone")
                 return
             self.call_task(step)
             return
-        if channel == "letter":
+        if channel == Channel.LETTER:
             if not (patient.postal_address or "").strip():
                 self.skip(step, channel, "no_address")
                 return
@@ -188,9 +194,9 @@ class InvoiceCadence(Messages):
                 return
             self.letter(step)
             return
-        recipient = patient.email if channel == "email" else patient.phone
+        recipient = patient.email if channel == Channel.EMAIL else patient.phone
         if not recipient:
-            self.skip(step, channel, "no_email" if channel == "email" else "no_phone")
+            self.skip(step, channel, "no_email" if channel == Channel.EMAIL else "no_phone")
             return
         if not self.consents(channel):
             self.skip(step, channel, "no_consent")
@@ -200,11 +206,13 @@ class InvoiceCadence(Messages):
         self.message(step, channel, recipient)
 
     def consents(self, channel: str) -> bool:
-        return bool(self.patient.email_consent if channel == "email" else self.patient.sms_consent)
+        return bool(
+            self.patient.email_consent if channel == Channel.EMAIL else self.patient.sms_consent
+        )
 
     def must_wait(self, channel: str) -> bool:
         """True (and counted as waiting) when the message cannot go out in this run."""
-        quiet = channel != "letter" and not self.moment.in_window
+        quiet = channel != Channel.LETTER and not self.moment.in_window
         if self.held or quiet or self.messaged_today():
             self.held = True
             self.report.waiting += 1
@@ -264,7 +272,7 @@ class InvoiceCadence(Messages):
                 created_at=utcnow(),
             )
         )
-        self.new_log(step, "call", ReminderStatus.TASK)
+        self.new_log(step, CadenceChannel.CALL, ReminderStatus.TASK)
         self.report.call_tasks += 1
 
     def letter(self, step: Step) -> None:

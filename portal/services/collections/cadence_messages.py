@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Delivery, ReminderLog
-from portal.models.delivery import DeliveryStatus
+from portal.models.delivery import Channel, DeliveryStatus
 from portal.models.reminder_log import ReminderStatus
 from portal.services.collections.cadence_steps import CADENCE, DELIVERY_REF, Step
 from portal.services.core import audit
@@ -50,7 +50,7 @@ class Messages:
             return
         if delivery.next_attempt_at > self.now:
             return
-        recipient = self.patient.email if row.channel == "email" else self.patient.phone
+        recipient = self.patient.email if row.channel == Channel.EMAIL else self.patient.phone
         if not recipient or not self.consents(row.channel):
             delivery.next_attempt_at = None
             row.status = ReminderStatus.SKIPPED
@@ -72,7 +72,7 @@ class Messages:
         messaging.go(delivery, self.invoice, CADENCE, self.now, in_window=True)
         if delivery.status == DeliveryStatus.SENT:
             row.status, row.sent_on = ReminderStatus.SENT, self.moment.day
-            if delivery.channel == "sms":
+            if delivery.channel == Channel.SMS:
                 self.report.texts += 1
             else:
                 self.report.emails += 1

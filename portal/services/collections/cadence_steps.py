@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 
 from portal.extensions import db
 from portal.models import CadenceStep
+from portal.models.cadence_step import CadenceChannel
 from portal.models.collection_state import StopReason
+from portal.models.delivery import Channel
 from portal.models.plan import PlanStatus
 from portal.services.collections.quiet_hours import SEND_FROM, SEND_UNTIL
 from portal.services.core.audit import Actor
@@ -19,7 +21,7 @@ log = logging.getLogger(__name__)
 CADENCE = Actor("system", "cadence")
 TONES = ("courtesy", "friendly", "firm", "firmer", "final")
 #: what counts toward "one message a day": a call task does not, its SMS nudge does
-MESSAGE_CHANNELS = ("email", "sms", "letter")
+MESSAGE_CHANNELS = tuple(Channel)
 #: the cadence ends for good for these; a hold or dispute ends when staff clear it
 FINAL_STOPS = (StopReason.PAID, StopReason.PLAN, StopReason.VOID, StopReason.WRITTEN_OFF)
 PLAN_STOPS = (PlanStatus.ACTIVE, PlanStatus.PAST_DUE, PlanStatus.COMPLETED)
@@ -30,7 +32,7 @@ DELIVERY_REF = "delivery:"
 @dataclass(frozen=True)
 class Step:
     position: int
-    #: "call", "sms", "email" or "letter"
+    #: a `CadenceChannel`
     channel: str
     #: days after the due date (negative: before it)
     day_offset: int
@@ -42,16 +44,16 @@ class Step:
 #: an SMS nudge where the patient agreed to texts); weeks 4-6 an email each week, firmer each
 #: time; weeks 7-9 a letter each week, the last stating the legal obligation to pay.
 DEFAULT_CADENCE: tuple[Step, ...] = (
-    Step(1, "email", -3, "courtesy"),
-    Step(2, "call", 7, "friendly"),
-    Step(3, "call", 14, "friendly"),
-    Step(4, "call", 21, "friendly"),
-    Step(5, "email", 28, "friendly"),
-    Step(6, "email", 35, "firm"),
-    Step(7, "email", 42, "firmer"),
-    Step(8, "letter", 49, "firm"),
-    Step(9, "letter", 56, "firmer"),
-    Step(10, "letter", 63, "final"),
+    Step(1, CadenceChannel.EMAIL, -3, "courtesy"),
+    Step(2, CadenceChannel.CALL, 7, "friendly"),
+    Step(3, CadenceChannel.CALL, 14, "friendly"),
+    Step(4, CadenceChannel.CALL, 21, "friendly"),
+    Step(5, CadenceChannel.EMAIL, 28, "friendly"),
+    Step(6, CadenceChannel.EMAIL, 35, "firm"),
+    Step(7, CadenceChannel.EMAIL, 42, "firmer"),
+    Step(8, CadenceChannel.LETTER, 49, "firm"),
+    Step(9, CadenceChannel.LETTER, 56, "firmer"),
+    Step(10, CadenceChannel.LETTER, 63, "final"),
 )
 
 

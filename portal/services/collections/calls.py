@@ -15,7 +15,7 @@ from portal.clock import practice_today, utcnow
 from portal.extensions import db
 from portal.i18n import rendering_in
 from portal.models import AuditEvent, CallTask, CollectionState, Invoice, LedgerEntry, Practice
-from portal.models.call_task import CALL_OUTCOMES, CallStatus
+from portal.models.call_task import CallOutcome, CallStatus
 from portal.models.invoice import InvoiceStatus
 from portal.models.staff import StaffUser
 from portal.services.billing import ledger
@@ -26,7 +26,7 @@ from portal.services.core.audit import Actor
 from portal.services.core.refusals import RefusalCode, Refused
 from portal.services.plans import plans
 
-OUTCOMES = CALL_OUTCOMES
+OUTCOMES = frozenset(CallOutcome)
 NOTE_MAX = 500
 
 
@@ -144,7 +144,7 @@ def record_outcome(
     actor = Actor("staff", str(staff.id), ip_address)
     data: dict = {"task_id": task.id, "note": text}
     today = today or practice_today(invoice.practice)
-    if outcome == "promise":
+    if outcome == CallOutcome.PROMISE:
         balance = ledger.balance(invoice.id)
         _check_promise(promise_on, promise_amount_minor, balance, today)
         data.update(
@@ -154,14 +154,14 @@ def record_outcome(
         )
     elif promise_on is not None or promise_amount_minor is not None:
         raise CallRefused(_l("A date and an amount only go with a promise to pay."))
-    if outcome == "dispute":
+    if outcome == CallOutcome.DISPUTE:
         if not text:
             raise CallRefused(_l("Write a note saying what the patient disputes."))
         try:
             holds.set_hold(invoice, "dispute", text[: holds.NOTE_MAX], actor, task_id=task.id)
         except HoldRefused as exc:
             raise CallRefused(str(exc)) from exc
-    if outcome == "wrong_number":
+    if outcome == CallOutcome.WRONG_NUMBER:
         data["phone"] = task.patient.phone
     task.status, task.outcome, task.note = "done", outcome, text
     task.promise_on, task.promise_amount_minor = promise_on, promise_amount_minor
@@ -223,7 +223,7 @@ def broken_promises(today: date, *, practice_id: int | None = None) -> list[Brok
     query = (
         db.select(CallTask)
         .join(Invoice, Invoice.id == CallTask.invoice_id)
-        .where(CallTask.outcome == "promise", Invoice.status == InvoiceStatus.OPEN)
+        .where(CallTask.outcome == CallOutcome.PROMISE, Invoice.status == InvoiceStatus.OPEN)
         .order_by(CallTask.id)
     )
     if practice_id is not None:

@@ -24,10 +24,11 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from portal.extensions import db
 from portal.i18n import rendering_in
 from portal.models import ConsentRecord, Patient
+from portal.models.delivery import Channel
 from portal.services.core import audit
 from portal.services.core.audit import SYSTEM, Actor
 
-CHANNELS = ("email", "sms")
+CHANNELS = (Channel.EMAIL, Channel.SMS)
 #: what a consent record can be about, and the patient flag it sets; `esign` granted means
 #: electronic records, so its flag (`paper_records`) is the opposite of the consent
 FLAGS = {
@@ -265,4 +266,4 @@ def read_unsubscribe_token(token: str) -> tuple[Patient, str] | None:
 
 
 def has_consent(patient: Patient, channel: str) -> bool:
-    return bool(patient.email_consent if channel == "email" else patient.sms_consent)
+    return bool(patient.email_consent if channel == Channel.EMAIL else patient.sms_consent)

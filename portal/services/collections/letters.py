@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.gateways.pdf import html_to_pdf
 from portal.i18n import file_name, rendering_in
 from portal.models import CollectionState, Invoice, Patient, Practice, ReminderLog
+from portal.models.delivery import Channel
 from portal.models.invoice import InvoiceStatus
 from portal.services.billing import ledger
 from portal.services.collections import cadence_steps
@@ -55,7 +56,7 @@ class Letter:
 def _logs(practice_id: int):
     return db.select(ReminderLog).where(
         ReminderLog.practice_id == practice_id,
-        ReminderLog.channel == "letter",
+        ReminderLog.channel == Channel.LETTER,
         ReminderLog.status.not_in(NOT_SENT),
     )
 

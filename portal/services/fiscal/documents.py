@@ -56,6 +56,8 @@ def _ready(invoice: Invoice) -> str:
 
 def _insert(values: dict, find, actor: Actor) -> FiscalDocument:
     """Allocate the number and insert the document in one fresh transaction."""
+    # the counter must be the first write of its transaction, and a lost race rolls back
+    # only the number: so the caller's changes so far are committed first
     db.session.commit()
     number = numbering.allocate(values["practice_id"], values["kind"], values["year"])
     document = FiscalDocument(number=number, **values)

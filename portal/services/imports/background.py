@@ -106,7 +106,7 @@ def run(work: PendingWork) -> None:
         _failed(job, [exc])
         return
     job.status, job.rows_total, job.rows_done = "checking", len(csv_file.rows), 0
-    db.session.commit()
+    db.session.commit()  # the staff page, another process, shows the job checking
 
     def progress(done: int) -> None:
         values = dict(rows_done=done, updated_at=utcnow())

@@ -51,6 +51,7 @@ def on_payment_succeeded(payment: Payment, actor: Actor = SYSTEM) -> None:
         if kind == "settlement":
             changed = _accept(payment, actor) or changed
         changed = invoices.settle_if_paid(invoice, actor) or changed
+        # committed here: the unique ledger row is what tells a concurrent booking apart
         db.session.commit()
     except IntegrityError:
         # another process booked this payment at the same moment

@@ -20,7 +20,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.sms import SmsError
 from portal.models import Delivery, Installment, Invoice, Payment, Plan
-from portal.models.delivery import DeliveryStatus
+from portal.models.delivery import Channel, DeliveryStatus
 from portal.models.invoice import InvoiceStatus
 from portal.services.access import links
 from portal.services.billing import ledger
@@ -114,12 +114,12 @@ def recipient_of(purpose: Purpose, invoice: Invoice, channel: str) -> tuple[str,
     patient, practice = invoice.patient, invoice.practice
     if purpose.to_practice:
         return (practice.email, None) if practice.email else ("", "no_address")
-    if channel == "letter":
+    if channel == Channel.LETTER:
         address = (patient.postal_address or "").strip()
         return (address, None) if address else ("", "no_address")
-    address = patient.email if channel == "email" else patient.phone
+    address = patient.email if channel == Channel.EMAIL else patient.phone
     if not address:
-        return "", "no_email" if channel == "email" else "no_phone"
+        return "", "no_email" if channel == Channel.EMAIL else "no_phone"
     if not consent.has_consent(patient, channel):
         return "", "no_consent"
     if purpose.record and patient.paper_records:
@@ -140,7 +140,7 @@ def _held(
     delivery: Delivery, purpose: Purpose, invoice: Invoice, actor: Actor, now: datetime
 ) -> bool:
     """Hold the message until the patient's window opens; True when it must wait."""
-    if purpose.patient_asked or purpose.to_practice or delivery.channel == "letter":
+    if purpose.patient_asked or purpose.to_practice or delivery.channel == Channel.LETTER:
         return False
     if not current_app.config.get("LINK_QUIET_HOURS", True):
         return False
@@ -161,12 +161,12 @@ def _held(
 def _attempt(
     delivery: Delivery, purpose: Purpose, invoice: Invoice, actor: Actor, now: datetime
 ) -> None:
-    if delivery.channel == "letter":  # handed to the day's print batch
+    if delivery.channel == Channel.LETTER:  # handed to the day's print batch
         delivery.attempts += 1
         delivery.status, delivery.sent_at, delivery.next_attempt_at = "sent", now, None
         _audit(delivery, invoice, actor, purpose.sent_action or f"{purpose.name}.sent")
         return
-    if delivery.channel == "email" and not gateways.mailer().configured:
+    if delivery.channel == Channel.EMAIL and not gateways.mailer().configured:
         delivery.status, delivery.next_attempt_at = "queued", now + NOT_CONFIGURED_WAIT
         delivery.last_error = "email is not configured"
         db.session.flush()
@@ -217,14 +217,14 @@ def _context(delivery: Delivery, invoice: Invoice) -> dict:
             context[key] = db.session.get(model, refs[f"{key}_id"])
     if refs.get("next_on"):
         context["next_on"] = date.fromisoformat(refs["next_on"])
-    if delivery.purpose == "reminder" and delivery.channel == "email":
+    if delivery.purpose == "reminder" and delivery.channel == Channel.EMAIL:
         context["unsubscribe_url"] = consent.unsubscribe_url(invoice.patient, "email")
     return context
 
 
 def _send(delivery: Delivery, purpose: Purpose, context: dict) -> tuple[str | None, str]:
     """Render and hand the message to its gateway; returns (subject, text) as sent."""
-    if delivery.channel == "sms":
+    if delivery.channel == Channel.SMS:
         text = render.render_sms(purpose.sms, delivery.locale, **context)
         gateways.sms().send(delivery.recipient, text)
         return None, text

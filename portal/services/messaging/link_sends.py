@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Delivery, Invoice
-from portal.models.delivery import DeliveryStatus
+from portal.models.delivery import Channel, DeliveryStatus
 from portal.models.invoice import InvoiceStatus
 from portal.services.access import links
 from portal.services.collections import consent
@@ -20,7 +20,7 @@ from portal.services.messaging import render
 from portal.services.messaging.delivery import Message, deliver
 
 #: the channels staff can send a link by
-CHANNELS = ("email", "sms")
+CHANNELS = (Channel.EMAIL, Channel.SMS)
 
 
 class CannotSend(ValueError):
@@ -41,7 +41,7 @@ def render_link_message(invoice: Invoice, channel: str, url: str, expires_at: da
         patient=patient, practice=practice, invoice=invoice, url=url, expires_on=expires_at.date()
     )
     locale = patient.locale or practice.default_locale
-    if channel == "sms":
+    if channel == Channel.SMS:
         return Rendered(None, render.render_sms("link", locale, **context), None)
     return Rendered(*render.render_email("link", locale, **context))
 
@@ -53,9 +53,9 @@ def check_sendable(invoice: Invoice, channel: str) -> str:
         raise CannotSend(_l("Choose email or text message."))
     if invoice.status != InvoiceStatus.OPEN:
         raise CannotSend(_l("Only issued, unpaid invoices can be sent."))
-    recipient = patient.email if channel == "email" else patient.phone
+    recipient = patient.email if channel == Channel.EMAIL else patient.phone
     if not recipient:
-        if channel == "email":
+        if channel == Channel.EMAIL:
             raise CannotSend(_l("The patient has no email address."))
         raise CannotSend(_l("The patient has no mobile number."))
     if not consent.has_consent(patient, channel):

@@ -18,7 +18,6 @@ RETRY_AFTER = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), 
 #: a mailer that is not configured (production without SMTP_URL) costs no attempt: the message
 #: waits, and goes out once email is configured
 NOT_CONFIGURED_WAIT = timedelta(hours=1)
-CHANNELS = ("email", "sms", "letter")
 
 
 @dataclass(frozen=True)

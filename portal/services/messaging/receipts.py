@@ -21,5 +21,5 @@ def perform_receipt(work: PendingWork) -> None:
     payment = db.session.get(Payment, work.payload["payment_id"])
     if not payment.method_label:  # a payment booked from a Stripe event
         payment_methods.label_payment(payment)
-        db.session.commit()
+        db.session.commit()  # the label is kept even if the send below fails and is retried
     deliver(Message("receipt", payment.invoice, "email", {"payment_id": payment.id}))

@@ -19,7 +19,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.i18n import rendering_in
 from portal.models import Delivery, Practice, StaffUser
-from portal.models.delivery import DeliveryStatus
+from portal.models.delivery import Channel, DeliveryStatus
 from portal.services.messaging import render
 from portal.services.messaging.purposes import NOT_CONFIGURED_WAIT, retry_at
 
@@ -58,7 +58,7 @@ def _record(message: StaffMessage, subject: str, text: str) -> Delivery:
         practice_id=staff.practice_id,
         invoice_id=None,
         purpose=message.purpose,
-        channel="email",
+        channel=Channel.EMAIL,
         recipient=staff.email,
         locale=staff.locale,
         subject=subject,

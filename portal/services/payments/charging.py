@@ -234,6 +234,7 @@ def hold_intent(payment: Payment, intent) -> bool:
         .values(stripe_payment_intent_id=intent.id)
         .execution_options(synchronize_session=False)
     )
+    # durable at once: a reconciler in another process must see the intent Stripe created
     db.session.commit()
     db.session.refresh(payment)
     return moved.rowcount == 1 or payment.stripe_payment_intent_id == intent.id
@@ -264,5 +265,5 @@ def take_resend(row: ChargeAttempt, quiet: timedelta) -> bool:
         .values(resent_at=now)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
+    db.session.commit()  # the claim is durable before the resend reaches Stripe
     return taken.rowcount == 1

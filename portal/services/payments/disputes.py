@@ -15,6 +15,7 @@ from portal import gateways
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Dispute, LedgerEntry, Payment
+from portal.models.alert import AlertKind
 from portal.models.dispute import CLOSED, DISPUTE_STATUSES
 from portal.models.invoice import InvoiceStatus
 from portal.services.billing import credits, invoices, ledger
@@ -23,7 +24,7 @@ from portal.services.core.audit import Actor
 from portal.services.payments import payments
 from portal.services.payments.stripe_accounts import receiving_practice
 
-ALERT = "stripe_dispute"
+ALERT = AlertKind.STRIPE_DISPUTE
 
 
 def from_stripe(event_type: str, obj: dict, actor: Actor):

@@ -43,7 +43,7 @@ def give_back(claim: ChargeAttempt, intent: IntentResult) -> LateCharge | None:
     try:
         with db.session.begin_nested():
             db.session.add(row)
-        db.session.commit()
+        db.session.commit()  # the row is the claim: durable before Stripe is asked to refund
     except IntegrityError:
         db.session.rollback()
         return None

@@ -73,7 +73,8 @@ def on_payment_succeeded(payment: Payment) -> None:
             plan_messages.agreement_signed(plan)
         elif plan.status == PlanStatus.PAST_DUE and not _overdue(plan):
             plan.status = PlanStatus.ACTIVE
-    # a payment subscriber: runs after the payment's commit and commits its own change, if any
+    # a payment subscriber: runs after the payment's commit, outside any caller's unit of work,
+    # so it commits its own change, if any
     if _finish_if_paid(invoice) or changed:
         db.session.commit()
 
