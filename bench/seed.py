@@ -6,11 +6,11 @@ token and the date of birth that unlocks it (the first English-speaking demo pat
 
 import json
 import os
-from datetime import date
 
 from flask_migrate import upgrade
 
 from portal import create_app
+from portal.extensions import db
 from portal.services.core import demo
 
 
@@ -20,7 +20,8 @@ def main() -> None:
     )
     with app.app_context():
         upgrade()
-        links = demo.seed(date.today())
+        links = demo.seed()
+        db.session.commit()
     link = next((item for item in links if item.language == "en"), links[0])
     born = link.date_of_birth
     print(
