@@ -122,6 +122,15 @@ def seed(size: int, due_every: int = 100) -> tuple[Practice, int]:
     return practice, len(range(0, size, due_every))
 
 
+#: migration 0024's backfill: each invoice's ledger sum, then each patient's open total
+_KEEP_BALANCES = (
+    "UPDATE invoice SET balance_minor = COALESCE((SELECT sum(amount_minor) FROM ledger_entry"
+    " WHERE ledger_entry.invoice_id = invoice.id), 0)",
+    "UPDATE patient SET open_balance_minor = COALESCE((SELECT sum(balance_minor) FROM invoice"
+    " WHERE invoice.patient_id = patient.id AND invoice.balance_minor > 0), 0)",
+)
+
+
 @contextmanager
 def _bulk_load(postgres: bool):
     """One transaction with the seeded tables' secondary indexes and insert triggers set aside
@@ -154,6 +163,8 @@ def _bulk_load(postgres: bool):
     yield
     for row in saved:
         session.execute(text(row[1]))
+    for statement in _KEEP_BALANCES:  # the insert triggers were off: backfill as 0024 does
+        session.execute(text(statement))
     if not postgres:
         for fts in _FTS:
             session.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')"))  # noqa: S608
