@@ -5,10 +5,17 @@ every address and for the right answer too, until staff unlock it or send a new 
 address is recorded with each attempt as evidence but never counted: one address (a waiting
 room's Wi-Fi, a family, a carrier's shared address) cannot lock anyone else's link. Address
 limits in the web layer only slow requests down.
+
+The rule is written once: `Policy.locks` says whether a link's failures so far lock it, and
+`lock_moments` derives from the recorded attempts when a link was locked (the alerts sweep
+reads lockouts that way); `configured_policy` is the installation's limit for both.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+
+from flask import current_app
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -20,8 +27,35 @@ from portal.services.core.audit import Actor
 @dataclass(frozen=True)
 class Policy:
     max_failures: int = 5
-    #: kept for configuration compatibility; a locked link stays locked until unlocked
+    #: kept for configuration compatibility; a locked link stays locked until unlocked, and
+    #: failures count however far apart they are (a window would let a slow guesser through)
     window: timedelta = timedelta(minutes=15)
+
+    def locks(self, failures: int) -> bool:
+        """Whether `failures` wrong answers since the link was issued or unlocked lock it."""
+        return failures >= self.max_failures
+
+
+def configured_policy() -> Policy:
+    """The installation's rule (`VERIFY_MAX_FAILURES`, `VERIFY_WINDOW`)."""
+    config = current_app.config
+    return Policy(
+        int(config.get("VERIFY_MAX_FAILURES", 5)), config.get("VERIFY_WINDOW", Policy.window)
+    )
+
+
+def lock_moments(failures: Iterable[datetime], policy: Policy) -> list[datetime]:
+    """When a link whose failed attempts happened at `failures` (in order) was locked, by
+    the rule `check_date_of_birth` applies: at the failure that `policy.locks`. A locked link
+    records no attempt until staff unlock it, which starts the count again, so the next
+    failure after a lock counts from one."""
+    moments, count = [], 0
+    for moment in failures:
+        count += 1
+        if policy.locks(count):
+            moments.append(moment)
+            count = 0
+    return moments
 
 
 def check_date_of_birth(
@@ -60,7 +94,7 @@ def check_date_of_birth(
     if succeeded:
         link.verified_at = now
         return "ok"
-    if counters.increment(link, "failed_checks") < policy.max_failures:
+    if not policy.locks(counters.increment(link, "failed_checks")):
         return "wrong"
     link.locked_at = now
     audit.record(

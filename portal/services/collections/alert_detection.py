@@ -29,7 +29,8 @@ from portal.models.delivery import DeliveryStatus
 from portal.models.invoice import InvoiceStatus
 from portal.models.payment import DESK_METHODS, PaymentStatus
 from portal.models.plan import DEFAULT_RETRY_DAYS, InstallmentStatus
-from portal.services.collections import alert_cards, calls
+from portal.services.access import verification
+from portal.services.collections import alert_cards, calls, lockouts
 
 log = logging.getLogger(__name__)
 
@@ -305,46 +306,24 @@ class Scan:
     # -- verification lockouts ----------------------------------------------------------------
 
     def _lockouts(self) -> None:
-        config = current_app.config
-        limit = int(config.get("VERIFY_MAX_FAILURES", 5))
-        window = config.get("VERIFY_WINDOW", timedelta(minutes=15))
+        policy = verification.configured_policy()
         since = start_of(self.today - timedelta(days=1), self.zone)
         until = start_of(self.today + timedelta(days=1), self.zone)
-        failures = db.session.execute(
-            db.select(
-                PaymentLink.invoice_id, VerificationAttempt.link_id, VerificationAttempt.created_at
-            )
-            .join(PaymentLink, PaymentLink.id == VerificationAttempt.link_id)
-            .join(Invoice, Invoice.id == PaymentLink.invoice_id)
-            .where(
-                Invoice.practice_id == self.practice.id,
-                Invoice.status == InvoiceStatus.OPEN,
-                VerificationAttempt.succeeded.is_(False),
-                VerificationAttempt.created_at >= since - window,
-                VerificationAttempt.created_at < until,
-            )
-            .order_by(VerificationAttempt.link_id, VerificationAttempt.created_at)
-        ).all()
-        times: dict[tuple[int, int], list[datetime]] = defaultdict(list)
-        for invoice_id, link_id, created_at in failures:
-            times[(invoice_id, link_id)].append(created_at)
         #: per invoice, the latest moment one of its links became locked in the two days
-        locked: dict[int, tuple[datetime, int, int]] = {}
-        for (invoice_id, link_id), moments in times.items():
-            for end in range(limit - 1, len(moments)):
-                moment = moments[end]
-                if moment < since or moments[end - limit + 1] <= moment - window:
-                    continue
-                count = sum(1 for t in moments if moment - window < t <= moment)
-                if invoice_id not in locked or locked[invoice_id][0] < moment:
-                    locked[invoice_id] = (moment, link_id, count)
+        locked: dict[int, tuple[datetime, int]] = {}
+        for (invoice_id, link_id), moments in lockouts.link_locks(
+            self.practice.id, since, until, policy
+        ).items():
+            latest = moments[-1] if moments else since - timedelta(seconds=1)
+            if latest >= since and (invoice_id not in locked or locked[invoice_id][0] < latest):
+                locked[invoice_id] = (latest, link_id)
         keep = {
             key[0]: alert.data.get("locked_at")
             for key, alert in self.open_alerts.items()
             if key[1] == AlertKind.VERIFICATION_LOCKED
         }
         verified = self._verified_after(set(locked) | set(keep))
-        for invoice_id, (moment, link_id, count) in locked.items():
+        for invoice_id, (moment, link_id) in locked.items():
             if verified.get(invoice_id) and verified[invoice_id] > moment:
                 continue
             self.add(
@@ -354,7 +333,7 @@ class Scan:
                 link_id=link_id,
                 locked_on=day_of(moment, self.zone).isoformat(),
                 locked_at=moment.isoformat(),
-                failures=count,
+                failures=policy.max_failures,
             )
         # an older lockout stays open until someone verifies (or the invoice closes)
         self.load_open(keep)

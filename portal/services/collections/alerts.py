@@ -39,12 +39,13 @@ link_not_opened
     by index, and the invoices it already alerted: a link unopened for longer that was never
     alerted (the sweep did not run for two months) is not found.
 verification_locked
-    One of the invoice's links was locked by wrong dates of birth (the per-link rule of
-    `verification.locked_out`: VERIFY_MAX_FAILURES failures within VERIFY_WINDOW; the
-    per-address rule is about the address, not the patient) on `today` or the day before
+    One of the invoice's links was locked by wrong dates of birth (the verify page's rule,
+    `verification.lock_moments`: the VERIFY_MAX_FAILURES-th failure since the link was issued
+    or unlocked, however far apart; the per-address limits only slow requests and lock
+    nothing) on `today` or the day before
     (so an hourly sweep misses no lockout near midnight), and nobody has verified on the
-    invoice's links since. Raised once per day of lockout; it stays open, after the lock has
-    expired, until the patient verifies or staff resolve it.
+    invoice's links since. Raised once per day of lockout; it stays open, after the link is
+    unlocked, until the patient verifies or staff resolve it.
 missed_promise
     The invoice's latest call with the outcome "promise" promised payment by a day before
     `today`, and the balance is still above the balance when promised less the amount

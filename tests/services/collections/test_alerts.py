@@ -330,13 +330,15 @@ def test_verification_lockout_is_raised_once_per_day_and_clears_on_verification(
     spread, _ = links.issue(slow, SYSTEM)
     fail(link, start_of(today, invoice, hours=10), 5)
     fail(other, start_of(today, invoice, hours=10), 4)  # one short of the limit
-    for hour in range(5):  # five failures, but never five within 15 minutes
+    for hour in range(5):  # five failures an hour apart lock the link as five in a row do
         fail(spread, start_of(today, invoice, hours=9 + hour), 1)
-    assert raise_due(today) == 1
+    assert raise_due(today) == 2
     [alert] = alerts_of(invoice)
     assert alert.kind == "verification_locked"
     assert alert.data["locked_on"] == today.isoformat() and alert.data["failures"] == 5
-    assert kinds(almost) == [] and kinds(slow) == []
+    assert kinds(almost) == [] and kinds(slow) == ["verification_locked"]
+    [slow_alert] = alerts_of(slow)
+    assert slow_alert.data["locked_at"] == start_of(today, invoice, hours=13).isoformat()
     assert raise_due(today) == 0
     assert raise_due(today + timedelta(days=1)) == 0
     assert raise_due(today + timedelta(days=4)) == 0  # the lock expired; still not verified
@@ -349,7 +351,13 @@ def test_verification_lockout_is_raised_once_per_day_and_clears_on_verification(
     fail(link, start_of(later, invoice, hours=20), 6)
     assert raise_due(later) == 1
     [again] = alerts_of(invoice)
-    assert again.data["locked_on"] == later.isoformat() and again.data["failures"] == 6
+    # unlocked meanwhile: the fifth failure of the new count locked it again (the sixth
+    # starts the next count)
+    assert again.data["locked_on"] == later.isoformat() and again.data["failures"] == 5
+    assert (
+        again.data["locked_at"]
+        == (start_of(later, invoice, hours=20) + timedelta(minutes=4)).isoformat()
+    )
     fail(link, start_of(later, invoice, hours=23), 1, succeeded=True)
     raise_due(later + timedelta(days=1))
     assert kinds(invoice) == []
