@@ -11,6 +11,10 @@ from portal.services.core.audit import Actor
 
 LINK_KEY = "link_id"
 VERIFIED_KEY = "verified_link_id"
+LANDING_KEY = "lands_on"
+#: the pages a message's link may open after the date of birth (`/p/<token>?to=<name>`,
+#: `messaging.purposes.Purpose.lands_on`)
+LANDINGS = {"question": "patient.question"}
 
 
 #: kept when the patient session starts afresh: the language choice and the CSRF secret,
@@ -25,12 +29,21 @@ def _reset(**values) -> None:
     session.permanent = True
 
 
-def start(link: PaymentLink) -> None:
-    """Begin a patient session for `link`; reopening the same link keeps the session."""
-    if session.get(LINK_KEY) == link.id:
-        session.permanent = True
-        return
-    _reset(**{LINK_KEY: link.id})
+def start(link: PaymentLink, lands_on: str | None = None) -> None:
+    """Begin a patient session for `link`; reopening the same link keeps the session.
+    `lands_on` (a name of `LANDINGS`, from the message's URL) is the page to open after the
+    date of birth instead of the bill."""
+    if session.get(LINK_KEY) != link.id:
+        _reset(**{LINK_KEY: link.id})
+    session.permanent = True
+    if lands_on in LANDINGS:
+        session[LANDING_KEY] = lands_on
+
+
+def landing_url() -> str:
+    """Where a verified patient goes: the page their message's link named (once), else the
+    bill."""
+    return url_for(LANDINGS.get(session.pop(LANDING_KEY, None), "patient.invoice"))
 
 
 def mark_verified(link: PaymentLink) -> None:

@@ -34,7 +34,7 @@ def open_link(token: str):
         )
         return page, STATE_STATUS[lookup.state]
     link = lookup.link
-    patient_session.start(link)
+    patient_session.start(link, request.args.get("to"))
     links.mark_opened(link, Actor("patient", f"link:{link.id}", request.remote_addr))
     db.session.commit()
     return redirect(url_for("patient.verify"))
@@ -45,13 +45,11 @@ def open_link(token: str):
 @patient_session.link_required(verified=False)
 def verify():
     if patient_session.is_verified():
-        return redirect(url_for("patient.invoice"))
+        return redirect(patient_session.landing_url())
     if g.link.locked_at is not None:
         return render_template("patient/locked.html", practice=g.practice), 429
     form = DateOfBirthForm()
-    policy = verification.Policy(
-        current_app.config["VERIFY_MAX_FAILURES"], current_app.config["VERIFY_WINDOW"]
-    )
+    policy = verification.configured_policy()
     error = None
     if form.validate_on_submit():
         result = verification.check_date_of_birth(
@@ -59,8 +57,9 @@ def verify():
         )
         db.session.commit()
         if result == "ok":
+            target = patient_session.landing_url()
             patient_session.mark_verified(g.link)
-            return redirect(url_for("patient.invoice"))
+            return redirect(target)
         if result == "locked":
             return render_template("patient/locked.html", practice=g.practice), 429
         error = _("These details do not match our records. Please check them and try again.")

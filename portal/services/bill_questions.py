@@ -6,6 +6,7 @@ staff answer the last open question of the bill."""
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
 from sqlalchemy.orm import joinedload
 
 from portal.clock import utcnow
@@ -16,6 +17,7 @@ from portal.models.invoice import InvoiceStatus
 from portal.services.core import audit
 from portal.services.core.audit import Actor
 from portal.services.core.refusals import RefusalCode, Refused
+from portal.services.messaging import answers
 
 TEXT_MAX = 1000
 #: longest pause an owner can set
@@ -107,19 +109,31 @@ def answered_questions(invoice: Invoice) -> list[BillQuestion]:
     return list(db.session.scalars(query))
 
 
-def answer(question: BillQuestion, reply: str, actor: Actor, staff_id: int | None) -> None:
+def answer(question: BillQuestion, reply: str, actor: Actor, staff_id: int | None) -> str:
     """Mark `question` answered, with staff's `reply` for the patient if there is one (audit
-    "bill.question_answered" on the invoice's timeline). Once no question of the bill is
-    open, its reminders resume: the pause it set ends now rather than on its last day.
+    "bill.question_answered" on the invoice's timeline), once however often it is submitted
+    (a conditional update: a second submission, even at the same moment, is refused). Once
+    no question of the bill is open, its reminders resume: the pause it set ends now rather
+    than on its last day. A reply on an open invoice is announced to the patient after the
+    commit (`messaging.answers`); returns the channel it goes by or why it does not go.
     The caller commits."""
-    if question.status != QuestionStatus.OPEN:
-        raise QuestionRefused(_l("This question has already been answered."))
     text = (reply or "").strip()
     if len(text) > TEXT_MAX:
         raise QuestionRefused(_l("The reply is too long (1,000 characters at most)."))
-    question.status, question.reply = QuestionStatus.ANSWERED, text or None
-    question.answered_at, question.answered_by_id = utcnow(), staff_id
-    db.session.flush()
+    claimed = db.session.execute(
+        update(BillQuestion)
+        .where(BillQuestion.id == question.id, BillQuestion.status == QuestionStatus.OPEN)
+        .values(
+            status=QuestionStatus.ANSWERED,
+            reply=text or None,
+            answered_at=utcnow(),
+            answered_by_id=staff_id,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount != 1:
+        raise QuestionRefused(_l("This question has already been answered."))
+    db.session.refresh(question)
     still_open = db.session.scalars(
         db.select(BillQuestion.paused_until).where(
             BillQuestion.invoice_id == question.invoice_id,
@@ -143,3 +157,4 @@ def answer(question: BillQuestion, reply: str, actor: Actor, staff_id: int | Non
         replied=bool(text),
         reminders_resumed=resumed,
     )
+    return answers.queue(question, actor)

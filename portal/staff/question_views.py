@@ -2,6 +2,7 @@
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
@@ -10,8 +11,20 @@ from portal.extensions import db
 from portal.models import BillQuestion
 from portal.services import bill_questions
 from portal.services.bill_questions import QuestionRefused
+from portal.services.messaging import answers
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
+
+#: what staff are told about the patient's notice of the answer (`messaging.answers.queue`)
+NOTICES = {
+    "email": _l("The patient gets an email with a link to read the reply."),
+    "sms": _l("The patient gets a text message with a link to read the reply."),
+    answers.NO_REPLY: _l("Without a reply, the patient is not sent a message."),
+    answers.INVOICE_CLOSED: _l("The invoice is closed: the patient is not sent a message."),
+    answers.NO_CONSENT: _l(
+        "The patient has not agreed to email or text messages: they are not sent a message."
+    ),
+}
 
 
 class AnswerForm(FlaskForm):
@@ -47,7 +60,7 @@ def answer_question(question_id: int):
     if not form.validate_on_submit():
         abort(400)
     try:
-        bill_questions.answer(
+        notice = bill_questions.answer(
             question, form.reply.data or "", actor(request.remote_addr), current_user.id
         )
     except QuestionRefused as exc:
@@ -55,5 +68,6 @@ def answer_question(question_id: int):
         flash(str(exc), "error")
     else:
         db.session.commit()
-        flash(_("The question is marked answered."), "info")
+        done = _("The question is marked answered.")
+        flash(f"{done} {NOTICES[notice]}", "info")
     return redirect(url_for("staff.questions"))

@@ -79,12 +79,13 @@ def _cadence_follows_disputes(payment: Payment, **_) -> None:
 
 def _register_work() -> None:
     from portal.services.imports import background
-    from portal.services.messaging import plans, receipts
+    from portal.services.messaging import answers, plans, receipts
 
     outbox.register(receipts.RECEIPT, receipts.perform_receipt)
     outbox.register(plans.SEAL, plans.seal_agreement)
     outbox.register(plans.EMAIL, plans.perform)
     outbox.register(background.KIND, background.run)
+    outbox.register(answers.KIND, answers.perform)
 
 
 def connect() -> None:

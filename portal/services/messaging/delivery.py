@@ -114,6 +114,8 @@ def recipient_of(purpose: Purpose, invoice: Invoice, channel: str) -> tuple[str,
     patient, practice = invoice.patient, invoice.practice
     if purpose.to_practice:
         return (practice.email, None) if practice.email else ("", "no_address")
+    if purpose.open_only and invoice.status != InvoiceStatus.OPEN:
+        return "", "invoice_closed"
     if channel == Channel.LETTER:
         address = (patient.postal_address or "").strip()
         return (address, None) if address else ("", "no_address")
@@ -174,7 +176,7 @@ def _attempt(
     context = _context(delivery, invoice)
     link = None
     if purpose.link:
-        link, context["url"] = linking.fresh_link(invoice, actor, now)
+        link, context["url"] = linking.fresh_link(invoice, actor, now, purpose.lands_on)
         context["expires_on"] = link.expires_at.date()
     delivery.attempts += 1
     try:

@@ -40,12 +40,14 @@ def base_url() -> str:
 
 
 def fresh_link(
-    invoice: Invoice, actor: Actor, now: datetime | None = None
+    invoice: Invoice, actor: Actor, now: datetime | None = None, lands_on: str = ""
 ) -> tuple[PaymentLink, str]:
-    """Issue a new link for `invoice` (the older ones still work); returns (link, URL)."""
+    """Issue a new link for `invoice` (the older ones still work); returns (link, URL). With
+    `lands_on` the URL opens that patient page after the date of birth instead of the bill."""
     now = now or utcnow()
     link, token = links.issue(invoice, actor, lifetime=lifetime(invoice, now), now=now)
-    return link, f"{base_url()}/p/{token}"
+    landing = f"?to={lands_on}" if lands_on else ""
+    return link, f"{base_url()}/p/{token}{landing}"
 
 
 def replace_older(invoice: Invoice, keep: PaymentLink, actor: Actor, now: datetime) -> None:

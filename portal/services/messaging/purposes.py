@@ -37,6 +37,11 @@ class Purpose:
     to_practice: bool = False
     #: audit action when sent; "" uses "<name>.sent"
     sent_action: str = ""
+    #: the patient page its link opens after the date of birth (`patient.session.LANDINGS`);
+    #: "" opens the bill
+    lands_on: str = ""
+    #: only about an open invoice: once it is paid or void the message is not sent
+    open_only: bool = False
 
     @property
     def audit_prefix(self) -> str:
@@ -65,6 +70,14 @@ PURPOSES: dict[str, Purpose] = {
         _plan("installment_authenticate"),
         _plan("plan_past_due"),
         _plan("practice_plan_past_due", link=False, to_practice=True),
+        Purpose(
+            "question_answered",
+            "question_answered",
+            "question_answered",
+            sent_action="question_answer.sent",
+            lands_on="question",
+            open_only=True,
+        ),
     )
 }
 
