@@ -1,5 +1,7 @@
 """Patients' questions about their bills: the worklist, oldest first, and the answer."""
 
+from datetime import timedelta
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -7,6 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import BillQuestion
 from portal.services import bill_questions
@@ -15,6 +18,8 @@ from portal.services.messaging import answers
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
 
+#: how long an answered question stays on the worklist, with whether the patient was told
+ANSWERED_SHOWN = timedelta(days=14)
 #: what staff are told about the patient's notice of the answer (`messaging.answers.queue`)
 NOTICES = {
     "email": _l("The patient gets an email with a link to read the reply."),
@@ -47,6 +52,7 @@ def questions():
     return render_template(
         "staff/questions.html",
         questions=bill_questions.open_questions(current_user.practice_id),
+        answered=answers.answered_since(current_user.practice_id, utcnow() - ANSWERED_SHOWN),
         form=AnswerForm(),
         can_answer=current_user.can(*WRITE),
     )

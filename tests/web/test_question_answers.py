@@ -6,6 +6,7 @@ the question page after the date of birth; never the reply itself in the message
 import html
 from datetime import timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -70,6 +71,13 @@ def answer(web_app, staff_email, question_id, reply=REPLY, times=1):
     return html.unescape(staff.get(STAFF_PAGE).get_data(as_text=True)), staff
 
 
+def told(staff, question_id) -> str:
+    """What the worklist says about telling the patient of the answer."""
+    page = html.unescape(staff.get(STAFF_PAGE).get_data(as_text=True))
+    row = page.split(f'<tr id="answered-{question_id}">', 1)[1].split("</tr>", 1)[0]
+    return row.split('<td class="told">', 1)[1].split("</td>", 1)[0]
+
+
 def run_worker(web_app, now=None) -> int:
     with web_app.app_context():
         return outbox.run_pending(now=now or utcnow())
@@ -122,6 +130,7 @@ def test_an_english_patient_gets_an_email_whose_link_opens_the_answer(web_app, s
         "reply." in page
     )
     assert smtp.messages == []  # nothing is sent inside the staff request
+    assert told(staff, question_id) == "Not yet: being sent"
     assert run_worker(web_app) == 1
     [message] = smtp.messages
     assert message["Subject"] == "Studio Dentistico Rossi has answered your question"
@@ -147,6 +156,15 @@ def test_an_english_patient_gets_an_email_whose_link_opens_the_answer(web_app, s
     assert "Answers from Studio Dentistico Rossi" in mine and f"<p>{REPLY}</p>" in mine
     timeline = html.unescape(staff.get(f"/staff/invoices/{invoice_id}").get_data(as_text=True))
     assert "Patient told the question is answered (email)" in timeline
+    with web_app.app_context():
+        sent_at = db.session.scalars(db.select(Delivery.sent_at)).one()
+        zone = ZoneInfo(db.session.get(Invoice, invoice_id).practice.timezone)
+    local = sent_at.replace(tzinfo=ZoneInfo("UTC")).astimezone(zone)
+    hour, half = local.hour % 12 or 12, "AM" if local.hour < 12 else "PM"
+    assert told(staff, question_id) == (
+        f"Yes, by email, {local.month}/{local.day}/{local:%y}, "
+        f"{hour}:{local:%M}\u202f{half} {local:%Z}"
+    )
 
 
 def test_an_italian_patient_is_written_to_in_italian_with_lei(web_app, smtp):
@@ -215,6 +233,7 @@ def test_a_patient_who_replied_stop_gets_nothing_and_staff_see_why(web_app, twil
     timeline = html.unescape(staff.get(f"/staff/invoices/{invoice_id}").get_data(as_text=True))
     assert "Patient not told of the answer (reason under Messages) (text message)" in timeline
     assert "not sent (no_consent)" in timeline
+    assert told(staff, question_id) == "No: the patient has not agreed to email or text messages"
 
 
 def test_consent_withdrawn_before_the_send_is_honoured(web_app, twilio):
@@ -286,6 +305,7 @@ def test_closing_a_question_without_a_reply_tells_no_one(web_app, smtp):
     assert actions(web_app, invoice_id) == ["bill.question_answered", "question_answer.no_reply"]
     timeline = html.unescape(staff.get(f"/staff/invoices/{invoice_id}").get_data(as_text=True))
     assert "Patient not told: answered without a reply" in timeline
+    assert told(staff, question_id) == "No: answered without a reply"
 
 
 def test_no_message_about_a_closed_invoice(web_app, smtp):
@@ -294,9 +314,10 @@ def test_no_message_about_a_closed_invoice(web_app, smtp):
     with web_app.app_context():
         db.session.get(Invoice, invoice_id).status = "void"
         db.session.commit()
-    page, _ = answer(web_app, staff_email, question_id)
+    page, staff = answer(web_app, staff_email, question_id)
     assert "The invoice is closed: the patient is not sent a message." in page
     assert run_worker(web_app) == 0 and smtp.messages == []
+    assert told(staff, question_id) == "No: the invoice is closed"
     assert actions(web_app, invoice_id) == [
         "bill.question_answered",
         "question_answer.invoice_closed",
@@ -306,12 +327,13 @@ def test_no_message_about_a_closed_invoice(web_app, smtp):
 def test_an_invoice_paid_before_the_send_gets_no_notice(web_app, smtp):
     web_app.extensions["saldo.mailer"] = SMTPMailer(smtp.url)
     question_id, invoice_id, staff_email = asked(web_app, locale="en")
-    answer(web_app, staff_email, question_id)
+    _, staff = answer(web_app, staff_email, question_id)
     with web_app.app_context():
         db.session.get(Invoice, invoice_id).status = "paid"
         db.session.commit()
     run_worker(web_app)
     assert smtp.messages == []
+    assert told(staff, question_id) == "No: the invoice is closed"
     assert deliveries(web_app, invoice_id) == [("email", "skipped", "en", "invoice_closed", 0)]
 
 

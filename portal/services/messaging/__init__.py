@@ -10,6 +10,8 @@ every email, text and letter.
 - `linking`: the fresh link of each message and how long it lives (a plan's until it ends).
 - `link_sends`: staff sending a link; a patient asking for a new one from an expired link.
 - `receipts`, `plans`: the outbox work that follows a payment or a plan's events.
+- `answers`: telling the patient that the practice answered their question (after the
+  commit, by the channel they use, with a link to the question page).
 - `staff`: the same for messages to staff (password reset, Sistema TS reminders):
   `deliver_to_staff(StaffMessage)` renders in the staff member's language, sends, records a
   `Delivery` and is retried by `retry_due`.

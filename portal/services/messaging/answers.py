@@ -12,11 +12,18 @@ before each retry.
 
 No message when the question is closed without a reply (nothing new to read: the practice
 answered another way, e.g. by phone) or when the invoice is no longer open (paid or void,
-also checked when it is sent); the timeline says why.
+also checked when it is sent); the timeline says why. `answered_since` gives the worklist
+each recent answer with what became of its notice.
 """
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import joinedload
 
 from portal.extensions import db
 from portal.models import BillQuestion, Delivery, Invoice, PendingWork
+from portal.models.bill_question import QuestionStatus
 from portal.models.delivery import Channel, DeliveryStatus
 from portal.models.invoice import InvoiceStatus
 from portal.services.collections import consent
@@ -79,7 +86,7 @@ def queue(question: BillQuestion, actor: Actor) -> str:
         return reason
     outbox.enqueue(
         KIND,
-        f"question:{question.id}:answered",
+        _key(question),
         practice_id=invoice.practice_id,
         invoice_id=invoice.id,
         question_id=question.id,
@@ -93,3 +100,64 @@ def perform(work: PendingWork) -> None:
     invoice = question.invoice
     channel = channel_for(invoice) or (Channel.EMAIL if invoice.patient.email else Channel.SMS)
     deliver(Message(PURPOSE, invoice, str(channel), {"question_id": question.id}))
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A question answered lately and what became of the patient's notice: `state` is
+    "sent", "queued" (waiting for the patient's morning or the mailer), "failed" (retried
+    until it gives up), "skipped" (`reason` says why), "pending" (the worker has not run
+    yet), `NO_REPLY` or `INVOICE_CLOSED`."""
+
+    question: BillQuestion
+    state: str
+    channel: str | None = None
+    reason: str | None = None
+    at: datetime | None = None
+
+
+def answered_since(practice_id: int, since: datetime) -> list[Answered]:
+    """The practice's questions answered since `since`, newest first, each with the state of
+    the message that told the patient (the worklist shows whether they were told)."""
+    questions = list(
+        db.session.scalars(
+            db.select(BillQuestion)
+            .where(
+                BillQuestion.practice_id == practice_id,
+                BillQuestion.status == QuestionStatus.ANSWERED,
+                BillQuestion.answered_at >= since,
+            )
+            .order_by(BillQuestion.answered_at.desc(), BillQuestion.id.desc())
+            .options(joinedload(BillQuestion.invoice).joinedload(Invoice.patient))
+        )
+    )
+    notices = db.session.scalars(
+        db.select(Delivery)
+        .where(
+            Delivery.invoice_id.in_({q.invoice_id for q in questions}),
+            Delivery.purpose == PURPOSE,
+        )
+        .order_by(Delivery.id)
+    )
+    latest = {(d.payload or {}).get("question_id"): d for d in notices}
+    waiting = set(
+        db.session.scalars(
+            db.select(PendingWork.dedupe_key).where(
+                PendingWork.dedupe_key.in_([_key(q) for q in questions])
+            )
+        )
+    )
+    return [_answered(q, latest.get(q.id), _key(q) in waiting) for q in questions]
+
+
+def _key(question: BillQuestion) -> str:
+    return f"question:{question.id}:answered"
+
+
+def _answered(question: BillQuestion, notice: Delivery | None, queued: bool) -> Answered:
+    if not question.reply:
+        return Answered(question, NO_REPLY)
+    if notice is None:
+        return Answered(question, "pending" if queued else INVOICE_CLOSED)
+    at = notice.sent_at if notice.status == DeliveryStatus.SENT else notice.next_attempt_at
+    return Answered(question, str(notice.status), notice.channel, notice.last_error, at)
