@@ -130,13 +130,16 @@ _LEDGER_SUMS = (
     .where(LedgerEntry.invoice_id == _INVOICE)
     .group_by(LedgerEntry.kind)
 )
-_PLANS = (
+#: the invoice's plans, newest first, with their installments and whether each has its
+#: agreement (the PDF itself is not read); the staff invoice page reads them the same way
+PLANS = (
     select(Plan, Plan.agreement_pdf.is_not(None))
     .where(Plan.invoice_id == _INVOICE)
     .options(defer(Plan.agreement_pdf), defer(Plan.signature_png), joinedload(Plan.installments))
     .order_by(Plan.id.desc())
 )
-_PAYMENTS = (
+#: the invoice's payments, oldest first, with their refunds
+PAYMENTS = (
     select(Payment)
     .where(Payment.invoice_id == _INVOICE)
     .options(joinedload(Payment.refunds))
@@ -174,14 +177,14 @@ def _summary(invoice: Invoice, sums: dict[str, int]) -> InvoiceSummary:
 
 def _plans(invoice_id: int) -> tuple[PlanView | None, Plan | None, bool]:
     """(the plan shown, the newest plan awaiting signature, whether a plan took over)."""
-    rows = db.session.execute(_PLANS, {"invoice_id": invoice_id}).unique().all()
+    rows = db.session.execute(PLANS, {"invoice_id": invoice_id}).unique().all()
     shown = next((PlanView(p, bool(pdf)) for p, pdf in rows if p.status in _SHOWN_PLANS), None)
     pending = next((p for p, _ in rows if p.status == PlanStatus.PENDING_SIGNATURE), None)
     return shown, pending, shown is not None
 
 
 def _payments(invoice_id: int) -> list[Payment]:
-    return list(db.session.scalars(_PAYMENTS, {"invoice_id": invoice_id}).unique())
+    return list(db.session.scalars(PAYMENTS, {"invoice_id": invoice_id}).unique())
 
 
 def _incentives(
