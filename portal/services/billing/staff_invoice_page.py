@@ -163,17 +163,18 @@ def _fiscal(invoice: Invoice, payments: list[Payment]) -> FiscalPanel:
     if not italy:
         return FiscalPanel(False, [], [], [], None, statement.available(practice))
     issued = documents.of_invoice(invoice)
-    done = {d.payment_id for d in issued} | {d.refund_id for d in issued}
+    invoiced = {d.payment_id for d in issued if d.refund_id is None}
+    credited = {d.refund_id for d in issued if d.refund_id is not None}
     received = [p for p in payments if p.status == PaymentStatus.SUCCEEDED]
     return FiscalPanel(
         italy=True,
         documents=issued,
-        payments=[p for p in received if p.id not in done],
+        payments=[p for p in received if p.id not in invoiced],
         refunds=[
             r
             for p in received
             for r in p.refunds
-            if r.status == RefundStatus.SUCCEEDED and r.id not in done
+            if r.status == RefundStatus.SUCCEEDED and r.id not in credited
         ],
         codice_fiscale=tax_ids.codice_fiscale_of(invoice.patient),
         statement=statement.available(practice),
