@@ -28,6 +28,8 @@ from portal.models.invoice import InvoiceStatus
 from portal.models.payment import IN_FLIGHT, PaymentStatus
 from portal.models.plan import Plan, PlanStatus
 from portal.services.billing.invoices import InvoiceSummary
+from portal.services.fiscal import bill_section
+from portal.services.fiscal.bill_section import BillFiscal
 from portal.services.incentives import rules
 from portal.services.incentives.rules import Discount
 from portal.services.payments import partial
@@ -82,6 +84,7 @@ class BillPage:
     pending_plan_signed: bool
     plan_offered: bool
     incentives: Incentives | None
+    fiscal: BillFiscal
     #: the rules for paying part of the balance, when the practice allows it
     partial: PartialRules | None = None
 
@@ -119,6 +122,7 @@ def build(
         ),
         plan_offered=offered,
         incentives=found,
+        fiscal=bill_section.of_bill(invoice),
         partial=None if shown_plan else partial.rules_for(invoice, balance),
     )
 
