@@ -7,6 +7,8 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Invoice
+from portal.models.staff import LoginAttempt
+from tests import factories
 from tests.web import staff_page_scenarios
 from tests.web.staff_client import make_staff, sign_in
 from tests.web.test_bill_page import counted_statements
@@ -61,3 +63,28 @@ def test_the_patient_page_costs_the_same_statements_however_much_it_shows(web_ap
     page = response.get_data(as_text=True)
     assert page.count("Consent text") == count
     assert ("BNCGLI84C49H501F" in page) is (country == "IT")
+
+
+@pytest.mark.parametrize("staff", [2, 8])
+def test_the_staff_list_marks_the_locked_account_in_the_same_statements(web_app, staff):
+    with web_app.app_context():
+        practice = factories.practice()
+        owner = make_staff(practice, "owner").email
+        members = [make_staff(practice, "billing", f"b{n}@example.org") for n in range(staff)]
+        for _ in range(5):
+            db.session.add(
+                LoginAttempt(email=members[0].email, ip_address="192.0.2.1", succeeded=False)
+            )
+        db.session.commit()
+        locked_id = members[0].id
+    client = web_app.test_client()
+    sign_in(client, owner)
+    with counted_statements(web_app) as statements:
+        response = client.get("/staff/users")
+    assert response.status_code == 200
+    # the member and their practice, the staff, their wrong passwords, the open questions
+    assert len(statements) == 5, statements
+    page = response.get_data(as_text=True)
+    assert page.count("<strong>locked</strong>") == 1
+    assert page.count('action="/staff/users/') == 1 + 2 * staff  # unlock; sign out, deactivate
+    assert f'action="/staff/users/{locked_id}/unlock"' in page

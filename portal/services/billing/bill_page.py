@@ -4,7 +4,9 @@ The page costs five statements however many lines, payments and refunds the invo
 the link with its invoice, practice, patient, lines and the practice's plan and discount
 policies (`LINK_OPTIONS`, loaded by the patient session); the ledger summed by kind; the
 invoice's plans with their installments; its payments with their refunds; its settlement
-offers. The rules are those of `incentives` and `plans`, applied to what was loaded.
+offers. The rules are those of `incentives` and `plans`, applied to what was loaded. Where
+Saldo issues the practice's Italian health invoices, the fiscal section adds three (its
+documents, the codice fiscale, the Sistema TS opposition: `fiscal.bill_section`).
 """
 
 from dataclasses import dataclass
