@@ -11,10 +11,10 @@ from wtforms.validators import AnyOf, DataRequired, Length
 from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.i18n import current_locale
-from portal.models import FiscalDocument, Invoice, Practice
+from portal.models import FiscalDocument
 from portal.patient import bp
 from portal.patient import session as patient_session
-from portal.services.fiscal import documents, opposition, profile, render, statement, tax_ids
+from portal.services.fiscal import opposition, profile, render, statement, tax_ids
 from portal.services.fiscal.profile import FiscalRefused
 
 
@@ -25,29 +25,6 @@ class CodiceFiscaleForm(FlaskForm):
 class OppositionForm(FlaskForm):
     #: "1" to oppose, "0" to withdraw an opposition
     opposed = HiddenField(validators=[AnyOf(("0", "1"))])
-
-
-@bp.app_template_global()
-def receipt_is_confirmation(practice: Practice) -> bool:
-    """The receipt must say it is a payment confirmation, not a fiscal document."""
-    return profile.receipts_are_confirmations(practice)
-
-
-@bp.app_template_global()
-def fiscal_bill(invoice: Invoice) -> dict:
-    """What the patient's bill shows about fiscal documents."""
-    practice = invoice.practice
-    italy = profile.saldo_issues(practice)
-    return {
-        "italy": italy,
-        "documents": documents.of_invoice(invoice) if italy else [],
-        "has_codice_fiscale": italy and tax_ids.codice_fiscale_of(invoice.patient) is not None,
-        "opposed": italy and opposition.is_opposed(invoice),
-        "notice": opposition.notice_text() if italy else "",
-        "statement": statement.available(practice),
-        "cf_form": CodiceFiscaleForm(),
-        "opposition_form": OppositionForm(),
-    }
 
 
 def _back():

@@ -1,30 +1,24 @@
 """Paying part of the balance: the amount comes from the bill's form, is checked by the
 server against the balance and the practice's minimum, and is paid on the checkout page."""
 
-from flask import g, jsonify, render_template, request, url_for
+from flask import g, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from portal.i18n import money_filter
 from portal.money import parse_amount
 from portal.patient import bp
 from portal.patient import session as patient_session
+from portal.patient.bill_render import render_bill
 from portal.patient.offer_views import _checkout, _saved_method
 from portal.patient.payment_views import _next_step, _refused, expected_amount
 from portal.services.billing import bill_page
 from portal.services.payments import partial
 from portal.services.payments.partial import PartialRefused
 from portal.services.payments.payments import PaymentRefused
-from portal.services.payments.stripe_accounts import checkout_keys
 
 
 def _bill_with_error(message: str, value: str):
-    return render_template(
-        "patient/invoice.html",
-        page=bill_page.build(g.invoice),
-        part_error=message,
-        part_value=value,
-        **checkout_keys(g.practice),
-    ), 422
+    return render_bill(bill_page.build(g.invoice), part_error=message, part_value=value), 422
 
 
 @bp.get("/pay/part")

@@ -6,11 +6,6 @@ from portal.patient import bp
 from portal.services.access import privacy
 
 
-@bp.app_template_global("privacy_url")
-def privacy_url(practice) -> str:
-    return privacy.notice_url(practice)
-
-
 @bp.get("/privacy/<slug>")
 def privacy_notice(slug: str):
     notice = privacy.notice_for(slug) or abort(404)

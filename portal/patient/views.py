@@ -7,12 +7,12 @@ from portal.extensions import db, limiter
 from portal.models.invoice import InvoiceStatus
 from portal.patient import bill_cache, bp
 from portal.patient import session as patient_session
+from portal.patient.bill_render import render_bill
 from portal.patient.forms import DateOfBirthForm, LinkRequestForm
 from portal.redirects import safe_next
 from portal.services.access import links, verification
 from portal.services.billing import bill_page
 from portal.services.core.audit import Actor
-from portal.services.payments.stripe_accounts import checkout_keys
 
 STATE_STATUS = {"unknown": 404, "expired": 410, "revoked": 410}
 
@@ -86,17 +86,14 @@ def invoice():
 
 @patient_session.link_required(options=bill_page.LINK_OPTIONS)
 def _bill():
-    return render_template(
-        "patient/invoice.html", page=bill_page.build(g.invoice), **checkout_keys(g.practice)
-    )
+    return render_bill(bill_page.build(g.invoice))
 
 
 def _render_bill(state) -> str | None:
     """The bill of a verified session's `state` (None when its link is gone meanwhile)."""
     if patient_session.load_link(bill_page.LINK_OPTIONS) is None:
         return None
-    page = bill_page.build(g.invoice, sums=state.sums)
-    return render_template("patient/invoice.html", page=page, **checkout_keys(g.practice))
+    return render_bill(bill_page.build(g.invoice, sums=state.sums))
 
 
 @bp.get("/lang/<code>")

@@ -15,6 +15,7 @@ from portal.staff import (  # noqa: E402, F401
     invoice_views,
     link_views,
     money_views,
+    nav,
     offer_views,
     partial_views,
     patient_views,

@@ -160,18 +160,3 @@ def invoice_release(invoice_id: int):
         return _back(invoice)
     flash(_("The hold is lifted; reminders can resume."), "info")
     return _back(invoice)
-
-
-def invoice_collections(invoice: Invoice) -> dict:
-    """What templates/staff/_invoice_collections.html shows on the staff invoice page."""
-    return {
-        "overview": holds.overview(invoice),
-        "hold_form": HoldForm(prefix="hold", formdata=None),
-        "release_form": ReleaseForm(prefix="release", formdata=None),
-        "outcomes": OUTCOME_LABELS,
-    }
-
-
-@bp.context_processor
-def collections_helpers() -> dict:
-    return {"invoice_collections": invoice_collections}

@@ -8,7 +8,6 @@ from flask_login import current_user
 from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.models import FiscalDocument, Invoice, Patient, Payment, Refund
-from portal.models.payment import PaymentStatus, RefundStatus
 from portal.services.core import audit
 from portal.services.fiscal import documents, profile, render, statement, sts, tax_ids
 from portal.services.fiscal.profile import FiscalRefused
@@ -36,42 +35,6 @@ PROFILE_FIELDS = [
     "ein",
     "npi",
 ]
-
-
-@bp.app_template_global()
-def fiscal_panel(invoice: Invoice) -> dict:
-    """What the staff invoice page shows about fiscal documents."""
-    practice = invoice.practice
-    issued = documents.of_invoice(invoice)
-    done = {d.payment_id for d in issued} | {d.refund_id for d in issued}
-    received = db.session.scalars(
-        db.select(Payment).filter_by(invoice_id=invoice.id, status=PaymentStatus.SUCCEEDED)
-    ).all()
-    return {
-        "italy": profile.saldo_issues(practice),
-        "documents": issued,
-        "payments": [p for p in received if p.id not in done],
-        "refunds": [
-            r
-            for p in received
-            for r in p.refunds
-            if r.status == RefundStatus.SUCCEEDED and r.id not in done
-        ],
-        "codice_fiscale": tax_ids.codice_fiscale_of(invoice.patient),
-        "statement": statement.available(practice),
-        "action": ActionForm(),
-        "cf_form": CodiceFiscaleForm(),
-    }
-
-
-@bp.app_template_global()
-def fiscal_patient(patient: Patient) -> dict:
-    """What the staff patient page shows about the codice fiscale."""
-    return {
-        "italy": profile.saldo_issues(patient.practice),
-        "codice_fiscale": tax_ids.codice_fiscale_of(patient),
-        "cf_form": CodiceFiscaleForm(),
-    }
 
 
 @bp.route("/settings/fiscal", methods=["GET", "POST"])

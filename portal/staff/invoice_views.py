@@ -9,20 +9,21 @@ from flask_login import current_user
 from portal.clock import practice_today, utcnow
 from portal.extensions import db
 from portal.gateways import qr
-from portal.models import Delivery, Invoice, Patient, Payment, PaymentLink, Plan
+from portal.models import Invoice, Patient, PaymentLink
 from portal.models.delivery import DeliveryStatus
 from portal.models.invoice import InvoiceStatus
 from portal.money import format_plain, parse_amount
 from portal.services import messaging
 from portal.services.access import links
-from portal.services.billing import credits, invoices
+from portal.services.billing import invoices, staff_invoice_page
 from portal.services.billing.invoices import InvalidInvoice, LineInput
 from portal.services.collections import worklist
-from portal.services.core import audit, audit_actions
+from portal.services.core import audit_actions
 from portal.services.messaging import CannotSend
-from portal.services.payments import disputes
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
+from portal.staff.collection_forms import HoldForm, ReleaseForm
+from portal.staff.fiscal_forms import CodiceFiscaleForm
 from portal.staff.forms import (
     ActionForm,
     DeskPaymentForm,
@@ -32,6 +33,7 @@ from portal.staff.forms import (
     SendForm,
     WriteOffForm,
 )
+from portal.staff.offer_views import OfferForm
 from portal.units import commit_or_flash, commit_or_refuse
 
 
@@ -184,32 +186,26 @@ def invoice_issue(invoice_id: int):
 @role_required(*READ)
 def invoice_detail(invoice_id: int):
     invoice = scoped(Invoice, invoice_id)
-    deliveries = db.session.scalars(
-        db.select(Delivery).filter_by(invoice_id=invoice.id).order_by(Delivery.id.desc())
-    ).all()
-    history = db.session.scalars(
-        db.select(Payment).filter_by(invoice_id=invoice.id).order_by(Payment.id)
-    ).all()
+    page = staff_invoice_page.build(invoice, practice_today(current_user.practice))
+    offer_form = OfferForm()
+    offer_form.expires_on.data = (
+        offer_form.expires_on.data or page.offers.default_expires_on.isoformat()
+    )
     return render_template(
         "staff/invoice.html",
-        invoice=invoice,
-        summary=invoices.summarize(invoice),
-        payments=history,
-        deliveries=deliveries,
-        timeline=audit.timeline(invoice.id),
+        page=page,
+        invoice=page.invoice,
         event_label=audit_actions.label,
-        plans=db.session.scalars(
-            db.select(Plan).filter_by(invoice_id=invoice.id).order_by(Plan.id.desc())
-        ).all(),
         send_form=SendForm(),
         action=ActionForm(),
-        locked_links=links.locked_links(invoice),
         desk_form=DeskPaymentForm(),
         refund_form=RefundForm(),
-        disputes=disputes.of_payments([p.id for p in history]),
-        credits=credits.held(invoice),
         void_form=ReasonForm(),
         write_off_form=WriteOffForm(),
+        offer_form=offer_form,
+        cf_form=CodiceFiscaleForm(),
+        hold_form=HoldForm(prefix="hold", formdata=None),
+        release_form=ReleaseForm(prefix="release", formdata=None),
     )
 
 

@@ -1,8 +1,7 @@
 """Incentives on the practice's side: settlement offers on an invoice (list, make, withdraw)
 and the owner's early-payment discount and deposit settings."""
 
-from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,8 +12,6 @@ from wtforms import BooleanField, StringField
 
 from portal.clock import practice_today
 from portal.models import Invoice, SettlementOffer
-from portal.models.invoice import InvoiceStatus
-from portal.models.settlement_offer import OfferStatus
 from portal.money import format_plain, parse_amount
 from portal.services.incentives import discounts, rules, settlements
 from portal.services.incentives.rules import IncentiveRefused
@@ -42,29 +39,6 @@ class DiscountForm(FlaskForm):
 
 def _back(invoice: Invoice):
     return redirect(url_for("staff.invoice_detail", invoice_id=invoice.id) + "#offers-title")
-
-
-@dataclass(frozen=True)
-class OfferRow:
-    offer: SettlementOffer
-    status: str
-
-
-@bp.app_template_global("staff_invoice_offers")
-def staff_invoice_offers(invoice: Invoice) -> dict:
-    """The offers section of the staff invoice page (templates/staff/_invoice_offers.html)."""
-    today = practice_today(current_user.practice)
-    rows = [OfferRow(o, settlements.status_of(o, today)) for o in settlements.offers_for(invoice)]
-    form = OfferForm()
-    form.expires_on.data = form.expires_on.data or (today + timedelta(days=14)).isoformat()
-    return {
-        "rows": rows,
-        "form": form,
-        "action": ActionForm(),
-        "today": today,
-        "can_offer": invoice.status == InvoiceStatus.OPEN
-        and not any(r.status == OfferStatus.OPEN for r in rows),
-    }
 
 
 @bp.post("/invoices/<int:invoice_id>/offers")

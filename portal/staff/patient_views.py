@@ -4,14 +4,14 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.extensions import db
-from portal.models import Invoice, Patient
-from portal.services.billing import patients
+from portal.models import Patient
+from portal.services.billing import patients, staff_patient_page
 from portal.services.billing.patients import InvalidPatient, PatientInput
 from portal.services.collections import preferences
 from portal.services.collections.preferences import InvalidPreference
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
+from portal.staff.fiscal_forms import CodiceFiscaleForm
 from portal.staff.forms import DocumentPreferencesForm, PatientForm
 from portal.units import commit_or_refuse
 
@@ -58,15 +58,15 @@ def patient_new():
 
 
 def _detail_page(patient: Patient, form: DocumentPreferencesForm, status: int = 200):
-    query = db.select(Invoice).filter_by(patient_id=patient.id).order_by(Invoice.id.desc())
-    page = render_template(
+    page = staff_patient_page.build(patient)
+    html = render_template(
         "staff/patient.html",
-        patient=patient,
-        invoices=db.session.scalars(query).all(),
+        page=page,
+        patient=page.patient,
         documents_form=form,
-        consent_history=preferences.history(patient),
+        cf_form=CodiceFiscaleForm(),
     )
-    return page, status
+    return html, status
 
 
 @bp.get("/patients/<int:patient_id>")

@@ -36,16 +36,6 @@ class AnswerForm(FlaskForm):
     reply = TextAreaField()
 
 
-@bp.app_context_processor
-def _question_count():
-    def open_question_count() -> int:
-        if not (current_user and current_user.is_authenticated):
-            return 0
-        return bill_questions.open_count(current_user.practice_id)
-
-    return {"open_question_count": open_question_count}
-
-
 @bp.get("/questions")
 @role_required(*READ)
 def questions():

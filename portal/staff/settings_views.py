@@ -7,7 +7,7 @@ from flask_login import current_user
 from portal.extensions import db
 from portal.models import ApiKey, StaffUser
 from portal.services.core import audit
-from portal.services.practice import api_keys, branding, staff_auth
+from portal.services.practice import api_keys, branding, staff_auth, staff_roster
 from portal.services.practice.branding import BrandingRefused
 from portal.services.practice.staff_auth import InvalidStaff
 from portal.staff import bp
@@ -72,12 +72,11 @@ def users():
             flash(_("Staff account created."), "info")
             return redirect(url_for("staff.users"))
         form.form_errors.append(created.message)
-    query = db.select(StaffUser).filter_by(practice_id=current_user.practice_id)
     return render_template(
         "staff/users.html",
         form=form,
         action=ActionForm(),
-        users=db.session.scalars(query.order_by(StaffUser.name)).all(),
+        roster=staff_roster.build(current_user.practice_id),
     )
 
 

@@ -4,19 +4,12 @@ everywhere."""
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import StaffUser
 from portal.services.practice import staff_auth
 from portal.staff import bp
 from portal.staff.access import OWNER, actor, role_required, scoped
 from portal.staff.forms import ActionForm
-
-
-@bp.app_template_global("locked")
-def locked(user: StaffUser) -> bool:
-    """Whether `user` cannot sign in now because of wrong passwords or codes."""
-    return staff_auth.is_locked(user, user.email, staff_auth.Throttle(), utcnow())
 
 
 @bp.post("/users/<int:user_id>/unlock")

@@ -8,7 +8,6 @@ from flask_login import current_user
 from portal.extensions import db
 from portal.models import Invoice, Payment, PendingWork, Refund
 from portal.models.payment import RefundStatus
-from portal.services import messaging
 from portal.services.billing import money
 from portal.services.billing.money import MoneyRefused
 from portal.services.core import backlog, outbox
@@ -18,14 +17,9 @@ from portal.staff.forms import ActionForm
 from portal.units import commit_or_flash
 
 
-@bp.app_context_processor
+@bp.context_processor
 def _money_helpers():
-    def email_missing() -> bool:
-        return bool(current_user and current_user.is_authenticated) and not (
-            messaging.email_configured()
-        )
-
-    return {"email_missing": email_missing, "new_claim_key": money.new_claim_key}
+    return {"new_claim_key": money.new_claim_key}
 
 
 @bp.get("/work")

@@ -4,7 +4,9 @@ The page costs five statements however many lines, payments and refunds the invo
 the link with its invoice, practice, patient, lines and the practice's plan and discount
 policies (`LINK_OPTIONS`, loaded by the patient session); the ledger summed by kind; the
 invoice's plans with their installments; its payments with their refunds; its settlement
-offers. The rules are those of `incentives` and `plans`, applied to what was loaded.
+offers. The rules are those of `incentives` and `plans`, applied to what was loaded. Where
+Saldo issues the practice's Italian health invoices, the fiscal section adds three (its
+documents, the codice fiscale, the Sistema TS opposition: `fiscal.bill_section`).
 """
 
 from dataclasses import dataclass
@@ -28,6 +30,8 @@ from portal.models.invoice import InvoiceStatus
 from portal.models.payment import IN_FLIGHT, PaymentStatus
 from portal.models.plan import Plan, PlanStatus
 from portal.services.billing.invoices import InvoiceSummary
+from portal.services.fiscal import bill_section
+from portal.services.fiscal.bill_section import BillFiscal
 from portal.services.incentives import rules
 from portal.services.incentives.rules import Discount
 from portal.services.payments import partial
@@ -82,6 +86,7 @@ class BillPage:
     pending_plan_signed: bool
     plan_offered: bool
     incentives: Incentives | None
+    fiscal: BillFiscal
     #: the rules for paying part of the balance, when the practice allows it
     partial: PartialRules | None = None
 
@@ -119,6 +124,7 @@ def build(
         ),
         plan_offered=offered,
         incentives=found,
+        fiscal=bill_section.of_bill(invoice),
         partial=None if shown_plan else partial.rules_for(invoice, balance),
     )
 
@@ -130,13 +136,16 @@ _LEDGER_SUMS = (
     .where(LedgerEntry.invoice_id == _INVOICE)
     .group_by(LedgerEntry.kind)
 )
-_PLANS = (
+#: the invoice's plans, newest first, with their installments and whether each has its
+#: agreement (the PDF itself is not read); the staff invoice page reads them the same way
+PLANS = (
     select(Plan, Plan.agreement_pdf.is_not(None))
     .where(Plan.invoice_id == _INVOICE)
     .options(defer(Plan.agreement_pdf), defer(Plan.signature_png), joinedload(Plan.installments))
     .order_by(Plan.id.desc())
 )
-_PAYMENTS = (
+#: the invoice's payments, oldest first, with their refunds
+PAYMENTS = (
     select(Payment)
     .where(Payment.invoice_id == _INVOICE)
     .options(joinedload(Payment.refunds))
@@ -174,14 +183,14 @@ def _summary(invoice: Invoice, sums: dict[str, int]) -> InvoiceSummary:
 
 def _plans(invoice_id: int) -> tuple[PlanView | None, Plan | None, bool]:
     """(the plan shown, the newest plan awaiting signature, whether a plan took over)."""
-    rows = db.session.execute(_PLANS, {"invoice_id": invoice_id}).unique().all()
+    rows = db.session.execute(PLANS, {"invoice_id": invoice_id}).unique().all()
     shown = next((PlanView(p, bool(pdf)) for p, pdf in rows if p.status in _SHOWN_PLANS), None)
     pending = next((p for p, _ in rows if p.status == PlanStatus.PENDING_SIGNATURE), None)
     return shown, pending, shown is not None
 
 
 def _payments(invoice_id: int) -> list[Payment]:
-    return list(db.session.scalars(_PAYMENTS, {"invoice_id": invoice_id}).unique())
+    return list(db.session.scalars(PAYMENTS, {"invoice_id": invoice_id}).unique())
 
 
 def _incentives(

@@ -7,6 +7,7 @@ from portal.i18n import file_name, rendering_in
 from portal.models import Payment
 from portal.models.payment import PaymentStatus
 from portal.services.billing import invoices
+from portal.services.fiscal import profile
 
 
 def locale_of(payment: Payment) -> str:
@@ -23,6 +24,7 @@ def render_html(payment: Payment) -> str:
         practice=invoice.practice,
         patient=invoice.patient,
         summary=invoices.summarize(invoice),
+        receipt_is_confirmation=profile.receipts_are_confirmations(invoice.practice),
     )
 
 

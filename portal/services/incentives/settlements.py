@@ -33,10 +33,17 @@ def offers_for(invoice: Invoice) -> list[SettlementOffer]:
     return list(db.session.scalars(query.order_by(SettlementOffer.id.desc())))
 
 
-def status_of(offer: SettlementOffer, today: date) -> str:
+def status_of(
+    offer: SettlementOffer, today: date, payment_statuses: dict[int, str] | None = None
+) -> str:
     """The stored status, except that an open offer past its expiry date reads "expired"
-    (the row itself moves when something touches it, see `expire_lapsed`)."""
-    if offer.status == OfferStatus.OPEN and offer.expires_on < today and not _held(offer):
+    (the row itself moves when something touches it, see `expire_lapsed`). The invoice's
+    `payment_statuses` by payment id, when the caller has them, spare a statement."""
+    if (
+        offer.status == OfferStatus.OPEN
+        and offer.expires_on < today
+        and not _held(offer, payment_statuses)
+    ):
         return "expired"
     return offer.status
 
@@ -68,15 +75,17 @@ def _payable(offer: SettlementOffer, today: date) -> bool:
     return offer_payable(offer, today, invoice, ledger.balance(invoice.id), _linked_status(offer))
 
 
-def _linked_status(offer: SettlementOffer) -> str | None:
+def _linked_status(offer: SettlementOffer, known: dict[int, str] | None = None) -> str | None:
     if offer.payment_id is None:
         return None
+    if known is not None and offer.payment_id in known:
+        return known[offer.payment_id]
     return db.session.scalar(select(Payment.status).where(Payment.id == offer.payment_id))
 
 
-def _held(offer: SettlementOffer) -> bool:
+def _held(offer: SettlementOffer, known: dict[int, str] | None = None) -> bool:
     """A payment of the offer is under way or made: it can no longer expire or be withdrawn."""
-    status = _linked_status(offer)
+    status = _linked_status(offer, known)
     return status is not None and status not in DEAD
 
 

@@ -14,7 +14,10 @@ from portal.services.access import privacy
 
 
 def render_email(name: str, locale: str | None, **context) -> tuple[str, str, str]:
-    """(subject, text, html) of `templates/email/<name>/` rendered in `locale`."""
+    """(subject, text, html) of `templates/email/<name>/` rendered in `locale`; with a
+    `practice`, the templates get its `privacy_url` too."""
+    if "practice" in context:
+        context.setdefault("privacy_url", privacy.notice_url(context["practice"]))
     with rendering_in(locale) as language:
         subject = render_template(f"email/{name}/subject.txt", **context).strip()
         text = render_template(f"email/{name}/body.txt", **context)
