@@ -29,14 +29,15 @@ class Channel(StrEnum):
     LETTER = "letter"
 
 
-#: the channels as plain strings, for the check constraint's SQL
+#: the channels and statuses as plain strings, for the check constraints' SQL
 CHANNELS = tuple(m.value for m in Channel)
+DELIVERY_STATUSES = tuple(m.value for m in DeliveryStatus)
 
 
 class Delivery(db.Model):
     __table_args__ = (
         CheckConstraint(f"channel IN {CHANNELS}", name="channel"),
-        CheckConstraint("status IN ('queued', 'sent', 'failed', 'skipped')", name="status"),
+        CheckConstraint(f"status IN {DELIVERY_STATUSES}", name="status"),
         Index("ix_delivery_retry", "status", "next_attempt_at"),
         Index("ix_delivery_purpose_sent", "purpose", "sent_at"),
     )
@@ -53,7 +54,7 @@ class Delivery(db.Model):
     subject: Mapped[str | None] = mapped_column(String(300))
     #: the text as sent, with the link token replaced by "[link]"
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(8), default="queued")
+    status: Mapped[str] = mapped_column(String(8), default=DeliveryStatus.QUEUED.value)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

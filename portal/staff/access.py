@@ -8,12 +8,14 @@ from flask_login import current_user, login_required
 
 from portal.extensions import db, login_manager
 from portal.models import StaffUser
+from portal.models.audit import ActorKind
+from portal.models.staff import Role
 from portal.services.core.audit import Actor
 
 #: role groups used by the views
-READ = ("owner", "billing", "viewer")
-WRITE = ("owner", "billing")
-OWNER = ("owner",)
+READ = (Role.OWNER, Role.BILLING, Role.VIEWER)
+WRITE = (Role.OWNER, Role.BILLING)
+OWNER = (Role.OWNER,)
 
 
 #: session keys: the user's session version at sign-in, and when the sign-in happened
@@ -71,4 +73,4 @@ def scoped(model, object_id: int):
 
 
 def actor(ip_address: str | None) -> Actor:
-    return Actor("staff", str(current_user.id), ip_address)
+    return Actor(ActorKind.STAFF, str(current_user.id), ip_address)

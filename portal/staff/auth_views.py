@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.extensions import db, limiter
 from portal.models import StaffUser
+from portal.models.audit import ActorKind
 from portal.redirects import safe_next
 from portal.services.access import second_factor
 from portal.services.core import audit
@@ -33,7 +34,7 @@ def locked_message() -> str:
 
 
 def _actor(user: StaffUser) -> Actor:
-    return Actor("staff", str(user.id), request.remote_addr)
+    return Actor(ActorKind.STAFF, str(user.id), request.remote_addr)
 
 
 def _fresh_session(**values) -> None:

@@ -9,6 +9,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Invoice, InvoiceLine, Patient
 from portal.models.invoice import InvoiceStatus
+from portal.models.ledger import LedgerKind
 from portal.services.billing import ledger
 from portal.services.core import audit
 from portal.services.core.audit import Actor
@@ -93,7 +94,7 @@ def issue(invoice: Invoice, actor: Actor) -> None:
     share = sum(line.patient_share_minor for line in invoice.lines)
     invoice.status = InvoiceStatus.OPEN
     if share:
-        ledger.post(invoice, "charge", share, memo=f"Invoice {invoice.number}")
+        ledger.post(invoice, LedgerKind.CHARGE, share, memo=f"Invoice {invoice.number}")
     audit.record(
         "invoice.issued", practice_id=invoice.practice_id, invoice_id=invoice.id, actor=actor
     )
@@ -144,7 +145,9 @@ class InvoiceSummary:
 
 def summarize(invoice: Invoice) -> InvoiceSummary:
     """Line totals from the invoice, money received and balance from the ledger."""
-    paid = ledger.total_of(invoice.id, "payment") - ledger.total_of(invoice.id, "refund")
+    paid = ledger.total_of(invoice.id, LedgerKind.PAYMENT) - ledger.total_of(
+        invoice.id, LedgerKind.REFUND
+    )
     return InvoiceSummary(
         charged_minor=sum(line.charged_minor for line in invoice.lines),
         insurance_paid_minor=sum(line.insurance_paid_minor for line in invoice.lines),
@@ -152,7 +155,11 @@ def summarize(invoice: Invoice) -> InvoiceSummary:
         patient_share_minor=sum(line.patient_share_minor for line in invoice.lines),
         paid_minor=paid,
         credits_minor=ledger.total_of(
-            invoice.id, "discount", "adjustment", "settlement", "write_off"
+            invoice.id,
+            LedgerKind.DISCOUNT,
+            LedgerKind.ADJUSTMENT,
+            LedgerKind.SETTLEMENT,
+            LedgerKind.WRITE_OFF,
         ),
         balance_minor=ledger.balance(invoice.id),
     )

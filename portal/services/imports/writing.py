@@ -11,6 +11,8 @@ from sqlalchemy import func
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import AuditEvent, Invoice, InvoiceLine, LedgerEntry, Patient, Practice
+from portal.models.invoice import InvoiceStatus
+from portal.models.ledger import LedgerKind
 from portal.services.billing import patients
 from portal.services.core.audit import Actor
 from portal.services.imports import sqlite_search
@@ -167,7 +169,11 @@ def create_invoices(
     rows = []
     for p in planned:
         share = p.patient_share_minor
-        status = "draft" if draft else ("open" if share > 0 else "paid")
+        status = (
+            InvoiceStatus.DRAFT
+            if draft
+            else (InvoiceStatus.OPEN if share > 0 else InvoiceStatus.PAID)
+        )
         rows.append(
             dict(
                 practice_id=practice.id,
@@ -178,7 +184,7 @@ def create_invoices(
                 due_on=p.due_on,
                 status=status,
                 created_at=now,
-                paid_at=now if status == "paid" else None,
+                paid_at=now if status == InvoiceStatus.PAID else None,
             )
         )
     before = _newest_id(Invoice)
@@ -209,7 +215,7 @@ def create_invoices(
                 dict(
                     practice_id=practice.id,
                     invoice_id=invoice_id,
-                    kind="charge",
+                    kind=LedgerKind.CHARGE,
                     amount_minor=share,
                     currency=practice.currency,
                     memo=f"Invoice {row['number']}",

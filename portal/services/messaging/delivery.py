@@ -20,6 +20,8 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.sms import SmsError
 from portal.models import Delivery, Installment, Invoice, Payment, Plan
+from portal.models.audit import ActorKind
+from portal.models.cadence_step import CadenceTone
 from portal.models.delivery import Channel, DeliveryStatus
 from portal.models.invoice import InvoiceStatus
 from portal.services.access import links
@@ -37,7 +39,7 @@ from portal.services.messaging.purposes import (
 
 #: how long a retry claims a message, so two workers never try the same one at once
 CLAIM = timedelta(minutes=5)
-RETRIER = Actor("system", "retry")
+RETRIER = Actor(ActorKind.SYSTEM, "retry")
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,7 @@ def _held(
     opens = quiet_hours.opens_at(invoice.patient, now)
     if opens is None:
         return False
-    delivery.status, delivery.next_attempt_at = "queued", opens
+    delivery.status, delivery.next_attempt_at = DeliveryStatus.QUEUED, opens
     _audit(
         delivery,
         invoice,
@@ -167,7 +169,7 @@ def _attempt(
         _audit(delivery, invoice, actor, purpose.sent_action or f"{purpose.name}.sent")
         return
     if delivery.channel == Channel.EMAIL and not gateways.mailer().configured:
-        delivery.status, delivery.next_attempt_at = "queued", now + NOT_CONFIGURED_WAIT
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.QUEUED, now + NOT_CONFIGURED_WAIT
         delivery.last_error = "email is not configured"
         db.session.flush()
         return
@@ -180,7 +182,7 @@ def _attempt(
     try:
         subject, text = _send(delivery, purpose, context)
     except (OSError, SmsError) as exc:
-        delivery.status, delivery.last_error = "failed", str(exc)[:500]
+        delivery.status, delivery.last_error = DeliveryStatus.FAILED, str(exc)[:500]
         delivery.next_attempt_at = retry_at(delivery.attempts, now)
         if link is not None:
             links.revoke(link, SYSTEM, now=now)
@@ -208,7 +210,7 @@ def _context(delivery: Delivery, invoice: Invoice) -> dict:
         amount_minor=ledger.balance(invoice.id),
         currency=invoice.currency,
         due_on=invoice.due_on,
-        tone=refs.get("tone", "friendly"),
+        tone=refs.get("tone", CadenceTone.FRIENDLY),
         base_url=linking.base_url(),
         installment=None,
     )
