@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
-from portal.clock import utcnow
+from portal.clock import practice_today, utcnow
 from portal.extensions import db
 from portal.models import Alert, Invoice, LedgerEntry, Payment
 from portal.models.alert import AlertKind
@@ -40,7 +40,7 @@ def raise_alert(invoice: Invoice, kind: str, **data) -> None:
         practice_id=invoice.practice_id,
         invoice_id=invoice.id,
         kind=kind,
-        raised_on=utcnow().date(),
+        raised_on=practice_today(invoice.practice),
         data={**data, "subject": f"{kind}:{data.get('payment_id')}"},
     )
     try:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from portal.clock import day_of, practice_zone, utcnow
+from portal.clock import day_of, practice_today, practice_zone
 from portal.extensions import db
 from portal.models import FiscalDocument, FiscalProfile, Invoice, Payment, Practice, Refund
 from portal.models.fiscal import DocumentKind, Issuer
@@ -99,7 +99,7 @@ def issue_invoice(payment: Payment, actor: Actor, today: date | None = None) -> 
     invoice = payment.invoice
     codice = _ready(invoice)
     practice = invoice.practice
-    issued_on = today or local_date(utcnow(), practice)
+    issued_on = today or practice_today(practice)
     split = stamp.split(payment.amount_minor, profile_of(practice).stamp_charged_to_patient)
     values = dict(
         practice_id=practice.id,
@@ -132,7 +132,7 @@ def issue_credit_note(refund: Refund, actor: Actor, today: date | None = None) -
         raise FiscalRefused(_l("Only a refund that went through gets a credit note."))
     invoice = original.invoice
     practice = invoice.practice
-    issued_on = today or local_date(utcnow(), practice)
+    issued_on = today or practice_today(practice)
     if original.stamp_charged and refund.amount_minor == original.total_minor:
         split = stamp.Split(original.amount_minor, original.stamp_duty_minor, True)
     else:
