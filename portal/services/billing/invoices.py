@@ -101,20 +101,22 @@ def issue(invoice: Invoice, actor: Actor) -> None:
     settle_if_paid(invoice, actor)
 
 
+def line_values(line: LineInput) -> dict:
+    """The columns of an `InvoiceLine` for `line` (its text trimmed, an empty code None)."""
+    return dict(
+        service_date=line.service_date,
+        procedure_code=(line.procedure_code or "").strip() or None,
+        description=line.description.strip(),
+        charged_minor=line.charged_minor,
+        insurance_paid_minor=line.insurance_paid_minor,
+        adjustment_minor=line.adjustment_minor,
+        patient_share_minor=line.patient_share_minor,
+    )
+
+
 def _set_lines(invoice: Invoice, lines: list[LineInput]) -> None:
     for position, line in enumerate(lines, start=1):
-        invoice.lines.append(
-            InvoiceLine(
-                position=position,
-                service_date=line.service_date,
-                procedure_code=(line.procedure_code or "").strip() or None,
-                description=line.description.strip(),
-                charged_minor=line.charged_minor,
-                insurance_paid_minor=line.insurance_paid_minor,
-                adjustment_minor=line.adjustment_minor,
-                patient_share_minor=line.patient_share_minor,
-            )
-        )
+        invoice.lines.append(InvoiceLine(position=position, **line_values(line)))
 
 
 def _validate(lines: list[LineInput], issued_on: date, due_on: date) -> None:
@@ -163,6 +165,15 @@ def summarize(invoice: Invoice) -> InvoiceSummary:
         ),
         balance_minor=ledger.balance(invoice.id),
     )
+
+
+def reopen_if_owed(invoice: Invoice) -> bool:
+    """Open a paid invoice again once something (a refund that reduced the balance failed, a
+    chargeback) makes it owed; True if it moved (the caller audits why)."""
+    if invoice.status != InvoiceStatus.PAID or ledger.balance(invoice.id) <= 0:
+        return False
+    invoice.status, invoice.paid_at = InvoiceStatus.OPEN, None
+    return True
 
 
 def settle_if_paid(invoice: Invoice, actor: Actor) -> bool:

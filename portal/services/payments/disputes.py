@@ -17,7 +17,6 @@ from portal.extensions import db
 from portal.models import Dispute, LedgerEntry, Payment
 from portal.models.alert import AlertKind
 from portal.models.dispute import CLOSED, DISPUTE_STATUSES, DisputeStatus
-from portal.models.invoice import InvoiceStatus
 from portal.models.ledger import LedgerKind
 from portal.services.billing import credits, invoices, ledger
 from portal.services.core import audit, events
@@ -122,8 +121,7 @@ def _withdraw(dispute: Dispute, actor: Actor) -> None:
         return
     invoice = dispute.payment.invoice
     db.session.refresh(invoice)
-    if invoice.status == InvoiceStatus.PAID and ledger.balance(invoice.id) > 0:
-        invoice.status, invoice.paid_at = InvoiceStatus.OPEN, None
+    if invoices.reopen_if_owed(invoice):
         _timeline(dispute, "invoice.reopened", actor)
     _timeline(dispute, "payment.dispute_funds_withdrawn", actor)
 

@@ -15,7 +15,6 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.stripe_gateway import RefundResult
 from portal.models import Payment, Refund
-from portal.models.invoice import InvoiceStatus
 from portal.models.ledger import LedgerKind
 from portal.models.payment import RefundStatus
 from portal.services.billing import invoices, ledger
@@ -70,8 +69,7 @@ def _book(record: Refund, actor: Actor) -> None:
         entry.refund_id = record.id
     db.session.flush()
     db.session.refresh(invoice)
-    if invoice.status == InvoiceStatus.PAID and ledger.balance(invoice.id) > 0:
-        invoice.status, invoice.paid_at = InvoiceStatus.OPEN, None
+    if invoices.reopen_if_owed(invoice):
         _audit(record, "invoice.reopened", actor)
     _audit(record, "payment.refunded", actor)
 
