@@ -28,6 +28,7 @@ from portal.models import (
 )
 from portal.models.alert import ALERT_KINDS, AlertKind
 from portal.models.audit import ACTOR_KINDS, ActorKind, AuditEvent
+from portal.models.bill_question import QuestionStatus
 from portal.models.cadence_step import CADENCE_CHANNELS, CADENCE_TONES, CadenceChannel, CadenceTone
 from portal.models.call_task import CALL_OUTCOMES, CallOutcome, CallStatus
 from portal.models.charge_attempt import LateChargeStatus
@@ -37,7 +38,7 @@ from portal.models.consent_record import (
     ConsentRecord,
     ConsentSource,
 )
-from portal.models.delivery import CHANNELS, Channel, DeliveryStatus
+from portal.models.delivery import CHANNELS, Channel, DeliveryPurpose, DeliveryStatus
 from portal.models.dispute import DISPUTE_STATUSES, DisputeStatus
 from portal.models.fiscal import (
     DOCUMENT_KINDS,
@@ -291,6 +292,8 @@ def test_the_tables_keyed_by_a_vocabulary_cover_every_member():
     assert {c.value for c in cadence_views.TONES} == set(CadenceTone)
     assert set(access.READ) == set(Role) and access.OWNER == (Role.OWNER,)
     assert set(ConsentSource) >= {ConsentSource.API, ConsentSource.STAFF, ConsentSource.CSV}
+    assert set(messaging.PURPOSES) == set(DeliveryPurpose)
+    assert all(name == purpose.name for name, purpose in messaging.PURPOSES.items())
 
 
 def test_every_kind_a_run_stores_belongs_to_its_vocabulary(app):
@@ -302,5 +305,38 @@ def test_every_kind_a_run_stores_belongs_to_its_vocabulary(app):
         seen[model.__name__] = values
     # the data looked at is real: charges booked, the jobs audited, staff signed up
     assert LedgerKind.CHARGE in seen["LedgerEntry"]
+    purposes = set(db.session.scalars(db.select(Delivery.purpose).distinct()))
+    assert DeliveryPurpose.REMINDER in purposes and purposes <= set(DeliveryPurpose)
     assert seen["AuditEvent"] == {ActorKind.SYSTEM}
     assert Role.OWNER in seen["StaffUser"]
+
+
+#: the vocabularies a template may compare an attribute of that name with
+TEMPLATE_VOCABULARIES = {
+    "status": set().union(*(enum for _, enum in COLUMNS), QuestionStatus),
+    "kind": set(DocumentKind) | set(AlertKind) | set(LedgerKind),
+    "channel": set(CadenceChannel) | set(ConsentChannel),
+    "role": set(Role),
+    "method": set(PaymentMethod),
+    "tone": set(CadenceTone),
+    "purpose": set(DeliveryPurpose),
+    "outcome": set(CallOutcome),
+}
+_NAMES = "|".join(TEMPLATE_VOCABULARIES)
+_COMPARED = re.compile(rf"\b\w+\.({_NAMES}) (?:==|!=) \"([a-z_]+)\"")
+_LISTED = re.compile(rf"\b\w+\.({_NAMES}) (?:not )?in \(([^)]*)\)")
+
+
+def test_the_templates_compare_only_members_of_a_vocabulary():
+    compared = set()
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        text = path.read_text()
+        compared |= {(a, v, path.name) for a, v in _COMPARED.findall(text)}
+        for attribute, values in _LISTED.findall(text):
+            compared |= {(attribute, v, path.name) for v in re.findall(r'"([a-z_]+)"', values)}
+    strays = {c for c in compared if c[1] not in TEMPLATE_VOCABULARIES[c[0]]}
+    assert not strays
+    # the scan reads the templates: the bill and the invoice page compare statuses and kinds
+    assert {("status", "open"), ("kind", "credit_note"), ("role", "viewer")} <= {
+        (a, v) for a, v, _ in compared
+    }

@@ -29,6 +29,21 @@ class Channel(StrEnum):
     LETTER = "letter"
 
 
+class DeliveryPurpose(StrEnum):
+    """What a message is (`services.messaging.purposes.PURPOSES` says how each is sent)."""
+
+    LINK = "link"
+    LINK_REQUEST = "link_request"
+    REMINDER = "reminder"
+    RECEIPT = "receipt"
+    PLAN_ACTIVE = "plan_active"
+    INSTALLMENT_UPCOMING = "installment_upcoming"
+    INSTALLMENT_FAILED = "installment_failed"
+    INSTALLMENT_AUTHENTICATE = "installment_authenticate"
+    PLAN_PAST_DUE = "plan_past_due"
+    PRACTICE_PLAN_PAST_DUE = "practice_plan_past_due"
+
+
 #: the channels and statuses as plain strings, for the check constraints' SQL
 CHANNELS = tuple(m.value for m in Channel)
 DELIVERY_STATUSES = tuple(m.value for m in DeliveryStatus)
@@ -45,7 +60,7 @@ class Delivery(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"), index=True)
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
-    #: what was sent: a `messaging.PURPOSES` name, e.g. "link", "receipt", "reminder"
+    #: what was sent: a `DeliveryPurpose`
     purpose: Mapped[str] = mapped_column(String(32))
     #: a `Channel`
     channel: Mapped[str] = mapped_column(String(8))

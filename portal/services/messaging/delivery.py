@@ -22,7 +22,7 @@ from portal.gateways.sms import SmsError
 from portal.models import Delivery, Installment, Invoice, Payment, Plan
 from portal.models.audit import ActorKind
 from portal.models.cadence_step import CadenceTone
-from portal.models.delivery import Channel, DeliveryStatus
+from portal.models.delivery import Channel, DeliveryPurpose, DeliveryStatus
 from portal.models.invoice import InvoiceStatus
 from portal.services.access import links
 from portal.services.billing import ledger
@@ -219,7 +219,7 @@ def _context(delivery: Delivery, invoice: Invoice) -> dict:
             context[key] = db.session.get(model, refs[f"{key}_id"])
     if refs.get("next_on"):
         context["next_on"] = date.fromisoformat(refs["next_on"])
-    if delivery.purpose == "reminder" and delivery.channel == Channel.EMAIL:
+    if delivery.purpose == DeliveryPurpose.REMINDER and delivery.channel == Channel.EMAIL:
         context["unsubscribe_url"] = consent.unsubscribe_url(invoice.patient, "email")
     return context
 
@@ -253,12 +253,12 @@ def _attachment(delivery: Delivery, context: dict) -> tuple[str, bytes] | None:
 
     attached = context["patient"].email_attachments
     context["attached"] = attached
-    if delivery.purpose == "receipt" and attached:
+    if delivery.purpose == DeliveryPurpose.RECEIPT and attached:
         payment = context["payment"]
         return receipts.filename(payment, delivery.locale), receipts.render_pdf(
             payment, delivery.locale
         )
-    if delivery.purpose == "plan_active":
+    if delivery.purpose == DeliveryPurpose.PLAN_ACTIVE:
         plan = context["plan"]
         pdf = agreements.finalize(plan)  # sealed once; the stored PDF afterwards
         return (agreements.filename(plan), pdf) if attached else None
@@ -299,7 +299,7 @@ def retry_due(now: datetime | None = None) -> int:
         db.select(Delivery.id, Delivery.next_attempt_at)
         .where(
             Delivery.status.in_((DeliveryStatus.FAILED, DeliveryStatus.QUEUED)),
-            Delivery.purpose != "reminder",
+            Delivery.purpose != DeliveryPurpose.REMINDER,
             Delivery.next_attempt_at.is_not(None),
             Delivery.next_attempt_at <= now,
         )
@@ -316,7 +316,9 @@ def retry_due(now: datetime | None = None) -> int:
             db.session.commit()  # as below: the message was sent (or failed)
             continue
         invoice = db.session.get(Invoice, delivery.invoice_id)
-        if invoice is None or (delivery.purpose == "link" and invoice.status != InvoiceStatus.OPEN):
+        if invoice is None or (
+            delivery.purpose == DeliveryPurpose.LINK and invoice.status != InvoiceStatus.OPEN
+        ):
             delivery.next_attempt_at = None
         else:
             go(delivery, invoice, RETRIER, now)
