@@ -60,7 +60,9 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     security.init_app(app)
     session_cookie.init_app(app)
-    gateways.init_app(app)
+    from portal.services.messaging import dev_outbox
+
+    gateways.init_app(app, dev_outbox.keep_email, dev_outbox.keep_text)
 
 
 def _sqlite_wal(app: Flask) -> None:

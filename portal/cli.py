@@ -13,6 +13,8 @@ from portal import jobs_cli as jobs_cli_commands
 from portal.extensions import db
 from portal.fiscal_cli import fiscal_cli
 from portal.models import Practice
+from portal.models.audit import ActorKind
+from portal.models.staff import ROLES
 from portal.outbox_cli import outbox_cli
 from portal.report_cli import report_cli
 from portal.secrets_cli import reencrypt, secrets_cli
@@ -66,7 +68,7 @@ def _practice(slug: str) -> Practice:
 @click.option("--practice", "slug", required=True, help="practice slug")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", type=click.Choice(["owner", "billing", "viewer"]), default="owner")
+@click.option("--role", type=click.Choice(ROLES), default=ROLES[0])
 @click.option("--language", "locale", type=click.Choice(["en", "it"]), default="en")
 @click.password_option()
 def create_staff(slug, email, name, role, locale, password):
@@ -170,7 +172,7 @@ def import_invoices(path, slug, pairs, date_format, dry_run, draft):
     if dry_run:
         result = imports.validate(practice, csv_file, mapping, **options)
     else:
-        actor = Actor("system", "cli:invoice import")
+        actor = Actor(ActorKind.SYSTEM, "cli:invoice import")
         result = imports.commit(practice, csv_file, mapping, actor=actor, draft=draft, **options)
     for error in result.errors:
         click.echo(str(error), err=True)

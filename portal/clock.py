@@ -1,6 +1,7 @@
 """The one place that reads the wall clock, so services can be handed a fixed `now`, and the
 one place that turns a moment into a practice's calendar day."""
 
+import time as _time
 from datetime import UTC, date, datetime, time
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +14,11 @@ class _Zoned(Protocol):
 def utcnow() -> datetime:
     """Naive UTC now; every stored timestamp is naive UTC."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def timestamp() -> float:
+    """Seconds since the Unix epoch, for moments kept in a signed cookie or session."""
+    return _time.time()
 
 
 def zone(name: str | None) -> ZoneInfo:

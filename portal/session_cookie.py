@@ -1,11 +1,11 @@
 """The signed session cookie, signed again only when the session changed or the cookie is
 getting old, so a page that only reads the session does not re-sign and resend it."""
 
-import time
-
 from flask import Flask
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from portal import clock
 
 #: a permanent session's unchanged cookie is sent again, with its lifetime renewed, once it
 #: is this many seconds old (Flask re-signs it on every request)
@@ -13,7 +13,7 @@ REFRESH_AFTER = 60
 
 
 def _now() -> float:
-    return time.time()
+    return clock.timestamp()
 
 
 class SessionCookie(SecureCookieSessionInterface):

@@ -6,10 +6,11 @@ from flask.cli import with_appcontext
 
 from portal.extensions import db
 from portal.gateways import encryption
+from portal.models.audit import ActorKind
 from portal.services.core.audit import Actor
 from portal.services.payments import stripe_accounts
 
-CLI = Actor("system", "cli:practice stripe")
+CLI = Actor(ActorKind.SYSTEM, "cli:practice stripe")
 
 
 @click.command("stripe")

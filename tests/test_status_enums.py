@@ -27,26 +27,58 @@ from portal.models import (
     SettlementOffer,
 )
 from portal.models.alert import ALERT_KINDS, AlertKind
-from portal.models.cadence_step import CADENCE_CHANNELS, CadenceChannel
+from portal.models.audit import ACTOR_KINDS, ActorKind, AuditEvent
+from portal.models.bill_question import QuestionStatus
+from portal.models.cadence_step import CADENCE_CHANNELS, CADENCE_TONES, CadenceChannel, CadenceTone
 from portal.models.call_task import CALL_OUTCOMES, CallOutcome, CallStatus
 from portal.models.charge_attempt import LateChargeStatus
-from portal.models.delivery import CHANNELS, Channel, DeliveryStatus
+from portal.models.consent_record import (
+    CONSENT_CHANNELS,
+    ConsentChannel,
+    ConsentRecord,
+    ConsentSource,
+)
+from portal.models.delivery import CHANNELS, Channel, DeliveryPurpose, DeliveryStatus
 from portal.models.dispute import DISPUTE_STATUSES, DisputeStatus
+from portal.models.fiscal import (
+    DOCUMENT_KINDS,
+    ISSUERS,
+    TAX_ID_SOURCES,
+    DocumentKind,
+    FiscalDocument,
+    FiscalProfile,
+    Issuer,
+    PatientTaxId,
+    TaxIdSource,
+)
 from portal.models.import_job import IMPORT_STATUSES, ImportStatus
 from portal.models.invoice import INVOICE_STATUSES, InvoiceStatus
-from portal.models.payment import PAYMENT_STATUSES, REFUND_STATUSES, PaymentStatus, RefundStatus
+from portal.models.ledger import LEDGER_KINDS, LedgerEntry, LedgerKind
+from portal.models.payment import (
+    DESK_METHODS,
+    METHODS,
+    PAYMENT_STATUSES,
+    REFUND_STATUSES,
+    STRIPE_METHODS,
+    TRANSITIONS,
+    PaymentMethod,
+    PaymentStatus,
+    RefundStatus,
+)
 from portal.models.pending_work import WORK_STATUSES, WorkStatus
 from portal.models.plan import INSTALLMENT_STATUSES, PLAN_STATUSES, InstallmentStatus, PlanStatus
 from portal.models.reminder_log import ReminderStatus
 from portal.models.settlement_offer import OfferStatus
+from portal.models.staff import ROLES, Role, StaffUser
 from portal.patient.messages import REFUSALS
 from portal.services import messaging
-from portal.services.collections import calls, consent
+from portal.services.billing import ledger
+from portal.services.collections import calls, consent, letters
 from portal.services.collections.alerts import KIND_LABELS, SEVERITY
-from portal.services.collections.cadence_steps import MESSAGE_CHANNELS
+from portal.services.collections.cadence_steps import DEFAULT_CADENCE, MESSAGE_CHANNELS, TONES
 from portal.services.core import demo, jobs
 from portal.services.core.refusals import PaymentReason
-from portal.staff import cadence_views
+from portal.staff import access, cadence_views
 from portal.staff.collection_forms import OUTCOME_LABELS
 from portal.staff.report_views import CHANNEL_LABELS
 
@@ -105,11 +137,7 @@ def test_a_member_is_its_stored_string():
 
 
 def test_every_status_the_demo_and_a_run_store_belongs_to_its_enum(app):
-    demo.seed(datetime(2026, 12, 1, 9, 0))
-    demo.seed_overdue(datetime(2026, 12, 1, 9, 0))
-    demo.staff_logins()
-    db.session.commit()
-    jobs.run_due(now=datetime(2026, 12, 1, 10, 0))
+    _seed_and_run()
     seen = {}
     for column, enum in COLUMNS:
         values = set(db.session.scalars(db.select(column).distinct()))
@@ -118,6 +146,15 @@ def test_every_status_the_demo_and_a_run_store_belongs_to_its_enum(app):
     # the data looked at is real: invoices open, reminders and deliveries recorded
     assert seen["Invoice"] == {"open"}
     assert seen["ReminderLog"] and seen["Delivery"] and seen["CallTask"] == {"open"}
+
+
+def _seed_and_run() -> None:
+    """The demo practices, overdue bills and staff, then one run of the due work."""
+    demo.seed(datetime(2026, 12, 1, 9, 0))
+    demo.seed_overdue(datetime(2026, 12, 1, 9, 0))
+    demo.staff_logins()
+    db.session.commit()
+    jobs.run_due(now=datetime(2026, 12, 1, 10, 0))
 
 
 def _labels(template: str, pattern: str) -> set[str]:
@@ -202,3 +239,104 @@ def test_every_channel_and_kind_a_run_stores_belongs_to_its_enum(app):
     assert channels and channels <= set(Channel)
     assert logged and logged <= set(CadenceChannel)
     assert kinds <= set(AlertKind)
+
+
+#: (model, column, enum, the constraint tuple) of the vocabularies that are not statuses
+VOCABULARIES = [
+    (FiscalDocument, "kind", DocumentKind, DOCUMENT_KINDS),
+    (FiscalProfile, "issuer", Issuer, ISSUERS),
+    (PatientTaxId, "source", TaxIdSource, TAX_ID_SOURCES),
+    (LedgerEntry, "kind", LedgerKind, LEDGER_KINDS),
+    (CadenceStep, "tone", CadenceTone, CADENCE_TONES),
+    (ConsentRecord, "channel", ConsentChannel, CONSENT_CHANNELS),
+    (AuditEvent, "actor_kind", ActorKind, ACTOR_KINDS),
+    (StaffUser, "role", Role, ROLES),
+    (Payment, "method", PaymentMethod, METHODS),
+]
+
+
+@pytest.mark.parametrize(("model", "column", "enum", "values"), VOCABULARIES)
+def test_each_vocabulary_is_its_tuple_and_its_check_constraint(model, column, enum, values):
+    assert values == tuple(m.value for m in enum)
+    assert all(type(v) is str for v in values)  # the constraint's SQL names plain strings
+    assert _check_values(model, column) == set(values)
+
+
+def test_the_vocabularies_keep_their_stored_strings():
+    assert DOCUMENT_KINDS == ("invoice", "credit_note")
+    assert ACTOR_KINDS == ("staff", "patient", "system", "stripe")
+    assert CADENCE_TONES == ("courtesy", "friendly", "firm", "firmer", "final")
+    assert CONSENT_CHANNELS == ("email", "sms", "attachments", "esign")
+    assert ROLES == ("owner", "billing", "viewer")
+    assert LEDGER_KINDS[:7] == (
+        "charge",
+        "payment",
+        "refund",
+        "discount",
+        "adjustment",
+        "settlement",
+        "write_off",
+    )
+    assert _check_values(Delivery, "status") == set(DeliveryStatus)
+
+
+def test_the_tables_keyed_by_a_vocabulary_cover_every_member():
+    assert set(ledger.SIGNS) == set(LedgerKind)
+    assert set(consent.FLAGS) == set(ConsentChannel)
+    assert set(TRANSITIONS) == set(PaymentStatus)
+    assert all(targets <= set(PaymentStatus) for targets in TRANSITIONS.values())
+    assert set(STRIPE_METHODS) | set(DESK_METHODS) == set(PaymentMethod)
+    assert not set(STRIPE_METHODS) & set(DESK_METHODS)
+    assert TONES == tuple(CadenceTone) == letters.TONES
+    assert {step.tone for step in DEFAULT_CADENCE} == set(CadenceTone)
+    assert {c.value for c in cadence_views.TONES} == set(CadenceTone)
+    assert set(access.READ) == set(Role) and access.OWNER == (Role.OWNER,)
+    assert set(ConsentSource) >= {ConsentSource.API, ConsentSource.STAFF, ConsentSource.CSV}
+    assert set(messaging.PURPOSES) == set(DeliveryPurpose)
+    assert all(name == purpose.name for name, purpose in messaging.PURPOSES.items())
+
+
+def test_every_kind_a_run_stores_belongs_to_its_vocabulary(app):
+    _seed_and_run()
+    seen = {}
+    for model, column, enum, _ in VOCABULARIES:
+        values = set(db.session.scalars(db.select(getattr(model, column)).distinct()))
+        assert values <= set(enum), (model.__name__, column, values)
+        seen[model.__name__] = values
+    # the data looked at is real: charges booked, the jobs audited, staff signed up
+    assert LedgerKind.CHARGE in seen["LedgerEntry"]
+    purposes = set(db.session.scalars(db.select(Delivery.purpose).distinct()))
+    assert DeliveryPurpose.REMINDER in purposes and purposes <= set(DeliveryPurpose)
+    assert seen["AuditEvent"] == {ActorKind.SYSTEM}
+    assert Role.OWNER in seen["StaffUser"]
+
+
+#: the vocabularies a template may compare an attribute of that name with
+TEMPLATE_VOCABULARIES = {
+    "status": set().union(*(enum for _, enum in COLUMNS), QuestionStatus),
+    "kind": set(DocumentKind) | set(AlertKind) | set(LedgerKind),
+    "channel": set(CadenceChannel) | set(ConsentChannel),
+    "role": set(Role),
+    "method": set(PaymentMethod),
+    "tone": set(CadenceTone),
+    "purpose": set(DeliveryPurpose),
+    "outcome": set(CallOutcome),
+}
+_NAMES = "|".join(TEMPLATE_VOCABULARIES)
+_COMPARED = re.compile(rf"\b\w+\.({_NAMES}) (?:==|!=) \"([a-z_]+)\"")
+_LISTED = re.compile(rf"\b\w+\.({_NAMES}) (?:not )?in \(([^)]*)\)")
+
+
+def test_the_templates_compare_only_members_of_a_vocabulary():
+    compared = set()
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        text = path.read_text()
+        compared |= {(a, v, path.name) for a, v in _COMPARED.findall(text)}
+        for attribute, values in _LISTED.findall(text):
+            compared |= {(attribute, v, path.name) for v in re.findall(r'"([a-z_]+)"', values)}
+    strays = {c for c in compared if c[1] not in TEMPLATE_VOCABULARIES[c[0]]}
+    assert not strays
+    # the scan reads the templates: the bill and the invoice page compare statuses and kinds
+    assert {("status", "open"), ("kind", "credit_note"), ("role", "viewer")} <= {
+        (a, v) for a, v, _ in compared
+    }

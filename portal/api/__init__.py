@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, g, request
 from portal.api.errors import PREFIX, ApiError
 from portal.api.parsing import MAX_BODY_BYTES
 from portal.extensions import db, limiter
+from portal.models.audit import ActorKind
 from portal.services.core.audit import Actor
 from portal.services.practice import api_keys
 
@@ -39,7 +40,7 @@ def authenticate():
             "A valid API key is required in the header Authorization: Bearer <key>.",
         )
     g.api_key_id, g.practice_id = record.id, record.practice_id
-    g.actor = Actor("system", f"apikey:{record.id}", request.remote_addr)
+    g.actor = Actor(ActorKind.SYSTEM, f"apikey:{record.id}", request.remote_addr)
     db.session.commit()
     return None
 

@@ -9,6 +9,7 @@ from portal.api.idempotency import mutation
 from portal.api.parsing import Fields, json_body
 from portal.api.serializers import patient as patient_json
 from portal.models import Patient
+from portal.models.consent_record import ConsentSource
 from portal.services.billing import patients
 from portal.services.billing.patients import LANGUAGES, InvalidPatient, PatientInput
 from portal.services.collections import preferences
@@ -35,7 +36,7 @@ def create_patient():
     documents = _optional_booleans(fields, DOCUMENTS)
     try:
         record = patients.create_patient(owner, data, g.actor)
-        preferences.update(record, "api", g.actor, **documents)
+        preferences.update(record, ConsentSource.API, g.actor, **documents)
     except (InvalidPatient, InvalidPreference) as exc:
         raise _error(exc) from exc
     return patient_json(record), 201
@@ -67,7 +68,7 @@ def put_preferences(patient_id: int):
     patient = scoped(Patient, patient_id, "patient")
     given = _optional_booleans(Fields(json_body()), PREFERENCES)
     commit_or_error(
-        lambda: preferences.update(patient, "api", g.actor, **given),
+        lambda: preferences.update(patient, ConsentSource.API, g.actor, **given),
         field="email_attachments",
         refusal=InvalidPreference,
     )

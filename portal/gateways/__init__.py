@@ -13,13 +13,15 @@ from flask import Flask, current_app
 
 from portal.gateways import encryption
 from portal.gateways.mail import Mailer, mailer_from_config
-from portal.gateways.sms import SmsSender, sender_from_config
+from portal.gateways.sms import Keep, SmsSender, sender_from_config
 from portal.gateways.stripe_gateway import GatewayUnavailable, StripeGateway
 
 log = logging.getLogger(__name__)
 
 
-def init_app(app: Flask) -> None:
+def init_app(app: Flask, keep_email: Keep, keep_text: Keep) -> None:
+    """Build the app's gateways; without SMTP or an SMS provider, messages go to `keep_email`
+    and `keep_text` (the outbox, where it is enabled)."""
     app.extensions["saldo.stripe"] = StripeGateway(
         secret_key=app.config["STRIPE_SECRET_KEY"] or "",
         api_base=app.config["STRIPE_API_BASE"],
@@ -27,8 +29,8 @@ def init_app(app: Flask) -> None:
         max_network_retries=int(app.config.get("STRIPE_MAX_NETWORK_RETRIES", 2)),
     )
     app.extensions["saldo.stripe_accounts"] = {}
-    app.extensions["saldo.mailer"] = mailer_from_config(app.config)
-    app.extensions["saldo.sms"] = sender_from_config(app.config)
+    app.extensions["saldo.mailer"] = mailer_from_config(app.config, keep_email)
+    app.extensions["saldo.sms"] = sender_from_config(app.config, keep_text)
 
 
 def stripe(practice: Any = None) -> StripeGateway:

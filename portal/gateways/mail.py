@@ -13,6 +13,8 @@ from email.utils import parseaddr
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
+from portal.gateways.sms import Keep
+
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
@@ -87,23 +89,16 @@ class SMTPMailer:
 
 
 class OutboxMailer:
-    """Keeps each message in the database for the `/dev/outbox` page."""
+    """Hands each message to `keep` (the app's outbox, read on the `/dev/outbox` page)
+    instead of sending it."""
 
     configured = True
 
-    def send(self, message: EmailMessage) -> None:
-        from portal.extensions import db
-        from portal.models import OutboxMessage
+    def __init__(self, keep: Keep):
+        self.keep = keep
 
-        db.session.add(
-            OutboxMessage(
-                channel="email",
-                recipient=str(message["To"]),
-                subject=str(message["Subject"]),
-                raw=message.as_string(),
-            )
-        )
-        db.session.flush()
+    def send(self, message: EmailMessage) -> None:
+        self.keep(str(message["To"]), str(message["Subject"]), message.as_string())
 
     def send_later(self, message: EmailMessage) -> None:
         self.send(message)
@@ -118,8 +113,11 @@ class UnconfiguredMailer:
         raise MailNotConfigured("email is not configured (SMTP_URL is not set)")
 
 
-def mailer_from_config(config) -> Mailer:
+def mailer_from_config(config, keep: Keep | None = None) -> Mailer:
+    """SMTP where `SMTP_URL` is set; else the outbox (`keep`) where it is enabled; else a
+    mailer that refuses every message."""
     url = config.get("SMTP_URL")
     if url:
         return SMTPMailer(url)
-    return OutboxMailer() if config.get("OUTBOX_ENABLED") else UnconfiguredMailer()
+    enabled = keep is not None and config.get("OUTBOX_ENABLED")
+    return OutboxMailer(keep) if enabled else UnconfiguredMailer()

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from portal.clock import utcnow
 from portal.gateways.lazy import LazyModule
 
 # pyHanko (and the aiohttp it brings) is imported at the first seal or check, not at boot
@@ -139,7 +140,7 @@ def _new_pair(common_name: str, organization: str, country: str):
             x509.NameAttribute(NameOID.COUNTRY_NAME, country),
         ]
     )
-    now = dt.datetime.now(dt.UTC)
+    now = utcnow().replace(tzinfo=dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)

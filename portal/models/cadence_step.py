@@ -17,8 +17,19 @@ class CadenceChannel(StrEnum):
     LETTER = "letter"
 
 
-#: the step channels as plain strings, for the check constraint's SQL
+class CadenceTone(StrEnum):
+    """How firmly a step's message is worded, mildest first; picks the message template."""
+
+    COURTESY = "courtesy"
+    FRIENDLY = "friendly"
+    FIRM = "firm"
+    FIRMER = "firmer"
+    FINAL = "final"
+
+
+#: the step channels and tones as plain strings, for the check constraints' SQL
 CADENCE_CHANNELS = tuple(m.value for m in CadenceChannel)
+CADENCE_TONES = tuple(m.value for m in CadenceTone)
 
 
 class CadenceStep(db.Model):
@@ -27,6 +38,7 @@ class CadenceStep(db.Model):
     __table_args__ = (
         UniqueConstraint("practice_id", "position"),
         CheckConstraint(f"channel IN {CADENCE_CHANNELS}", name="channel"),
+        CheckConstraint(f"tone IN {CADENCE_TONES}", name="tone"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -36,5 +48,5 @@ class CadenceStep(db.Model):
     channel: Mapped[str] = mapped_column(String(8))
     #: days after the due date (negative: before it, for the courtesy reminder)
     day_offset: Mapped[int]
-    #: "courtesy", "friendly", "firm", "final": picks the message template
+    #: a `CadenceTone`
     tone: Mapped[str] = mapped_column(String(16))

@@ -29,14 +29,31 @@ class Channel(StrEnum):
     LETTER = "letter"
 
 
-#: the channels as plain strings, for the check constraint's SQL
+class DeliveryPurpose(StrEnum):
+    """What a message is (`services.messaging.purposes.PURPOSES` says how each is sent)."""
+
+    LINK = "link"
+    LINK_REQUEST = "link_request"
+    REMINDER = "reminder"
+    RECEIPT = "receipt"
+    PLAN_ACTIVE = "plan_active"
+    INSTALLMENT_UPCOMING = "installment_upcoming"
+    INSTALLMENT_FAILED = "installment_failed"
+    INSTALLMENT_AUTHENTICATE = "installment_authenticate"
+    PLAN_PAST_DUE = "plan_past_due"
+    PRACTICE_PLAN_PAST_DUE = "practice_plan_past_due"
+    QUESTION_ANSWERED = "question_answered"
+
+
+#: the channels and statuses as plain strings, for the check constraints' SQL
 CHANNELS = tuple(m.value for m in Channel)
+DELIVERY_STATUSES = tuple(m.value for m in DeliveryStatus)
 
 
 class Delivery(db.Model):
     __table_args__ = (
         CheckConstraint(f"channel IN {CHANNELS}", name="channel"),
-        CheckConstraint("status IN ('queued', 'sent', 'failed', 'skipped')", name="status"),
+        CheckConstraint(f"status IN {DELIVERY_STATUSES}", name="status"),
         Index("ix_delivery_retry", "status", "next_attempt_at"),
         Index("ix_delivery_purpose_sent", "purpose", "sent_at"),
     )
@@ -44,7 +61,7 @@ class Delivery(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"), index=True)
     invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoice.id"), index=True)
-    #: what was sent: a `messaging.PURPOSES` name, e.g. "link", "receipt", "reminder"
+    #: what was sent: a `DeliveryPurpose`
     purpose: Mapped[str] = mapped_column(String(32))
     #: a `Channel`
     channel: Mapped[str] = mapped_column(String(8))
@@ -53,7 +70,7 @@ class Delivery(db.Model):
     subject: Mapped[str | None] = mapped_column(String(300))
     #: the text as sent, with the link token replaced by "[link]"
     body: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(8), default="queued")
+    status: Mapped[str] = mapped_column(String(8), default=DeliveryStatus.QUEUED.value)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,6 +2,7 @@
 issued health invoices and credit notes, and oppositions to the Sistema TS."""
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,10 +14,36 @@ from portal.models.patient import Patient
 from portal.models.payment import Payment, Refund
 from portal.models.practice import Practice
 
-#: saldo: Saldo issues the fiscal document; practice: the practice's own software does
-ISSUERS = ("saldo", "practice")
-DOCUMENT_KINDS = ("invoice", "credit_note")
-TAX_ID_SOURCES = ("staff", "csv", "api", "patient")
+
+class Issuer(StrEnum):
+    """Who issues the practice's fiscal documents."""
+
+    #: Saldo issues the fiscal document
+    SALDO = "saldo"
+    #: the practice's own software does
+    PRACTICE = "practice"
+
+
+class DocumentKind(StrEnum):
+    """A health invoice documents a payment; a credit note documents a refund of one."""
+
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+
+class TaxIdSource(StrEnum):
+    """Who gave a patient's codice fiscale (the patient: after verification)."""
+
+    STAFF = "staff"
+    CSV = "csv"
+    API = "api"
+    PATIENT = "patient"
+
+
+#: the members as plain strings, for the check constraints' SQL
+ISSUERS = tuple(m.value for m in Issuer)
+DOCUMENT_KINDS = tuple(m.value for m in DocumentKind)
+TAX_ID_SOURCES = tuple(m.value for m in TaxIdSource)
 
 
 class FiscalProfile(db.Model):
@@ -24,7 +51,7 @@ class FiscalProfile(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"), unique=True)
-    issuer: Mapped[str] = mapped_column(String(16), default="practice")
+    issuer: Mapped[str] = mapped_column(String(16), default=Issuer.PRACTICE.value)
     #: when Saldo started issuing: payments before it were documented by the practice
     issuing_since: Mapped[datetime | None]
     #: legal name on fiscal documents (default: the practice name)
@@ -56,7 +83,7 @@ class PatientTaxId(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), unique=True)
     codice_fiscale: Mapped[str] = mapped_column(String(16))
-    #: who gave it: staff, csv, api or the patient after verification
+    #: a `TaxIdSource`
     source: Mapped[str] = mapped_column(String(8))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -82,6 +109,7 @@ class FiscalDocument(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"), index=True)
+    #: a `DocumentKind`
     kind: Mapped[str] = mapped_column(String(16))
     year: Mapped[int]
     number: Mapped[int]
@@ -117,13 +145,15 @@ class FiscalDocument(db.Model):
 
     @property
     def label(self) -> str:
-        prefix = "NC " if self.kind == "credit_note" else ""
+        prefix = "NC " if self.kind == DocumentKind.CREDIT_NOTE else ""
         return f"{prefix}{self.number}/{self.year}"
 
     @property
     def sts_number(self) -> str:
         """The document number as sent to the Sistema TS (numDocType: [A-Za-z0-9_./\\-])."""
-        return f"NC{self.number}/{self.year}" if self.kind == "credit_note" else self.label
+        return (
+            f"NC{self.number}/{self.year}" if self.kind == DocumentKind.CREDIT_NOTE else self.label
+        )
 
 
 class TsOpposition(db.Model):

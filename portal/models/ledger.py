@@ -1,6 +1,7 @@
 """The append-only ledger. A balance is the sum of an invoice's entries; nothing edits one."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
@@ -8,26 +9,32 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.clock import utcnow
 from portal.extensions import db
 
-#: positive kinds add to what the patient owes, negative kinds take from it
-LEDGER_KINDS = (
-    "charge",
-    "payment",
-    "refund",
-    "discount",
-    "adjustment",
-    "settlement",
-    "write_off",
+
+class LedgerKind(StrEnum):
+    """What a ledger entry records; positive kinds add to what the patient owes, negative
+    kinds take from it (`services.billing.ledger.SIGNS`)."""
+
+    CHARGE = "charge"
+    PAYMENT = "payment"
+    REFUND = "refund"
+    DISCOUNT = "discount"
+    ADJUSTMENT = "adjustment"
+    SETTLEMENT = "settlement"
+    WRITE_OFF = "write_off"
     #: a booked refund that failed afterwards: the money came back
-    "refund_reversal",
+    REFUND_REVERSAL = "refund_reversal"
     #: undoes the "adjustment" of a price-correction refund that failed afterwards
-    "adjust_reversal",
+    ADJUST_REVERSAL = "adjust_reversal"
     #: a chargeback took the money back from the practice: it is owed again
-    "dispute",
+    DISPUTE = "dispute"
     #: the chargeback was reversed (won, funds reinstated)
-    "dispute_reversal",
+    DISPUTE_REVERSAL = "dispute_reversal"
     #: money that came in for an invoice already paid or void, held for the patient
-    "credit",
-)
+    CREDIT = "credit"
+
+
+#: the kinds as plain strings, for the check constraint's SQL
+LEDGER_KINDS = tuple(m.value for m in LedgerKind)
 
 
 class LedgerEntry(db.Model):
@@ -50,6 +57,7 @@ class LedgerEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     practice_id: Mapped[int] = mapped_column(ForeignKey("practice.id"), index=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoice.id"), index=True)
+    #: a `LedgerKind`
     kind: Mapped[str] = mapped_column(String(16))
     #: signed minor units: charges and refunds positive, payments and credits negative
     amount_minor: Mapped[int]

@@ -30,20 +30,44 @@ class RefundStatus(StrEnum):
 
 
 PAYMENT_STATUSES = tuple(s.value for s in PaymentStatus)
-IN_FLIGHT = ("creating", "requires_action", "processing")
+IN_FLIGHT = (PaymentStatus.CREATING, PaymentStatus.REQUIRES_ACTION, PaymentStatus.PROCESSING)
 TRANSITIONS = {
-    "creating": {"requires_action", "processing", "succeeded", "failed"},
-    "requires_action": {"processing", "succeeded", "failed", "canceled"},
-    "processing": {"succeeded", "failed"},
+    PaymentStatus.CREATING: {
+        PaymentStatus.REQUIRES_ACTION,
+        PaymentStatus.PROCESSING,
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.FAILED,
+    },
+    PaymentStatus.REQUIRES_ACTION: {
+        PaymentStatus.PROCESSING,
+        PaymentStatus.SUCCEEDED,
+        PaymentStatus.FAILED,
+        PaymentStatus.CANCELED,
+    },
+    PaymentStatus.PROCESSING: {PaymentStatus.SUCCEEDED, PaymentStatus.FAILED},
     #: money moved on Stripe's side after a lost answer: it must still be booked
-    "failed": {"succeeded"},
-    "canceled": set(),
-    "succeeded": set(),
+    PaymentStatus.FAILED: {PaymentStatus.SUCCEEDED},
+    PaymentStatus.CANCELED: set(),
+    PaymentStatus.SUCCEEDED: set(),
 }
-#: card, sepa_debit and link (the patient's Link account) go through Stripe; the rest are
-#: taken at the desk and recorded by staff
-METHODS = ("card", "sepa_debit", "link", "cash", "cheque", "card_terminal")
-DESK_METHODS = ("cash", "cheque", "card_terminal")
+
+
+class PaymentMethod(StrEnum):
+    """How a payment was made: card, sepa_debit and link (the patient's Link account) go
+    through Stripe; the rest are taken at the desk and recorded by staff."""
+
+    CARD = "card"
+    SEPA_DEBIT = "sepa_debit"
+    LINK = "link"
+    CASH = "cash"
+    CHEQUE = "cheque"
+    CARD_TERMINAL = "card_terminal"
+
+
+#: the methods as plain strings, for the check constraint's SQL
+METHODS = tuple(m.value for m in PaymentMethod)
+STRIPE_METHODS = (PaymentMethod.CARD, PaymentMethod.SEPA_DEBIT, PaymentMethod.LINK)
+DESK_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.CARD_TERMINAL)
 _IN_FLIGHT_SQL = "status IN ('creating', 'requires_action', 'processing')"
 
 
@@ -89,16 +113,16 @@ class Payment(db.Model):
 
     @property
     def refunded_minor(self) -> int:
-        return sum(r.amount_minor for r in self.refunds if r.status == "succeeded")
+        return sum(r.amount_minor for r in self.refunds if r.status == RefundStatus.SUCCEEDED)
 
     @property
     def pending_refund_minor(self) -> int:
-        return sum(r.amount_minor for r in self.refunds if r.status == "pending")
+        return sum(r.amount_minor for r in self.refunds if r.status == RefundStatus.PENDING)
 
     @property
     def refundable_minor(self) -> int:
         """What may still be refunded: pending refunds hold their amount until they fail."""
-        if self.status != "succeeded":
+        if self.status != PaymentStatus.SUCCEEDED:
             return 0
         return self.amount_minor - self.refunded_minor - self.pending_refund_minor
 

@@ -18,10 +18,14 @@ class OfferStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
+#: the statuses as plain strings, for the check constraint's SQL
+OFFER_STATUSES = tuple(m.value for m in OfferStatus)
+
+
 class SettlementOffer(db.Model):
     __table_args__ = (
         CheckConstraint("amount_minor > 0", name="amount_positive"),
-        CheckConstraint("status IN ('open', 'accepted', 'expired', 'withdrawn')", name="status"),
+        CheckConstraint(f"status IN {OFFER_STATUSES}", name="status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

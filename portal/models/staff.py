@@ -1,6 +1,7 @@
 """Staff users of a practice, their sign-in attempts, and the practice's API keys."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String
@@ -10,8 +11,20 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models.practice import Practice
 
-#: owner: everything incl. settings and users; billing: invoices, sending, money; viewer: read
-ROLES = ("owner", "billing", "viewer")
+
+class Role(StrEnum):
+    """What a staff user may do."""
+
+    #: everything, settings and users included
+    OWNER = "owner"
+    #: invoices, sending, money
+    BILLING = "billing"
+    #: read only
+    VIEWER = "viewer"
+
+
+#: the roles as plain strings, for the check constraint's SQL
+ROLES = tuple(m.value for m in Role)
 
 
 class StaffUser(UserMixin, db.Model):

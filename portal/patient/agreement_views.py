@@ -7,6 +7,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.extensions import db
 from portal.i18n import method_name
+from portal.models.consent_record import ConsentSource
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import ConfirmForm, MethodChoiceForm
@@ -66,7 +67,7 @@ def paper_records():
         preferences.set_paper_records(
             patient,
             True,
-            "patient_page",
+            ConsentSource.PATIENT_PAGE,
             patient_session.actor(request.remote_addr),
             str(WITHDRAWAL),
         )
@@ -88,7 +89,7 @@ def email_attachments():
             lambda: preferences.set_email_attachments(
                 patient,
                 wanted,
-                "patient_page",
+                ConsentSource.PATIENT_PAGE,
                 patient_session.actor(request.remote_addr),
                 str(ATTACHMENTS) if wanted else None,
             ),

@@ -12,6 +12,7 @@ from portal.downloads import content_disposition
 from portal.extensions import db
 from portal.i18n import current_locale
 from portal.models import FiscalDocument
+from portal.models.fiscal import TaxIdSource
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.services.fiscal import opposition, profile, render, statement, tax_ids
@@ -41,7 +42,7 @@ def fiscal_codice():
         tax_ids.set_codice_fiscale(
             g.invoice.patient,
             form.codice_fiscale.data,
-            "patient",
+            TaxIdSource.PATIENT,
             patient_session.actor(request.remote_addr),
         )
     except FiscalRefused as exc:

@@ -9,6 +9,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from portal.clock import utcnow
+from portal.models.delivery import Channel
+from portal.models.payment import PaymentMethod
 from portal.validation import SingleLine
 
 
@@ -68,8 +70,8 @@ class MethodChoiceForm(FlaskForm):
     method = RadioField(
         _l("How the installments will be paid"),
         choices=[
-            SelectChoice("card", _l("Card")),
-            SelectChoice("sepa_debit", _l("SEPA bank debit")),
+            SelectChoice(PaymentMethod.CARD, _l("Card")),
+            SelectChoice(PaymentMethod.SEPA_DEBIT, _l("SEPA bank debit")),
         ],
         validators=[DataRequired(_l("Choose how you will pay."))],
     )
@@ -102,8 +104,11 @@ class LinkRequestForm(FlaskForm):
     token = HiddenField()
     channel = RadioField(
         _l("Send a new link"),
-        choices=[SelectChoice("email", _l("By email")), SelectChoice("sms", _l("By text message"))],
-        default="email",
+        choices=[
+            SelectChoice(Channel.EMAIL, _l("By email")),
+            SelectChoice(Channel.SMS, _l("By text message")),
+        ],
+        default=Channel.EMAIL,
         validators=[InputRequired(_l("Choose email or text message."))],
     )
 

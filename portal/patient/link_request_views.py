@@ -4,6 +4,7 @@ or phone on file. The answer is the same whether or not anything was sent."""
 from flask import g, render_template, request
 
 from portal.extensions import limiter
+from portal.models.audit import ActorKind
 from portal.patient import bp
 from portal.patient.forms import LinkRequestForm
 from portal.services import messaging
@@ -21,6 +22,6 @@ def request_new_link():
         g.practice_locale, g.patient_locale = practice.default_locale, None
     form = LinkRequestForm()
     if form.validate_on_submit():
-        actor = Actor("patient", "link-request", request.remote_addr)
+        actor = Actor(ActorKind.PATIENT, "link-request", request.remote_addr)
         messaging.request_link(token, form.channel.data, actor)
     return render_template("patient/link_requested.html"), 200

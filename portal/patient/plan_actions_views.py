@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from portal.extensions import db
 from portal.i18n import method_name
 from portal.models import Installment, Plan
+from portal.models.plan import InstallmentStatus
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.payment_views import _refused, expected_amount
@@ -22,7 +23,14 @@ PAY_NOW = ("next", "rest")
 
 
 def _upcoming(plan: Plan) -> Installment | None:
-    return next((i for i in plan.installments if i.status in ("scheduled", "failed")), None)
+    return next(
+        (
+            i
+            for i in plan.installments
+            if i.status in (InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED)
+        ),
+        None,
+    )
 
 
 def _pay_now_amount(plan: Plan, what: str) -> tuple[int, Installment | None]:

@@ -6,6 +6,7 @@ from flask import current_app, g, jsonify, redirect, render_template, request, s
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from portal.models import PaymentLink
+from portal.models.audit import ActorKind
 from portal.services.access import links
 from portal.services.core.audit import Actor
 
@@ -77,7 +78,7 @@ def is_verified() -> bool:
 
 
 def actor(ip_address: str | None) -> Actor:
-    return Actor("patient", f"link:{g.link.id}", ip_address)
+    return Actor(ActorKind.PATIENT, f"link:{g.link.id}", ip_address)
 
 
 def link_required(verified: bool = True, options: tuple = ()):

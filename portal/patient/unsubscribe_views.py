@@ -9,12 +9,14 @@ from flask_babel import gettext as _
 
 from portal.extensions import db
 from portal.models import Patient
+from portal.models.audit import ActorKind
+from portal.models.consent_record import ConsentSource
 from portal.models.delivery import Channel
 from portal.patient import bp
 from portal.services.collections import consent
 from portal.services.core.audit import Actor
 
-SOURCES = {Channel.EMAIL: "email_unsubscribe", Channel.SMS: "patient_page"}
+SOURCES = {Channel.EMAIL: ConsentSource.EMAIL_UNSUBSCRIBE, Channel.SMS: ConsentSource.PATIENT_PAGE}
 
 
 def _texts(channel: str, practice: str) -> dict:
@@ -89,7 +91,7 @@ def unsubscribe_confirm(token: str):
     if consent.has_consent(patient, channel):
         texts = _texts(channel, patient.practice.name)
         shown = "\n\n".join([texts["title"], *texts["paragraphs"], texts["button"]])
-        actor = Actor("patient", f"unsubscribe:{patient.id}", request.remote_addr)
+        actor = Actor(ActorKind.PATIENT, f"unsubscribe:{patient.id}", request.remote_addr)
         consent.record(patient, channel, False, SOURCES[channel], shown, actor)
         db.session.commit()
     return redirect(url_for("patient.unsubscribe", token=token), 303)

@@ -4,6 +4,7 @@ from flask import abort, current_app, g, redirect, render_template, request, ses
 from flask_babel import gettext as _
 
 from portal.extensions import db, limiter
+from portal.models.audit import ActorKind
 from portal.models.invoice import InvoiceStatus
 from portal.patient import bill_cache, bp
 from portal.patient import session as patient_session
@@ -35,7 +36,7 @@ def open_link(token: str):
         return page, STATE_STATUS[lookup.state]
     link = lookup.link
     patient_session.start(link, request.args.get("to"))
-    links.mark_opened(link, Actor("patient", f"link:{link.id}", request.remote_addr))
+    links.mark_opened(link, Actor(ActorKind.PATIENT, f"link:{link.id}", request.remote_addr))
     db.session.commit()
     return redirect(url_for("patient.verify"))
 

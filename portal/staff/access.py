@@ -1,19 +1,21 @@
 """Who may do what: roles on every staff view, and queries scoped to the user's practice."""
 
-import time
 from functools import wraps
 
 from flask import abort, current_app, g, session
 from flask_login import current_user, login_required
 
+from portal import clock
 from portal.extensions import db, login_manager
 from portal.models import StaffUser
+from portal.models.audit import ActorKind
+from portal.models.staff import Role
 from portal.services.core.audit import Actor
 
 #: role groups used by the views
-READ = ("owner", "billing", "viewer")
-WRITE = ("owner", "billing")
-OWNER = ("owner",)
+READ = (Role.OWNER, Role.BILLING, Role.VIEWER)
+WRITE = (Role.OWNER, Role.BILLING)
+OWNER = (Role.OWNER,)
 
 
 #: session keys: the user's session version at sign-in, and when the sign-in happened
@@ -23,7 +25,7 @@ VERSION_KEY, SINCE_KEY = "staff_sv", "staff_since"
 def stamp_session(user: StaffUser) -> None:
     """Bind the session to the user's current session version."""
     session[VERSION_KEY] = user.session_version
-    session.setdefault(SINCE_KEY, int(time.time()))
+    session.setdefault(SINCE_KEY, int(clock.timestamp()))
 
 
 @login_manager.user_loader
@@ -34,7 +36,7 @@ def load_user(user_id: str) -> StaffUser | None:
         return None
     since = session.get(SINCE_KEY)
     max_age = current_app.config["STAFF_SESSION_MAX_AGE"].total_seconds()
-    if not isinstance(since, int) or time.time() - since > max_age:
+    if not isinstance(since, int) or clock.timestamp() - since > max_age:
         return None
     return user
 
@@ -71,4 +73,4 @@ def scoped(model, object_id: int):
 
 
 def actor(ip_address: str | None) -> Actor:
-    return Actor("staff", str(current_user.id), ip_address)
+    return Actor(ActorKind.STAFF, str(current_user.id), ip_address)

@@ -1,13 +1,13 @@
 """Staff sign-in and sign-out, the second factor at sign-in, and password reset."""
 
-import time
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from portal import clock
 from portal.extensions import db, limiter
 from portal.models import StaffUser
+from portal.models.audit import ActorKind
 from portal.redirects import safe_next
 from portal.services.access import second_factor
 from portal.services.core import audit
@@ -33,7 +33,7 @@ def locked_message() -> str:
 
 
 def _actor(user: StaffUser) -> Actor:
-    return Actor("staff", str(user.id), request.remote_addr)
+    return Actor(ActorKind.STAFF, str(user.id), request.remote_addr)
 
 
 def _fresh_session(**values) -> None:
@@ -67,7 +67,13 @@ def login():
         db.session.commit()
         if result == "ok" and user.totp_secret:
             _fresh_session(
-                **{PENDING: {"id": user.id, "sv": user.session_version, "at": int(time.time())}}
+                **{
+                    PENDING: {
+                        "id": user.id,
+                        "sv": user.session_version,
+                        "at": int(clock.timestamp()),
+                    }
+                }
             )
             return redirect(url_for("staff.login_code", next=request.args.get("next")))
         if result == "ok":
@@ -82,7 +88,7 @@ def login():
 def _pending_user() -> StaffUser | None:
     """The user who gave the right password in this session a few minutes ago."""
     pending = session.get(PENDING)
-    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_FOR:
+    if not isinstance(pending, dict) or clock.timestamp() - pending.get("at", 0) > PENDING_FOR:
         return None
     user = db.session.get(StaffUser, pending.get("id"))
     if user is None or not user.active or user.session_version != pending.get("sv"):

@@ -10,7 +10,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 
 from portal.extensions import db
 from portal.models import Practice
-from portal.models.cadence_step import CadenceChannel
+from portal.models.cadence_step import CadenceChannel, CadenceTone
 from portal.services import bill_questions
 from portal.services.collections import cadence_settings
 from portal.services.collections.cadence_settings import CadenceRefused
@@ -28,11 +28,11 @@ CHANNELS = choices(
     (CadenceChannel.LETTER, _l("Letter")),
 )
 TONES = choices(
-    ("courtesy", _l("Courtesy")),
-    ("friendly", _l("Friendly")),
-    ("firm", _l("Firm")),
-    ("firmer", _l("Firmer")),
-    ("final", _l("Final")),
+    (CadenceTone.COURTESY, _l("Courtesy")),
+    (CadenceTone.FRIENDLY, _l("Friendly")),
+    (CadenceTone.FIRM, _l("Firm")),
+    (CadenceTone.FIRMER, _l("Firmer")),
+    (CadenceTone.FINAL, _l("Final")),
 )
 
 

@@ -27,6 +27,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from portal.models.payment import PaymentMethod
+from portal.models.staff import Role
 from portal.validation import SingleLine
 
 
@@ -122,9 +124,9 @@ class DeskPaymentForm(FlaskForm):
     method = SelectField(
         _l("Method"),
         choices=choices(
-            ("cash", _l("Cash")),
-            ("cheque", _l("Cheque")),
-            ("card_terminal", _l("Card terminal")),
+            (PaymentMethod.CASH, _l("Cash")),
+            (PaymentMethod.CHEQUE, _l("Cheque")),
+            (PaymentMethod.CARD_TERMINAL, _l("Card terminal")),
         ),
     )
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300)])
@@ -178,7 +180,7 @@ class StaffForm(FlaskForm):
     role = SelectField(
         _l("Role"),
         choices=choices(
-            ("owner", _l("Owner")), ("billing", _l("Billing")), ("viewer", _l("Viewer"))
+            (Role.OWNER, _l("Owner")), (Role.BILLING, _l("Billing")), (Role.VIEWER, _l("Viewer"))
         ),
     )
     locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal.models import Patient
+from portal.models.consent_record import ConsentSource
 from portal.services.billing import patients, staff_patient_page
 from portal.services.billing.patients import InvalidPatient, PatientInput
 from portal.services.collections import preferences
@@ -87,7 +88,7 @@ def patient_documents(patient_id: int):
     saved = commit_or_refuse(
         lambda: preferences.update(
             patient,
-            "staff",
+            ConsentSource.STAFF,
             actor(request.remote_addr),
             email_attachments=form.email_attachments.data,
             paper_records=form.paper_records.data,

@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 from flask import Response, current_app, request
 
 from portal.extensions import csrf, db, limiter
+from portal.models.audit import ActorKind
 from portal.services.collections import consent
 from portal.services.core.audit import Actor
 from portal.webhooks import bp
@@ -72,7 +73,7 @@ def sms_inbound():
         return Response("invalid signature", 403, mimetype="text/plain")
     sender = request.form.get("From", "")
     reply = consent.handle_text(
-        sender, request.form.get("Body", ""), Actor("patient", "sms", request.remote_addr)
+        sender, request.form.get("Body", ""), Actor(ActorKind.PATIENT, "sms", request.remote_addr)
     )
     db.session.commit()
     return _twiml(reply.text if reply else None)

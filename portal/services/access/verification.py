@@ -20,6 +20,7 @@ from flask import current_app
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import PaymentLink, VerificationAttempt
+from portal.models.audit import ActorKind
 from portal.services.core import audit, counters
 from portal.services.core.audit import Actor
 
@@ -69,7 +70,7 @@ def check_date_of_birth(
     """Compare `answer` with the patient's date of birth: "ok", "wrong" or "locked"."""
     now = now or utcnow()
     invoice = link.invoice
-    actor = Actor("patient", f"link:{link.id}", ip_address)
+    actor = Actor(ActorKind.PATIENT, f"link:{link.id}", ip_address)
     if link.locked_at is not None:
         audit.record(
             "link.verification_locked",

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
-from portal.clock import utcnow
+from portal.clock import practice_today, utcnow
 from portal.extensions import db
 from portal.models import Alert, Invoice, LedgerEntry, Payment
 from portal.models.alert import AlertKind
+from portal.models.ledger import LedgerKind
 from portal.services.billing import ledger
 from portal.services.core import audit
 from portal.services.core.audit import Actor
@@ -20,7 +21,7 @@ ALERT = AlertKind.CREDIT_HELD
 def hold(payment: Payment, amount_minor: int, actor: Actor) -> None:
     """Book `amount_minor` of `payment` as a credit and raise an alert (caller commits)."""
     invoice = payment.invoice
-    ledger.post(invoice, "credit", amount_minor, payment_id=payment.id)
+    ledger.post(invoice, LedgerKind.CREDIT, amount_minor, payment_id=payment.id)
     audit.record(
         "payment.credit_held",
         practice_id=invoice.practice_id,
@@ -39,7 +40,7 @@ def raise_alert(invoice: Invoice, kind: str, **data) -> None:
         practice_id=invoice.practice_id,
         invoice_id=invoice.id,
         kind=kind,
-        raised_on=utcnow().date(),
+        raised_on=practice_today(invoice.practice),
         data={**data, "subject": f"{kind}:{data.get('payment_id')}"},
     )
     try:
@@ -64,7 +65,7 @@ class Credit:
 
 def held(invoice: Invoice) -> list[Credit]:
     """Credits still held on the invoice: booked as credit and not refunded yet."""
-    query = db.select(LedgerEntry).filter_by(invoice_id=invoice.id, kind="credit")
+    query = db.select(LedgerEntry).filter_by(invoice_id=invoice.id, kind=LedgerKind.CREDIT)
     result = []
     for entry in db.session.scalars(query.order_by(LedgerEntry.id)):
         payment = db.session.get(Payment, entry.payment_id)

@@ -9,6 +9,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Invoice, InvoiceLine, Patient
 from portal.models.invoice import InvoiceStatus
+from portal.models.ledger import LedgerKind
 from portal.services.billing import ledger
 from portal.services.core import audit
 from portal.services.core.audit import Actor
@@ -93,27 +94,29 @@ def issue(invoice: Invoice, actor: Actor) -> None:
     share = sum(line.patient_share_minor for line in invoice.lines)
     invoice.status = InvoiceStatus.OPEN
     if share:
-        ledger.post(invoice, "charge", share, memo=f"Invoice {invoice.number}")
+        ledger.post(invoice, LedgerKind.CHARGE, share, memo=f"Invoice {invoice.number}")
     audit.record(
         "invoice.issued", practice_id=invoice.practice_id, invoice_id=invoice.id, actor=actor
     )
     settle_if_paid(invoice, actor)
 
 
+def line_values(line: LineInput) -> dict:
+    """The columns of an `InvoiceLine` for `line` (its text trimmed, an empty code None)."""
+    return dict(
+        service_date=line.service_date,
+        procedure_code=(line.procedure_code or "").strip() or None,
+        description=line.description.strip(),
+        charged_minor=line.charged_minor,
+        insurance_paid_minor=line.insurance_paid_minor,
+        adjustment_minor=line.adjustment_minor,
+        patient_share_minor=line.patient_share_minor,
+    )
+
+
 def _set_lines(invoice: Invoice, lines: list[LineInput]) -> None:
     for position, line in enumerate(lines, start=1):
-        invoice.lines.append(
-            InvoiceLine(
-                position=position,
-                service_date=line.service_date,
-                procedure_code=(line.procedure_code or "").strip() or None,
-                description=line.description.strip(),
-                charged_minor=line.charged_minor,
-                insurance_paid_minor=line.insurance_paid_minor,
-                adjustment_minor=line.adjustment_minor,
-                patient_share_minor=line.patient_share_minor,
-            )
-        )
+        invoice.lines.append(InvoiceLine(position=position, **line_values(line)))
 
 
 def _validate(lines: list[LineInput], issued_on: date, due_on: date) -> None:
@@ -144,7 +147,9 @@ class InvoiceSummary:
 
 def summarize(invoice: Invoice) -> InvoiceSummary:
     """Line totals from the invoice, money received and balance from the ledger."""
-    paid = ledger.total_of(invoice.id, "payment") - ledger.total_of(invoice.id, "refund")
+    paid = ledger.total_of(invoice.id, LedgerKind.PAYMENT) - ledger.total_of(
+        invoice.id, LedgerKind.REFUND
+    )
     return InvoiceSummary(
         charged_minor=sum(line.charged_minor for line in invoice.lines),
         insurance_paid_minor=sum(line.insurance_paid_minor for line in invoice.lines),
@@ -152,10 +157,23 @@ def summarize(invoice: Invoice) -> InvoiceSummary:
         patient_share_minor=sum(line.patient_share_minor for line in invoice.lines),
         paid_minor=paid,
         credits_minor=ledger.total_of(
-            invoice.id, "discount", "adjustment", "settlement", "write_off"
+            invoice.id,
+            LedgerKind.DISCOUNT,
+            LedgerKind.ADJUSTMENT,
+            LedgerKind.SETTLEMENT,
+            LedgerKind.WRITE_OFF,
         ),
         balance_minor=ledger.balance(invoice.id),
     )
+
+
+def reopen_if_owed(invoice: Invoice) -> bool:
+    """Open a paid invoice again once something (a refund that reduced the balance failed, a
+    chargeback) makes it owed; True if it moved (the caller audits why)."""
+    if invoice.status != InvoiceStatus.PAID or ledger.balance(invoice.id) <= 0:
+        return False
+    invoice.status, invoice.paid_at = InvoiceStatus.OPEN, None
+    return True
 
 
 def settle_if_paid(invoice: Invoice, actor: Actor) -> bool:

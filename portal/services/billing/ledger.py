@@ -4,21 +4,22 @@ from sqlalchemy import func
 
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry
+from portal.models.ledger import LedgerKind
 
 #: the sign each kind carries: what it does to the amount the patient owes
 SIGNS = {
-    "charge": 1,
-    "refund": 1,
-    "payment": -1,
-    "discount": -1,
-    "adjustment": -1,
-    "settlement": -1,
-    "write_off": -1,
-    "refund_reversal": -1,
-    "adjust_reversal": 1,
-    "dispute": 1,
-    "dispute_reversal": -1,
-    "credit": 1,
+    LedgerKind.CHARGE: 1,
+    LedgerKind.REFUND: 1,
+    LedgerKind.PAYMENT: -1,
+    LedgerKind.DISCOUNT: -1,
+    LedgerKind.ADJUSTMENT: -1,
+    LedgerKind.SETTLEMENT: -1,
+    LedgerKind.WRITE_OFF: -1,
+    LedgerKind.REFUND_REVERSAL: -1,
+    LedgerKind.ADJUST_REVERSAL: 1,
+    LedgerKind.DISPUTE: 1,
+    LedgerKind.DISPUTE_REVERSAL: -1,
+    LedgerKind.CREDIT: 1,
 }
 
 

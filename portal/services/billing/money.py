@@ -13,8 +13,10 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.stripe_gateway import GatewayError, GatewayUnavailable
 from portal.models import ChargeAttempt, Invoice, Payment, PaymentLink, Refund
+from portal.models.audit import ActorKind
 from portal.models.invoice import InvoiceStatus
-from portal.models.payment import DESK_METHODS, PaymentStatus, RefundStatus
+from portal.models.ledger import LedgerKind
+from portal.models.payment import DESK_METHODS, STRIPE_METHODS, PaymentStatus, RefundStatus
 from portal.services.access import links
 from portal.services.billing import credits, invoices, ledger
 from portal.services.core import audit, events
@@ -24,12 +26,11 @@ from portal.services.messaging import receipts
 from portal.services.payments import payments, refunds
 from portal.services.payments.charging import installation_id
 
-STRIPE_METHODS = ("card", "sepa_debit", "link")
 IN_FLIGHT_MESSAGE = _l(
     "A card or SEPA payment is being processed for this invoice. Wait until it has finished, "
     "then try again."
 )
-RECONCILE = Actor("system", "refunds.reconcile")
+RECONCILE = Actor(ActorKind.SYSTEM, "refunds.reconcile")
 CREDIT_REASON = "Credit returned: paid after the invoice was settled"
 
 
@@ -84,7 +85,7 @@ def record_desk_payment(
     if not payments._move(payment, "succeeded", actor):
         db.session.rollback()
         raise MoneyRefused(IN_FLIGHT_MESSAGE)
-    ledger.post(invoice, "payment", amount, payment_id=payment.id, memo=note[:300] or None)
+    ledger.post(invoice, LedgerKind.PAYMENT, amount, payment_id=payment.id, memo=note[:300] or None)
     payment.receipt_number = f"{invoice.number}-{payment.id}"
     audit.record(
         "payment.desk",
@@ -170,7 +171,7 @@ def _claim(
         amount_minor=amount,
         currency=payment.currency,
         reason=reason.strip()[:300],
-        staff_id=int(actor.ref) if actor.kind == "staff" and actor.ref else None,
+        staff_id=int(actor.ref) if actor.kind == ActorKind.STAFF and actor.ref else None,
         claim_key=key,
         reduce_balance=reduce,
         status=RefundStatus.PENDING,
@@ -291,8 +292,8 @@ def void(invoice: Invoice, reason: str, actor: Actor) -> None:
         raise MoneyRefused(_l("Give a reason."))
     remaining = ledger.balance(invoice.id)
     if remaining > 0:
-        ledger.post(invoice, "adjustment", remaining, memo=f"void: {reason.strip()[:280]}")
-    invoice.status, invoice.voided_at = "void", utcnow()
+        ledger.post(invoice, LedgerKind.ADJUSTMENT, remaining, memo=f"void: {reason.strip()[:280]}")
+    invoice.status, invoice.voided_at = InvoiceStatus.VOID, utcnow()
     for link in db.session.scalars(db.select(PaymentLink).filter_by(invoice_id=invoice.id)):
         links.revoke(link, actor)
     audit.record(
@@ -314,7 +315,7 @@ def write_off(invoice: Invoice, amount_minor: int, reason: str, actor: Actor) ->
         raise MoneyRefused(_l("The amount is more than the balance."))
     if not reason.strip():
         raise MoneyRefused(_l("Give a reason."))
-    ledger.post(invoice, "write_off", amount, memo=reason.strip()[:300])
+    ledger.post(invoice, LedgerKind.WRITE_OFF, amount, memo=reason.strip()[:300])
     audit.record(
         "invoice.written_off",
         practice_id=invoice.practice_id,

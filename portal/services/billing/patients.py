@@ -10,6 +10,7 @@ from sqlalchemy import or_
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Patient, Practice
+from portal.models.consent_record import ConsentSource
 from portal.models.delivery import Channel
 from portal.services.core import audit
 from portal.services.core.audit import Actor
@@ -68,7 +69,7 @@ def _clean(data: PatientInput) -> dict:
 def _source(data: PatientInput, actor: Actor) -> str:
     if data.consent_source:
         return data.consent_source
-    return "api" if (actor.ref or "").startswith("apikey:") else actor.kind
+    return ConsentSource.API if (actor.ref or "").startswith("apikey:") else actor.kind
 
 
 def _record_consent(patient: Patient, channel: str, granted: bool, source: str, actor) -> None:

@@ -11,6 +11,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Alert, CallTask, CollectionState, Delivery, Invoice, Patient
 from portal.models.call_task import CallStatus
+from portal.models.delivery import Channel
 from portal.models.invoice import InvoiceStatus
 from portal.services import messaging
 from portal.services.billing import ledger
@@ -57,9 +58,9 @@ def _noted(alert: Alert, action: str, actor: Actor, **data: Any) -> None:
 def contact_channel(patient: Patient) -> str | None:
     """Email if the patient agreed to it and has an address, else text, else None."""
     if patient.email and patient.email_consent:
-        return "email"
+        return Channel.EMAIL
     if patient.phone and patient.sms_consent:
-        return "sms"
+        return Channel.SMS
     return None
 
 

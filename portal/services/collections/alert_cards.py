@@ -10,6 +10,7 @@ from portal import gateways
 from portal.clock import utcnow
 from portal.gateways.stripe_gateway import GatewayError
 from portal.models.alert import AlertKind
+from portal.models.payment import PaymentMethod
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +26,7 @@ def check(scan) -> None:
     lookup = getattr(gateways.stripe(scan.practice), "card_expiry", None)
     for invoice_id, plan in scan.running.items():
         method_id = plan.stripe_payment_method_id
-        if plan.method != "card" or not method_id or not plan.installments:
+        if plan.method != PaymentMethod.CARD or not method_id or not plan.installments:
             continue
         key = (invoice_id, AlertKind.CARD_EXPIRING)
         if lookup is None:

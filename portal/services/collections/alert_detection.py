@@ -25,7 +25,7 @@ from portal.models import (
     VerificationAttempt,
 )
 from portal.models.alert import AlertKind
-from portal.models.delivery import DeliveryStatus
+from portal.models.delivery import DeliveryPurpose, DeliveryStatus
 from portal.models.invoice import InvoiceStatus
 from portal.models.payment import DESK_METHODS, PaymentStatus
 from portal.models.plan import DEFAULT_RETRY_DAYS, InstallmentStatus
@@ -261,7 +261,7 @@ class Scan:
             PaymentLink.created_at >= since, PaymentLink.created_at < until
         )
         sent_recently = self.on_open(db.select(Delivery.invoice_id), Delivery.invoice_id).where(
-            Delivery.purpose == "link",
+            Delivery.purpose == DeliveryPurpose.LINK,
             Delivery.status == DeliveryStatus.SENT,
             Delivery.sent_at >= since,
             Delivery.sent_at < until,
@@ -284,7 +284,7 @@ class Scan:
                     opened.add(invoice_id)
             sent = db.select(Delivery.invoice_id, func.min(Delivery.sent_at)).where(
                 Delivery.invoice_id.in_(chunk),
-                Delivery.purpose == "link",
+                Delivery.purpose == DeliveryPurpose.LINK,
                 Delivery.status == DeliveryStatus.SENT,
                 Delivery.sent_at.is_not(None),
             )

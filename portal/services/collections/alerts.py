@@ -76,13 +76,14 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Alert, Practice
 from portal.models.alert import AlertKind
+from portal.models.audit import ActorKind
 from portal.services.collections.alert_detection import Scan
 from portal.services.core import audit
 from portal.services.core.audit import Actor
 
 log = logging.getLogger(__name__)
 
-SWEEP = Actor("system", "alerts")
+SWEEP = Actor(ActorKind.SYSTEM, "alerts")
 
 #: 3 urgent, 2 needs attention, 1 to watch
 SEVERITY = {

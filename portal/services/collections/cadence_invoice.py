@@ -14,6 +14,7 @@ from portal.models.call_task import CallStatus
 from portal.models.collection_state import StopReason
 from portal.models.delivery import Channel
 from portal.models.invoice import InvoiceStatus
+from portal.models.ledger import LedgerKind
 from portal.models.reminder_log import ReminderStatus
 from portal.services.billing import ledger
 from portal.services.collections import quiet_hours
@@ -72,7 +73,7 @@ class InvoiceCadence(Messages):
         if invoice.status == InvoiceStatus.VOID:
             return StopReason.VOID
         if invoice.status == InvoiceStatus.PAID or self.balance() <= 0:
-            written_off = ledger.total_of(invoice.id, "write_off")
+            written_off = ledger.total_of(invoice.id, LedgerKind.WRITE_OFF)
             return StopReason.WRITTEN_OFF if written_off else StopReason.PAID
         if invoice.status != InvoiceStatus.OPEN:  # a draft never starts a cadence
             return StopReason.VOID

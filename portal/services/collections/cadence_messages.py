@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Delivery, ReminderLog
-from portal.models.delivery import Channel, DeliveryStatus
+from portal.models.delivery import Channel, DeliveryPurpose, DeliveryStatus
 from portal.models.reminder_log import ReminderStatus
 from portal.services.collections.cadence_steps import CADENCE, DELIVERY_REF, Step
 from portal.services.core import audit
@@ -35,7 +35,7 @@ class Messages:
 
     def reminder(self, step: Step, channel: str) -> messaging.Message:
         refs = {"tone": step.tone, "position": step.position}
-        return messaging.Message("reminder", self.invoice, channel, refs)
+        return messaging.Message(DeliveryPurpose.REMINDER, self.invoice, channel, refs)
 
     def letter_delivery(self, step: Step) -> Delivery:
         """The letter's delivery: handed to the day's print batch."""

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from portal.extensions import db
 from portal.models import CadenceStep
-from portal.models.cadence_step import CadenceChannel
+from portal.models.audit import ActorKind
+from portal.models.cadence_step import CadenceChannel, CadenceTone
 from portal.models.collection_state import StopReason
 from portal.models.delivery import Channel
 from portal.models.plan import PlanStatus
@@ -18,8 +19,8 @@ from portal.services.core.audit import Actor
 
 log = logging.getLogger(__name__)
 
-CADENCE = Actor("system", "cadence")
-TONES = ("courtesy", "friendly", "firm", "firmer", "final")
+CADENCE = Actor(ActorKind.SYSTEM, "cadence")
+TONES = tuple(CadenceTone)
 #: what counts toward "one message a day": a call task does not, its SMS nudge does
 MESSAGE_CHANNELS = tuple(Channel)
 #: the cadence ends for good for these; a hold or dispute ends when staff clear it
@@ -36,7 +37,7 @@ class Step:
     channel: str
     #: days after the due date (negative: before it)
     day_offset: int
-    #: "courtesy", "friendly", "firm", "firmer" or "final": picks the message's wording
+    #: a `CadenceTone`: picks the message's wording
     tone: str
 
 
@@ -44,16 +45,16 @@ class Step:
 #: an SMS nudge where the patient agreed to texts); weeks 4-6 an email each week, firmer each
 #: time; weeks 7-9 a letter each week, the last stating the legal obligation to pay.
 DEFAULT_CADENCE: tuple[Step, ...] = (
-    Step(1, CadenceChannel.EMAIL, -3, "courtesy"),
-    Step(2, CadenceChannel.CALL, 7, "friendly"),
-    Step(3, CadenceChannel.CALL, 14, "friendly"),
-    Step(4, CadenceChannel.CALL, 21, "friendly"),
-    Step(5, CadenceChannel.EMAIL, 28, "friendly"),
-    Step(6, CadenceChannel.EMAIL, 35, "firm"),
-    Step(7, CadenceChannel.EMAIL, 42, "firmer"),
-    Step(8, CadenceChannel.LETTER, 49, "firm"),
-    Step(9, CadenceChannel.LETTER, 56, "firmer"),
-    Step(10, CadenceChannel.LETTER, 63, "final"),
+    Step(1, CadenceChannel.EMAIL, -3, CadenceTone.COURTESY),
+    Step(2, CadenceChannel.CALL, 7, CadenceTone.FRIENDLY),
+    Step(3, CadenceChannel.CALL, 14, CadenceTone.FRIENDLY),
+    Step(4, CadenceChannel.CALL, 21, CadenceTone.FRIENDLY),
+    Step(5, CadenceChannel.EMAIL, 28, CadenceTone.FRIENDLY),
+    Step(6, CadenceChannel.EMAIL, 35, CadenceTone.FIRM),
+    Step(7, CadenceChannel.EMAIL, 42, CadenceTone.FIRMER),
+    Step(8, CadenceChannel.LETTER, 49, CadenceTone.FIRM),
+    Step(9, CadenceChannel.LETTER, 56, CadenceTone.FIRMER),
+    Step(10, CadenceChannel.LETTER, 63, CadenceTone.FINAL),
 )
 
 
@@ -129,7 +130,7 @@ def _ordered(steps) -> tuple[Step, ...]:
 
 
 def _tone(tone: str) -> str:
-    return tone if tone in TONES else "friendly"
+    return tone if tone in TONES else CadenceTone.FRIENDLY
 
 
 def all_cadences() -> dict[int, tuple[Step, ...]]:

@@ -15,6 +15,7 @@ from portal.clock import practice_today, utcnow
 from portal.extensions import db
 from portal.i18n import rendering_in
 from portal.models import AuditEvent, CallTask, CollectionState, Invoice, LedgerEntry, Practice
+from portal.models.audit import ActorKind
 from portal.models.call_task import CallOutcome, CallStatus
 from portal.models.invoice import InvoiceStatus
 from portal.models.staff import StaffUser
@@ -141,7 +142,7 @@ def record_outcome(
     if text and len(text) > NOTE_MAX:
         raise CallRefused(_l("The note is too long (500 characters at most)."))
     invoice = task.invoice
-    actor = Actor("staff", str(staff.id), ip_address)
+    actor = Actor(ActorKind.STAFF, str(staff.id), ip_address)
     data: dict = {"task_id": task.id, "note": text}
     today = today or practice_today(invoice.practice)
     if outcome == CallOutcome.PROMISE:

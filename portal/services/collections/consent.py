@@ -24,6 +24,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from portal.extensions import db
 from portal.i18n import rendering_in
 from portal.models import ConsentRecord, Patient
+from portal.models.consent_record import ConsentChannel, ConsentSource
 from portal.models.delivery import Channel
 from portal.services.core import audit
 from portal.services.core.audit import SYSTEM, Actor
@@ -32,10 +33,10 @@ CHANNELS = (Channel.EMAIL, Channel.SMS)
 #: what a consent record can be about, and the patient flag it sets; `esign` granted means
 #: electronic records, so its flag (`paper_records`) is the opposite of the consent
 FLAGS = {
-    "email": ("email_consent", False),
-    "sms": ("sms_consent", False),
-    "attachments": ("email_attachments", False),
-    "esign": ("paper_records", True),
+    ConsentChannel.EMAIL: ("email_consent", False),
+    ConsentChannel.SMS: ("sms_consent", False),
+    ConsentChannel.ATTACHMENTS: ("email_attachments", False),
+    ConsentChannel.ESIGN: ("paper_records", True),
 }
 #: a reply made of one of these (and polite words) stops texts
 STOP_WORDS = frozenset(
@@ -139,17 +140,17 @@ def record(
 def recorded_text(channel: str, granted: bool, source: str) -> str:
     """What a consent record names as shown when it was not the patient's own action."""
     what = {
-        "email": "contact by email",
-        "sms": "contact by text message",
-        "attachments": "receipts and agreements as email attachments",
-        "esign": "electronic records (withdrawn: records on paper)",
+        ConsentChannel.EMAIL: "contact by email",
+        ConsentChannel.SMS: "contact by text message",
+        ConsentChannel.ATTACHMENTS: "receipts and agreements as email attachments",
+        ConsentChannel.ESIGN: "electronic records (withdrawn: records on paper)",
     }[channel]
     verb = "granted" if granted else "withdrawn"
     where = {
-        "staff": "by practice staff",
-        "api": "through the API",
-        "csv": "by CSV import",
-        "patient_page": "on the patient's page",
+        ConsentSource.STAFF: "by practice staff",
+        ConsentSource.API: "through the API",
+        ConsentSource.CSV: "by CSV import",
+        ConsentSource.PATIENT_PAGE: "on the patient's page",
     }
     return f"Consent to {what} {verb}, recorded {where.get(source, source)}."
 
@@ -224,9 +225,9 @@ def handle_text(from_number: str, body: str, actor: Actor) -> SmsReply | None:
     for patient in patients:
         record(
             patient,
-            "sms",
+            ConsentChannel.SMS,
             word == "start",
-            "sms_start" if word == "start" else "sms_stop",
+            ConsentSource.SMS_START if word == "start" else ConsentSource.SMS_STOP,
             text,
             actor,
         )
@@ -240,12 +241,12 @@ def _serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
 
 
-def unsubscribe_token(patient: Patient, channel: str = "email") -> str:
+def unsubscribe_token(patient: Patient, channel: str = Channel.EMAIL) -> str:
     """A signed token naming the patient and the channel; it does not expire."""
     return _serializer().dumps([patient.id, channel])
 
 
-def unsubscribe_url(patient: Patient, channel: str = "email") -> str:
+def unsubscribe_url(patient: Patient, channel: str = Channel.EMAIL) -> str:
     base = current_app.config["PORTAL_BASE_URL"].rstrip("/")
     return f"{base}/unsubscribe/{unsubscribe_token(patient, channel)}"
 

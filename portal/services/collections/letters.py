@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.gateways.pdf import html_to_pdf
 from portal.i18n import file_name, rendering_in
 from portal.models import CollectionState, Invoice, Patient, Practice, ReminderLog
+from portal.models.cadence_step import CadenceTone
 from portal.models.delivery import Channel
 from portal.models.invoice import InvoiceStatus
 from portal.services.billing import ledger
@@ -20,7 +21,7 @@ from portal.services.collections import cadence_steps
 #: the tones of the cadence, mildest first; a patient's letter takes the firmest of its invoices
 TONES = cadence_steps.TONES
 #: the tone of a letter whose step is no longer in the practice's cadence
-DEFAULT_TONE = "firm"
+DEFAULT_TONE = CadenceTone.FIRM
 #: firm and final letters ask for payment within this many days of the letter's date
 PAY_WITHIN_DAYS = 15
 #: reminder log statuses of letters that were not carried out

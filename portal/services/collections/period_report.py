@@ -17,6 +17,7 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, Practice, ReminderLog
+from portal.models.ledger import LedgerKind
 from portal.services.collections import aging_kept
 from portal.services.collections.aging_report import aging, aging_buckets
 from portal.services.collections.reports import (
@@ -136,7 +137,7 @@ def payments_by_step(
         )
         .where(
             LedgerEntry.practice_id == practice.id,
-            LedgerEntry.kind == "payment",
+            LedgerEntry.kind == LedgerKind.PAYMENT,
             LedgerEntry.created_at >= start,
             LedgerEntry.created_at < end,
         )

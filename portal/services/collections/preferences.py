@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
 from portal.models import ConsentRecord, Patient, Plan
+from portal.models.consent_record import ConsentChannel, ConsentSource
 from portal.services.collections import consent
 from portal.services.core.audit import Actor
 from portal.services.core.refusals import RefusalCode, Refused
@@ -48,10 +49,10 @@ def set_email_attachments(
         return False
     consent.record(
         patient,
-        "attachments",
+        ConsentChannel.ATTACHMENTS,
         wanted,
         source,
-        _text("attachments", wanted, source, text_shown),
+        _text(ConsentChannel.ATTACHMENTS, wanted, source, text_shown),
         actor,
     )
     return True
@@ -69,7 +70,12 @@ def set_paper_records(
     if paper and patient.email_attachments:
         set_email_attachments(patient, False, source, actor)
     consent.record(
-        patient, "esign", not paper, source, _text("esign", not paper, source, text_shown), actor
+        patient,
+        ConsentChannel.ESIGN,
+        not paper,
+        source,
+        _text(ConsentChannel.ESIGN, not paper, source, text_shown),
+        actor,
     )
     if paper:
         for plan in db.session.scalars(db.select(Plan).filter_by(patient_id=patient.id)):
@@ -97,7 +103,10 @@ def update(
         if paper:
             raise InvalidPreference(ON_PAPER)
     changed = []
-    for channel, wanted in (("email", email_consent), ("sms", sms_consent)):
+    for channel, wanted in (
+        (ConsentChannel.EMAIL, email_consent),
+        (ConsentChannel.SMS, sms_consent),
+    ):
         if wanted is not None and consent.has_consent(patient, channel) != bool(wanted):
             text = consent.recorded_text(channel, bool(wanted), source)
             consent.record(patient, channel, bool(wanted), source, text, actor)
@@ -117,7 +126,9 @@ def consent_on_plan(plan: Plan, actor: Actor) -> None:
     asked for paper is on electronic records again, by that new consent."""
     agreements.consent(plan, actor)
     text = plan.consent_html.decode("utf-8")
-    consent.record(plan.invoice.patient, "esign", True, "patient_page", text, actor)
+    consent.record(
+        plan.invoice.patient, ConsentChannel.ESIGN, True, ConsentSource.PATIENT_PAGE, text, actor
+    )
 
 
 def history(patient: Patient, limit: int = 50) -> list[ConsentRecord]:

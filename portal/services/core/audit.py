@@ -5,18 +5,19 @@ from typing import Any
 
 from portal.extensions import db
 from portal.models import AuditEvent
+from portal.models.audit import ActorKind
 
 
 @dataclass(frozen=True)
 class Actor:
     """Who caused a change: a staff user, a patient's link, the system or a Stripe event."""
 
-    kind: str
+    kind: ActorKind
     ref: str | None = None
     ip_address: str | None = None
 
 
-SYSTEM = Actor("system")
+SYSTEM = Actor(ActorKind.SYSTEM)
 
 
 def record(

@@ -2,6 +2,8 @@
 PostgreSQL, SQLAlchemy's multi-row INSERTs elsewhere; and ids for rows taken in advance
 from PostgreSQL's sequence, so rows that others point at can be copied too."""
 
+from collections.abc import Iterator
+
 from portal.extensions import db
 
 
@@ -15,7 +17,7 @@ def write(table, rows: list[dict]) -> None:
     if not rows:
         return
     if _postgres():
-        _copy(table, rows)
+        copy(table, rows)
         return
     # RETURNING makes SQLAlchemy send multi-row INSERTs of up to 1,000 rows, compiled once
     db.session.execute(db.insert(table).returning(*table.primary_key.columns), rows).all()
@@ -34,7 +36,7 @@ def with_ids(table, rows: list[dict]) -> list[int]:
                 )
             )
         )
-        _copy(table, [{"id": id_, **row} for id_, row in zip(ids, rows, strict=True)])
+        copy(table, [{"id": id_, **row} for id_, row in zip(ids, rows, strict=True)])
         return ids
     # SQLite has one writer at a time: once this transaction has written, the ids after
     # the highest are its own (and a clash is an IntegrityError, never a wrong id)
@@ -45,10 +47,41 @@ def with_ids(table, rows: list[dict]) -> list[int]:
     return ids
 
 
-def _copy(table, rows: list[dict]) -> None:
-    """`COPY table FROM STDIN` on the session's own connection: the rows' values through
-    their columns' types, the columns' Python defaults for the columns they leave out."""
+def copy(table, rows: list[dict]) -> None:
+    """`COPY table FROM STDIN` on the session's own connection (PostgreSQL): the rows'
+    values through their columns' types, the columns' Python defaults for the columns they
+    leave out."""
     dialect = db.session.get_bind().dialect
+    names, values = _driver_rows(table, rows, dialect)
+    quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
+    statement = f"COPY {dialect.identifier_preparer.format_table(table)} ({quoted}) FROM STDIN"
+    db.session.flush()
+    raw = db.session.connection().connection.dbapi_connection
+    with raw.cursor() as cursor, cursor.copy(statement) as stream:
+        for row in values:
+            stream.write_row(row)
+
+
+def insert_many(table, rows: list[dict]) -> None:
+    """One prepared INSERT run over every row, straight through the driver on the session's
+    own connection (SQLite), with the same values and defaults as `copy`."""
+    dialect = db.session.get_bind().dialect
+    names, values = _driver_rows(table, rows, dialect)
+    columns = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
+    target = dialect.identifier_preparer.format_table(table)
+    marks = ", ".join("?" for _ in names)
+    statement = f"INSERT INTO {target} ({columns}) VALUES ({marks})"  # noqa: S608 (our names)
+    cursor = db.session.connection().connection.dbapi_connection.cursor()
+    try:
+        cursor.executemany(statement, values)
+    finally:
+        cursor.close()
+
+
+def _driver_rows(table, rows: list[dict], dialect) -> tuple[list[str], Iterator[list]]:
+    """The column names and each row's values as the driver takes them: through the columns'
+    types, with the columns' Python defaults (which an INSERT through SQLAlchemy would add)
+    for the columns the rows leave out."""
     given = list(rows[0])
     defaults = [
         column
@@ -57,17 +90,13 @@ def _copy(table, rows: list[dict]) -> None:
     ]
     names = [*given, *(column.name for column in defaults)]
     processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
-    quoted = ", ".join(dialect.identifier_preparer.quote(name) for name in names)
-    statement = f"COPY {dialect.identifier_preparer.format_table(table)} ({quoted}) FROM STDIN"
-    db.session.flush()
-    raw = db.session.connection().connection.dbapi_connection
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+
+    def values() -> Iterator[list]:
         for row in rows:
             fill = [c.default.arg if c.default.is_scalar else c.default.arg(None) for c in defaults]
-            values = [row[name] for name in given] + fill
-            copy.write_row(
-                [
-                    v if p is None or v is None else p(v)
-                    for v, p in zip(values, processors, strict=True)
-                ]
-            )
+            yield [
+                v if p is None or v is None else p(v)
+                for v, p in zip([row[name] for name in given] + fill, processors, strict=True)
+            ]
+
+    return names, values()

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from portal.clock import practice_today
 from portal.extensions import db
 from portal.models import Invoice, Patient, PlanPolicy, Practice, StaffUser
+from portal.models.staff import Role
 from portal.services.access import links
 from portal.services.billing import invoices
 from portal.services.billing.invoices import LineInput
@@ -97,7 +98,7 @@ def staff_logins() -> list[DemoLogin]:
         if db.session.scalar(db.select(StaffUser).filter_by(email=email)) is None:
             name = "Dott.ssa Laura Rossi" if practice.country == "IT" else "Dr. Sarah Maple"
             staff_auth.create_staff(
-                practice, email, name, DEMO_PASSWORD, "owner", practice.default_locale
+                practice, email, name, DEMO_PASSWORD, Role.OWNER, practice.default_locale
             )
         result.append(DemoLogin(practice.name, email, DEMO_PASSWORD))
     return result

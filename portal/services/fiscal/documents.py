@@ -10,10 +10,11 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from portal.clock import day_of, practice_zone, utcnow
+from portal.clock import day_of, practice_today, practice_zone
 from portal.extensions import db
 from portal.models import FiscalDocument, FiscalProfile, Invoice, Payment, Practice, Refund
-from portal.models.payment import PaymentStatus, RefundStatus
+from portal.models.fiscal import DocumentKind, Issuer
+from portal.models.payment import PaymentMethod, PaymentStatus, RefundStatus
 from portal.services.core import audit
 from portal.services.core.audit import Actor
 from portal.services.fiscal import numbering, stamp
@@ -21,7 +22,13 @@ from portal.services.fiscal.profile import FiscalRefused, profile_of, saldo_issu
 from portal.services.fiscal.tax_ids import codice_fiscale_of
 
 #: methods that leave a trace with a bank or card scheme (art. 1 c. 679 L. 160/2019)
-TRACEABLE = ("card", "sepa_debit", "link", "card_terminal", "cheque")
+TRACEABLE = (
+    PaymentMethod.CARD,
+    PaymentMethod.SEPA_DEBIT,
+    PaymentMethod.LINK,
+    PaymentMethod.CARD_TERMINAL,
+    PaymentMethod.CHEQUE,
+)
 
 
 def local_date(moment: datetime, practice: Practice) -> date:
@@ -92,11 +99,11 @@ def issue_invoice(payment: Payment, actor: Actor, today: date | None = None) -> 
     invoice = payment.invoice
     codice = _ready(invoice)
     practice = invoice.practice
-    issued_on = today or local_date(utcnow(), practice)
+    issued_on = today or practice_today(practice)
     split = stamp.split(payment.amount_minor, profile_of(practice).stamp_charged_to_patient)
     values = dict(
         practice_id=practice.id,
-        kind="invoice",
+        kind=DocumentKind.INVOICE,
         year=issued_on.year,
         issued_on=issued_on,
         invoice_id=invoice.id,
@@ -125,14 +132,14 @@ def issue_credit_note(refund: Refund, actor: Actor, today: date | None = None) -
         raise FiscalRefused(_l("Only a refund that went through gets a credit note."))
     invoice = original.invoice
     practice = invoice.practice
-    issued_on = today or local_date(utcnow(), practice)
+    issued_on = today or practice_today(practice)
     if original.stamp_charged and refund.amount_minor == original.total_minor:
         split = stamp.Split(original.amount_minor, original.stamp_duty_minor, True)
     else:
         split = stamp.split(refund.amount_minor, False)
     values = dict(
         practice_id=practice.id,
-        kind="credit_note",
+        kind=DocumentKind.CREDIT_NOTE,
         year=issued_on.year,
         issued_on=issued_on,
         invoice_id=invoice.id,
@@ -156,7 +163,7 @@ def issue_due(actor: Actor, today: date | None = None) -> int:
     payment, dated `today` (default: today in the practice's zone) or the day of the payment
     if later. A patient without a codice fiscale waits. Returns how many were issued."""
     issued = 0
-    profiles = db.session.scalars(db.select(FiscalProfile).filter_by(issuer="saldo")).all()
+    profiles = db.session.scalars(db.select(FiscalProfile).filter_by(issuer=Issuer.SALDO)).all()
     for profile in profiles:
         if profile.practice.country != "IT" or profile.issuing_since is None:
             continue
@@ -192,7 +199,7 @@ def _payments_due(profile: FiscalProfile) -> list[Payment]:
 
 def _refunds_due(practice_id: int) -> list[Refund]:
     invoiced = db.select(FiscalDocument.payment_id).where(
-        FiscalDocument.practice_id == practice_id, FiscalDocument.kind == "invoice"
+        FiscalDocument.practice_id == practice_id, FiscalDocument.kind == DocumentKind.INVOICE
     )
     noted = db.select(FiscalDocument.refund_id).where(FiscalDocument.refund_id.is_not(None))
     query = (

@@ -14,7 +14,7 @@ from stdnum.us import ein
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import FiscalProfile, Practice
-from portal.models.fiscal import ISSUERS
+from portal.models.fiscal import ISSUERS, Issuer
 from portal.services.core.refusals import RefusalCode, Refused
 
 
@@ -30,18 +30,20 @@ def profile_of(practice: Practice) -> FiscalProfile:
     loaded = inspect(practice).attrs.fiscal_profile.loaded_value
     if loaded is NO_VALUE:  # not read with the practice (the bill page reads it so)
         loaded = db.session.scalar(db.select(FiscalProfile).filter_by(practice_id=practice.id))
-    return loaded or FiscalProfile(practice_id=practice.id, issuer="practice")
+    return loaded or FiscalProfile(practice_id=practice.id, issuer=Issuer.PRACTICE)
 
 
 def saldo_issues(practice: Practice) -> bool:
     """Saldo issues the Italian health invoices of this practice."""
-    return practice.country == "IT" and profile_of(practice).issuer == "saldo"
+    return practice.country == "IT" and profile_of(practice).issuer == Issuer.SALDO
 
 
 def receipts_are_confirmations(practice: Practice) -> bool:
     """Saldo's receipts must say they are payment confirmations, not fiscal documents."""
     profile = profile_of(practice)
-    return profile.issuer == "practice" and (practice.country == "IT" or profile.id is not None)
+    return profile.issuer == Issuer.PRACTICE and (
+        practice.country == "IT" or profile.id is not None
+    )
 
 
 def check_partita_iva(value: str) -> str:
@@ -111,7 +113,7 @@ def save(practice: Practice, data: ProfileInput) -> FiscalProfile:
     npi = _optional(data.npi, check_npi)
     address = (data.fiscal_address or "").strip() or None
     if (
-        data.issuer == "saldo"
+        data.issuer == Issuer.SALDO
         and practice.country == "IT"
         and not (partita_iva and codice and address)
     ):
@@ -119,7 +121,9 @@ def save(practice: Practice, data: ProfileInput) -> FiscalProfile:
             _l("To let Saldo issue invoices, enter the partita IVA, codice fiscale and address.")
         )
     profile = profile_of(practice)
-    if data.issuer == "saldo" and (profile.issuer != "saldo" or profile.issuing_since is None):
+    if data.issuer == Issuer.SALDO and (
+        profile.issuer != Issuer.SALDO or profile.issuing_since is None
+    ):
         profile.issuing_since = utcnow()
     profile.issuer = data.issuer
     profile.legal_name = (data.legal_name or "").strip() or None

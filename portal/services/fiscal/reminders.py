@@ -10,6 +10,8 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import FiscalProfile, StaffUser, StsReminder
+from portal.models.fiscal import Issuer
+from portal.models.staff import Role
 from portal.services.core import audit
 from portal.services.core.audit import SYSTEM
 from portal.services.fiscal import sts
@@ -39,7 +41,7 @@ def send_due(today: date, practice_ids: Collection[int] | None = None) -> int:
     in `practice_ids`, when given); returns how many practices were reminded."""
     month = previous_month(today)
     reminded = 0
-    query = db.select(FiscalProfile).filter_by(issuer="saldo")
+    query = db.select(FiscalProfile).filter_by(issuer=Issuer.SALDO)
     if practice_ids is not None:
         query = query.where(FiscalProfile.practice_id.in_(practice_ids))
     for profile in db.session.scalars(query).all():
@@ -49,7 +51,7 @@ def send_due(today: date, practice_ids: Collection[int] | None = None) -> int:
         if not _claim(practice.id, month):
             continue
         owners = db.session.scalars(
-            db.select(StaffUser).filter_by(practice_id=practice.id, role="owner", active=True)
+            db.select(StaffUser).filter_by(practice_id=practice.id, role=Role.OWNER, active=True)
         ).all()
         for owner in owners:
             staff_messages.deliver_to_staff(

@@ -6,6 +6,7 @@ from flask import current_app, render_template
 from portal.gateways.pdf import html_to_pdf
 from portal.i18n import file_name, rendering_in
 from portal.models import FiscalDocument, Invoice
+from portal.models.fiscal import DocumentKind
 from portal.services.fiscal import statement
 from portal.services.fiscal.documents import TRACEABLE
 from portal.services.fiscal.opposition import is_opposed
@@ -22,9 +23,9 @@ def document_context(document: FiscalDocument) -> dict:
         "profile": profile_of(invoice.practice),
         "patient": invoice.patient,
         #: the document covers the whole patient share
-        "full": document.kind == "invoice" and document.total_minor == shares,
+        "full": document.kind == DocumentKind.INVOICE and document.total_minor == shares,
         #: each line's amount adds up to the exempt amount
-        "itemized": document.kind == "invoice" and document.amount_minor == shares,
+        "itemized": document.kind == DocumentKind.INVOICE and document.amount_minor == shares,
         "traceable": document.method in TRACEABLE,
         "opposed": is_opposed(invoice),
     }
@@ -39,7 +40,7 @@ def document_pdf(document: FiscalDocument, locale: str = "it") -> bytes:
 
 def document_filename(document: FiscalDocument, locale: str = "it") -> str:
     """The document's file name in `locale`; an English courtesy copy ends in "-en"."""
-    kind = "credit_note" if document.kind == "credit_note" else "invoice"
+    kind = DocumentKind(document.kind).value
     parts = [document.year, f"{document.number:04d}"] + (["en"] if locale == "en" else [])
     return file_name(kind, *parts, locale=locale)
 

@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from portal.extensions import db
 from portal.gateways import sogei, xsd
 from portal.models import FiscalDocument, Practice
+from portal.models.fiscal import DocumentKind
 from portal.services.fiscal.documents import TRACEABLE
 from portal.services.fiscal.opposition import is_opposed
 from portal.services.fiscal.profile import FiscalRefused, profile_of
@@ -75,12 +76,12 @@ def _cf(value: str) -> str:
 def _document(root: ET.Element, partita_iva: str, document: FiscalDocument) -> None:
     record = _add(root, "documentoSpesa")
     _id(record, "idSpesa", partita_iva, document)
-    if document.kind == "credit_note":
+    if document.kind == DocumentKind.CREDIT_NOTE:
         _id(record, "idRimborso", partita_iva, document.corrects)
     _add(record, "dataPagamento", document.paid_on.isoformat())
-    if document.kind == "invoice" and document.paid_on < document.issued_on:
+    if document.kind == DocumentKind.INVOICE and document.paid_on < document.issued_on:
         _add(record, "flagPagamentoAnticipato", "1")
-    _add(record, "flagOperazione", "R" if document.kind == "credit_note" else "I")
+    _add(record, "flagOperazione", "R" if document.kind == DocumentKind.CREDIT_NOTE else "I")
     opposed = is_opposed(document.invoice)
     if not opposed:
         _add(record, "cfCittadino", _cf(document.patient_codice_fiscale))
@@ -107,7 +108,7 @@ def documents_in(practice: Practice, month: str) -> list[FiscalDocument]:
         FiscalDocument.issued_on <= last,
     )
     documents = db.session.scalars(query).all()
-    return sorted(documents, key=lambda d: (d.kind != "invoice", d.year, d.number))
+    return sorted(documents, key=lambda d: (d.kind != DocumentKind.INVOICE, d.year, d.number))
 
 
 def build(practice: Practice, month: str) -> bytes:

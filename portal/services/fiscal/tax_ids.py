@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
 from portal.models import Patient, PatientTaxId, Practice
+from portal.models.fiscal import TaxIdSource
 from portal.services.core import audit
 from portal.services.core.audit import Actor
 from portal.services.fiscal.profile import FiscalRefused, check_codice_fiscale
@@ -64,5 +65,5 @@ def import_csv(practice: Practice, data: bytes, actor: Actor) -> int:
         except FiscalRefused as exc:
             raise FiscalRefused(_l("Row %(row)s: %(error)s", row=number, error=exc)) from exc
     for patient, codice in checked:
-        set_codice_fiscale(patient, codice, "csv", actor)
+        set_codice_fiscale(patient, codice, TaxIdSource.CSV, actor)
     return len(checked)

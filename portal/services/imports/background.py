@@ -16,6 +16,7 @@ from sqlalchemy import delete, update
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import ImportJob, PendingWork, Practice
+from portal.models.audit import ActorKind
 from portal.models.import_job import ImportStatus
 from portal.services.core import outbox
 from portal.services.core.audit import Actor
@@ -118,7 +119,7 @@ def run(work: PendingWork) -> None:
         practice,
         csv_file,
         dict(job.mapping),
-        actor=Actor("staff", str(job.staff_user_id)),
+        actor=Actor(ActorKind.STAFF, str(job.staff_user_id)),
         date_format=job.date_format,
         draft=job.draft,
         progress=progress,

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from portal.extensions import db
 from portal.models import Invoice, Patient, Practice
+from portal.models.consent_record import ConsentSource
 from portal.services.billing import patients
 from portal.services.billing.invoices import LineInput
 from portal.services.billing.patients import InvalidPatient, PatientInput
@@ -255,7 +256,7 @@ class _Plan:
             email=email or None,
             phone=phone or None,
             locale=language or self.default_locale,
-            consent_source="csv",
+            consent_source=ConsentSource.CSV,
         )
         existing, clean = self.known_patients.get(key), None
         if existing is None:

@@ -11,7 +11,10 @@ from sqlalchemy import func
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import AuditEvent, Invoice, InvoiceLine, LedgerEntry, Patient, Practice
-from portal.services.billing import patients
+from portal.models.invoice import InvoiceStatus
+from portal.models.ledger import LedgerKind
+from portal.services.billing import invoices, patients
+from portal.services.core import bulk
 from portal.services.core.audit import Actor
 from portal.services.imports import sqlite_search
 from portal.services.imports.results import patient_key
@@ -54,56 +57,18 @@ def _invoice_ids(practice: Practice, numbers: list[str], before: int) -> list[in
 
 
 def _insert(model, rows: list[dict]) -> None:
-    """Insert `rows` on the session's own connection, inside its transaction: `COPY … FROM
-    STDIN` on PostgreSQL, one prepared INSERT run over every row elsewhere (SQLite), both
-    straight through the driver, as the ORM's bulk insert spends most of its time building
-    parameters."""
+    """Insert `rows` on the session's own connection, inside its transaction, straight
+    through the driver (`bulk.copy` on PostgreSQL, `bulk.insert_many` elsewhere), as the
+    ORM's bulk insert spends most of its time building parameters."""
     if not rows:
         return
     table = model.__table__
-    dialect = db.session.get_bind().dialect
-    names, values = _driver_rows(table, rows, dialect)
-    quote = dialect.identifier_preparer.quote
-    columns = ", ".join(quote(name) for name in names)
-    target = dialect.identifier_preparer.format_table(table)
-    raw = db.session.connection().connection.dbapi_connection
-    if dialect.name == "postgresql":
-        with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row(row)
+    if db.session.get_bind().dialect.name == "postgresql":
+        bulk.copy(table, rows)
         return
-    marks = ", ".join("?" for _ in names)
-    statement = f"INSERT INTO {target} ({columns}) VALUES ({marks})"  # noqa: S608 (our names)
+    raw = db.session.connection().connection.dbapi_connection
     with sqlite_search.indexed_once(raw, table.name):
-        cursor = raw.cursor()
-        try:
-            cursor.executemany(statement, values)
-        finally:
-            cursor.close()
-
-
-def _driver_rows(table, rows: list[dict], dialect) -> tuple[list[str], Iterator[list]]:
-    """The column names and each row's values as the driver takes them: through the columns'
-    types, with the columns' Python defaults (which an INSERT through SQLAlchemy would add)
-    for the columns the rows leave out."""
-    given = list(rows[0])
-    defaults = {
-        column.name: column.default
-        for column in table.columns
-        if column.default is not None and column.name not in given and not column.primary_key
-    }
-    names = [*given, *defaults]
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in names]
-
-    def values() -> Iterator[list]:
-        for row in rows:
-            fill = [d.arg if d.is_scalar else d.arg(None) for d in defaults.values()]
-            yield [
-                v if p is None or v is None else p(v)
-                for v, p in zip([row[name] for name in given] + fill, processors, strict=True)
-            ]
-
-    return names, values()
+        bulk.insert_many(table, rows)
 
 
 def _audit(practice: Practice, actor: Actor, now: datetime, action: str, **data) -> dict:
@@ -167,7 +132,11 @@ def create_invoices(
     rows = []
     for p in planned:
         share = p.patient_share_minor
-        status = "draft" if draft else ("open" if share > 0 else "paid")
+        status = (
+            InvoiceStatus.DRAFT
+            if draft
+            else (InvoiceStatus.OPEN if share > 0 else InvoiceStatus.PAID)
+        )
         rows.append(
             dict(
                 practice_id=practice.id,
@@ -178,7 +147,7 @@ def create_invoices(
                 due_on=p.due_on,
                 status=status,
                 created_at=now,
-                paid_at=now if status == "paid" else None,
+                paid_at=now if status == InvoiceStatus.PAID else None,
             )
         )
     before = _newest_id(Invoice)
@@ -188,17 +157,7 @@ def create_invoices(
     for p, invoice_id, row in zip(planned, ids, rows, strict=True):
         for position, line in enumerate(p.lines, start=1):
             lines.append(
-                dict(
-                    invoice_id=invoice_id,
-                    position=position,
-                    service_date=line.service_date,
-                    procedure_code=(line.procedure_code or "").strip() or None,
-                    description=line.description.strip(),
-                    charged_minor=line.charged_minor,
-                    insurance_paid_minor=line.insurance_paid_minor,
-                    adjustment_minor=line.adjustment_minor,
-                    patient_share_minor=line.patient_share_minor,
-                )
+                dict(invoice_id=invoice_id, position=position, **invoices.line_values(line))
             )
         events.append(_audit(practice, actor, now, "invoice.created", invoice_id=invoice_id))
         if draft:
@@ -209,7 +168,7 @@ def create_invoices(
                 dict(
                     practice_id=practice.id,
                     invoice_id=invoice_id,
-                    kind="charge",
+                    kind=LedgerKind.CHARGE,
                     amount_minor=share,
                     currency=practice.currency,
                     memo=f"Invoice {row['number']}",

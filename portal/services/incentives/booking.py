@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import LedgerEntry, Payment, PaymentTerms, SettlementOffer
+from portal.models.ledger import LedgerKind
 from portal.models.payment import PaymentStatus
 from portal.models.settlement_offer import OfferStatus
 from portal.services.billing import invoices, ledger
@@ -27,7 +28,7 @@ def on_payment_succeeded(payment: Payment, actor: Actor = SYSTEM) -> None:
     ignored."""
     if payment.purpose not in (DISCOUNTED, SETTLEMENT) or payment.status != PaymentStatus.SUCCEEDED:
         return
-    kind = "discount" if payment.purpose == DISCOUNTED else "settlement"
+    kind = LedgerKind.DISCOUNT if payment.purpose == DISCOUNTED else LedgerKind.SETTLEMENT
     invoice = payment.invoice
     claim = _claimed(payment)
     changed = False
@@ -48,7 +49,7 @@ def on_payment_succeeded(payment: Payment, actor: Actor = SYSTEM) -> None:
                     amount_minor=forgive,
                 )
                 changed = True
-        if kind == "settlement":
+        if kind == LedgerKind.SETTLEMENT:
             changed = _accept(payment, actor) or changed
         changed = invoices.settle_if_paid(invoice, actor) or changed
         # committed here: the unique ledger row is what tells a concurrent booking apart
@@ -57,15 +58,15 @@ def on_payment_succeeded(payment: Payment, actor: Actor = SYSTEM) -> None:
         # another process booked this payment at the same moment
         db.session.rollback()
         return
-    if changed and kind == "settlement":
+    if changed and kind == LedgerKind.SETTLEMENT:
         # a settled invoice's running plan is finished: nothing more will be charged
         installments.on_payment_succeeded(payment)
 
 
 def _memo(kind: str, claim: dict | None) -> str | None:
-    if claim and kind == "discount" and claim.get("percent"):
+    if claim and kind == LedgerKind.DISCOUNT and claim.get("percent"):
         return f"Early-payment discount {claim['percent']}%"
-    if claim and kind == "settlement" and claim.get("offer_id"):
+    if claim and kind == LedgerKind.SETTLEMENT and claim.get("offer_id"):
         return f"Settlement offer {claim['offer_id']}"
     return None
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.models import DiscountPolicy, Invoice, LedgerEntry, Payment, Plan
 from portal.models.invoice import InvoiceStatus
+from portal.models.ledger import LedgerKind
 from portal.models.payment import IN_FLIGHT, PaymentStatus
 from portal.services.billing import ledger
 from portal.services.core import audit
@@ -65,7 +66,7 @@ def _discount_used(invoice: Invoice) -> bool:
         Payment.status.in_((PaymentStatus.SUCCEEDED, *IN_FLIGHT)),
     )
     booked = select(LedgerEntry.id).where(
-        LedgerEntry.invoice_id == invoice.id, LedgerEntry.kind == "discount"
+        LedgerEntry.invoice_id == invoice.id, LedgerEntry.kind == LedgerKind.DISCOUNT
     )
     return (
         db.session.scalar(used.limit(1)) is not None

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from portal.models import DiscountPolicy, Invoice, SettlementOffer
 from portal.models.invoice import InvoiceStatus
+from portal.models.payment import PaymentStatus
 from portal.models.settlement_offer import OfferStatus
 from portal.services.core.refusals import PaymentReason, RefusalCode, Refused
 
@@ -101,5 +102,5 @@ def offer_payable(
         and offer.expires_on >= today
         and invoice.status == InvoiceStatus.OPEN
         and 0 < offer.amount_minor < balance_minor
-        and payment_status != "succeeded"
+        and payment_status != PaymentStatus.SUCCEEDED
     )

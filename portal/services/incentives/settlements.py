@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Invoice, Payment, SettlementOffer
+from portal.models.audit import ActorKind
 from portal.models.invoice import InvoiceStatus
 from portal.models.settlement_offer import OfferStatus
 from portal.services.billing import ledger
@@ -110,7 +111,9 @@ def offer_settlement(
         amount_minor=amount_minor,
         expires_on=expires_on,
         status=OfferStatus.OPEN,
-        staff_id=int(actor.ref) if actor.kind == "staff" and (actor.ref or "").isdigit() else None,
+        staff_id=int(actor.ref)
+        if actor.kind == ActorKind.STAFF and (actor.ref or "").isdigit()
+        else None,
     )
     db.session.add(offer)
     db.session.flush()

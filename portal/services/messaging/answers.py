@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload
 from portal.extensions import db
 from portal.models import BillQuestion, Delivery, Invoice, PendingWork
 from portal.models.bill_question import QuestionStatus
-from portal.models.delivery import Channel, DeliveryStatus
+from portal.models.delivery import Channel, DeliveryPurpose, DeliveryStatus
 from portal.models.invoice import InvoiceStatus
 from portal.services.collections import consent
 from portal.services.core import audit, outbox
@@ -32,11 +32,17 @@ from portal.services.core.audit import Actor
 from portal.services.messaging.delivery import Message, deliver
 
 KIND = "question_answered"
-PURPOSE = "question_answered"
+PURPOSE = DeliveryPurpose.QUESTION_ANSWERED
 #: why the patient is not told; otherwise the notice names the channel it goes by
 NO_REPLY, INVOICE_CLOSED, NO_CONSENT = "no_reply", "invoice_closed", "no_consent"
 #: the messages whose channel shows how the patient is reached
-_CONVERSATION = ("link", "link_request", "reminder", "receipt", PURPOSE)
+_CONVERSATION = (
+    DeliveryPurpose.LINK,
+    DeliveryPurpose.LINK_REQUEST,
+    DeliveryPurpose.REMINDER,
+    DeliveryPurpose.RECEIPT,
+    PURPOSE,
+)
 
 
 def channel_for(invoice: Invoice) -> str | None:

@@ -20,7 +20,9 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.sms import SmsError
 from portal.models import Delivery, Installment, Invoice, Payment, Plan
-from portal.models.delivery import Channel, DeliveryStatus
+from portal.models.audit import ActorKind
+from portal.models.cadence_step import CadenceTone
+from portal.models.delivery import Channel, DeliveryPurpose, DeliveryStatus
 from portal.models.invoice import InvoiceStatus
 from portal.services.access import links
 from portal.services.billing import ledger
@@ -37,7 +39,7 @@ from portal.services.messaging.purposes import (
 
 #: how long a retry claims a message, so two workers never try the same one at once
 CLAIM = timedelta(minutes=5)
-RETRIER = Actor("system", "retry")
+RETRIER = Actor(ActorKind.SYSTEM, "retry")
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class Message:
 
     purpose: str
     invoice: Invoice
-    channel: str = "email"
+    channel: str = Channel.EMAIL
     refs: dict = field(default_factory=dict)
 
 
@@ -100,7 +102,7 @@ def go(
     purpose = PURPOSES[delivery.purpose]
     recipient, reason = recipient_of(purpose, invoice, delivery.channel)
     if reason:
-        delivery.status, delivery.next_attempt_at, delivery.last_error = "skipped", None, reason
+        delivery.status, delivery.next_attempt_at, delivery.last_error = DeliveryStatus.SKIPPED, None, reason
         _audit(delivery, invoice, actor, f"{purpose.audit_prefix}.skipped", reason=reason)
         return
     delivery.recipient = recipient
@@ -149,7 +151,7 @@ def _held(
     opens = quiet_hours.opens_at(invoice.patient, now)
     if opens is None:
         return False
-    delivery.status, delivery.next_attempt_at = "queued", opens
+    delivery.status, delivery.next_attempt_at = DeliveryStatus.QUEUED, opens
     _audit(
         delivery,
         invoice,
@@ -165,11 +167,11 @@ def _attempt(
 ) -> None:
     if delivery.channel == Channel.LETTER:  # handed to the day's print batch
         delivery.attempts += 1
-        delivery.status, delivery.sent_at, delivery.next_attempt_at = "sent", now, None
+        delivery.status, delivery.sent_at, delivery.next_attempt_at = DeliveryStatus.SENT, now, None
         _audit(delivery, invoice, actor, purpose.sent_action or f"{purpose.name}.sent")
         return
     if delivery.channel == Channel.EMAIL and not gateways.mailer().configured:
-        delivery.status, delivery.next_attempt_at = "queued", now + NOT_CONFIGURED_WAIT
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.QUEUED, now + NOT_CONFIGURED_WAIT
         delivery.last_error = "email is not configured"
         db.session.flush()
         return
@@ -182,7 +184,7 @@ def _attempt(
     try:
         subject, text = _send(delivery, purpose, context)
     except (OSError, SmsError) as exc:
-        delivery.status, delivery.last_error = "failed", str(exc)[:500]
+        delivery.status, delivery.last_error = DeliveryStatus.FAILED, str(exc)[:500]
         delivery.next_attempt_at = retry_at(delivery.attempts, now)
         if link is not None:
             links.revoke(link, SYSTEM, now=now)
@@ -193,7 +195,7 @@ def _attempt(
         return
     delivery.subject = subject
     delivery.body = _redacted(text, context)
-    delivery.status, delivery.sent_at, delivery.next_attempt_at = "sent", now, None
+    delivery.status, delivery.sent_at, delivery.next_attempt_at = DeliveryStatus.SENT, now, None
     delivery.last_error = None
     if link is not None:
         linking.replace_older(invoice, link, actor, now)
@@ -210,7 +212,7 @@ def _context(delivery: Delivery, invoice: Invoice) -> dict:
         amount_minor=ledger.balance(invoice.id),
         currency=invoice.currency,
         due_on=invoice.due_on,
-        tone=refs.get("tone", "friendly"),
+        tone=refs.get("tone", CadenceTone.FRIENDLY),
         base_url=linking.base_url(),
         installment=None,
     )
@@ -219,8 +221,8 @@ def _context(delivery: Delivery, invoice: Invoice) -> dict:
             context[key] = db.session.get(model, refs[f"{key}_id"])
     if refs.get("next_on"):
         context["next_on"] = date.fromisoformat(refs["next_on"])
-    if delivery.purpose == "reminder" and delivery.channel == Channel.EMAIL:
-        context["unsubscribe_url"] = consent.unsubscribe_url(invoice.patient, "email")
+    if delivery.purpose == DeliveryPurpose.REMINDER and delivery.channel == Channel.EMAIL:
+        context["unsubscribe_url"] = consent.unsubscribe_url(invoice.patient, Channel.EMAIL)
     return context
 
 
@@ -253,12 +255,12 @@ def _attachment(delivery: Delivery, context: dict) -> tuple[str, bytes] | None:
 
     attached = context["patient"].email_attachments
     context["attached"] = attached
-    if delivery.purpose == "receipt" and attached:
+    if delivery.purpose == DeliveryPurpose.RECEIPT and attached:
         payment = context["payment"]
         return receipts.filename(payment, delivery.locale), receipts.render_pdf(
             payment, delivery.locale
         )
-    if delivery.purpose == "plan_active":
+    if delivery.purpose == DeliveryPurpose.PLAN_ACTIVE:
         plan = context["plan"]
         pdf = agreements.finalize(plan)  # sealed once; the stored PDF afterwards
         return (agreements.filename(plan), pdf) if attached else None
@@ -299,7 +301,7 @@ def retry_due(now: datetime | None = None) -> int:
         db.select(Delivery.id, Delivery.next_attempt_at)
         .where(
             Delivery.status.in_((DeliveryStatus.FAILED, DeliveryStatus.QUEUED)),
-            Delivery.purpose != "reminder",
+            Delivery.purpose != DeliveryPurpose.REMINDER,
             Delivery.next_attempt_at.is_not(None),
             Delivery.next_attempt_at <= now,
         )
@@ -316,7 +318,9 @@ def retry_due(now: datetime | None = None) -> int:
             db.session.commit()  # as below: the message was sent (or failed)
             continue
         invoice = db.session.get(Invoice, delivery.invoice_id)
-        if invoice is None or (delivery.purpose == "link" and invoice.status != InvoiceStatus.OPEN):
+        if invoice is None or (
+            delivery.purpose == DeliveryPurpose.LINK and invoice.status != InvoiceStatus.OPEN
+        ):
             delivery.next_attempt_at = None
         else:
             go(delivery, invoice, RETRIER, now)

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Delivery, Invoice
-from portal.models.delivery import Channel, DeliveryStatus
+from portal.models.delivery import Channel, DeliveryPurpose, DeliveryStatus
 from portal.models.invoice import InvoiceStatus
 from portal.services.access import links
 from portal.services.collections import consent
@@ -69,7 +69,7 @@ def send_link(
     """Send a fresh link by `channel` (staff, the API, an alert's action); a failure is
     recorded and retried later, and outside the patient's window it waits for the window."""
     check_sendable(invoice, channel)
-    return deliver(Message("link", invoice, channel), actor=actor, now=now)
+    return deliver(Message(DeliveryPurpose.LINK, invoice, channel), actor=actor, now=now)
 
 
 def request_link(token: str, channel: str, actor: Actor, now: datetime | None = None) -> bool:
@@ -88,7 +88,7 @@ def request_link(token: str, channel: str, actor: Actor, now: datetime | None = 
     asked = db.session.scalar(
         db.select(db.func.count(Delivery.id)).where(
             Delivery.invoice_id == invoice.id,
-            Delivery.purpose == "link_request",
+            Delivery.purpose == DeliveryPurpose.LINK_REQUEST,
             Delivery.created_at > now - timedelta(days=1),
         )
     )
@@ -104,7 +104,9 @@ def request_link(token: str, channel: str, actor: Actor, now: datetime | None = 
         # the refused request is recorded (rate limit) though nothing is sent
         db.session.commit()
         return False
-    delivery = deliver(Message("link_request", invoice, channel), actor=actor, now=now)
+    delivery = deliver(
+        Message(DeliveryPurpose.LINK_REQUEST, invoice, channel), actor=actor, now=now
+    )
     delivery.created_at = now
     # the message went out: its delivery is recorded at once
     db.session.commit()

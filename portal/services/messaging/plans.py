@@ -11,6 +11,7 @@ from datetime import date
 
 from portal.extensions import db
 from portal.models import Installment, PendingWork, Plan
+from portal.models.delivery import Channel
 from portal.services.core import outbox
 from portal.services.messaging.delivery import Message, deliver
 
@@ -106,4 +107,4 @@ def perform(work: PendingWork) -> None:
     for key in ("installment_id", "next_on"):
         if work.payload.get(key):
             refs[key] = work.payload[key]
-    deliver(Message(work.payload["name"], plan.invoice, "email", refs))
+    deliver(Message(work.payload["name"], plan.invoice, Channel.EMAIL, refs))

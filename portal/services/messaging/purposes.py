@@ -12,6 +12,8 @@ day's batch. Texts carry the opt-out line and the practice's privacy notice.
 from dataclasses import dataclass
 from datetime import timedelta
 
+from portal.models.delivery import DeliveryPurpose
+
 #: the one retry rule: after the n-th failed attempt the next comes this much later; after
 #: the last the message is left failed (staff see it on the invoice)
 RETRY_AFTER = (timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2), timedelta(hours=8))
@@ -51,27 +53,33 @@ class Purpose:
         return self.sent_action.split(".", 1)[0] if self.sent_action else self.name
 
 
-def _plan(name: str, **kw) -> Purpose:
+def _plan(name: DeliveryPurpose, **kw) -> Purpose:
     return Purpose(name, name, record=True, sent_action=f"plan.email.{name}", **kw)
 
 
 PURPOSES: dict[str, Purpose] = {
     p.name: p
     for p in (
-        Purpose("link", "link", "link", sent_action="link.sent"),
-        Purpose("link_request", "link", "link", patient_asked=True, sent_action="link.sent"),
-        Purpose("reminder", None, "reminder", sent_action="reminder.sent"),
+        Purpose(DeliveryPurpose.LINK, "link", "link", sent_action="link.sent"),
         Purpose(
-            "receipt", "receipt", patient_asked=True, record=True, sent_action="receipt.emailed"
+            DeliveryPurpose.LINK_REQUEST,
+            "link",
+            "link",
+            patient_asked=True,
+            sent_action="link.sent",
         ),
-        _plan("plan_active", patient_asked=True),
-        _plan("installment_upcoming"),
-        _plan("installment_failed"),
-        _plan("installment_authenticate"),
-        _plan("plan_past_due"),
-        _plan("practice_plan_past_due", link=False, to_practice=True),
+        Purpose(DeliveryPurpose.REMINDER, None, "reminder", sent_action="reminder.sent"),
         Purpose(
-            "question_answered",
+            DeliveryPurpose.RECEIPT, "receipt", patient_asked=True, record=True, sent_action="receipt.emailed"
+        ),
+        _plan(DeliveryPurpose.PLAN_ACTIVE, patient_asked=True),
+        _plan(DeliveryPurpose.INSTALLMENT_UPCOMING),
+        _plan(DeliveryPurpose.INSTALLMENT_FAILED),
+        _plan(DeliveryPurpose.INSTALLMENT_AUTHENTICATE),
+        _plan(DeliveryPurpose.PLAN_PAST_DUE),
+        _plan(DeliveryPurpose.PRACTICE_PLAN_PAST_DUE, link=False, to_practice=True),
+        Purpose(
+            DeliveryPurpose.QUESTION_ANSWERED,
             "question_answered",
             "question_answered",
             sent_action="question_answer.sent",

@@ -2,6 +2,7 @@
 
 from portal.extensions import db
 from portal.models import Payment, PendingWork
+from portal.models.delivery import Channel, DeliveryPurpose
 from portal.services.core import outbox
 from portal.services.messaging.delivery import Message, deliver
 from portal.services.payments import payment_methods
@@ -22,4 +23,6 @@ def perform_receipt(work: PendingWork) -> None:
     if not payment.method_label:  # a payment booked from a Stripe event
         payment_methods.label_payment(payment)
         db.session.commit()  # the label is kept even if the send below fails and is retried
-    deliver(Message("receipt", payment.invoice, "email", {"payment_id": payment.id}))
+    deliver(
+        Message(DeliveryPurpose.RECEIPT, payment.invoice, Channel.EMAIL, {"payment_id": payment.id})
+    )

@@ -16,8 +16,8 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Dispute, LedgerEntry, Payment
 from portal.models.alert import AlertKind
-from portal.models.dispute import CLOSED, DISPUTE_STATUSES
-from portal.models.invoice import InvoiceStatus
+from portal.models.dispute import CLOSED, DISPUTE_STATUSES, DisputeStatus
+from portal.models.ledger import LedgerKind
 from portal.services.billing import credits, invoices, ledger
 from portal.services.core import audit, events
 from portal.services.core.audit import Actor
@@ -46,7 +46,7 @@ def from_stripe(event_type: str, obj: dict, actor: Actor):
         _timeline(dispute, "payment.disputed", actor)
         credits.raise_alert(payment.invoice, ALERT, payment_id=payment.id, dispute=dispute.id)
         announcements.append(lambda: events.payment_disputed.send(payment, dispute=dispute))
-    if event_type == "charge.dispute.funds_reinstated" or status == "won":
+    if event_type == "charge.dispute.funds_reinstated" or status == DisputeStatus.WON:
         _withdraw(dispute, actor)
         _reinstate(dispute, actor)
     elif not status.startswith("warning_"):
@@ -70,9 +70,9 @@ def _record(payment: Payment, obj: dict) -> tuple[Dispute, bool]:
         currency=payment.currency,
         reason=str(obj.get("reason") or "")[:64] or None,
         #: opened; `_move` then sets what Stripe says, so a first event that closes it counts
-        status="warning_needs_response"
+        status=DisputeStatus.WARNING_NEEDS_RESPONSE
         if obj["status"].startswith("warning_")
-        else "needs_response",
+        else DisputeStatus.NEEDS_RESPONSE,
     )
     try:
         with db.session.begin_nested():
@@ -117,18 +117,17 @@ def _post_once(dispute: Dispute, kind: str) -> bool:
 
 
 def _withdraw(dispute: Dispute, actor: Actor) -> None:
-    if not _post_once(dispute, "dispute"):
+    if not _post_once(dispute, LedgerKind.DISPUTE):
         return
     invoice = dispute.payment.invoice
     db.session.refresh(invoice)
-    if invoice.status == InvoiceStatus.PAID and ledger.balance(invoice.id) > 0:
-        invoice.status, invoice.paid_at = "open", None
+    if invoices.reopen_if_owed(invoice):
         _timeline(dispute, "invoice.reopened", actor)
     _timeline(dispute, "payment.dispute_funds_withdrawn", actor)
 
 
 def _reinstate(dispute: Dispute, actor: Actor) -> None:
-    if not _post_once(dispute, "dispute_reversal"):
+    if not _post_once(dispute, LedgerKind.DISPUTE_REVERSAL):
         return
     invoice = dispute.payment.invoice
     db.session.refresh(invoice)

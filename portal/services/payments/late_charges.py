@@ -18,12 +18,13 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.stripe_gateway import GatewayError, IntentResult
 from portal.models import ChargeAttempt, LateCharge
+from portal.models.audit import ActorKind
 from portal.models.charge_attempt import LateChargeStatus
 from portal.services.core import audit
 from portal.services.core.audit import Actor
 from portal.services.payments import charging
 
-RECONCILE = Actor("system", "payments.reconcile")
+RECONCILE = Actor(ActorKind.SYSTEM, "payments.reconcile")
 #: how long a claim settled by the reconciliation is checked for a late create
 WATCH = timedelta(hours=24)
 TAKEN = ("succeeded", "processing")
@@ -59,7 +60,7 @@ def _return(row: LateCharge, intent: IntentResult, claim: ChargeAttempt) -> None
             key = f"saldo-{charging.installation_id()}-late-{intent.id}"
             metadata = {"saldo_late_charge": str(row.id), "saldo_charge": claim.key}
             refund = gateway.create_refund(intent.id, intent.amount, key, metadata)
-            row.status, row.stripe_refund_id = "refunded", refund.id
+            row.status, row.stripe_refund_id = LateChargeStatus.REFUNDED, refund.id
         elif intent.status != "canceled":
             gateway.cancel_intent(intent.id)
             row.status = LateChargeStatus.CANCELED

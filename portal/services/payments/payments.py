@@ -27,8 +27,10 @@ from portal.gateways.stripe_gateway import (
     PaymentDeclined,
 )
 from portal.models import ChargeAttempt, Installment, Invoice, Payment
+from portal.models.audit import ActorKind
 from portal.models.invoice import InvoiceStatus
-from portal.models.payment import IN_FLIGHT, PaymentStatus
+from portal.models.ledger import LedgerKind
+from portal.models.payment import IN_FLIGHT, PaymentMethod, PaymentStatus
 from portal.services.billing import credits, invoices, ledger
 from portal.services.core import audit, events, outbox
 from portal.services.core.audit import Actor
@@ -105,7 +107,9 @@ def charge(
         current = db.session.get(Installment, installment_id)
         installment = charging.Seen.of(current) if current is not None else None
     asked = charging.Asked(
-        saved.customer_id, saved.payment_method_id, off_session or saved.method == "sepa_debit"
+        saved.customer_id,
+        saved.payment_method_id,
+        off_session or saved.method == PaymentMethod.SEPA_DEBIT,
     )
     claimed = (amount_minor, installment, purpose, on_claim, expected_minor, asked)
     payment, claim = _claim(invoice, saved.method, actor, *claimed)
@@ -312,12 +316,12 @@ def _book(payment: Payment, actor: Actor) -> bool:
     void) is held as a credit with an alert, never left as a negative balance."""
     invoice = payment.invoice
     owed = max(ledger.balance(invoice.id), 0) if invoice.status == InvoiceStatus.OPEN else 0
-    ledger.post(invoice, "payment", payment.amount_minor, payment_id=payment.id)
+    ledger.post(invoice, LedgerKind.PAYMENT, payment.amount_minor, payment_id=payment.id)
     extra = payment.amount_minor - owed
     if extra > 0:
         credits.hold(payment, extra, actor)
     payment.receipt_number = f"{invoice.number}-{payment.id}"
-    if actor.kind != "stripe":
+    if actor.kind != ActorKind.STRIPE:
         # a Stripe event is answered without asking Stripe again: the receipt's worker
         # finds the label before it sends the receipt
         payment_methods.label_payment(payment)

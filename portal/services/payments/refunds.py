@@ -15,7 +15,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.stripe_gateway import RefundResult
 from portal.models import Payment, Refund
-from portal.models.invoice import InvoiceStatus
+from portal.models.ledger import LedgerKind
 from portal.models.payment import RefundStatus
 from portal.services.billing import invoices, ledger
 from portal.services.core import audit, events
@@ -61,24 +61,29 @@ def apply_state(record: Refund, stripe_status: str, actor: Actor) -> bool:
 
 def _book(record: Refund, actor: Actor) -> None:
     invoice = record.payment.invoice
-    ledger.post(invoice, "refund", record.amount_minor, memo=record.reason).refund_id = record.id
+    ledger.post(
+        invoice, LedgerKind.REFUND, record.amount_minor, memo=record.reason
+    ).refund_id = record.id
     if record.reduce_balance:
-        entry = ledger.post(invoice, "adjustment", record.amount_minor, memo=record.reason)
+        entry = ledger.post(invoice, LedgerKind.ADJUSTMENT, record.amount_minor, memo=record.reason)
         entry.refund_id = record.id
     db.session.flush()
     db.session.refresh(invoice)
-    if invoice.status == InvoiceStatus.PAID and ledger.balance(invoice.id) > 0:
-        invoice.status, invoice.paid_at = "open", None
+    if invoices.reopen_if_owed(invoice):
         _audit(record, "invoice.reopened", actor)
     _audit(record, "payment.refunded", actor)
 
 
 def _reverse(record: Refund, actor: Actor) -> None:
     invoice = record.payment.invoice
-    entry = ledger.post(invoice, "refund_reversal", record.amount_minor, memo=record.reason)
+    entry = ledger.post(
+        invoice, LedgerKind.REFUND_REVERSAL, record.amount_minor, memo=record.reason
+    )
     entry.refund_id = record.id
     if record.reduce_balance:
-        entry = ledger.post(invoice, "adjust_reversal", record.amount_minor, memo=record.reason)
+        entry = ledger.post(
+            invoice, LedgerKind.ADJUST_REVERSAL, record.amount_minor, memo=record.reason
+        )
         entry.refund_id = record.id
     db.session.flush()
     db.session.refresh(invoice)

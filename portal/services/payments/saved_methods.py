@@ -10,6 +10,7 @@ from portal.gateways.stripe_gateway import (
 )
 from portal.models import Invoice
 from portal.models.invoice import InvoiceStatus
+from portal.models.payment import PaymentMethod
 from portal.services.billing import ledger
 from portal.services.core.audit import Actor
 from portal.services.core.refusals import PaymentReason
@@ -19,9 +20,9 @@ from portal.services.payments.stripe_accounts import elements_mode
 #: what a plan may be charged with, by the method its agreement names (or saved since): Link
 #: pays with the card kept in the patient's Link account, saved and charged like a card
 AGREED_METHODS = {
-    "card": ("card", "link"),
-    "link": ("card", "link"),
-    "sepa_debit": ("sepa_debit",),
+    PaymentMethod.CARD: (PaymentMethod.CARD, PaymentMethod.LINK),
+    PaymentMethod.LINK: (PaymentMethod.CARD, PaymentMethod.LINK),
+    PaymentMethod.SEPA_DEBIT: (PaymentMethod.SEPA_DEBIT,),
 }
 
 
@@ -29,9 +30,11 @@ def methods_for(invoice: Invoice) -> list[str]:
     """Payment methods offered: cards everywhere, SEPA Direct Debit for euro invoices, and
     Link where the checkout uses Stripe's Payment Element (real Stripe; the Card Element of
     localstripe cannot save a Link method)."""
-    methods = ["card", "sepa_debit"] if invoice.currency == "EUR" else ["card"]
+    methods = [PaymentMethod.CARD, PaymentMethod.SEPA_DEBIT]
+    if invoice.currency != "EUR":
+        methods = [PaymentMethod.CARD]
     if elements_mode(invoice.practice) == "payment":
-        methods.append("link")
+        methods.append(PaymentMethod.LINK)
     return methods
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.extensions import db
 from portal.gateways.stripe_gateway import IntentResult
 from portal.models import Practice, StripeEvent
+from portal.models.audit import ActorKind
 from portal.services.core.audit import Actor
 from portal.services.payments import disputes, payments, refunds, stripe_accounts
 
@@ -67,7 +68,7 @@ def handle(event: Any, practice: Practice | None = None) -> str:
     except IntegrityError:
         db.session.rollback()
         return "duplicate"
-    actor = Actor("stripe", event_id)
+    actor = Actor(ActorKind.STRIPE, event_id)
     try:
         with stripe_accounts.receiving(practice):
             announce = _apply(event_type, obj, actor)

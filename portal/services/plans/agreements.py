@@ -28,6 +28,7 @@ from flask_babel import lazy_gettext as _l
 from portal.clock import utcnow
 from portal.i18n import file_name, rendering_in
 from portal.models import Plan
+from portal.models.payment import PaymentMethod
 from portal.models.plan import DEFAULT_RETRY_DAYS, PlanStatus
 from portal.services.access import privacy
 from portal.services.core import audit
@@ -39,7 +40,7 @@ CONSENT_VERSION = "esign-2026-11-v1"
 MAX_SIGNATURE_BYTES = 200_000
 #: clauses of the agreement that need the specific approval of arts. 1341-1342 c.c.
 ONEROUS_CLAUSES = (3,)
-METHODS = ("card", "sepa_debit")
+METHODS = (PaymentMethod.CARD, PaymentMethod.SEPA_DEBIT)
 UNREADABLE = _l("The drawn signature could not be read. Please draw it again.")
 CHANGED = _l("The agreement changed while you were reading it. Please read it again.")
 

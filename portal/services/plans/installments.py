@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Installment, InstallmentReminder, Invoice, Payment, Plan, PlanPolicy
+from portal.models.audit import ActorKind
 from portal.models.plan import DEFAULT_RETRY_DAYS, InstallmentStatus, PlanStatus
 from portal.services.billing import ledger
 from portal.services.core import audit
@@ -25,7 +26,7 @@ from portal.services.core.refusals import PaymentReason
 from portal.services.messaging import plans as plan_messages
 from portal.services.payments import charging
 
-JOB = Actor("system", "jobs.run-due")
+JOB = Actor(ActorKind.SYSTEM, "jobs.run-due")
 
 
 def _move(installment: Installment, target: str, expected: tuple[str, ...], **values) -> bool:
@@ -62,7 +63,7 @@ def on_payment_succeeded(payment: Payment) -> None:
         )
         plan = installment.plan
         if plan.status == PlanStatus.PENDING_SIGNATURE and installment.sequence == 0:
-            plan.status, plan.activated_at = "active", utcnow()
+            plan.status, plan.activated_at = PlanStatus.ACTIVE, utcnow()
             audit.record(
                 "plan.activated",
                 practice_id=plan.practice_id,
@@ -156,10 +157,10 @@ def _finish_if_paid(invoice: Invoice) -> bool:
     )
     plans = list(db.session.scalars(query))
     for plan in plans:
-        plan.status, plan.ended_at = "completed", utcnow()
+        plan.status, plan.ended_at = PlanStatus.COMPLETED, utcnow()
         for installment in plan.installments:
             if installment.status in (InstallmentStatus.SCHEDULED, InstallmentStatus.FAILED):
-                installment.status, installment.next_attempt_on = "cancelled", None
+                installment.status, installment.next_attempt_on = InstallmentStatus.CANCELLED, None
         audit.record(
             "plan.completed",
             practice_id=plan.practice_id,

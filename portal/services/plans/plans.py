@@ -195,7 +195,7 @@ def activate_without_down_payment(plan: Plan, actor: Actor) -> None:
         raise PlanRefused(_l("This payment plan is not available for this bill."))
     from portal.clock import utcnow
 
-    plan.status, plan.activated_at = "active", utcnow()
+    plan.status, plan.activated_at = PlanStatus.ACTIVE, utcnow()
     audit.record(
         "plan.activated",
         practice_id=plan.practice_id,

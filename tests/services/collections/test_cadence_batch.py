@@ -197,13 +197,13 @@ def _statements(count: int, monkeypatch) -> int:
     def counted(*_args):
         seen[0] += 1
 
-    copy = bulk._copy
+    copy = bulk.copy
 
     def counted_copy(table, rows):
         seen[0] += 1
         copy(table, rows)
 
-    monkeypatch.setattr(bulk, "_copy", counted_copy)
+    monkeypatch.setattr(bulk, "copy", counted_copy)
     event.listen(db.engine, "before_cursor_execute", counted)
     try:
         report = cadence.run(START, TEN)

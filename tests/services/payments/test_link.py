@@ -3,23 +3,20 @@ off-session use and charged for the down payment and each installment with the s
 PaymentMethod, with the parameters Stripe documents. localstripe knows no Link, so these run
 against Stripe's edge as `tests/support/stripe_edge.py` plays it."""
 
-from datetime import date
-
 import pytest
 
 from portal.extensions import db
 from portal.gateways.stripe_gateway import StripeGateway
-from portal.models import Payment, PlanPolicy
+from portal.models import Payment
 from portal.services.billing import ledger
 from portal.services.core import jobs
-from portal.services.core.audit import Actor
 from portal.services.payments import payment_methods, payments, saved_methods
-from portal.services.plans import agreements, plans
+from portal.services.plans import agreements
 from tests import factories
+from tests.support import plans as plan_support
 from tests.support.stripe_edge import LINK_EMAIL, LINK_METHOD, StripeEdge
 
-PATIENT = Actor("patient", "link:test", "198.51.100.7")
-START = date(2026, 1, 31)
+PATIENT = plan_support.PATIENT
 
 
 @pytest.fixture
@@ -31,27 +28,9 @@ def edge(app):
 
 
 def signed_card_plan(invoice):
-    db.session.add(PlanPolicy(practice_id=invoice.practice_id))
-    db.session.commit()
-    plan = plans.choose(invoice, 6, START, "it", PATIENT)
     offered = agreements.offered_methods(saved_methods.methods_for(invoice))
     assert offered == ["card", "sepa_debit"]  # an agreement names a card, Link pays with one
-    agreements.choose_method(plan, "card", PATIENT)
-    agreements.record_event(plan, "viewed", PATIENT)
-    agreements.consent(plan, PATIENT)
-    agreements.sign(
-        plan,
-        typed_name=invoice.patient.full_name,
-        signature_png=None,
-        shown_sha256=agreements.document_sha256(plan),
-        actor=PATIENT,
-        user_agent="pytest",
-        time_zone="Europe/Rome",
-        onerous_approved=True,
-        onerous_name=invoice.patient.full_name,
-    )
-    db.session.commit()
-    return plan
+    return plan_support.signed_card_plan(invoice, locale="it")
 
 
 def test_link_is_offered_only_with_the_payment_element(app, edge):

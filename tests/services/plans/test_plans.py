@@ -7,50 +7,26 @@ import pytest
 
 from portal.extensions import db
 from portal.gateways import seal
-from portal.models import DiscountPolicy, Installment, LedgerEntry, OutboxMessage, PlanPolicy
+from portal.models import DiscountPolicy, Installment, LedgerEntry, OutboxMessage
 from portal.services.billing import ledger
 from portal.services.core import jobs, outbox
-from portal.services.core.audit import Actor
 from portal.services.payments import payments, saved_methods
 from portal.services.plans import agreement_seal, agreements, plans
 from portal.services.plans.plans import PlanRefused
 from tests import factories
+from tests.support import plans as plan_support
 from tests.support import stripe_js
 from tests.support.pdf import pdf_text
 
 pytestmark = pytest.mark.stripe
-PATIENT = Actor("patient", "link:test", "198.51.100.7")
-START = date(2026, 1, 31)
-
-
-def policy(practice, **values):
-    record = PlanPolicy(practice_id=practice.id, **values)
-    db.session.add(record)
-    db.session.commit()
-    return record
+PATIENT, START, policy = plan_support.PATIENT, plan_support.START, plan_support.policy
 
 
 def signed_plan(
     app, card="4242424242424242", count=6, amounts=(120000, 34500), start=START, **patient
 ):
     invoice, _ = factories.invoice_with_link(amounts=amounts, **patient)
-    policy(invoice.practice)
-    plan = plans.choose(invoice, count, start, invoice.patient.locale or "en", PATIENT)
-    agreements.choose_method(plan, "card", PATIENT)
-    agreements.record_event(plan, "viewed", PATIENT)
-    agreements.consent(plan, PATIENT)
-    agreements.sign(
-        plan,
-        typed_name=invoice.patient.full_name,
-        signature_png=None,
-        shown_sha256=agreements.document_sha256(plan),
-        actor=PATIENT,
-        user_agent="pytest",
-        time_zone="Europe/Rome",
-        onerous_approved=True,
-        onerous_name=invoice.patient.full_name,
-    )
-    db.session.commit()
+    plan = plan_support.signed_card_plan(invoice, count, start)
     seti, secret = saved_methods.prepare_setup(invoice, "card")
     stripe_js.confirm_card_setup(app.config["STRIPE_API_BASE"], secret, card)
     saved = saved_methods.saved_method(invoice, seti)
