@@ -102,7 +102,11 @@ def go(
     purpose = PURPOSES[delivery.purpose]
     recipient, reason = recipient_of(purpose, invoice, delivery.channel)
     if reason:
-        delivery.status, delivery.next_attempt_at, delivery.last_error = DeliveryStatus.SKIPPED, None, reason
+        delivery.status, delivery.next_attempt_at, delivery.last_error = (
+            DeliveryStatus.SKIPPED,
+            None,
+            reason,
+        )
         _audit(delivery, invoice, actor, f"{purpose.audit_prefix}.skipped", reason=reason)
         return
     delivery.recipient = recipient

@@ -70,7 +70,11 @@ PURPOSES: dict[str, Purpose] = {
         ),
         Purpose(DeliveryPurpose.REMINDER, None, "reminder", sent_action="reminder.sent"),
         Purpose(
-            DeliveryPurpose.RECEIPT, "receipt", patient_asked=True, record=True, sent_action="receipt.emailed"
+            DeliveryPurpose.RECEIPT,
+            "receipt",
+            patient_asked=True,
+            record=True,
+            sent_action="receipt.emailed",
         ),
         _plan(DeliveryPurpose.PLAN_ACTIVE, patient_asked=True),
         _plan(DeliveryPurpose.INSTALLMENT_UPCOMING),
