@@ -97,6 +97,8 @@ class Load:
 
 def load(args, server: servers.Server, path: str, cookie: str) -> Load:
     say(f"load on GET {path} ({args.loader}, {args.warmup:g} s warm-up + {args.duration:g} s)")
+    if cookie:
+        cookie = pages.refreshed(server.port, path, cookie)
     if args.warmup:
         loader.run(args.loader, server.port, path, cookie, args.connections, args.warmup)
     cpu0, wall0 = servers.cpu_seconds(server), time.monotonic()
