@@ -129,11 +129,13 @@ def measure(args, tmp: Path, env: dict[str, str], launcher: servers.Launcher) ->
         found["invoice_size"] = first.header_bytes + len(first.body)
         found["invoice"] = load(args, server, "/pay", cookie)
         found["after"] = pages.check(server.port, "/pay", cookie).status
+        cookie = pages.refreshed(server.port, "/bench/floor", cookie)  # as a browser keeps it
         floor = pages.check(server.port, "/bench/floor", cookie)
         if floor.status != 200:
             raise RuntimeError(f"GET /bench/floor with the verified cookie gave {floor.status}")
         found["floor_size"] = floor.header_bytes + len(floor.body)
         found["floor"] = load(args, server, "/bench/floor", cookie)
+        cookie = pages.refreshed(server.port, "/pay/checkout", cookie)
         checkout = pages.check(server.port, "/pay/checkout", cookie)
         if checkout.status != 200:
             raise RuntimeError(f"GET /pay/checkout with the verified cookie gave {checkout.status}")
