@@ -142,6 +142,17 @@ def unverified_cookie(port: int, link: dict) -> str:
         client.close()
 
 
+def refreshed(port: int, path: str, cookie: str) -> str:
+    """`cookie` with whatever a GET of `path` sets, as a browser keeps it: an unchanged
+    session cookie is signed again once it is a minute old, and the load generator (which
+    keeps no cookies) would otherwise send the old one and get a new one every time."""
+    jar = dict(part.split("=", 1) for part in cookie.split("; ") if "=" in part)
+    for value in [v for k, v in check(port, path, cookie).headers if k.lower() == "set-cookie"]:
+        for name, morsel in SimpleCookie(value).items():
+            jar[name] = morsel.value
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+
 def check(port: int, path: str, cookie: str) -> Response:
     """One request as the load generator will send it (to confirm it gets the real page)."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)

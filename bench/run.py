@@ -97,6 +97,8 @@ class Load:
 
 def load(args, server: servers.Server, path: str, cookie: str) -> Load:
     say(f"load on GET {path} ({args.loader}, {args.warmup:g} s warm-up + {args.duration:g} s)")
+    if cookie:
+        cookie = pages.refreshed(server.port, path, cookie)
     if args.warmup:
         loader.run(args.loader, server.port, path, cookie, args.connections, args.warmup)
     cpu0, wall0 = servers.cpu_seconds(server), time.monotonic()
@@ -127,11 +129,13 @@ def measure(args, tmp: Path, env: dict[str, str], launcher: servers.Launcher) ->
         found["invoice_size"] = first.header_bytes + len(first.body)
         found["invoice"] = load(args, server, "/pay", cookie)
         found["after"] = pages.check(server.port, "/pay", cookie).status
+        cookie = pages.refreshed(server.port, "/bench/floor", cookie)  # as a browser keeps it
         floor = pages.check(server.port, "/bench/floor", cookie)
         if floor.status != 200:
             raise RuntimeError(f"GET /bench/floor with the verified cookie gave {floor.status}")
         found["floor_size"] = floor.header_bytes + len(floor.body)
         found["floor"] = load(args, server, "/bench/floor", cookie)
+        cookie = pages.refreshed(server.port, "/pay/checkout", cookie)
         checkout = pages.check(server.port, "/pay/checkout", cookie)
         if checkout.status != 200:
             raise RuntimeError(f"GET /pay/checkout with the verified cookie gave {checkout.status}")

@@ -3,10 +3,11 @@
 from pathlib import Path
 
 from flask import Flask
+from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import gateways, i18n, log_filters, security, session_cookie
+from portal import csrf_tokens, gateways, i18n, log_filters, security, session_cookie
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.settings import INSTANCE, ROOT, config_for, engine_options
 from portal.settings import check as check_settings
@@ -54,15 +55,23 @@ def register_extensions(app: Flask) -> None:
     _sqlite_wal(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
     csrf.init_app(app)
+    csrf_tokens.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     limiter.init_app(app)
-    login_manager.init_app(app)
+    # templates get the lazy `current_user`: a page that never looks at it (every patient
+    # page) does not load the user and check the session's origin on each render
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(_current_user)
     i18n.init_app(app)
     security.init_app(app)
     session_cookie.init_app(app)
     from portal.services.messaging import dev_outbox
 
     gateways.init_app(app, dev_outbox.keep_email, dev_outbox.keep_text)
+
+
+def _current_user() -> dict:
+    return {"current_user": current_user}
 
 
 def _sqlite_wal(app: Flask) -> None:

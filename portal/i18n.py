@@ -48,8 +48,18 @@ def select_timezone() -> str | None:
     return getattr(g, "practice_timezone", None) if has_request_context() else None
 
 
+#: each locale's identifier, written out once per process (a bill asks for it per amount)
+_IDENTIFIERS: dict = {}
+
+
 def current_locale() -> str:
-    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+    locale = get_locale()
+    if locale is None:
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    identifier = _IDENTIFIERS.get(locale)
+    if identifier is None:
+        identifier = _IDENTIFIERS.setdefault(locale, str(locale))
+    return identifier
 
 
 @contextmanager

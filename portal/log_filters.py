@@ -38,9 +38,21 @@ def redact(text: str) -> str:
 
 
 class RedactLinkTokens(logging.Filter):
-    """Rewrites a record's message and arguments so no link token is written."""
+    """Rewrites a record's message so no link token is written.
+
+    The message is formatted with its own arguments first (gunicorn's access atoms are a
+    mapping that answers "-" for what a response lacks) and the one line is redacted; a
+    record whose arguments do not fit its message has each argument redacted instead."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.args and isinstance(record.msg, str):
+            try:
+                message = record.getMessage()
+            except (TypeError, ValueError, KeyError):
+                pass
+            else:
+                record.msg, record.args = redact(message), None
+                return True
         if isinstance(record.msg, str):
             record.msg = redact(record.msg)
         if isinstance(record.args, tuple):

@@ -48,3 +48,20 @@ def test_permissions_policy(client):
         'payment=(self "https://js.stripe.com"), camera=(), microphone=(), geolocation=(), '
         "usb=(), serial=(), bluetooth=(), hid=(), interest-cohort=()"
     )
+
+
+def test_gunicorn_access_lines_keep_their_missing_atoms_and_lose_the_token():
+    from gunicorn.glogging import SafeAtoms
+
+    atoms = SafeAtoms({"h": "1.2.3.4", "r": f"GET /p/{TOKEN} HTTP/1.1", "s": "302"})
+    record = logging.LogRecord(
+        "gunicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%(h)s "%(r)s" %(s)s request_id=%({x-request-id}o)s',
+        (atoms,),
+        None,
+    )
+    assert RedactLinkTokens().filter(record) is True
+    assert record.getMessage() == '1.2.3.4 "GET /p/[redacted] HTTP/1.1" 302 request_id=-'

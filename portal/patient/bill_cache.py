@@ -103,11 +103,14 @@ def serve(state: BillState, render: Render) -> Response | None:
     if kept is None:
         # Flask-WTF hands out the request's token from `g`: every token the page writes (the
         # page's meta tag, the forms of the fiscal section) is the mark
+        signed = g.pop("csrf_token", None)
         g.csrf_token = CSRF_MARK
         try:
             html = render(state)
         finally:
             g.pop("csrf_token", None)
+            if signed is not None:
+                g.csrf_token = signed
         if html is None:
             return None
         kept = KeptPage(html, content_security_policy())

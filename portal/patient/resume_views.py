@@ -16,15 +16,19 @@ def resume_context() -> dict:
 @bp.after_request
 def keep_resume_note(response):
     """With every patient page shown for a link, the browser keeps its resume note (12
-    hours, this site's /pay pages only) for the "session ended" page of a later load."""
+    hours, this site's /pay pages only) for the "session ended" page of a later load; the
+    cookie is sent when the browser does not hold the link's current note already."""
     if (
         g.get("link") is not None
         and response.status_code == 200
         and response.mimetype == ("text/html")
     ):
+        note = patient_session.resume_token()
+        if request.cookies.get(patient_session.RESUME_COOKIE) == note:
+            return response
         response.set_cookie(
             patient_session.RESUME_COOKIE,
-            patient_session.resume_token(),
+            note,
             max_age=patient_session.RESUME_MAX_AGE,
             path="/pay",
             secure=current_app.config["SESSION_COOKIE_SECURE"],

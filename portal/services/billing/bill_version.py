@@ -16,7 +16,19 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import LargeBinary, bindparam, case, func, literal_column, select
+from sqlalchemy import (
+    DateTime,
+    LargeBinary,
+    Text,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.engine.interfaces import BindTyping
 from sqlalchemy.orm import aliased
 
 from portal import clock
@@ -68,13 +80,13 @@ def state(link_id: int, now: datetime | None = None) -> BillState | None:
     """The bill behind the session's link `link_id`, or None when the link is gone, expired
     or withdrawn. One statement."""
     connection = db.session.connection()  # Core rows: nothing to map to objects
-    query = _statement(connection.dialect.name)
+    query = _statement(connection.dialect)
     row = connection.execute(query, {"link_id": link_id}).one_or_none()
     if row is None or not link_usable(
         row.expires_at, row.revoked_at, row.replaced_at, now or clock.utcnow()
     ):
         return None
-    content = "\x1f".join(str(value) for value in row[_HEAD:])
+    content = f"{row.ledger}\x1f{row.content}"
     digest = hashlib.blake2b(content.encode(), digest_size=16).hexdigest()
     return BillState(
         link_id=row.link_id,
@@ -94,15 +106,21 @@ def _sums(ledger) -> dict[str, int]:
     return {kind: int(values[2 * n + 1]) for n, kind in enumerate(KINDS) if values[2 * n]}
 
 
-#: the named columns before the rows that only go into the digest
-_HEAD = 9
 _STATEMENTS: dict[str, object] = {}
 
 
-def _statement(dialect: str):
-    if dialect not in _STATEMENTS:
-        _STATEMENTS[dialect] = _build(dialect)
-    return _STATEMENTS[dialect]
+def _statement(dialect):
+    """The statement for `dialect`, built once and kept as its SQL text: SQLAlchemy then
+    finds it in its statement cache by the text alone, not by walking a large expression
+    on every execution."""
+    if dialect.name not in _STATEMENTS:
+        named = type(dialect)(paramstyle="named")  # `:link_id`, what `text()` reads
+        named.bind_typing = BindTyping.NONE  # no `::INTEGER` after it (psycopg)
+        sql = str(_build(dialect.name).compile(dialect=named))
+        _STATEMENTS[dialect.name] = text(sql).columns(
+            expires_at=DateTime(), revoked_at=DateTime(), replaced_at=DateTime()
+        )
+    return _STATEMENTS[dialect.name]
 
 
 def _columns(model) -> list:
@@ -127,12 +145,13 @@ def _build(dialect: str):
 
     invoice_id = Invoice.id
     practice_id = Invoice.practice_id
+    one, zero = literal_column("1"), literal_column("0")
     per_kind = []
     for kind in KINDS:
-        this = LedgerEntry.kind == kind
+        this = LedgerEntry.kind == literal_column(f"'{kind}'")  # the model's own constants
         per_kind += [
-            func.sum(case((this, 1), else_=0)),
-            func.sum(case((this, LedgerEntry.amount_minor), else_=0)),
+            func.sum(case((this, one), else_=zero)),
+            func.sum(case((this, LedgerEntry.amount_minor), else_=zero)),
         ]
     # the ledger is append-only: the sums by kind, the count and the newest id are its version
     ledger = (
@@ -169,7 +188,12 @@ def _build(dialect: str):
         select(rows(*_columns(PatientTaxId))).where(PatientTaxId.patient_id == Invoice.patient_id),
         select(rows(*_columns(TsOpposition))).where(TsOpposition.invoice_id == invoice_id),
     ]
-    content = row(*(part.correlate(Invoice).scalar_subquery() for part in parts))
+    content = row(
+        row(*_columns(Invoice)),
+        row(*_columns(Practice)),
+        row(*_columns(Patient)),
+        *(part.correlate(Invoice).scalar_subquery() for part in parts),
+    )
     return (
         select(
             PaymentLink.id.label("link_id"),
@@ -181,11 +205,8 @@ def _build(dialect: str):
             Patient.locale.label("patient_locale"),
             Practice.default_locale.label("practice_locale"),
             Practice.timezone.label("practice_timezone"),
-            *_columns(Invoice),
-            *_columns(Practice),
-            *_columns(Patient),
             ledger.label("ledger"),
-            content.label("content"),
+            cast(content, Text).label("content"),
         )
         .join(Invoice, Invoice.id == PaymentLink.invoice_id)
         .join(Practice, Practice.id == Invoice.practice_id)
