@@ -29,7 +29,7 @@ ALLOWED_GLOBALS = {
 ALLOWED_PROCESSORS = {
     "flask.templating._default_template_ctx_processor",  # request, session, g
     "flask_wtf.csrf.CSRFProtect.init_app.<locals>.<lambda>",  # csrf_token
-    "flask_login.utils._user_context_processor",  # current_user, loaded by the session
+    "portal._current_user",  # the lazy current_user, loaded by the session when a page reads it
     "portal.patient.practice_context",  # g.practice, loaded with the patient's link
     "portal.patient.resume_views.resume_context",  # signs the session's link id, no query
     "portal.staff.nav.nav_context",  # StaffNav, read once per request
