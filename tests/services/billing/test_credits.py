@@ -29,12 +29,18 @@ def late_payment(invoice, amount=8000, status="succeeded", intent="pi_late_1") -
     return payment
 
 
+def at(monkeypatch, moment):
+    """The clock of the credit rules at `moment`, a time on the same day in UTC and Rome."""
+    monkeypatch.setattr(credits, "utcnow", lambda: moment)
+    monkeypatch.setattr("portal.clock.utcnow", lambda: moment)
+
+
 def alerts():
     return db.session.scalars(db.select(Alert).order_by(Alert.id)).all()
 
 
 def test_holding_books_the_credit_audits_it_and_raises_one_alert(app, monkeypatch):
-    monkeypatch.setattr(credits, "utcnow", lambda: datetime(2026, 12, 31, 23, 30))
+    at(monkeypatch, datetime(2026, 12, 31, 12, 0))
     invoice = settled_invoice()
     payment = late_payment(invoice)
     ledger.post(invoice, "payment", 8000, payment_id=payment.id)
@@ -63,11 +69,11 @@ def test_holding_books_the_credit_audits_it_and_raises_one_alert(app, monkeypatc
 def test_a_second_alert_the_same_day_is_not_raised_but_the_next_day_is(app, monkeypatch):
     invoice = settled_invoice()
     first, second = late_payment(invoice), late_payment(invoice, 500, intent="pi_late_2")
-    monkeypatch.setattr(credits, "utcnow", lambda: datetime(2026, 2, 28, 12, 0))
+    at(monkeypatch, datetime(2026, 2, 28, 12, 0))
     credits.raise_alert(invoice, "credit_held", payment_id=first.id, amount_minor=8000)
     credits.raise_alert(invoice, "credit_held", payment_id=second.id, amount_minor=500)
     assert len(alerts()) == 1
-    monkeypatch.setattr(credits, "utcnow", lambda: datetime(2026, 3, 1, 0, 0))
+    at(monkeypatch, datetime(2026, 3, 1, 12, 0))
     credits.raise_alert(invoice, "credit_held", payment_id=second.id, amount_minor=500)
     assert [(a.raised_on.isoformat(), a.data["payment_id"]) for a in alerts()] == [
         ("2026-02-28", first.id),
@@ -80,10 +86,11 @@ def test_a_second_alert_the_same_day_is_not_raised_but_the_next_day_is(app, monk
 def test_resolving_closes_only_open_alerts_of_that_kind(app, monkeypatch):
     invoice = settled_invoice()
     payment = late_payment(invoice)
+    at(monkeypatch, datetime(2026, 3, 28, 12, 0))
     credits.raise_alert(invoice, "credit_held", payment_id=payment.id)
     credits.raise_alert(invoice, "stripe_dispute", payment_id=payment.id)
     moment = datetime(2026, 3, 29, 2, 30)
-    monkeypatch.setattr(credits, "utcnow", lambda: moment)
+    at(monkeypatch, moment)
     credits.resolve_alerts(invoice, "credit_held", "refunded")
     by_kind = {a.kind: a for a in alerts()}
     assert by_kind["credit_held"].resolved_at == moment
