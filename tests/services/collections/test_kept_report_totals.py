@@ -1,0 +1,203 @@
+"""The report totals the database keeps (migration 0028) equal plain sums over the invoices and
+the ledger, after any mix of invoices, charges, payments, refunds, write-offs, voids, moved
+due dates and bulk inserts, committed in batches."""
+
+from collections import defaultdict
+from datetime import date, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, insert
+
+from portal.extensions import db
+from portal.models import (
+    Invoice,
+    KeptLedgerDay,
+    KeptPatientsOwing,
+    KeptReceivable,
+    LedgerEntry,
+    Patient,
+)
+from portal.services.billing import ledger
+from tests import factories
+
+KINDS = sorted(ledger.SIGNS)
+START = datetime(2026, 10, 1, 7, 30)
+
+
+def _plain_receivables() -> dict:
+    balances = defaultdict(int)
+    for invoice_id, amount in db.session.execute(
+        db.select(LedgerEntry.invoice_id, LedgerEntry.amount_minor)
+    ):
+        balances[invoice_id] += amount
+    sums = defaultdict(lambda: [0, 0])
+    for invoice in db.session.scalars(db.select(Invoice)):
+        if balances[invoice.id] > 0:
+            row = sums[(invoice.practice_id, invoice.due_on)]
+            row[0] += balances[invoice.id]
+            row[1] += 1
+    return {key: tuple(value) for key, value in sums.items()}
+
+
+def _plain_days() -> dict:
+    sums = defaultdict(lambda: [0, 0])
+    for practice_id, created_at, kind, amount in db.session.execute(
+        db.select(
+            LedgerEntry.practice_id,
+            LedgerEntry.created_at,
+            LedgerEntry.kind,
+            LedgerEntry.amount_minor,
+        )
+    ):
+        row = sums[(practice_id, created_at.date(), kind)]
+        row[0] += amount
+        row[1] += 1
+    return {key: tuple(value) for key, value in sums.items()}
+
+
+def _kept_receivables() -> dict:
+    rows = db.session.execute(
+        db.select(
+            KeptReceivable.practice_id,
+            KeptReceivable.due_on,
+            KeptReceivable.amount_minor,
+            KeptReceivable.invoices,
+        )
+    )
+    return {(p, d): (a, n) for p, d, a, n in rows if (a, n) != (0, 0)}
+
+
+def _kept_days() -> dict:
+    rows = db.session.execute(
+        db.select(
+            KeptLedgerDay.practice_id,
+            KeptLedgerDay.day,
+            KeptLedgerDay.kind,
+            KeptLedgerDay.amount_minor,
+            KeptLedgerDay.entries,
+        )
+    )
+    return {(p, d, k): (a, n) for p, d, k, a, n in rows if (a, n) != (0, 0)}
+
+
+def _plain_owing() -> dict:
+    rows = db.session.execute(
+        db.select(Patient.practice_id, func.count())
+        .where(Patient.open_balance_minor > 0)
+        .group_by(Patient.practice_id)
+    )
+    return dict(rows.all())
+
+
+def _kept_owing() -> dict:
+    rows = db.session.execute(db.select(KeptPatientsOwing.practice_id, KeptPatientsOwing.patients))
+    return {practice_id: n for practice_id, n in rows if n}
+
+
+def _assert_kept_equal_plain():
+    db.session.expire_all()
+    assert _kept_receivables() == _plain_receivables()
+    assert _kept_days() == _plain_days()
+    assert _kept_owing() == _plain_owing()
+
+
+MOVES = st.one_of(
+    st.tuples(st.just("entry"), st.integers(0, 5), st.sampled_from(KINDS), st.integers(1, 9000)),
+    st.tuples(st.just("bulk"), st.integers(0, 5), st.sampled_from(KINDS), st.integers(1, 9000)),
+    st.tuples(st.just("void"), st.integers(0, 5), st.just(""), st.just(0)),
+    st.tuples(st.just("due"), st.integers(0, 5), st.just(""), st.integers(-40, 40)),
+    st.tuples(st.just("draft"), st.integers(0, 5), st.just(""), st.just(0)),
+    st.tuples(st.just("move"), st.integers(0, 5), st.just(""), st.integers(0, 2)),
+)
+
+
+@settings(
+    max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
+)
+@given(
+    charges=st.lists(st.integers(1, 20000), min_size=6, max_size=6),
+    dues=st.lists(st.integers(0, 3), min_size=6, max_size=6),
+    moves=st.lists(st.tuples(MOVES, st.integers(0, 24 * 90)), max_size=14),
+    commit_every=st.integers(1, 4),
+)
+def test_kept_report_totals_are_the_plain_sums(app, charges, dues, moves, commit_every):
+    """Six invoices of two practices (some due on the same day), then entries of every kind
+    at any hour (also before earlier ones), bulk inserts of several entries, voids with
+    their adjustment, moved due dates, invoices moved to another patient and a draft created
+    and deleted."""
+    practices = [factories.practice(), factories.practice()]
+    people = [factories.patient(p, first_name=f"P{n}") for n in range(3) for p in practices]
+    bills = [
+        factories.invoice(
+            people[n % 4], amounts=(amount,), number=f"T-{n}", today=date(2026, 10, 1 + due)
+        )
+        for n, (amount, due) in enumerate(zip(charges, dues, strict=True))
+    ]
+    for step, ((what, which, kind, amount), hours) in enumerate(moves, start=1):
+        bill = bills[which]
+        at = START + timedelta(hours=hours)
+        if what == "entry":
+            ledger.post(bill, kind, amount).created_at = at
+        elif what == "bulk":
+            rows = [
+                dict(
+                    practice_id=bill.practice_id,
+                    invoice_id=bill.id,
+                    kind=k,
+                    amount_minor=ledger.SIGNS[k] * amount,
+                    currency="EUR",
+                    created_at=at + timedelta(minutes=m),
+                )
+                for m, k in enumerate((kind, "payment", "charge"))
+            ]
+            db.session.execute(insert(LedgerEntry), rows)
+        elif what == "void" and bill.status != "void":
+            left = ledger.balance(bill.id)
+            if left > 0:
+                ledger.post(bill, "adjustment", left)
+            bill.status, bill.voided_at = "void", at
+        elif what == "move":  # to another patient of the same practice
+            bill.patient_id = people[2 * amount + (bill.practice_id != practices[0].id)].id
+        elif what == "due":
+            bill.due_on += timedelta(days=amount)
+        elif what == "draft":
+            draft = Invoice(
+                practice_id=bill.practice_id,
+                patient_id=bill.patient_id,
+                number=f"D-{step}",
+                currency="EUR",
+                issued_on=bill.issued_on,
+                due_on=bill.due_on,
+                status="draft",
+            )
+            db.session.add(draft)
+            db.session.flush()
+            db.session.delete(draft)
+        db.session.flush()
+        if step % commit_every == 0:
+            db.session.commit()
+    db.session.commit()
+    _assert_kept_equal_plain()
+
+
+def test_a_deleted_invoice_takes_its_receivable_with_it(app):
+    patient = factories.patient(factories.practice())
+    kept = factories.invoice(patient, amounts=(4200,))
+    gone = Invoice(
+        practice_id=patient.practice_id,
+        patient_id=patient.id,
+        number="B-2",
+        currency="EUR",
+        issued_on=kept.issued_on,
+        due_on=kept.due_on,
+    )
+    db.session.add(gone)
+    db.session.flush()
+    ledger.post(gone, "charge", 800)
+    db.session.commit()
+    assert _kept_receivables() == {(patient.practice_id, kept.due_on): (5000, 2)}
+    db.session.execute(db.delete(LedgerEntry).where(LedgerEntry.invoice_id == gone.id))
+    db.session.execute(db.delete(Invoice).where(Invoice.id == gone.id))
+    db.session.commit()
+    assert _kept_receivables() == {(patient.practice_id, kept.due_on): (4200, 1)}
