@@ -18,8 +18,11 @@ from portal.models import (
     LedgerEntry,
     Patient,
 )
+from portal.services import imports
 from portal.services.billing import ledger
+from portal.services.core.audit import SYSTEM
 from tests import factories
+from tests.services.test_import_writing import ROWS
 
 KINDS = sorted(ledger.SIGNS)
 START = datetime(2026, 10, 1, 7, 30)
@@ -201,3 +204,19 @@ def test_a_deleted_invoice_takes_its_receivable_with_it(app):
     db.session.execute(db.delete(Invoice).where(Invoice.id == gone.id))
     db.session.commit()
     assert _kept_receivables() == {(patient.practice_id, kept.due_on): (4200, 1)}
+
+
+def test_an_import_written_through_the_driver_keeps_the_totals(app):
+    """The CSV import writes straight through the driver (COPY on PostgreSQL, one prepared
+    INSERT per table on SQLite): the triggers keep the totals of what it writes."""
+    practice = factories.practice()
+    csv_file = imports.read_csv(ROWS.encode())
+    mapping = imports.guess_mapping(csv_file.headers)
+    assert imports.commit(practice, csv_file, mapping, actor=SYSTEM).imported
+    db.session.commit()
+    assert _kept_receivables() == {
+        (practice.id, date(2026, 3, 31)): (13000, 2),
+        (practice.id, date(2026, 4, 1)): (90000, 1),
+    }
+    assert _kept_owing() == {practice.id: 2}
+    _assert_kept_equal_plain()
