@@ -9,9 +9,9 @@ STRIPE_PORT ?= 8420
 PRACTICE_STRIPE_PORT ?= 8421
 PORT ?= 5000
 #: invoice counts for bench/scale_bench.py (run-due and the staff pages on one seed per size;
-#: a million invoices seed in 1-6 minutes on PostgreSQL on 2 shared cores)
+#: a million invoices seed in minutes on PostgreSQL: 616 s on 2 cores at a load average of 16-19)
 BENCH_SIZES ?= 1000,100000,1000000
-#: SQLite's sizes (a million there adds minutes of seeding and proves nothing PostgreSQL does not)
+#: SQLite's sizes (seeding a million on SQLite takes far longer than on PostgreSQL)
 BENCH_SQLITE_SIZES ?= 1000,100000
 
 .PHONY: demo test test-deploy lint format install system-deps translations bench bench-deps clean lock wheel
