@@ -33,9 +33,11 @@ def _report_totals():
     return module
 
 
-def rebuild(session) -> None:
-    """Every kept total of every practice from the ledger, in the session's transaction."""
+def rebuild(executor) -> None:
+    """Every kept total of every practice from the ledger, in the transaction of `executor`
+    (a session or a connection)."""
     totals = _report_totals()
-    day = totals.DAY[session.get_bind().dialect.name]
+    bind = executor if hasattr(executor, "dialect") else executor.get_bind()
+    day = totals.DAY[bind.dialect.name]
     for statement in (*_BALANCES, *totals.BACKFILL):
-        session.execute(text(statement.format(day=day)))
+        executor.execute(text(statement.format(day=day)))

@@ -226,8 +226,9 @@ def load_sqlite(data: Data) -> None:
             marks = ", ".join("?" * len(names.split(",")))
             cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
         raw.commit()
-        cur.execute("PRAGMA journal_mode=DELETE")
+        cur.execute("PRAGMA journal_mode=DELETE").fetchall()
         raw.commit()
+        cur.close()
     finally:
         raw.close()
     keep_totals()
@@ -253,8 +254,8 @@ def keep_totals() -> None:
     """The totals the database keeps (balances, migration 0024; report totals, 0028) from the
     loaded ledger: a load with the triggers off, as `session_replication_role = replica` has
     it, leaves them empty."""
-    kept.rebuild(db.session)
-    db.session.commit()
+    with db.engine.begin() as conn:
+        kept.rebuild(conn)
 
 
 def load_postgres(data: Data) -> None:
