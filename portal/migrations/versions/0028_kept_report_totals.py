@@ -12,10 +12,11 @@ ledger insert reaches it). `kept_patients_owing` counts each practice's patients
 positive `patient.open_balance_minor` (triggers on patient inserts, updates and deletes; 0024's
 invoice triggers update that total). `kept_ledger_day` holds, per practice, UTC day of `created_at` and
 kind, the sum of the ledger entries and their count, added to by a trigger on every ledger
-insert (a statement trigger with a transition table on PostgreSQL, one upsert per group; a
+insert (a statement trigger with a transition table on PostgreSQL, one row appended per group; a
 row trigger on SQLite). The aging as of today and a period's charges, payments and refunds
-read these rows, a few per day, instead of every open invoice and every entry. Existing rows
-are backfilled here. A partial index finds void invoices that still show a balance.
+read these rows, a few per day, instead of every open invoice and every entry. Every trigger appends a row of the change
+and updates none, so writers of one practice and day never wait on each other; the hourly run
+folds each key's rows into one. Existing rows are backfilled here. A partial index finds void invoices that still show a balance.
 
 On PostgreSQL the staff search's trigram indexes on the patient's names and email (0014)
 become GiST indexes with 64-byte signatures: a GIN scan reads the whole posting list of every
@@ -49,49 +50,37 @@ BACKFILL = (
 )
 DAY = {"postgresql": "CAST(created_at AS date)", "sqlite": "date(created_at)"}
 
-_PG_UPSERT = """
-    INSERT INTO kept_receivable AS kept (practice_id, due_on, amount_minor, invoices)
+#: every trigger only appends a row of what changed (no update of a shared row, so writers of
+#: the same practice and day never wait on each other or deadlock); the hourly run folds the
+#: rows of each key into one (`services.collections.kept_totals.compact`)
+_PG_MOVES = """
+    INSERT INTO kept_receivable (practice_id, due_on, amount_minor, invoices)
     SELECT practice_id, due_on, sum(amount), sum(n) FROM ({rows}) AS moved
-    GROUP BY practice_id, due_on HAVING sum(amount) <> 0 OR sum(n) <> 0
-    ORDER BY practice_id, due_on
-    ON CONFLICT (practice_id, due_on) DO UPDATE
-    SET amount_minor = kept.amount_minor + excluded.amount_minor,
-        invoices = kept.invoices + excluded.invoices;
+    GROUP BY practice_id, due_on HAVING sum(amount) <> 0 OR sum(n) <> 0;
 """
 _PG_NEW = "SELECT practice_id, due_on, balance_minor AS amount, 1 AS n FROM after_rows"
 _PG_NEW += " WHERE balance_minor > 0"
-_PG_OLD = "SELECT practice_id, due_on, -balance_minor, -1 FROM before_rows"
+_PG_OLD = "SELECT practice_id, due_on, -balance_minor AS amount, -1 AS n FROM before_rows"
 _PG_OLD += " WHERE balance_minor > 0"
 
 _PG_OWING = """
-    INSERT INTO kept_patients_owing AS kept (practice_id, patients)
+    INSERT INTO kept_patients_owing (practice_id, patients)
     SELECT practice_id, sum(n) FROM ({rows}) AS moved
-    GROUP BY practice_id HAVING sum(n) <> 0 ORDER BY practice_id
-    ON CONFLICT (practice_id) DO UPDATE SET patients = kept.patients + excluded.patients;
+    GROUP BY practice_id HAVING sum(n) <> 0;
 """
 _PG_OWING_NEW = "SELECT practice_id, 1 AS n FROM after_rows WHERE open_balance_minor > 0"
-_PG_OWING_OLD = "SELECT practice_id, -1 FROM before_rows WHERE open_balance_minor > 0"
+_PG_OWING_OLD = "SELECT practice_id, -1 AS n FROM before_rows WHERE open_balance_minor > 0"
 
 _PG_FUNCTIONS = (
     f"""CREATE FUNCTION invoice_keeps_receivables() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP = 'UPDATE' THEN
-            {_PG_UPSERT.format(rows=f"{_PG_NEW} UNION ALL {_PG_OLD}")}
+            {_PG_MOVES.format(rows=f"{_PG_NEW} UNION ALL {_PG_OLD}")}
+        ELSIF TG_OP = 'INSERT' THEN
+            {_PG_MOVES.format(rows=_PG_NEW)}
         ELSE
-            {_PG_UPSERT.format(rows=_PG_NEW)}
+            {_PG_MOVES.format(rows=_PG_OLD)}
         END IF;
-        RETURN NULL;
-    END $$""",
-    # a deleted invoice takes its part with it (only an update: a row already emptied away
-    # stays away)
-    """CREATE FUNCTION invoice_deleted_receivables() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        UPDATE kept_receivable SET amount_minor = kept_receivable.amount_minor - gone.amount,
-            invoices = kept_receivable.invoices - gone.n
-        FROM (SELECT practice_id, due_on, sum(balance_minor) AS amount, count(*) AS n
-              FROM before_rows WHERE balance_minor > 0 GROUP BY practice_id, due_on) AS gone
-        WHERE kept_receivable.practice_id = gone.practice_id
-            AND kept_receivable.due_on = gone.due_on;
         RETURN NULL;
     END $$""",
     f"""CREATE FUNCTION patient_keeps_owing_count() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -101,21 +90,15 @@ _PG_FUNCTIONS = (
         ELSIF TG_OP = 'INSERT' THEN
             {_PG_OWING.format(rows=_PG_OWING_NEW)}
         ELSE
-            UPDATE kept_patients_owing SET patients = kept_patients_owing.patients - gone.n
-            FROM (SELECT practice_id, count(*) AS n FROM before_rows
-                  WHERE open_balance_minor > 0 GROUP BY practice_id) AS gone
-            WHERE kept_patients_owing.practice_id = gone.practice_id;
+            {_PG_OWING.format(rows=_PG_OWING_OLD)}
         END IF;
         RETURN NULL;
     END $$""",
     """CREATE FUNCTION ledger_entry_keeps_day_totals() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        INSERT INTO kept_ledger_day AS kept (practice_id, day, kind, amount_minor, entries)
+        INSERT INTO kept_ledger_day (practice_id, day, kind, amount_minor, entries)
         SELECT practice_id, CAST(created_at AS date), kind, sum(amount_minor), count(*)
-        FROM inserted GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-        ON CONFLICT (practice_id, day, kind) DO UPDATE
-        SET amount_minor = kept.amount_minor + excluded.amount_minor,
-            entries = kept.entries + excluded.entries;
+        FROM inserted GROUP BY 1, 2, 3;
         RETURN NULL;
     END $$""",
 )
@@ -129,7 +112,7 @@ _PG_TRIGGERS = (
     EXECUTE FUNCTION invoice_keeps_receivables()""",
     """CREATE TRIGGER invoice_receivables_delete AFTER DELETE ON invoice
     REFERENCING OLD TABLE AS before_rows FOR EACH STATEMENT
-    EXECUTE FUNCTION invoice_deleted_receivables()""",
+    EXECUTE FUNCTION invoice_keeps_receivables()""",
     """CREATE TRIGGER patient_owing_insert AFTER INSERT ON patient
     REFERENCING NEW TABLE AS after_rows FOR EACH STATEMENT
     EXECUTE FUNCTION patient_keeps_owing_count()""",
@@ -145,27 +128,21 @@ _PG_TRIGGERS = (
 )
 
 _SQLITE_ADD = """
-        INSERT OR IGNORE INTO kept_receivable (practice_id, due_on, amount_minor, invoices)
-        VALUES (new.practice_id, new.due_on, 0, 0);
-        UPDATE kept_receivable SET amount_minor = amount_minor + new.balance_minor,
-            invoices = invoices + 1
-        WHERE practice_id = new.practice_id AND due_on = new.due_on AND new.balance_minor > 0;
+        INSERT INTO kept_receivable (practice_id, due_on, amount_minor, invoices)
+        SELECT new.practice_id, new.due_on, new.balance_minor, 1 WHERE new.balance_minor > 0;
 """
 _SQLITE_TAKE = """
-        UPDATE kept_receivable SET amount_minor = amount_minor - old.balance_minor,
-            invoices = invoices - 1
-        WHERE practice_id = old.practice_id AND due_on = old.due_on AND old.balance_minor > 0;
+        INSERT INTO kept_receivable (practice_id, due_on, amount_minor, invoices)
+        SELECT old.practice_id, old.due_on, -old.balance_minor, -1 WHERE old.balance_minor > 0;
 """
 
 _SQLITE_OWES = """
-        INSERT OR IGNORE INTO kept_patients_owing (practice_id, patients)
-        VALUES (new.practice_id, 0);
-        UPDATE kept_patients_owing SET patients = patients + 1
-        WHERE practice_id = new.practice_id AND new.open_balance_minor > 0;
+        INSERT INTO kept_patients_owing (practice_id, patients)
+        SELECT new.practice_id, 1 WHERE new.open_balance_minor > 0;
 """
 _SQLITE_OWED = """
-        UPDATE kept_patients_owing SET patients = patients - 1
-        WHERE practice_id = old.practice_id AND old.open_balance_minor > 0;
+        INSERT INTO kept_patients_owing (practice_id, patients)
+        SELECT old.practice_id, -1 WHERE old.open_balance_minor > 0;
 """
 
 _SQLITE_TRIGGERS = (
@@ -184,12 +161,8 @@ _SQLITE_TRIGGERS = (
     f"""CREATE TRIGGER patient_owing_delete AFTER DELETE ON patient
     WHEN old.open_balance_minor > 0 BEGIN {_SQLITE_OWED} END""",
     """CREATE TRIGGER ledger_entry_day_totals AFTER INSERT ON ledger_entry BEGIN
-        INSERT OR IGNORE INTO kept_ledger_day (practice_id, day, kind, amount_minor, entries)
-        VALUES (new.practice_id, date(new.created_at), new.kind, 0, 0);
-        UPDATE kept_ledger_day SET amount_minor = amount_minor + new.amount_minor,
-            entries = entries + 1
-        WHERE practice_id = new.practice_id AND day = date(new.created_at)
-            AND kind = new.kind;
+        INSERT INTO kept_ledger_day (practice_id, day, kind, amount_minor, entries)
+        VALUES (new.practice_id, date(new.created_at), new.kind, new.amount_minor, 1);
     END""",
 )
 
@@ -204,7 +177,6 @@ _TRIGGERS = {
 }
 _FUNCTIONS = (
     "invoice_keeps_receivables",
-    "invoice_deleted_receivables",
     "patient_keeps_owing_count",
     "ledger_entry_keeps_day_totals",
 )
@@ -226,27 +198,30 @@ def _patient_trigram_indexes(method: str) -> None:
 def upgrade():
     op.create_table(
         "kept_receivable",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
         sa.Column("practice_id", sa.Integer(), sa.ForeignKey("practice.id"), nullable=False),
         sa.Column("due_on", sa.Date(), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("invoices", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("practice_id", "due_on"),
     )
+    op.create_index("ix_kept_receivable_key", "kept_receivable", ["practice_id", "due_on"])
     op.create_table(
         "kept_patients_owing",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
         sa.Column("practice_id", sa.Integer(), sa.ForeignKey("practice.id"), nullable=False),
         sa.Column("patients", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("practice_id"),
     )
+    op.create_index("ix_kept_patients_owing_key", "kept_patients_owing", ["practice_id"])
     op.create_table(
         "kept_ledger_day",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True),
         sa.Column("practice_id", sa.Integer(), sa.ForeignKey("practice.id"), nullable=False),
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("amount_minor", sa.BigInteger(), nullable=False),
         sa.Column("entries", sa.Integer(), nullable=False),
-        sa.PrimaryKeyConstraint("practice_id", "day", "kind"),
     )
+    op.create_index("ix_kept_ledger_day_key", "kept_ledger_day", ["practice_id", "day", "kind"])
     dialect = op.get_bind().dialect.name
     for statement in BACKFILL:
         op.execute(statement.format(day=DAY[dialect]))

@@ -5,9 +5,10 @@ due dates and bulk inserts, committed in batches."""
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, insert
+from sqlalchemy import func, insert, text
 
 from portal.extensions import db
 from portal.models import (
@@ -20,6 +21,8 @@ from portal.models import (
 )
 from portal.services import imports
 from portal.services.billing import ledger
+from portal.services.collections import kept_totals
+from portal.services.core import jobs
 from portal.services.core.audit import SYSTEM
 from tests import factories
 from tests.services.test_import_writing import ROWS
@@ -60,26 +63,21 @@ def _plain_days() -> dict:
 
 
 def _kept_receivables() -> dict:
+    key = (KeptReceivable.practice_id, KeptReceivable.due_on)
     rows = db.session.execute(
         db.select(
-            KeptReceivable.practice_id,
-            KeptReceivable.due_on,
-            KeptReceivable.amount_minor,
-            KeptReceivable.invoices,
-        )
+            *key, func.sum(KeptReceivable.amount_minor), func.sum(KeptReceivable.invoices)
+        ).group_by(*key)
     )
     return {(p, d): (a, n) for p, d, a, n in rows if (a, n) != (0, 0)}
 
 
 def _kept_days() -> dict:
+    key = (KeptLedgerDay.practice_id, KeptLedgerDay.day, KeptLedgerDay.kind)
     rows = db.session.execute(
         db.select(
-            KeptLedgerDay.practice_id,
-            KeptLedgerDay.day,
-            KeptLedgerDay.kind,
-            KeptLedgerDay.amount_minor,
-            KeptLedgerDay.entries,
-        )
+            *key, func.sum(KeptLedgerDay.amount_minor), func.sum(KeptLedgerDay.entries)
+        ).group_by(*key)
     )
     return {(p, d, k): (a, n) for p, d, k, a, n in rows if (a, n) != (0, 0)}
 
@@ -94,7 +92,11 @@ def _plain_owing() -> dict:
 
 
 def _kept_owing() -> dict:
-    rows = db.session.execute(db.select(KeptPatientsOwing.practice_id, KeptPatientsOwing.patients))
+    rows = db.session.execute(
+        db.select(KeptPatientsOwing.practice_id, func.sum(KeptPatientsOwing.patients)).group_by(
+            KeptPatientsOwing.practice_id
+        )
+    )
     return {practice_id: n for practice_id, n in rows if n}
 
 
@@ -112,6 +114,7 @@ MOVES = st.one_of(
     st.tuples(st.just("due"), st.integers(0, 5), st.just(""), st.integers(-40, 40)),
     st.tuples(st.just("draft"), st.integers(0, 5), st.just(""), st.just(0)),
     st.tuples(st.just("move"), st.integers(0, 5), st.just(""), st.integers(0, 2)),
+    st.tuples(st.just("fold"), st.just(0), st.just(""), st.just(0)),
 )
 
 
@@ -164,6 +167,9 @@ def test_kept_report_totals_are_the_plain_sums(app, charges, dues, moves, commit
             bill.patient_id = people[2 * amount + (bill.practice_id != practices[0].id)].id
         elif what == "due":
             bill.due_on += timedelta(days=amount)
+        elif what == "fold":  # the hourly run's fold, between any two changes
+            db.session.flush()
+            kept_totals.compact()
         elif what == "draft":
             draft = Invoice(
                 practice_id=bill.practice_id,
@@ -218,5 +224,85 @@ def test_an_import_written_through_the_driver_keeps_the_totals(app):
         (practice.id, date(2026, 3, 31)): (13000, 2),
         (practice.id, date(2026, 4, 1)): (90000, 1),
     }
+    assert _kept_owing() == {practice.id: 2}
+    _assert_kept_equal_plain()
+
+
+def _rows_per_key() -> dict[str, int]:
+    """The most rows any key of each kept table has."""
+    most = {}
+    for table, (keys, _sums) in kept_totals.TABLES.items():
+        key = ", ".join(keys)
+        counts = db.session.execute(
+            text(f"SELECT count(*) FROM {table} GROUP BY {key}")  # noqa: S608 (our names)
+        ).scalars()
+        most[table] = max(counts, default=0)
+    return most
+
+
+def test_the_fold_leaves_one_row_per_key_and_every_sum(app):
+    patient = factories.patient(factories.practice())
+    bills = [factories.invoice(patient, amounts=(1000 * n,), number=f"F-{n}") for n in (1, 2)]
+    for bill, amount in ((bills[0], 300), (bills[1], 300), (bills[0], 700)):
+        ledger.post(bill, "payment", amount)  # the last pays the first: its receivable goes
+        db.session.flush()  # each its own statement (a statement trigger appends one row)
+    db.session.commit()
+    before = (_kept_receivables(), _kept_days(), _kept_owing())
+    assert _rows_per_key()["kept_ledger_day"] == 3  # three payments of one kind on one day
+    kept_totals.compact()
+    db.session.commit()
+    assert (_kept_receivables(), _kept_days(), _kept_owing()) == before
+    assert before[0] == {(patient.practice_id, bills[1].due_on): (1700, 1)}
+    assert _rows_per_key() == {
+        "kept_receivable": 1,
+        "kept_ledger_day": 1,
+        "kept_patients_owing": 1,
+    }
+    ledger.post(bills[1], "payment", 100)
+    db.session.commit()
+    assert _rows_per_key()["kept_ledger_day"] == 2
+    jobs.run_due(date(2026, 11, 2))  # the periodic run folds them
+    assert _rows_per_key()["kept_ledger_day"] == 1
+    before = (_kept_receivables(), _kept_days(), _kept_owing())
+    assert before[0] == {(patient.practice_id, bills[1].due_on): (1600, 1)}
+    kept_totals.compact()  # a second fold finds nothing to fold
+    db.session.commit()
+    assert (_kept_receivables(), _kept_days(), _kept_owing()) == before
+    _assert_kept_equal_plain()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_writers_of_one_practice_and_day_do_not_wait_on_each_other(app):
+    """Each trigger appends a row: a second transaction posting a payment of another patient
+    of the same practice, due day and ledger day goes through while the first is still open
+    (a shared running-total row would hold it until the first commits)."""
+    practice = factories.practice()
+    people = [factories.patient(practice, first_name=name) for name in ("Ada", "Bruno")]
+    bills = [
+        factories.invoice(person, amounts=(5000,), number=f"W-{n}")
+        for n, person in enumerate(people)
+    ]
+    db.session.commit()
+    ids = [bill.id for bill in bills]
+    engine = db.engine
+    with engine.connect() as first, engine.connect() as second:
+        first.begin()
+        second.begin()
+        second.execute(text("SET LOCAL lock_timeout = '2s'"))
+        for connection, invoice_id in zip((first, second), ids, strict=True):
+            connection.execute(
+                insert(LedgerEntry).values(
+                    practice_id=practice.id,
+                    invoice_id=invoice_id,
+                    kind="payment",
+                    amount_minor=-1000,
+                    currency="EUR",
+                    created_at=datetime(2026, 11, 2, 10),
+                )
+            )
+        second.commit()  # it did not wait for the first, still open
+        first.commit()
+    db.session.expire_all()
+    assert _kept_receivables() == {(practice.id, bills[0].due_on): (8000, 2)}
     assert _kept_owing() == {practice.id: 2}
     _assert_kept_equal_plain()
