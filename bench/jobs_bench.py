@@ -23,7 +23,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+import kept  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import create_engine, event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -122,19 +124,12 @@ def seed(size: int, due_every: int = 100) -> tuple[Practice, int]:
     return practice, len(range(0, size, due_every))
 
 
-#: migration 0024's backfill: each invoice's ledger sum, then each patient's open total
-_KEEP_BALANCES = (
-    "UPDATE invoice SET balance_minor = COALESCE((SELECT sum(amount_minor) FROM ledger_entry"
-    " WHERE ledger_entry.invoice_id = invoice.id), 0)",
-    "UPDATE patient SET open_balance_minor = COALESCE((SELECT sum(balance_minor) FROM invoice"
-    " WHERE invoice.patient_id = patient.id AND invoice.balance_minor > 0), 0)",
-)
-
-
 @contextmanager
 def _bulk_load(postgres: bool):
-    """One transaction with the seeded tables' secondary indexes and insert triggers set aside
-    (and, on PostgreSQL, no foreign-key triggers; on SQLite, no fsync), rebuilt at the end."""
+    """One transaction with the seeded tables' secondary indexes and triggers set aside (on
+    PostgreSQL every trigger, foreign keys included, by `session_replication_role`; on SQLite,
+    no fsync either), then the kept totals rebuilt from the ledger and the indexes and
+    triggers put back."""
     session = db.session
     if postgres:
         constraints = set(session.scalars(text("SELECT conname FROM pg_constraint")))
@@ -155,16 +150,15 @@ def _bulk_load(postgres: bool):
         saved = [
             (name, sql, kind)
             for table, name, sql, kind in rows
-            if table in _SEEDED and sql and (kind == "index" or name.endswith("_ai"))
+            if table in _SEEDED and sql and kind in ("index", "trigger")
         ]
         drops = [f'DROP {kind.upper()} "{name}"' for name, _, kind in saved]
     for statement in drops:
         session.execute(text(statement))
     yield
+    kept.rebuild(session)  # the triggers that keep them were off
     for row in saved:
         session.execute(text(row[1]))
-    for statement in _KEEP_BALANCES:  # the insert triggers were off: backfill as 0024 does
-        session.execute(text(statement))
     if not postgres:
         for fts in _FTS:
             session.execute(text(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')"))  # noqa: S608
@@ -196,7 +190,22 @@ def timed(action, repeat: int = 1) -> tuple[object, float]:
     return value, best
 
 
-def measure(size: int, url: str) -> list[tuple[str, str, float]]:
+def run_due_rows(size: int, practice_id: int, due: int) -> list[tuple[str, str, float]]:
+    """`jobs run-due` for the day, then again (nothing new), with their statements."""
+    rows = []
+    for label in ("run-due (first run of the day)", "run-due again (nothing new)"):
+        with counted(db.engine) as statements:
+            report, seconds = timed(lambda: jobs.run_due(TODAY, clock_time(10, 0)))
+        rows.append((label, f"{report.call_tasks} call tasks, {statements[0]} SQL", seconds))
+        print(f"    {label:40}{seconds:8.3f}   {rows[-1][1]}", flush=True)
+    first = rows[0][2]
+    rows.append(("run-due growth: ms per invoice due", f"{due:,} due", 1000 * first / due))
+    return rows
+
+
+def measure(size: int, url: str, parts) -> list[tuple[str, str, float]]:
+    """Seed `size` invoices on the database at `url`, then each of `parts` in turn:
+    `part(size, practice_id, due)` returns its (label, detail, seconds) rows."""
     config = {"SALDO_ENV": "test", "SQLALCHEMY_DATABASE_URI": url}
     if not url.startswith("sqlite"):  # the settings' defaults are SQLite's
         config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
@@ -204,14 +213,11 @@ def measure(size: int, url: str) -> list[tuple[str, str, float]]:
     rows: list[tuple[str, str, float]] = []
     with app.app_context():
         upgrade()
-        (_practice, due), seed_s = timed(lambda: seed(size))
+        (practice, due), seed_s = timed(lambda: seed(size))
         print(f"  {size:,} invoices seeded in {seed_s:.1f} s, {due:,} with a step due", flush=True)
-        for label in ("run-due (first run of the day)", "run-due again (nothing new)"):
-            with counted(db.engine) as statements:
-                report, seconds = timed(lambda: jobs.run_due(TODAY, clock_time(10, 0)))
-            rows.append((label, f"{report.call_tasks} call tasks, {statements[0]} SQL", seconds))
-        first = rows[0][2]
-        rows.append(("run-due growth: ms per invoice due", f"{due:,} due", 1000 * first / due))
+        practice_id = practice.id
+        for part in parts:
+            rows += part(size, practice_id, due)
         db.session.remove()
         db.engine.dispose()
     return rows
@@ -234,16 +240,19 @@ def scratch_postgres(url: str):
 
 
 def table(title: str, sizes: list[int], results: dict) -> None:
-    header = "".join(f"{f'{s:,} inv. s':>16}" for s in sizes)
+    header = "".join(f"{f'{s:,} inv. s':>18}" for s in sizes)
     print(f"\n{title:40}{header}   detail at {sizes[-1]:,}")
     for index, (label, _detail, _seconds) in enumerate(results[sizes[0]]):
-        cells = "".join(f"{results[s][index][2]:16.3f}" for s in sizes)
+        cells = "".join(f"{results[s][index][2]:18.3f}" for s in sizes)
         print(f"{label:40}{cells}   {results[sizes[-1]][index][1]}")
+    print(f"load average {os.getloadavg()[0]:.2f}", flush=True)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(parts=(run_due_rows,), title: str = "Saldo jobs", doc: str = __doc__) -> None:
+    """Each size on SQLite and/or PostgreSQL, seeded once per database, then `parts`."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--sizes", default="1000,100000", help="comma-separated invoice counts")
+    parser.add_argument("--sqlite-sizes", help="SQLite's sizes, when not --sizes")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument(
         "--throwaway-postgres",
@@ -252,18 +261,18 @@ def main() -> None:
     )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    sqlite_sizes = [int(s) for s in (args.sqlite_sizes or args.sizes).split(",")]
     print(
-        f"Saldo jobs and staff pages, {os.cpu_count()} CPUs (shared), "
-        f"load average {os.getloadavg()[0]:.2f}",
+        f"{title}, {os.cpu_count()} CPUs (shared), load average {os.getloadavg()[0]:.2f}",
         flush=True,
     )
     if not args.no_sqlite:
         results = {}
-        with tempfile.TemporaryDirectory(prefix="saldo-jobs-bench-") as name:
-            for size in sizes:
+        with tempfile.TemporaryDirectory(prefix="saldo-scale-bench-") as name:
+            for size in sqlite_sizes:
                 print(f"sqlite, {size:,} invoices:", flush=True)
-                results[size] = measure(size, f"sqlite:///{name}/jobs-{size}.sqlite3")
-        table("sqlite", sizes, results)
+                results[size] = measure(size, f"sqlite:///{name}/scale-{size}.sqlite3", parts)
+        table("sqlite", sqlite_sizes, results)
     if args.throwaway_postgres:
         from tests.support.servers import postgres
 
@@ -278,11 +287,10 @@ def main() -> None:
                 url, drop = scratch_postgres(database_url)
                 try:
                     print(f"postgresql, {size:,} invoices:", flush=True)
-                    results[size] = measure(size, url)
+                    results[size] = measure(size, url, parts)
                 finally:
                     drop()
             table("postgresql", sizes, results)
-    print(f"load average at the end {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

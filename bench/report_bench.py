@@ -25,7 +25,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+import kept  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -224,11 +226,12 @@ def load_sqlite(data: Data) -> None:
             marks = ", ".join("?" * len(names.split(",")))
             cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # noqa: S608
         raw.commit()
-        cur.execute("PRAGMA journal_mode=DELETE")
+        cur.execute("PRAGMA journal_mode=DELETE").fetchall()
         raw.commit()
+        cur.close()
     finally:
         raw.close()
-    keep_balances()
+    keep_totals()
 
 
 def _tsv(rows: list[tuple]) -> Iterator[str]:
@@ -247,16 +250,12 @@ def _tsv(rows: list[tuple]) -> Iterator[str]:
         yield "\n".join(chunk) + "\n"
 
 
-def keep_balances() -> None:
-    """Each invoice's kept balance from its entries, as migration 0024 backfills it (a load
-    with the triggers off, as `session_replication_role = replica` has it, leaves them 0)."""
+def keep_totals() -> None:
+    """The totals the database keeps (balances, migration 0024; report totals, 0028) from the
+    loaded ledger: a load with the triggers off, as `session_replication_role = replica` has
+    it, leaves them empty."""
     with db.engine.begin() as conn:
-        conn.execute(
-            text(
-                "UPDATE invoice SET balance_minor = COALESCE((SELECT sum(amount_minor) "
-                "FROM ledger_entry WHERE ledger_entry.invoice_id = invoice.id), 0)"
-            )
-        )
+        kept.rebuild(conn)
 
 
 def load_postgres(data: Data) -> None:
@@ -274,7 +273,7 @@ def load_postgres(data: Data) -> None:
         raw.commit()
     finally:
         raw.close()
-    keep_balances()
+    keep_totals()
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
 

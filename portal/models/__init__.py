@@ -21,6 +21,7 @@ from portal.models.fiscal import (
 )
 from portal.models.import_job import ImportJob
 from portal.models.invoice import Invoice, InvoiceLine
+from portal.models.kept_totals import KeptLedgerDay, KeptPatientsOwing, KeptReceivable
 from portal.models.lease import InstallmentReminder, JobLease
 from portal.models.ledger import LedgerEntry
 from portal.models.link import PaymentLink, VerificationAttempt
@@ -62,6 +63,9 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "JobLease",
+    "KeptLedgerDay",
+    "KeptPatientsOwing",
+    "KeptReceivable",
     "LateCharge",
     "LedgerEntry",
     "LoginAttempt",

@@ -56,6 +56,14 @@ class Invoice(db.Model):
             sqlite_where=text("balance_minor > 0"),
         ),
         Index("ix_invoice_practice_voided", "practice_id", "voided_at"),
+        #: void invoices that still show a balance: the aging's kept totals hold without (0028)
+        Index(
+            "ix_invoice_void_open",
+            "practice_id",
+            "voided_at",
+            postgresql_where=text("balance_minor > 0 AND voided_at IS NOT NULL"),
+            sqlite_where=text("balance_minor > 0 AND voided_at IS NOT NULL"),
+        ),
         #: the open invoices the reminder cadence has not started yet
         Index(
             "ix_invoice_cadence_new",

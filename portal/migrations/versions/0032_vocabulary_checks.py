@@ -2,7 +2,7 @@
 channels and audit event actor kinds (the values already stored are unchanged)
 
 Revision ID: 0032
-Revises: 0023
+Revises: 0028
 Create Date: 2026-12-01 18:50:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision = "0032"
-down_revision = "0023"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,23 @@
 """The aging's largest patients from the totals kept on the patients (`open_balance_minor`),
 when those totals are the aging's: nothing was posted to the practice's ledger after the day
 and every invoice with a positive balance counts as of the day (the usual case: the staff page
-as of today). Otherwise `aging_report.aging` works them out from the invoices."""
+as of today). Then the buckets are the receivables kept per due day (`KeptReceivable`,
+migration 0028), a row per day, and the count of patients owing is kept too
+(`KeptPatientsOwing`). Otherwise `aging_report.aging` works them out from the invoices."""
 
 from datetime import date, timedelta
 
 from sqlalchemy import BigInteger, and_, case, cast, exists, func, literal_column, or_, select
 
 from portal.extensions import db
-from portal.models import Invoice, LedgerEntry, Patient, Practice
+from portal.models import (
+    Invoice,
+    KeptPatientsOwing,
+    KeptReceivable,
+    LedgerEntry,
+    Patient,
+    Practice,
+)
 from portal.services.collections.aging_report import _bucket_index, _numbers, _pivot, counted
 from portal.services.collections.reports import BUCKETS, Aging, Bucket, PatientAging, day_starts
 
@@ -17,18 +26,25 @@ def kept_totals_hold(practice: Practice, as_of: date) -> bool:
     """Whether each patient's kept open total is their aging total as of `as_of`."""
     cutoff = day_starts(practice.timezone, as_of + timedelta(days=1))
     later = exists().where(LedgerEntry.practice_id == practice.id, LedgerEntry.created_at >= cutoff)
-    uncounted = exists().where(
-        Invoice.practice_id == practice.id,
-        Invoice.balance_minor > 0,
-        or_(Invoice.issued_on > as_of, Invoice.voided_at < cutoff),
+    # each through its own index: invoices issued after the day (usually none), void ones
+    # with a balance left (0028's partial index)
+    issued_later = exists().where(
+        Invoice.practice_id == practice.id, Invoice.issued_on > as_of, Invoice.balance_minor > 0
     )
-    return not db.session.scalar(select(or_(later, uncounted)))
+    void_open = exists().where(
+        Invoice.practice_id == practice.id,
+        Invoice.balance_minor > literal_column("0"),  # literals: the partial index's predicate
+        Invoice.voided_at.is_not(None),
+        Invoice.voided_at < cutoff,
+    )
+    return not db.session.scalar(select(or_(later, issued_later, void_open)))
 
 
 def aging_from_kept_totals(practice: Practice, as_of: date, patient_limit: int) -> Aging:
     """`aging_report.aging(practice, as_of, patient_limit)` when `kept_totals_hold`: the
-    buckets from the open invoices, the first `patient_limit` patients from the patients'
-    index of open totals, then their buckets from their own invoices; two statements."""
+    buckets from the receivables kept per due day, the first `patient_limit` patients from the
+    patients' index of open totals, then their buckets from their own invoices; two
+    statements, neither reading every open invoice."""
     cutoff = day_starts(practice.timezone, as_of + timedelta(days=1))
     open_invoices = and_(
         Invoice.practice_id == practice.id,
@@ -38,28 +54,22 @@ def aging_from_kept_totals(practice: Practice, as_of: date, patient_limit: int) 
     owing = and_(
         Patient.practice_id == practice.id, Patient.open_balance_minor > literal_column("0")
     )
-    # the open invoices grouped by due date first (one pass over the index of open balances,
-    # a few hundred groups), then into buckets
-    by_due = (
-        select(
-            Invoice.due_on.label("due_on"),
-            func.sum(Invoice.balance_minor).label("amount"),
-            func.count().label("invoices"),
-        )
-        .where(open_invoices)
-        .group_by(Invoice.due_on)
-        .subquery("by_due")
-    )
-    bucket = _bucket_index(by_due.c.due_on, as_of)
+    # the open receivables kept per due date (a row per day), grouped into buckets
+    bucket = _bucket_index(KeptReceivable.due_on, as_of)
 
     def total(value):
         return cast(func.coalesce(func.sum(value), 0), BigInteger)
 
     indexes = range(len(BUCKETS))
-    columns = [total(case((bucket == n, by_due.c.amount), else_=0)) for n in indexes]
-    columns += [total(case((bucket == n, by_due.c.invoices), else_=0)) for n in indexes]
-    patients = select(func.count()).where(owing).scalar_subquery()
-    practice_row = db.session.execute(select(*columns, patients.label("patients"))).one()
+    columns = [total(case((bucket == n, KeptReceivable.amount_minor), else_=0)) for n in indexes]
+    columns += [total(case((bucket == n, KeptReceivable.invoices), else_=0)) for n in indexes]
+    kept = select(*columns).where(KeptReceivable.practice_id == practice.id).subquery("kept")
+    patients = (
+        select(func.coalesce(func.sum(KeptPatientsOwing.patients), 0))
+        .where(KeptPatientsOwing.practice_id == practice.id)
+        .scalar_subquery()
+    )
+    practice_row = db.session.execute(select(kept, patients.label("patients"))).one()
     top = (
         select(Patient.id, Patient.first_name, Patient.last_name, Patient.open_balance_minor)
         .where(owing)

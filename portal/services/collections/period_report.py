@@ -2,7 +2,7 @@
 which reminder preceded each payment, computed in SQL (conventions in `reports`); `report`
 puts them together with the aging."""
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import (
@@ -12,11 +12,12 @@ from sqlalchemy import (
     func,
     literal,
     or_,
+    union_all,
 )
 from sqlalchemy.sql.expression import ColumnElement
 
 from portal.extensions import db
-from portal.models import Invoice, LedgerEntry, Practice, ReminderLog
+from portal.models import Invoice, KeptLedgerDay, LedgerEntry, Practice, ReminderLog
 from portal.models.ledger import LedgerKind
 from portal.services.collections import aging_kept
 from portal.services.collections.aging_report import aging, aging_buckets
@@ -54,37 +55,7 @@ def period_figures(
     start = day_starts(practice.timezone, period.first_day)
     end = day_starts(practice.timezone, as_of + timedelta(days=1))
 
-    in_period = and_(
-        LedgerEntry.practice_id == practice.id,
-        LedgerEntry.kind.in_(("charge", "payment", "refund")),
-        LedgerEntry.created_at >= start,
-        LedgerEntry.created_at < end,
-    )
-    # every entry of the period (from the ledger's kind and time index alone), less those of
-    # the few invoices that do not count as of D (issued later, or void by its end)
-    left_out = (
-        db.select(Invoice.id)
-        .where(
-            Invoice.practice_id == practice.id,
-            or_(Invoice.issued_on > as_of, Invoice.voided_at < end),  # not `counted`, indexed
-        )
-        .scalar_subquery()
-    )
-
-    kinds = (("charge", 1), ("payment", -1), ("refund", 1))
-
-    def totals(name: str, *where):
-        amount = LedgerEntry.amount_minor
-        signed = {k: case((LedgerEntry.kind == k, s * amount), else_=0) for k, s in kinds}
-        columns = [func.coalesce(func.sum(v), 0).label(k) for k, v in signed.items()]
-        return db.select(*columns).where(in_period, *where).subquery(name)
-
-    every = totals("every")
-    excluded = totals("excluded", LedgerEntry.invoice_id.in_(left_out))
-    query = db.select(*(every.c[kind] - excluded.c[kind] for kind, _sign in kinds)).select_from(
-        every.join(excluded, literal(True))
-    )
-    charges, payments, refunds = (int(v) for v in db.session.execute(query).one())
+    charges, payments, refunds = _period_sums(practice, as_of, start, end)
     begin, end_total, current = beginning.total_minor, ending.total_minor, ending.current_minor
     return PeriodFigures(
         period=period,
@@ -99,6 +70,62 @@ def period_figures(
         collection_rate=_ratio(payments - refunds, charges, 100),
         cei=_ratio(begin + charges - end_total, begin + charges - current, 100),
     )
+
+
+#: the kinds a period sums, with the sign that makes each a positive amount
+_SUMMED = (("charge", 1), ("payment", -1), ("refund", 1))
+
+
+def _period_sums(
+    practice: Practice, as_of: date, start: datetime, end: datetime
+) -> tuple[int, int, int]:
+    """Charges, payments and refunds created from `start` to `end` (naive UTC), of the
+    invoices that count as of `as_of`, in one statement: the whole UTC days inside from the
+    kept day totals, the hours at either edge from the ledger's kind and time index, less the
+    entries of the few invoices that do not count (issued later, or void by the end)."""
+    kinds = [kind for kind, _sign in _SUMMED]
+    ours = and_(LedgerEntry.practice_id == practice.id, LedgerEntry.kind.in_(kinds))
+    first_whole = start.date() if start.time() == time() else start.date() + timedelta(days=1)
+    after_whole = end.date()
+    if first_whole < after_whole:
+        kept = db.select(KeptLedgerDay.kind, KeptLedgerDay.amount_minor).where(
+            KeptLedgerDay.practice_id == practice.id,
+            KeptLedgerDay.kind.in_(kinds),
+            KeptLedgerDay.day >= first_whole,
+            KeptLedgerDay.day < after_whole,
+        )
+        midnights = datetime.combine(first_whole, time()), datetime.combine(after_whole, time())
+        edges = or_(
+            and_(LedgerEntry.created_at >= start, LedgerEntry.created_at < midnights[0]),
+            and_(LedgerEntry.created_at >= midnights[1], LedgerEntry.created_at < end),
+        )
+        parts = [kept, db.select(LedgerEntry.kind, LedgerEntry.amount_minor).where(ours, edges)]
+    else:  # less than a whole UTC day: all from the ledger
+        inside = and_(LedgerEntry.created_at >= start, LedgerEntry.created_at < end)
+        parts = [db.select(LedgerEntry.kind, LedgerEntry.amount_minor).where(ours, inside)]
+    left_out = (
+        db.select(Invoice.id)
+        .where(
+            Invoice.practice_id == practice.id,
+            or_(Invoice.issued_on > as_of, Invoice.voided_at < end),  # not `counted`, indexed
+        )
+        .scalar_subquery()
+    )
+    parts.append(
+        db.select(LedgerEntry.kind, -LedgerEntry.amount_minor).where(
+            ours,
+            LedgerEntry.created_at >= start,
+            LedgerEntry.created_at < end,
+            LedgerEntry.invoice_id.in_(left_out),
+        )
+    )
+    rows = union_all(*parts).subquery("amounts")
+    columns = [
+        func.coalesce(func.sum(case((rows.c.kind == kind, sign * rows.c.amount_minor))), 0)
+        for kind, sign in _SUMMED
+    ]
+    charges, payments, refunds = (int(v) for v in db.session.execute(db.select(*columns)).one())
+    return charges, payments, refunds
 
 
 def _local_day(created_at, timezone: str, period: Period) -> ColumnElement[date]:

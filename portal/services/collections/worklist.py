@@ -4,7 +4,8 @@ Balances are the ones kept on the invoices (`Invoice.balance_minor`), read with 
 Pages are keyset pages, newest first: `after` is the cursor of the last row of the previous
 page ("<issued_on>.<id>"), so page 1,000 costs what page 1 does. Search matches every word
 against the invoice number and the patient's names and email, by substring, through trigram
-indexes (pg_trgm on PostgreSQL, FTS5 trigram tables on SQLite; migration 0014).
+indexes (pg_trgm on PostgreSQL, GIN on the number and GiST on the patient's columns, 0014 and
+0028; FTS5 trigram tables on SQLite, 0014).
 """
 
 from dataclasses import dataclass

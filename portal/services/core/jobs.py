@@ -8,7 +8,7 @@ from portal.extensions import db
 from portal.models import Practice
 from portal.services import messaging
 from portal.services.billing import money
-from portal.services.collections import alerts, cadence, cadence_steps, calls
+from portal.services.collections import alerts, cadence, cadence_steps, calls, kept_totals
 from portal.services.core import leases, outbox
 from portal.services.fiscal import jobs as fiscal_jobs
 from portal.services.payments import reconcile
@@ -88,6 +88,9 @@ def run_due(
     issued, sts_reminded = fiscal_jobs.run(today, days)
     refunds_checked = money.reconcile_refunds()
     work_done = outbox.run_pending()
+    # the report totals' appended rows folded into one per key, once a run
+    kept_totals.compact()
+    db.session.commit()
     return Report(
         charged=len(results),
         paid=results.count("paid"),

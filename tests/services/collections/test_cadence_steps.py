@@ -63,7 +63,7 @@ def test_stored_steps_are_ordered_by_day_then_position(app):
     for position, channel, offset, tone in (
         (3, "letter", 30, "final"),
         (1, "email", 0, "courtesy"),
-        (2, "sms", 0, "stern"),  # not a known tone: worded as friendly
+        (2, "sms", 0, "friendly"),
         (4, "call", -5, "firm"),
     ):
         db.session.add(
