@@ -1,5 +1,6 @@
 """Fixtures: the app on SQLite and on a real PostgreSQL, localstripe, SMTP, a live server."""
 
+import compileall
 import subprocess
 import sys
 import tempfile
@@ -10,7 +11,7 @@ from flask_migrate import upgrade
 
 from portal import create_app
 from portal.extensions import db
-from tests.support import database, fast_app, order, servers
+from tests.support import database, fast_app, fresh_app, order, servers
 from tests.support.mail import SMTPServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,9 @@ def pytest_sessionstart(session):
         check=True,
         capture_output=True,
     )
+    # the bytecode of the portal, for the worker and server processes the tests start (each
+    # imports all of it; under PYTHONDONTWRITEBYTECODE each would otherwise compile it again)
+    compileall.compile_dir(ROOT / "portal", quiet=1)
 
 
 @pytest.fixture(scope="session")
@@ -60,6 +64,7 @@ _SEAL_DIR = Path(tempfile.mkdtemp(prefix="saldo-seal-"))
 
 
 def _make_app(database_url: str, stripe_base: str | None = None, **overrides):
+    """A new app on `database_url` (migrated once per process), its tables emptied."""
     config = {
         "SALDO_ENV": "test",
         "SQLALCHEMY_DATABASE_URI": database_url,
@@ -84,6 +89,16 @@ def _make_app(database_url: str, stripe_base: str | None = None, **overrides):
     return app
 
 
+def _shared_app(database_url: str, stripe_base: str | None = None):
+    """The app of the fixtures below: built once per process, database and Stripe, and put
+    back as `create_app` left it before each test (`tests/support/fresh_app.py`), its
+    tables emptied. A test that needs other settings at creation calls `_make_app`."""
+    app = fresh_app.reuse((database_url, stripe_base), lambda: _make_app(database_url, stripe_base))
+    with app.app_context():
+        database.empty_tables()
+    return app
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request):
     if request.param == "sqlite":
@@ -93,7 +108,7 @@ def database_url(request):
 
 @pytest.fixture
 def app(database_url):
-    app = _make_app(database_url)
+    app = _shared_app(database_url)
     with app.app_context():
         yield app
         db.session.remove()
@@ -102,7 +117,7 @@ def app(database_url):
 
 @pytest.fixture
 def stripe_app(database_url, stripe_base):
-    app = _make_app(database_url, stripe_base)
+    app = _shared_app(database_url, stripe_base)
     with app.app_context():
         yield app
         db.session.remove()
@@ -113,7 +128,7 @@ def stripe_app(database_url, stripe_base):
 def web_app(database_url):
     """The app with no context pushed, so each test-client request gets a fresh `g`;
     a test sets up and inspects data inside `with web_app.app_context():`."""
-    app = _make_app(database_url)
+    app = _shared_app(database_url)
     yield app
     with app.app_context():
         db.engine.dispose()

@@ -3,7 +3,6 @@
 from datetime import date, timedelta
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from portal.extensions import db
@@ -11,6 +10,7 @@ from portal.services.access import links
 from portal.services.core.audit import SYSTEM
 from tests import factories
 from tests.browser import pages
+from tests.support.axe import Axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.stripe]
 

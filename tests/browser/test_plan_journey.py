@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from flask_babel import force_locale, gettext
 from playwright.sync_api import Page, expect
 
@@ -20,6 +19,7 @@ from portal.services.core import outbox
 from portal.services.core.audit import SYSTEM
 from tests import factories
 from tests.browser import pages
+from tests.support.axe import Axe
 from tests.support.browser import PHONE
 from tests.support.pdf import pdf_text
 

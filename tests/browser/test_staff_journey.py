@@ -6,7 +6,6 @@ import re
 from datetime import date
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from portal.extensions import db
@@ -15,6 +14,7 @@ from portal.services.billing import ledger, money
 from portal.services.core.audit import Actor
 from tests import factories
 from tests.browser import pages
+from tests.support.axe import Axe
 from tests.support.browser import TIMEOUT_MS
 from tests.support.pdf import pdf_text
 from tests.web.staff_client import PASSWORD, make_staff

@@ -150,9 +150,10 @@ def sealed_by_a_worker(who, timeout: float = 180.0):
     return plan
 
 
-def an_agreement_sealed_on_one_server_checks_on_the_other(shape, open_page):
+def an_agreement_signed_through_one_server(shape, open_page):
+    """A patient signs a plan through server A and pays its down payment; the sealing is
+    left to the consumers' pending work (every minute), which the next steps wait for."""
     who = plan_steps.italian_patient()
-    owner = make_staff(who.invoice.practice, "owner").email
     patient = slow_page(
         open_page, **plan_steps.PHONE, locale="it-IT", timezone_id="Europe/Rome", **HTTPS
     )
@@ -164,6 +165,11 @@ def an_agreement_sealed_on_one_server_checks_on_the_other(shape, open_page):
     plan_steps.type_name(patient, who, "Giulia Bianchi")
     plan_steps.sign(patient, who)
     plan_steps.pay_down_payment(patient, who)
+    return who
+
+
+def its_agreement_sealed_by_a_worker_checks_on_the_other_server(shape, open_page, who):
+    owner = make_staff(who.invoice.practice, "owner").email
     plan = sealed_by_a_worker(who)
     assert plan.status == "active" and plan.agreement_pdf.startswith(b"%PDF")
 
@@ -237,9 +243,12 @@ def pages_recover_after_postgresql_restarts_under_traffic(shape, open_page):
 
 
 def test_the_production_shape(shape, open_page):
-    """One test, so that the steps run in this order on one worker (make test uses xdist)."""
+    """One test, so that the steps run in this order on one worker (make test uses xdist).
+    The agreement is signed first: its sealing waits for the consumers' next minute, while
+    the payment and the staff sign-in go on."""
+    signed = an_agreement_signed_through_one_server(shape, open_page)
     a_patient_pays_over_https_through_the_proxy(shape, open_page)
     staff_sign_in_over_https(shape, open_page)
-    an_agreement_sealed_on_one_server_checks_on_the_other(shape, open_page)
+    its_agreement_sealed_by_a_worker_checks_on_the_other_server(shape, open_page, signed)
     pages_answer_while_redis_is_down(shape, open_page)
     pages_recover_after_postgresql_restarts_under_traffic(shape, open_page)

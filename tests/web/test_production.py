@@ -6,45 +6,22 @@ import json
 
 import pytest
 
-from portal.extensions import db, limiter
+from portal.extensions import db
 from portal.models import PracticeLogo
 from tests import factories
 from tests.conftest import _make_app
-from tests.support import servers
+from tests.support import fresh_app, servers
 from tests.web.staff_client import CSRF, PASSWORD, make_staff
 from tests.web.test_branding import PNG, owner, settings_form
 
 HTTPS = "https://saldo.example"
 
 
-#: settings Flask-Limiter keeps from the first app it initialises in a process (a server runs
-#: one app per process); the tests below make apps with limits of their own
-_LIMITER_ONCE = (
-    "_default_limits_per_method",
-    "_default_limits_exempt_when",
-    "_default_limits_deduct_when",
-    "_default_limits_cost",
-    "_swallow_errors",
-    "_fail_on_first_breach",
-    "_headers_enabled",
-    "_strategy",
-    "_retry_after",
-    "_application_limits_per_method",
-)
-
-
 @pytest.fixture
 def fresh_limiter():
     """The shared limiter as if no app had been initialised yet; restored afterwards."""
-    saved = {name: getattr(limiter, name) for name in _LIMITER_ONCE}
-    defaults = limiter.limit_manager._default_limits
-    for name in _LIMITER_ONCE:
-        setattr(limiter, name, None)
-    limiter.limit_manager._default_limits = []
-    yield
-    for name, value in saved.items():
-        setattr(limiter, name, value)
-    limiter.limit_manager._default_limits = defaults
+    with fresh_app.limiter_as_new():
+        yield
 
 
 @pytest.fixture
