@@ -65,6 +65,11 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     security.init_app(app)
     session_cookie.init_app(app)
+    init_gateways(app)
+
+
+def init_gateways(app: Flask) -> None:
+    """The app's gateways, with the outbox keeping what no SMTP server or SMS provider takes."""
     from portal.services.messaging import dev_outbox
 
     gateways.init_app(app, dev_outbox.keep_email, dev_outbox.keep_text)

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 
 from flask import Flask
 
-from portal import gateways
+from portal import init_gateways
 from portal.extensions import limiter
 
 
@@ -49,7 +49,7 @@ class _Kept:
             now.update(then)
         # new gateways (a test may swap them or change one in place) and a new, empty
         # limiter storage bound to this app, as `create_app` makes them
-        gateways.init_app(app)
+        init_gateways(app)
         limiter.init_app(app)
         return app
 
