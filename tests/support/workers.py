@@ -26,6 +26,9 @@ def env_for(app, stripe_base: str, **extra: str) -> dict[str, str]:
         "SEAL_KEY_PATH": app.config["SEAL_KEY_PATH"],
         "SEAL_CERT_PATH": app.config["SEAL_CERT_PATH"],
         "REDIS_URL": "",
+        # the app's quiet hours (off in tests of other features, which send at whatever hour
+        # they run: a worker's messages would otherwise wait for 08:00 at the practice)
+        "LINK_QUIET_HOURS": "1" if app.config.get("LINK_QUIET_HOURS", True) else "0",
     }
     env.update(extra)
     return env
