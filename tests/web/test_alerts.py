@@ -214,7 +214,11 @@ def test_resend_by_email_when_consented_else_by_text(web_app, world):
             (ids["giulia"], "email", "sent"),
             (ids["marco"], "sms", "sent"),
         ]
-        assert db.session.scalar(db.select(OutboxMessage.recipient)) == "giulia@example.org"
+        kept = db.select(OutboxMessage.channel, OutboxMessage.recipient).order_by(OutboxMessage.id)
+        assert db.session.execute(kept).all() == [
+            ("email", "giulia@example.org"),
+            ("sms", "+393331234567"),
+        ]
     [event, _] = events(web_app, "alert.link_resent")
     assert event.data["alert_id"] == ids["link"] and event.data["channel"] == "email"
     assert event.actor_kind == "staff"
