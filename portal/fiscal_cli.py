@@ -34,7 +34,7 @@ def export_sts(slug, month, out):
     practice = _practice(slug)
     try:
         xml = sts.build(practice, month)
-    except FiscalRefused as exc:
+    except (FiscalRefused, sts.InvalidExport) as exc:
         raise click.ClickException(str(exc)) from exc
     if out is not None and str(out) == "-":
         click.echo(xml.decode("utf-8"), nl=False)

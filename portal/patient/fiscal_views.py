@@ -17,6 +17,7 @@ from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.services.fiscal import opposition, profile, render, statement, tax_ids
 from portal.services.fiscal.profile import FiscalRefused
+from portal.units import commit_or_flash
 
 
 class CodiceFiscaleForm(FlaskForm):
@@ -38,18 +39,16 @@ def fiscal_codice():
     form = CodiceFiscaleForm()
     if not profile.saldo_issues(g.practice) or not form.validate_on_submit():
         abort(400)
-    try:
-        tax_ids.set_codice_fiscale(
+    saved = commit_or_flash(
+        lambda: tax_ids.set_codice_fiscale(
             g.invoice.patient,
             form.codice_fiscale.data,
             TaxIdSource.PATIENT,
             patient_session.actor(request.remote_addr),
-        )
-    except FiscalRefused as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+        ),
+        FiscalRefused,
+    )
+    if saved:
         flash(_("Thank you: your codice fiscale is saved."), "info")
     return _back()
 

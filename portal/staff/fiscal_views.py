@@ -94,7 +94,7 @@ def fiscal_sts_export():
         abort(400)
     try:
         xml = sts.build(practice, form.month.data)
-    except FiscalRefused as exc:
+    except (FiscalRefused, sts.InvalidExport) as exc:
         flash(str(exc), "error")
         return redirect(url_for("staff.fiscal_documents", month=form.month.data))
     audit.record(

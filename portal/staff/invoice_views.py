@@ -216,12 +216,12 @@ def invoice_send(invoice_id: int):
     form = SendForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        delivery = messaging.send_link(invoice, form.channel.data, actor(request.remote_addr))
-    except CannotSend as exc:
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    sent = commit_or_flash(
+        lambda: messaging.send_link(invoice, form.channel.data, actor(request.remote_addr)),
+        CannotSend,
+    )
+    if sent:
+        delivery = sent.value
         if delivery.status == DeliveryStatus.SENT:
             flash(_("Link sent to %(to)s.", to=delivery.recipient), "info")
         elif delivery.status == DeliveryStatus.QUEUED:

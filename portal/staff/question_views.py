@@ -10,13 +10,13 @@ from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 
 from portal.clock import utcnow
-from portal.extensions import db
 from portal.models import BillQuestion
 from portal.services import bill_questions
 from portal.services.bill_questions import QuestionRefused
 from portal.services.messaging import answers
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped
+from portal.units import commit_or_flash
 
 #: how long an answered question stays on the worklist, with whether the patient was told
 ANSWERED_SHOWN = timedelta(days=14)
@@ -55,15 +55,13 @@ def answer_question(question_id: int):
     form = AnswerForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
-        notice = bill_questions.answer(
+    answered = commit_or_flash(
+        lambda: bill_questions.answer(
             question, form.reply.data or "", actor(request.remote_addr), current_user.id
-        )
-    except QuestionRefused as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+        ),
+        QuestionRefused,
+    )
+    if answered:
         done = _("The question is marked answered.")
-        flash(f"{done} {NOTICES[notice]}", "info")
+        flash(f"{done} {NOTICES[answered.value]}", "info")
     return redirect(url_for("staff.questions"))

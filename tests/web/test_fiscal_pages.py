@@ -2,6 +2,7 @@
 identity check, and downloads documents; staff set the fiscal profile (owner only), issue,
 import codici fiscali, download the month's file and the US statement; the API and CLI."""
 
+import html
 import io
 import re
 from datetime import date, datetime
@@ -10,6 +11,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import (
+    AuditEvent,
     FiscalProfile,
     Invoice,
     PatientTaxId,
@@ -20,7 +22,7 @@ from portal.models import (
 )
 from portal.services.access import links
 from portal.services.core.audit import SYSTEM
-from portal.services.fiscal import documents, tax_ids
+from portal.services.fiscal import documents, sts, tax_ids
 from tests import factories
 from tests import fiscal_factories as ff
 from tests.api.conftest import make_api
@@ -198,6 +200,25 @@ def test_staff_issue_import_and_download_the_month(web_app):
     assert export.data.count(b"<documentoSpesa>") == 1
     assert b"<cfCittadino>BNCGLI84C49H501F</cfCittadino>" in export.data
     assert client.get("/staff/fiscal/sts.xml?month=2027-1").status_code == 400
+
+
+def test_an_export_failing_its_schema_is_flashed_not_sent(web_app, monkeypatch):
+    with web_app.app_context():
+        practice = ff.italian_practice()
+        email = make_staff(practice, "billing").email
+        payment = ff.paid(factories.invoice(ff.patient_with_cf(practice), (5000,)), 5000)
+        documents.issue_invoice(payment, SYSTEM, today=date(2027, 1, 5))
+        db.session.commit()
+    monkeypatch.setattr(sts.xsd, "errors", lambda xml, schema: ["line 3: bad"])
+    client = web_app.test_client()
+    sign_in(client, email)
+    export = client.get("/staff/fiscal/sts.xml?month=2027-01")
+    assert (export.status_code, export.location) == (302, "/staff/fiscal?month=2027-01")
+    page = html.unescape(client.get("/staff/fiscal").get_data(as_text=True))
+    assert "failed its check against the schema, so it was not created: line 3: bad" in page
+    with web_app.app_context():
+        exported = db.select(AuditEvent).filter_by(action="fiscal.sts_exported")
+        assert db.session.scalars(exported).all() == []
 
 
 def practice_slug(web_app, invoice_id):

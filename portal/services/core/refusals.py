@@ -18,7 +18,9 @@ class RefusalCode(StrEnum):
     BRANDING = "branding"
     CADENCE = "cadence"
     CALL = "call"
+    CSV = "csv"
     FISCAL = "fiscal"
+    FISCAL_EXPORT = "fiscal_export"
     HOLD = "hold"
     INCENTIVE = "incentive"
     INVOICE = "invoice"
@@ -28,9 +30,11 @@ class RefusalCode(StrEnum):
     PLAN = "plan"
     PREFERENCE = "preference"
     QUESTION = "question"
+    SEND = "send"
     SIGNING = "signing"
     STAFF = "staff"
     STRIPE_ACCOUNT = "stripe_account"
+    STRIPE_EVENT = "stripe_event"
 
 
 class PaymentReason(StrEnum):

@@ -21,6 +21,7 @@ from portal.extensions import db
 from portal.gateways import sogei, xsd
 from portal.models import FiscalDocument, Practice
 from portal.models.fiscal import DocumentKind
+from portal.services.core.refusals import RefusalCode, Refused
 from portal.services.fiscal.documents import TRACEABLE
 from portal.services.fiscal.opposition import is_opposed
 from portal.services.fiscal.profile import FiscalRefused, profile_of
@@ -30,8 +31,10 @@ HEALTH_SERVICES, OTHER = "SR", "AA"
 EXEMPT, EXCLUDED = "N4", "N1"
 
 
-class InvalidExport(RuntimeError):
-    """The file does not match the schema: a bug, never sent."""
+class InvalidExport(Refused, RuntimeError):
+    """The file does not match the schema: a bug, the file is not handed out."""
+
+    code = RefusalCode.FISCAL_EXPORT
 
 
 def month_bounds(month: str) -> tuple[date, date]:
@@ -131,5 +134,11 @@ def build(practice: Practice, month: str) -> bytes:
     xml = ET.tostring(root, encoding="UTF-8", xml_declaration=True) + b"\n"
     problems = xsd.errors(xml, SCHEMA)
     if problems:
-        raise InvalidExport("; ".join(problems))
+        raise InvalidExport(
+            _l(
+                "The Sistema TS file failed its check against the schema, so it was not "
+                "created: %(problems)s",
+                problems="; ".join(problems),
+            )
+        )
     return xml

@@ -10,13 +10,16 @@ from datetime import date
 from flask_babel import lazy_gettext as _l
 
 from portal.money import minor_digits, parse_amount
+from portal.services.core.refusals import RefusalCode, Refused
 
 DELIMITERS = (",", ";", "\t")
 PREVIEW_ROWS = 10
 
 
-class CsvError(ValueError):
+class CsvError(Refused, ValueError):
     """The file cannot be read as CSV; the message is translated."""
+
+    code = RefusalCode.CSV
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from portal.services.access import links
 from portal.services.collections import consent
 from portal.services.core import audit
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import RefusalCode, Refused
 from portal.services.messaging import render
 from portal.services.messaging.delivery import Message, deliver
 
@@ -23,8 +24,10 @@ from portal.services.messaging.delivery import Message, deliver
 CHANNELS = (Channel.EMAIL, Channel.SMS)
 
 
-class CannotSend(ValueError):
-    pass
+class CannotSend(Refused, ValueError):
+    """The link cannot be sent by that channel; the message, translated, says why."""
+
+    code = RefusalCode.SEND
 
 
 @dataclass(frozen=True)

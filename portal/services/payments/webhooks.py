@@ -8,6 +8,7 @@ acknowledged and ignored. A body that is not a Stripe event raises `MalformedEve
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
@@ -15,6 +16,7 @@ from portal.gateways.stripe_gateway import IntentResult
 from portal.models import Practice, StripeEvent
 from portal.models.audit import ActorKind
 from portal.services.core.audit import Actor
+from portal.services.core.refusals import RefusalCode, Refused
 from portal.services.payments import disputes, payments, refunds, stripe_accounts
 
 INTENT_EVENTS = {
@@ -34,21 +36,23 @@ DISPUTE_EVENTS = {
 }
 
 
-class MalformedEvent(ValueError):
-    """The body is JSON but not a Stripe event Saldo can read."""
+class MalformedEvent(Refused, ValueError):
+    """The body is JSON but not a Stripe event Saldo can read (the endpoint answers 400)."""
+
+    code = RefusalCode.STRIPE_EVENT
 
 
 def _object_of(event: Any) -> tuple[str, str, dict[str, Any]]:
     if not isinstance(event, dict):
-        raise MalformedEvent("an event is a JSON object")
+        raise MalformedEvent(_l("A Stripe event is a JSON object."))
     event_id, event_type, data = event.get("id"), event.get("type"), event.get("data")
     if not isinstance(event_id, str) or not event_id or not isinstance(event_type, str):
-        raise MalformedEvent("an event has a string id and type")
+        raise MalformedEvent(_l("A Stripe event has a string id and type."))
     if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
-        raise MalformedEvent("an event has data.object")
+        raise MalformedEvent(_l("A Stripe event has a data.object."))
     obj = data["object"]
     if not isinstance(obj.get("id"), str):
-        raise MalformedEvent("data.object has no id")
+        raise MalformedEvent(_l("The data.object of a Stripe event has an id."))
     return event_id, event_type, obj
 
 

@@ -8,9 +8,11 @@ import portal.services
 from portal.services.core.refusals import Refused
 from portal.services.payments.payments import PaymentRefused
 
-#: exceptions that are not refusals of a request: a lost race, bad input from Stripe or a
-#: file, a message that cannot go out
-NOT_REFUSALS = {"ClaimTaken", "MalformedEvent", "InvalidExport", "CsvError", "CannotSend"}
+#: the only exceptions of the services that are not refusals: they never leave the service
+#: that raises them (`ClaimTaken`: another process claimed the charge attempt first, caught
+#: in `charging`). `models.ledger.LedgerIsAppendOnly` is the other internal one, below the
+#: services.
+INTERNAL = {"ClaimTaken"}
 
 
 def _refusal_classes():
@@ -24,9 +26,11 @@ def _refusal_classes():
 def test_each_refusal_derives_from_refused_with_a_code_of_its_own():
     refusals = dict(_refusal_classes())
     assert {"AlertRefused", "HoldRefused", "PlanRefused", "InvalidPatient"} <= set(refusals)
+    assert {"CannotSend", "CsvError", "InvalidExport", "MalformedEvent"} <= set(refusals)
+    assert set(refusals) >= INTERNAL  # the list names only what still exists
     codes = {}
     for name, cls in refusals.items():
-        if name in NOT_REFUSALS:
+        if name in INTERNAL:
             continue
         assert issubclass(cls, Refused), name
         if cls is not PaymentRefused:

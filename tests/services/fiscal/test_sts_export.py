@@ -14,6 +14,7 @@ from lxml import etree
 
 from portal.extensions import db
 from portal.services.core.audit import SYSTEM, Actor
+from portal.services.core.refusals import Refused
 from portal.services.fiscal import documents, opposition, sts
 from portal.services.fiscal.profile import FiscalRefused
 from tests import factories
@@ -112,3 +113,15 @@ def test_codici_fiscali_are_encrypted_with_the_configured_certificate(app, tmp_p
     cittadini = [clear(e.text) for e in root.iter("cfCittadino")]
     assert cittadini == [ff.PATIENT_CF, ff.PATIENT_CF, ff.PATIENT_CF]
     assert len(root.findall("documentoSpesa")) == 4
+
+
+def test_a_file_that_fails_the_schema_is_refused_with_its_problems(app, monkeypatch):
+    practice = january()
+    monkeypatch.setattr(sts.xsd, "errors", lambda xml, schema: ["line 3: bad", "line 9: worse"])
+    with pytest.raises(sts.InvalidExport) as refused:
+        sts.build(practice, "2027-01")
+    assert isinstance(refused.value, Refused) and refused.value.code == "fiscal_export"
+    assert str(refused.value) == (
+        "The Sistema TS file failed its check against the schema, so it was not created: "
+        "line 3: bad; line 9: worse"
+    )
