@@ -4,8 +4,6 @@ back with one click. The balance never goes below zero."""
 
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
-
 from portal.clock import practice_today, utcnow
 from portal.extensions import db
 from portal.models import Alert, Invoice, LedgerEntry, Payment
@@ -14,6 +12,7 @@ from portal.models.ledger import LedgerKind
 from portal.services.billing import ledger
 from portal.services.core import audit
 from portal.services.core.audit import Actor
+from portal.services.core.inserts import insert_once
 
 ALERT = AlertKind.CREDIT_HELD
 
@@ -35,19 +34,17 @@ def hold(payment: Payment, amount_minor: int, actor: Actor) -> None:
 
 
 def raise_alert(invoice: Invoice, kind: str, **data) -> None:
-    """An alert for staff about money (a credit, a chargeback), once per invoice and day."""
-    alert = Alert(
+    """An alert for staff about money (a credit, a chargeback), once per invoice and day: a
+    second one the same day is skipped, any other integrity error raises."""
+    insert_once(
+        Alert,
+        ("invoice_id", "kind", "raised_on"),
         practice_id=invoice.practice_id,
         invoice_id=invoice.id,
         kind=kind,
         raised_on=practice_today(invoice.practice),
         data={**data, "subject": f"{kind}:{data.get('payment_id')}"},
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(alert)
-    except IntegrityError:
-        return
 
 
 def resolve_alerts(invoice: Invoice, kind: str, resolution: str) -> None:

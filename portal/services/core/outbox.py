@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -21,6 +20,7 @@ from portal.models import PendingWork
 from portal.models.pending_work import WorkStatus
 from portal.services.core import audit
 from portal.services.core.audit import Actor
+from portal.services.core.inserts import insert_once
 
 log = logging.getLogger(__name__)
 
@@ -46,21 +46,16 @@ def enqueue(
     """Record work in the current transaction (the caller commits); the same `dedupe_key`
     twice is recorded once, by one `INSERT … ON CONFLICT DO NOTHING`. True if this call
     recorded it."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(PendingWork)
-        .values(
-            kind=kind,
-            dedupe_key=dedupe_key,
-            practice_id=practice_id,
-            invoice_id=invoice_id,
-            payload=payload,
-            next_attempt_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return insert_once(
+        PendingWork,
+        ["dedupe_key"],
+        kind=kind,
+        dedupe_key=dedupe_key,
+        practice_id=practice_id,
+        invoice_id=invoice_id,
+        payload=payload,
+        next_attempt_at=utcnow(),
     )
-    return db.session.execute(statement).rowcount == 1
 
 
 def queue_receipt(payment) -> None:

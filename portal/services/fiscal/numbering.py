@@ -7,21 +7,14 @@ gives it back with the counter, so there are no gaps and no duplicates, whatever
 processes issue at once."""
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.extensions import db
 from portal.models import FiscalCounter
+from portal.services.core.inserts import insert_once
 
 
 def _insert_missing(practice_id: int, kind: str, year: int) -> None:
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(FiscalCounter)
-        .values(practice_id=practice_id, kind=kind, year=year, last_number=0)
-        .on_conflict_do_nothing()
-    )
-    db.session.execute(statement)
+    insert_once(FiscalCounter, practice_id=practice_id, kind=kind, year=year, last_number=0)
 
 
 def allocate(practice_id: int, kind: str, year: int) -> int:

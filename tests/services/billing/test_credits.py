@@ -3,6 +3,9 @@ and held until it is refunded."""
 
 from datetime import datetime
 
+import pytest
+from sqlalchemy.exc import IntegrityError
+
 from portal.extensions import db
 from portal.models import Alert, AuditEvent, LedgerEntry, Payment, Refund
 from portal.services.billing import credits, ledger
@@ -81,6 +84,16 @@ def test_a_second_alert_the_same_day_is_not_raised_but_the_next_day_is(app, monk
     ]
     # the refused insert rolled back only itself: the payments are still there
     assert db.session.get(Payment, second.id) is not None
+
+
+def test_an_alert_breaking_another_rule_than_once_a_day_is_not_swallowed(app, monkeypatch):
+    invoice = settled_invoice()
+    payment = late_payment(invoice)
+    at(monkeypatch, datetime(2026, 2, 28, 12, 0))
+    with pytest.raises(IntegrityError, match=r"(?i)check"):
+        credits.raise_alert(invoice, "no_such_kind", payment_id=payment.id)
+    db.session.rollback()
+    assert alerts() == []
 
 
 def test_resolving_closes_only_open_alerts_of_that_kind(app, monkeypatch):
