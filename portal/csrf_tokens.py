@@ -2,34 +2,18 @@
 
 Flask-WTF signs the session's CSRF secret again on each request that shows a form. With no
 time limit on tokens (`WTF_CSRF_TIME_LIMIT = None`), a token signed earlier for the same
-secret and key is as good as a new one, so the token signed for a session is kept (a bounded
-map, emptied when full) and put where Flask-WTF looks for the request's token before it
+secret and key is as good as a new one, so the token signed for a session is kept (a
+`BoundedMap`) and put where Flask-WTF looks for the request's token before it
 signs. With a time limit set, every request signs its own token, as Flask-WTF does.
 """
 
-import threading
-
 from flask import Flask, current_app, g, session
+
+from portal.bounded import BoundedMap
 
 #: Flask-WTF's names: the session key of the secret and the `g` attribute of the token
 FIELD = "csrf_token"
 SIZE = 4096
-
-
-class SignedTokens:
-    def __init__(self, size: int = SIZE):
-        self.size = size
-        self._tokens: dict[tuple, str] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> str | None:
-        return self._tokens.get(key)
-
-    def put(self, key: tuple, token: str) -> None:
-        with self._lock:
-            if len(self._tokens) >= self.size:
-                self._tokens.clear()
-            self._tokens[key] = token
 
 
 def _key() -> tuple | None:
@@ -40,7 +24,7 @@ def _key() -> tuple | None:
     return (signing_key, secret)
 
 
-def _tokens() -> SignedTokens:
+def _tokens() -> BoundedMap[tuple, str]:
     return current_app.extensions["saldo_csrf_tokens"]
 
 
@@ -63,6 +47,6 @@ def keep_signed_token(response):
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["saldo_csrf_tokens"] = SignedTokens()
+    app.extensions["saldo_csrf_tokens"] = BoundedMap(SIZE)
     app.before_request(reuse_signed_token)
     app.after_request(keep_signed_token)

@@ -2,13 +2,12 @@
 getting old, so a page that only reads the session does not re-sign and resend it; and a
 cookie already verified by this process is not verified again."""
 
-import threading
-
 from flask import Flask
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from portal import clock
+from portal.bounded import BoundedMap
 
 #: a permanent session's unchanged cookie is sent again, with its lifetime renewed, once it
 #: is this many seconds old (Flask re-signs it on every request)
@@ -26,23 +25,17 @@ def _now() -> float:
 class VerifiedCookies:
     """The cookie values whose signature was checked, with their data and signing time; an
     exact value seen again is the same session (its age is still checked by the caller).
-    Bounded: emptied when full. Only sessions of plain values are kept (they are copied)."""
+    Bounded (`BoundedMap`). Only sessions of plain values are kept (they are copied)."""
 
     def __init__(self, size: int = VERIFIED_SIZE):
-        self.size = size
-        self._seen: dict[str, tuple[dict, float]] = {}
-        self._lock = threading.Lock()
+        self._seen: BoundedMap[str, tuple[dict, float]] = BoundedMap(size)
 
     def get(self, value: str) -> tuple[dict, float] | None:
         return self._seen.get(value)  # the session class copies the (plain) data
 
     def put(self, value: str, data: dict, signed_at: float) -> None:
-        if not all(isinstance(item, _SCALARS) for item in data.values()):
-            return
-        with self._lock:
-            if len(self._seen) >= self.size:
-                self._seen.clear()
-            self._seen[value] = (dict(data), signed_at)
+        if all(isinstance(item, _SCALARS) for item in data.values()):
+            self._seen.put(value, (dict(data), signed_at))
 
 
 class SessionCookie(SecureCookieSessionInterface):

@@ -1,12 +1,12 @@
 """The short patient session that replaces the link token after the first request."""
 
-import threading
 from functools import wraps
 
 from flask import current_app, g, jsonify, redirect, render_template, request, session, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from portal import clock
+from portal.bounded import BoundedMap
 from portal.models import PaymentLink
 from portal.models.audit import ActorKind
 from portal.services.access import links
@@ -132,7 +132,6 @@ def _resume_serializer() -> URLSafeTimedSerializer:
 #: (its 12 hours then count from up to this long before the page was shown)
 RESUME_RESIGN_AFTER = 60
 _NOTES_SIZE = 4096
-_notes_lock = threading.Lock()
 
 
 def _now() -> float:
@@ -143,15 +142,14 @@ def resume_token() -> str:
     """A signed note of the session's link, put in the payment pages so that a patient whose
     session ends there can start again (with the date of birth) without the message. The
     note of a link is kept for `RESUME_RESIGN_AFTER` seconds per process."""
-    notes = current_app.extensions.setdefault("saldo_resume_notes", {})
+    notes = current_app.extensions.get("saldo_resume_notes")
+    if notes is None:
+        notes = current_app.extensions.setdefault("saldo_resume_notes", BoundedMap(_NOTES_SIZE))
     link_id, now = g.link.id, _now()
     kept = notes.get(link_id)
     if kept is None or now - kept[1] >= RESUME_RESIGN_AFTER:
         kept = (_resume_serializer().dumps(link_id), now)
-        with _notes_lock:
-            if len(notes) >= _NOTES_SIZE:
-                notes.clear()
-            notes[link_id] = kept
+        notes.put(link_id, kept)
     return kept[0]
 
 
