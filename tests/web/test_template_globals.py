@@ -32,7 +32,7 @@ ALLOWED_PROCESSORS = {
     "portal._current_user",  # the lazy current_user, loaded by the session when a page reads it
     "portal.patient.practice_context",  # g.practice, loaded with the patient's link
     "portal.patient.resume_views.resume_context",  # signs the session's link id, no query
-    "portal.staff.nav.nav_context",  # StaffNav, read once per request
+    "portal.staff.nav.nav_context",  # StaffNav, read once per request when a page shows it
     "portal.staff.work_views._money_helpers",  # new_claim_key: a random token, no query
 }
 
@@ -65,5 +65,6 @@ def test_the_staff_layout_gets_its_figures_as_a_value_not_a_function():
         for fn in app.template_context_processors["staff"]:
             if fn.__module__.startswith("portal."):
                 context.update(fn())
-    assert context["staff_nav"] is None  # nobody signed in
+        assert not context["staff_nav"]  # nobody signed in
+        assert not callable(context["staff_nav"])
     assert set(context) == {"staff_nav", "new_claim_key"}
