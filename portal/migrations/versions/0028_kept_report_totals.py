@@ -71,29 +71,27 @@ _PG_OWING = """
 _PG_OWING_NEW = "SELECT practice_id, 1 AS n FROM after_rows WHERE open_balance_minor > 0"
 _PG_OWING_OLD = "SELECT practice_id, -1 AS n FROM before_rows WHERE open_balance_minor > 0"
 
+
+
+def _pg_mover(name: str, moves: str, new: str, old: str) -> str:
+    """A statement trigger function appending the moves of `new` rows (insert), `old` rows
+    (delete) or both (update): `moves` is the INSERT, `{rows}` the rows it sums."""
+    return f"""CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'UPDATE' THEN
+            {moves.format(rows=f"{new} UNION ALL {old}")}
+        ELSIF TG_OP = 'INSERT' THEN
+            {moves.format(rows=new)}
+        ELSE
+            {moves.format(rows=old)}
+        END IF;
+        RETURN NULL;
+    END $$"""
+
+
 _PG_FUNCTIONS = (
-    f"""CREATE FUNCTION invoice_keeps_receivables() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP = 'UPDATE' THEN
-            {_PG_MOVES.format(rows=f"{_PG_NEW} UNION ALL {_PG_OLD}")}
-        ELSIF TG_OP = 'INSERT' THEN
-            {_PG_MOVES.format(rows=_PG_NEW)}
-        ELSE
-            {_PG_MOVES.format(rows=_PG_OLD)}
-        END IF;
-        RETURN NULL;
-    END $$""",
-    f"""CREATE FUNCTION patient_keeps_owing_count() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP = 'UPDATE' THEN
-            {_PG_OWING.format(rows=f"{_PG_OWING_NEW} UNION ALL {_PG_OWING_OLD}")}
-        ELSIF TG_OP = 'INSERT' THEN
-            {_PG_OWING.format(rows=_PG_OWING_NEW)}
-        ELSE
-            {_PG_OWING.format(rows=_PG_OWING_OLD)}
-        END IF;
-        RETURN NULL;
-    END $$""",
+    _pg_mover("invoice_keeps_receivables", _PG_MOVES, _PG_NEW, _PG_OLD),
+    _pg_mover("patient_keeps_owing_count", _PG_OWING, _PG_OWING_NEW, _PG_OWING_OLD),
     """CREATE FUNCTION ledger_entry_keeps_day_totals() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         INSERT INTO kept_ledger_day (practice_id, day, kind, amount_minor, entries)
