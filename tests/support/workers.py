@@ -4,6 +4,7 @@ runs it, and Huey consumers with the runs queued for them."""
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -32,6 +33,50 @@ def env_for(app, stripe_base: str, **extra: str) -> dict[str, str]:
     }
     env.update(extra)
     return env
+
+
+#: how a racing script begins: the app from `env`, in an app context
+OPENING = """
+import os, sys, time
+from portal import create_app
+from portal.extensions import db
+app = create_app()
+app.app_context().push()
+"""
+#: what a racing script runs once it is ready: say so, then wait for the start
+AT_THE_START = """
+open(sys.argv[1], "w").close()
+while not os.path.exists(sys.argv[2]):
+    time.sleep(0.01)
+"""
+
+
+def racing(env: dict[str, str], setup: str, race: str, folder: Path, *args: str) -> list[str]:
+    """Start one Python process per item of `args` with `env`: each runs `setup` (its item is
+    `sys.argv[3]`; `app` is made from `env` and its context pushed, `db`, `os`, `sys` and
+    `time` are imported), waits at the start line, then runs `race` once every process is
+    ready.
+    Returns the processes' outputs (`finish`), in the order of `args`."""
+    go = folder / "go"
+    ready = [folder / f"ready-{n}" for n in range(len(args))]
+    script = OPENING + setup + AT_THE_START + race
+    started = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(mark), str(go), arg],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for mark, arg in zip(ready, args, strict=True)
+    ]
+    while not all(mark.exists() for mark in ready):
+        if any(process.poll() is not None for process in started):
+            break  # one failed before the start: `finish` shows its errors
+        time.sleep(0.01)
+    go.touch()
+    return [finish(process) for process in started]
 
 
 def run_due(env: dict[str, str], day: date) -> subprocess.Popen:

@@ -1,7 +1,6 @@
 """Refunds exactly once: double submits, lost answers, two staff at once; no desk money,
 void or write-off while a payment is in flight; late money held as a credit."""
 
-import multiprocessing
 from datetime import timedelta
 
 import pytest
@@ -17,7 +16,7 @@ from tests.conftest import _make_app
 from tests.services.billing.test_money_ops import paid_by_card
 from tests.services.payments.test_payments import PATIENT, saved_card
 from tests.services.payments.test_webhooks import post_event, stripe_event_for
-from tests.support import stripe_js
+from tests.support import stripe_js, workers
 from tests.support.proxy import LosingProxy
 
 pytestmark = pytest.mark.stripe
@@ -79,50 +78,34 @@ def test_a_refund_whose_answer_was_lost_is_finished_once_on_retry(proxied_app):
     )
 
 
-def _refund_in_a_process(database_url, stripe_base, payment_id, barrier, results):
-    from portal import create_app
-    from portal.services.billing import money as money_service
+#: each process loads the payment, then, at the start, refunds sixty percent of it
+SETUP = """
+from portal.models import Payment
+from portal.services.billing import money
+from portal.services.core.audit import SYSTEM
 
-    app = create_app(
-        {
-            "SALDO_ENV": "test",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "STRIPE_API_BASE": stripe_base,
-            "STRIPE_MAX_NETWORK_RETRIES": 0,
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        }
-    )
-    with app.app_context():
-        payment = db.session.get(Payment, payment_id)
-        db.session.commit()
-        barrier.wait()
-        try:
-            record = money_service.refund(payment, 6000, "sixty percent", SYSTEM)
-            results.put(record.status)
-        except MoneyRefused as exc:
-            results.put(str(exc))
+payment = db.session.get(Payment, int(sys.argv[3]))
+db.session.commit()
+"""
+RACE = """
+try:
+    print(money.refund(payment, 6000, "sixty percent", SYSTEM).status)
+except money.MoneyRefused as exc:
+    print(exc)
+"""
 
 
-def test_two_sixty_percent_refunds_from_two_processes_one_is_refused(postgres_url, stripe_base):
+def test_two_sixty_percent_refunds_from_two_processes_one_is_refused(
+    postgres_url, stripe_base, tmp_path
+):
     app = _make_app(postgres_url, stripe_base)
     with app.app_context():
         invoice, payment = paid_by_card(app, amounts=(10000,))
         payment_id, invoice_id = payment.id, invoice.id
         db.session.remove()
-    spawn = multiprocessing.get_context("spawn")
-    barrier, results = spawn.Barrier(2), spawn.Queue()
-    workers = [
-        spawn.Process(
-            target=_refund_in_a_process,
-            args=(postgres_url, stripe_base, payment_id, barrier, results),
-        )
-        for _ in range(2)
-    ]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=120)
-    answers = sorted(results.get(timeout=5) for _ in workers)
+    env = workers.env_for(app, stripe_base)
+    outputs = workers.racing(env, SETUP, RACE, tmp_path, str(payment_id), str(payment_id))
+    answers = sorted(output.strip() for output in outputs)
     assert answers == ["The amount is more than what can still be refunded.", "succeeded"]
     with app.app_context():
         payment = db.session.get(Payment, payment_id)
