@@ -1,5 +1,6 @@
 """Flask extensions as bare instances; `create_app` binds them to an app."""
 
+from flask import current_app
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -28,5 +29,13 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = SameOriginCSRF()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address)
+
+
+def _default_limit() -> str:
+    """`RATELIMIT_DEFAULT` of the app serving the request (read per request, so that each
+    app of a process keeps its own)."""
+    return current_app.config["RATELIMIT_DEFAULT"]
+
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[_default_limit])
 login_manager = LoginManager()

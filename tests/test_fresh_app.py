@@ -40,3 +40,17 @@ def test_what_a_test_changes_is_put_back(sqlite_url, tmp_path):
         assert gateways.stripe() is not stripe and type(gateways.mailer()) is type(mailer)
         assert gateways.mailer() is not mailer
     assert limiter.storage is not storage and limiter.storage.get("LIMITS/a-key") == 0
+
+
+def test_apps_made_one_after_another_each_keep_their_own_default_limit(sqlite_url):
+    # the shared limiter reads the default limit of the app serving the request, so no
+    # test has to reset what Flask-Limiter kept from an earlier app
+    statuses = {}
+    for limit in ("2 per minute", "4 per minute"):
+        app = _make_app(sqlite_url, RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT=limit)
+        client = app.test_client()
+        statuses[limit] = [client.get("/staff/login").status_code for _ in range(5)]
+    assert statuses == {
+        "2 per minute": [200, 200, 429, 429, 429],
+        "4 per minute": [200, 200, 200, 200, 429],
+    }

@@ -3,14 +3,14 @@ asks for the shared fixtures and put back before each test as `create_app` left 
 test may change on an app: its attributes (`instance_path`, ...), its settings
 (`app.config`), what `init_app` keeps per app (`app.extensions`: the gateways, the bill
 cache, the session serializer), the Jinja globals and filters, and the module-level
-Flask-Limiter, which keeps the storage and the switch of the last app bound to it.
+Flask-Limiter, which keeps the storage and the switch of the last app bound to it (bound
+again with `init_app`, its counters emptied with `reset()`).
 `create_app` costs about a tenth of a second of CPU; a test that needs settings read only
 at creation builds an app of its own (`tests.conftest._make_app`).
 """
 
 import copy
-from collections.abc import Callable, Hashable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Hashable
 
 from flask import Flask
 
@@ -51,6 +51,8 @@ class _Kept:
         # limiter storage bound to this app, as `create_app` makes them
         init_gateways(app)
         limiter.init_app(app)
+        if limiter.enabled:
+            limiter.reset()
         return app
 
 
@@ -72,40 +74,3 @@ def _copied(config: dict) -> dict:
         name: copy.deepcopy(value) if isinstance(value, dict | list | set) else value
         for name, value in config.items()
     }
-
-
-#: what Flask-Limiter keeps from the first app it initialises in a process (a server runs one
-#: app per process) and the storage options it adds up from every app
-_LIMITER_ONCE = (
-    "_default_limits_per_method",
-    "_default_limits_exempt_when",
-    "_default_limits_deduct_when",
-    "_default_limits_cost",
-    "_swallow_errors",
-    "_fail_on_first_breach",
-    "_headers_enabled",
-    "_strategy",
-    "_retry_after",
-    "_application_limits_per_method",
-)
-
-
-@contextmanager
-def limiter_as_new() -> Iterator[None]:
-    """The module-level limiter as if no app had been initialised in this process, for a test
-    that makes an app with limits of its own; put back as it was afterwards."""
-    saved = {name: getattr(limiter, name) for name in _LIMITER_ONCE}
-    defaults = limiter.limit_manager._default_limits
-    options = dict(limiter._storage_options)
-    for name in _LIMITER_ONCE:
-        setattr(limiter, name, None)
-    limiter.limit_manager._default_limits = []
-    limiter._storage_options.clear()
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(limiter, name, value)
-        limiter.limit_manager._default_limits = defaults
-        limiter._storage_options.clear()
-        limiter._storage_options.update(options)

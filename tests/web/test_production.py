@@ -10,18 +10,11 @@ from portal.extensions import db
 from portal.models import PracticeLogo
 from tests import factories
 from tests.conftest import _make_app
-from tests.support import fresh_app, servers
+from tests.support import servers
 from tests.web.staff_client import CSRF, PASSWORD, make_staff
 from tests.web.test_branding import PNG, owner, settings_form
 
 HTTPS = "https://saldo.example"
-
-
-@pytest.fixture
-def fresh_limiter():
-    """The shared limiter as if no app had been initialised yet; restored afterwards."""
-    with fresh_app.limiter_as_new():
-        yield
 
 
 @pytest.fixture
@@ -109,7 +102,7 @@ def test_readyz_is_503_when_redis_is_unreachable(sqlite_url):
     )
 
 
-def test_health_is_never_rate_limited(sqlite_url, fresh_limiter):
+def test_health_is_never_rate_limited(sqlite_url):
     app = _make_app(sqlite_url, RATELIMIT_ENABLED=True, RATELIMIT_DEFAULT="2 per minute")
     client = app.test_client()
     assert [client.get("/healthz").status_code for _ in range(5)] == [200] * 5
@@ -200,12 +193,13 @@ def test_text_log_lines_are_one_line_each(sqlite_url, capsys):
     assert "ValueError: boom" in rest
 
 
-def test_a_redis_outage_falls_back_to_limits_in_memory(sqlite_url, fresh_limiter):
+def test_a_redis_outage_falls_back_to_limits_in_memory(sqlite_url):
     app = _make_app(
         sqlite_url,
         RATELIMIT_ENABLED=True,
-        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{servers.free_port()}/0",
-        RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        # short timeouts in the address, so that no storage option outlives this app
+        RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{servers.free_port()}/0"
+        "?socket_connect_timeout=0.2&socket_timeout=0.2",
         RATELIMIT_DEFAULT="3 per minute",
     )
     client = app.test_client()
