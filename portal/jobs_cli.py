@@ -1,6 +1,6 @@
 """`flask jobs run-due`: the periodic work for a day, here or on the Huey consumers."""
 
-from datetime import date, time
+from datetime import date, datetime, time
 
 import click
 
@@ -45,11 +45,16 @@ def run_here(day: date | None, at: time | None) -> None:
 
 def run_on_workers(day: date | None, at: time, hour: int | None, wait: float) -> None:
     """Queue the run for a consumer; with `wait`, print its report when it has run. Without
-    `day`, each practice runs on its own calendar day (and `hour` is of today in UTC)."""
-    from portal import tasks
-    from portal.clock import utcnow
+    `day`, each practice runs on its own calendar day at the start of UTC hour `hour` (the
+    latest one begun: `clock.last_hour`); with `day`, every practice on `day`, as the
+    periodic work of `hour` (UTC) of that day."""
+    from portal import clock, tasks
 
-    period = f"{(day or utcnow().date()).isoformat()}T{hour:02d}" if hour is not None else None
+    if hour is None:
+        period = None
+    else:
+        moment = datetime.combine(day, time(hour)) if day else clock.last_hour(hour)
+        period = clock.hour_key(moment)
     result = tasks.run_due_on(day.isoformat() if day else None, period, at.strftime("%H:%M"))
     if not wait:
         click.echo(f"{label(day)}: queued for the workers as task {result.id}")
@@ -85,7 +90,8 @@ def register(group) -> None:
     @click.option(
         "--hour",
         type=click.IntRange(0, 23),
-        help="with --on-workers: run as that hour's periodic work, once however often queued",
+        help="with --on-workers: run as the periodic work of that UTC hour (of --as-of, else the"
+        " latest one begun), once however often queued",
     )
     @click.option(
         "--wait",
