@@ -43,18 +43,24 @@ def run_here(day: date | None, at: time | None) -> None:
     click.echo(describe_backlog())
 
 
-def run_on_workers(day: date | None, at: time, hour: int | None, wait: float) -> None:
-    """Queue the run for a consumer; with `wait`, print its report when it has run. Without
-    `day`, each practice runs on its own calendar day at the start of UTC hour `hour` (the
-    latest one begun: `clock.last_hour`); with `day`, every practice on `day`, as the
-    periodic work of `hour` (UTC) of that day."""
-    from portal import clock, tasks
+def period_of(day: date | None, hour: int | None, now: datetime | None = None) -> str | None:
+    """The hourly run `--hour` names (`clock.hour_key`): UTC hour `hour` of `day`, or without
+    a day the latest one begun at `now` (naive UTC, default: the clock), when each practice
+    runs on its own calendar day at that hour; None without `hour`."""
+    from portal import clock
 
     if hour is None:
-        period = None
-    else:
-        moment = datetime.combine(day, time(hour)) if day else clock.last_hour(hour)
-        period = clock.hour_key(moment)
+        return None
+    return clock.hour_key(datetime.combine(day, time(hour)) if day else clock.last_hour(hour, now))
+
+
+def run_on_workers(day: date | None, at: time, hour: int | None, wait: float) -> None:
+    """Queue the run for a consumer; with `wait`, print its report when it has run. Without
+    `day`, each practice runs on its own calendar day; with `hour`, as the periodic work of
+    that hour (`period_of`)."""
+    from portal import tasks
+
+    period = period_of(day, hour)
     result = tasks.run_due_on(day.isoformat() if day else None, period, at.strftime("%H:%M"))
     if not wait:
         click.echo(f"{label(day)}: queued for the workers as task {result.id}")

@@ -44,6 +44,10 @@ ROME, NEW_YORK = patient("Europe/Rome"), patient("America/New_York")
         # the last evening of the year and month ends
         (NEW_YORK, datetime(2027, 1, 1, 2, 0), datetime(2027, 1, 1, 13, 0)),  # 21:00 on 31 Dec
         (ROME, datetime(2026, 2, 28, 22, 0), datetime(2026, 3, 1, 7, 0)),
+        # 23:30 UTC on 31 December is 00:30 on 1 January in Rome: it opens that morning
+        (ROME, datetime(2026, 12, 31, 23, 30), datetime(2027, 1, 1, 7, 0)),
+        # 03:00 UTC on 1 January is 22:00 on 31 December in New York: it opens on the 1st
+        (NEW_YORK, datetime(2027, 1, 1, 3, 0), datetime(2027, 1, 1, 13, 0)),
     ],
 )
 def test_the_window_opens_at_eight_in_the_patient_zone(who, now, opens):
