@@ -4,7 +4,6 @@ import re
 from contextlib import contextmanager, nullcontext
 from datetime import date, datetime
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from babel import support
 from babel.dates import DateTimePattern, parse_pattern
@@ -15,7 +14,7 @@ from flask_babel import lazy_pgettext as pgettext_l
 from flask_login import current_user
 from wtforms.i18n import messages_path
 
-from portal import elision
+from portal import clock, elision
 from portal.extensions import babel
 from portal.money import cldr_locale, format_money, format_plain
 
@@ -115,9 +114,10 @@ def zone_name(moment: datetime) -> str:
 def moment_filter(value: datetime, tz: str = "UTC", style: str = "medium") -> str:
     """A stored naive-UTC timestamp in the practice's time zone: the date in `style`, then
     hours, minutes and the zone ("Nov 20, 2026, 10:30 AM EST")."""
-    local = value.replace(tzinfo=ZoneInfo("UTC")).astimezone(ZoneInfo(tz))
+    zone = clock.zone(tz)
+    local = clock.local(value, zone)
     locale = current_locale()
-    day = format_day(local.date(), locale, style)
+    day = format_day(clock.day_of(value, zone), locale, style)
     time = _short_time(locale).apply(local, cldr_locale(locale))
     return f"{day}, {time} {zone_name(local)}"
 

@@ -1,6 +1,6 @@
 """`flask jobs run-due`: the periodic work for a day, here or on the Huey consumers."""
 
-from datetime import date, time
+from datetime import date, datetime, time
 
 import click
 
@@ -43,13 +43,24 @@ def run_here(day: date | None, at: time | None) -> None:
     click.echo(describe_backlog())
 
 
+def period_of(day: date | None, hour: int | None, now: datetime | None = None) -> str | None:
+    """The hourly run `--hour` names (`clock.hour_key`): UTC hour `hour` of `day`, or without
+    a day the latest one begun at `now` (naive UTC, default: the clock), when each practice
+    runs on its own calendar day at that hour; None without `hour`."""
+    from portal import clock
+
+    if hour is None:
+        return None
+    return clock.hour_key(datetime.combine(day, time(hour)) if day else clock.last_hour(hour, now))
+
+
 def run_on_workers(day: date | None, at: time, hour: int | None, wait: float) -> None:
     """Queue the run for a consumer; with `wait`, print its report when it has run. Without
-    `day`, each practice runs on its own calendar day (and `hour` is of today in UTC)."""
+    `day`, each practice runs on its own calendar day; with `hour`, as the periodic work of
+    that hour (`period_of`)."""
     from portal import tasks
-    from portal.clock import utcnow
 
-    period = f"{(day or utcnow().date()).isoformat()}T{hour:02d}" if hour is not None else None
+    period = period_of(day, hour)
     result = tasks.run_due_on(day.isoformat() if day else None, period, at.strftime("%H:%M"))
     if not wait:
         click.echo(f"{label(day)}: queued for the workers as task {result.id}")
@@ -85,7 +96,8 @@ def register(group) -> None:
     @click.option(
         "--hour",
         type=click.IntRange(0, 23),
-        help="with --on-workers: run as that hour's periodic work, once however often queued",
+        help="with --on-workers: run as the periodic work of that UTC hour (of --as-of, else the"
+        " latest one begun), once however often queued",
     )
     @click.option(
         "--wait",

@@ -5,6 +5,7 @@ from datetime import datetime
 import click
 from flask.cli import AppGroup
 
+from portal.clock import practice_today
 from portal.money import format_plain
 from portal.services.collections import aging_report, period_report, reports
 
@@ -32,7 +33,7 @@ def aging(as_of: datetime | None, slug: str | None, days: int):
     if slug and not practices:
         raise click.BadParameter(f"no practice with slug {slug!r}", param_hint="--practice")
     for number, practice in enumerate(practices):
-        day = as_of.date() if as_of else reports.today_in(practice.timezone)
+        day = as_of.date() if as_of else practice_today(practice)
         aged = aging_report.aging_buckets(practice, day)
         figures = period_report.period_figures(practice, day, days, ending=aged)
         if number:

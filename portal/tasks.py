@@ -81,7 +81,9 @@ def run_due_on(day: str | None, hour: str | None = None, at: str = "12:00") -> d
 
     today = date.fromisoformat(day) if day else None
     if hour is not None:
-        report = run_hourly(today, datetime.fromisoformat(hour + ":00"))
+        from portal.clock import hour_named
+
+        report = run_hourly(today, hour_named(hour))
         return report if report is not None else {"skipped": hour}
     with _app_context():
         return dict(jobs.run_due(today, time.fromisoformat(at)).__dict__)

@@ -79,6 +79,12 @@ class PlanPolicy(db.Model):
         return sorted({int(n) for n in self.retry_days.split(",") if n.strip().isdigit()})
 
 
+def retry_days_for(policy: PlanPolicy | None) -> list[int]:
+    """The days after a declined charge's due date on which it is tried again: the
+    practice's policy's, `DEFAULT_RETRY_DAYS` when it has no policy."""
+    return policy.retries if policy is not None else list(DEFAULT_RETRY_DAYS)
+
+
 class Plan(db.Model):
     __table_args__ = (
         CheckConstraint(f"status IN {PLAN_STATUSES}", name="status"),

@@ -96,7 +96,7 @@ Render = Callable[[BillState], "str | None"]
 def serve(state: BillState, render: Render) -> Response | None:
     """The bill for `state`: the kept page with this session's CSRF token, `304` when the
     browser's copy is current, or a fresh render, kept for next time."""
-    today = clock.day_of(clock.utcnow(), clock.zone(state.practice_timezone))
+    today = clock.today_in(state.practice_timezone)
     key = (state.invoice_id, state.digest, current_locale(), today.isoformat(), request.full_path)
     cache = _cache()
     kept = cache.get(key)

@@ -8,13 +8,19 @@ from wtforms import BooleanField, HiddenField, IntegerField, RadioField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from portal.clock import utcnow
 from portal.models.delivery import Channel
 from portal.models.payment import PaymentMethod
 from portal.validation import SingleLine
 
 
 class DateOfBirthForm(FlaskForm):
+    """The patient's date of birth; one after `today` (the patient's day, `patient_today`)
+    is refused."""
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
     day = IntegerField(
         _l("Day"),
         validators=[
@@ -43,7 +49,7 @@ class DateOfBirthForm(FlaskForm):
                 born = date(field.data, self.month.data, self.day.data)
             except ValueError as exc:
                 raise ValidationError(_l("This date does not exist.")) from exc
-            if born > utcnow().date():
+            if born > self.today:
                 raise ValidationError(_l("The date of birth cannot be in the future."))
 
     @property

@@ -3,6 +3,7 @@
 from flask import abort, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
+from portal.clock import patient_today
 from portal.extensions import db, limiter
 from portal.models.audit import ActorKind
 from portal.models.invoice import InvoiceStatus
@@ -49,7 +50,7 @@ def verify():
         return redirect(patient_session.landing_url())
     if g.link.locked_at is not None:
         return render_template("patient/locked.html", practice=g.practice), 429
-    form = DateOfBirthForm()
+    form = DateOfBirthForm(today=patient_today(g.invoice.patient))
     policy = verification.configured_policy()
     error = None
     if form.validate_on_submit():

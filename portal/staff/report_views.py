@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from portal.clock import practice_today
 from portal.downloads import content_disposition
 from portal.i18n import money_filter
 from portal.models.cadence_step import CadenceChannel
@@ -41,11 +42,11 @@ CHANNEL_LABELS = {
 def _as_of(practice) -> tuple[date, str | None]:
     text = request.args.get("as_of", "").strip()
     if not text:
-        return reports.today_in(practice.timezone), None
+        return practice_today(practice), None
     try:
         return date.fromisoformat(text), None
     except ValueError:
-        return reports.today_in(practice.timezone), _("Enter the date as YYYY-MM-DD.")
+        return practice_today(practice), _("Enter the date as YYYY-MM-DD.")
 
 
 def _days() -> tuple[int, str | None]:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from portal.services.collections import reports
+from portal.clock import today_in
 from tests.services.collections.test_reports import build_book
 from tests.web.staff_client import make_staff, sign_in
 
@@ -110,9 +110,9 @@ def test_signed_out_and_bad_input(web_app, book):
     assert anonymous.get("/staff/reports").status_code == 302
     assert anonymous.get("/staff/reports/aging.csv").status_code == 302
     client = signed_in(web_app, book["viewer"])
-    days = {reports.today_in("Europe/Rome").isoformat()}
+    days = {today_in("Europe/Rome").isoformat()}
     today = client.get("/staff/reports").get_data(as_text=True)
-    days.add(reports.today_in("Europe/Rome").isoformat())
+    days.add(today_in("Europe/Rome").isoformat())
     assert any(f'name="as_of" type="date" value="{day}"' in today for day in days)
     response = client.get("/staff/reports?as_of=tomorrow&days=9999")
     assert response.status_code == 200

@@ -7,7 +7,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_
 
-from portal.clock import utcnow
+from portal.clock import practice_today
 from portal.extensions import db
 from portal.models import Patient, Practice
 from portal.models.consent_record import ConsentSource
@@ -37,11 +37,13 @@ class PatientInput:
     consent_source: str | None = None
 
 
-def _clean(data: PatientInput) -> dict:
+def _clean(data: PatientInput, practice: Practice) -> dict:
+    """The cleaned fields of a patient of `practice`; a date of birth after the practice's
+    day (`practice_today`) is refused."""
     first, last = data.first_name.strip(), data.last_name.strip()
     if not first or not last:
         raise InvalidPatient(_l("Enter the patient's first and last name."))
-    if data.date_of_birth > utcnow().date() or data.date_of_birth.year < 1900:
+    if data.date_of_birth > practice_today(practice) or data.date_of_birth.year < 1900:
         raise InvalidPatient(_l("Enter a real date of birth."))
     if data.locale not in LANGUAGES:
         raise InvalidPatient(_l("Choose English or Italian."))
@@ -82,7 +84,7 @@ def _record_consent(patient: Patient, channel: str, granted: bool, source: str, 
 
 def create_patient(practice: Practice, data: PatientInput, actor: Actor) -> Patient:
     """A new patient; each channel consent given is recorded with where it came from."""
-    values = _clean(data)
+    values = _clean(data, practice)
     granted = {c: values.pop(f"{c}_consent") for c in (Channel.EMAIL, Channel.SMS)}
     patient = Patient(practice_id=practice.id, email_consent=False, sms_consent=False, **values)
     db.session.add(patient)
@@ -96,7 +98,7 @@ def create_patient(practice: Practice, data: PatientInput, actor: Actor) -> Pati
 
 def update_patient(patient: Patient, data: PatientInput, actor: Actor) -> None:
     """Change a patient's details; each consent change gets its consent record."""
-    values = _clean(data)
+    values = _clean(data, patient.practice)
     changed = sorted(k for k, v in values.items() if getattr(patient, k) != v)
     consent = [k for k in changed if k.endswith("_consent")]
     for key, value in values.items():

@@ -28,7 +28,7 @@ from portal.models.alert import AlertKind
 from portal.models.delivery import DeliveryPurpose, DeliveryStatus
 from portal.models.invoice import InvoiceStatus
 from portal.models.payment import DESK_METHODS, PaymentStatus
-from portal.models.plan import DEFAULT_RETRY_DAYS, InstallmentStatus
+from portal.models.plan import InstallmentStatus, retry_days_for
 from portal.services.access import verification
 from portal.services.collections import alert_cards, calls, lockouts
 
@@ -146,8 +146,7 @@ class Scan:
 
     def _plans(self) -> None:
         policy = db.session.scalar(db.select(PlanPolicy).filter_by(practice_id=self.practice.id))
-        retries = policy.retries if policy is not None else []
-        last_retry = max(retries or DEFAULT_RETRY_DAYS)
+        last_retry = max(retry_days_for(policy), default=0)
         for plan in self.running.values():
             self._plan(plan, last_retry)
 

@@ -28,9 +28,9 @@ short_payment
       terminal). Data: the latest desk payment (amount, day) and the balance.
 skipped_cycle
     A plan month with no payment at all: an unpaid installment of a running plan whose due
-    day plus the practice's last retry day (PlanPolicy.retry_days, 7 without a policy) is
-    before `today`, with no payment belonging to no installment from its due day up to
-    `today` (payments that paid other installments do not count).
+    day plus the practice's last retry day (`plan.retry_days_for`: its policy's, else the
+    last of `DEFAULT_RETRY_DAYS`) is before `today`, with no payment belonging to no
+    installment from its due day up to `today` (payments that paid other installments do not count).
 link_not_opened
     The invoice has a balance, its first link was created or first sent (a Delivery of
     purpose "link" with status "sent") at least ALERT_LINK_UNOPENED_DAYS days (default 7)

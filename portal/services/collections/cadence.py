@@ -25,12 +25,12 @@ never sent after it.
 
 import logging
 from collections.abc import Collection
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, text, union
 
-from portal.clock import utcnow
+from portal import clock
 from portal.extensions import db
 from portal.models import CollectionState, Invoice, Plan
 from portal.models.invoice import CADENCE_NEW, INVOICE_STATUSES, InvoiceStatus
@@ -70,19 +70,18 @@ def run(
     Running it twice for the same day sends nothing twice.
     """
     moment = Moment(today, at)
-    return _run(lambda patient_zone: moment, today, now or utcnow(), practice_ids)
+    return _run(lambda patient_zone: moment, today, now or clock.utcnow(), practice_ids)
 
 
 def run_at(now: datetime | None = None) -> Report:
     """`run` for the wall-clock instant `now` (naive UTC): each patient's day and quiet
     hours are those of their own time zone (the patient's, else the practice's)."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
 
-    def clock(zone: ZoneInfo) -> Moment:
-        local = now.replace(tzinfo=UTC).astimezone(zone)
-        return Moment(local.date(), local.time().replace(tzinfo=None))
+    def moment_in(zone: ZoneInfo) -> Moment:
+        return Moment(clock.day_of(now, zone), clock.time_of(now, zone))
 
-    return _run(clock, now.date() + timedelta(days=1), now)
+    return _run(moment_in, clock.latest_day(now), now)
 
 
 #: invoices read, carried out and committed together

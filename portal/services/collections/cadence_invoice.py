@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func
 
-from portal.clock import utcnow
+from portal.clock import day_of, patient_zone, utcnow
 from portal.extensions import db
 from portal.models import CollectionState, Invoice, ReminderLog
 from portal.models.cadence_step import CadenceChannel
@@ -17,7 +17,6 @@ from portal.models.invoice import InvoiceStatus
 from portal.models.ledger import LedgerKind
 from portal.models.reminder_log import ReminderStatus
 from portal.services.billing import ledger
-from portal.services.collections import quiet_hours
 from portal.services.collections.cadence_batch import Facts, Logged
 from portal.services.collections.cadence_messages import Messages, delivery_of
 from portal.services.collections.cadence_steps import (
@@ -56,7 +55,8 @@ class InvoiceCadence(Messages):
         self.invoice, self.steps, self.now, self.report = invoice, steps, now, report
         self.facts = facts
         self.patient = invoice.patient
-        self.moment = clock(quiet_hours.zone_of(self.patient))
+        self.zone = patient_zone(self.patient)
+        self.moment = clock(self.zone)
         if facts.states is None:
             self.state = db.session.get(CollectionState, invoice.id)
         else:
@@ -169,7 +169,7 @@ class InvoiceCadence(Messages):
             if row.status == ReminderStatus.FAILED:
                 delivery = delivery_of(row)
                 if delivery is not None and delivery.next_attempt_at is not None:
-                    days.append(delivery.next_attempt_at.date())
+                    days.append(day_of(delivery.next_attempt_at, self.zone))
         upcoming = min(days, default=None)
         if upcoming is not None and self.held:
             upcoming = min(upcoming, self.moment.day)

@@ -16,6 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import ColumnElement
 
+from portal.clock import utc_day
 from portal.extensions import db
 from portal.models import Invoice, KeptLedgerDay, LedgerEntry, Practice, ReminderLog
 from portal.models.ledger import LedgerKind
@@ -85,8 +86,8 @@ def _period_sums(
     entries of the few invoices that do not count (issued later, or void by the end)."""
     kinds = [kind for kind, _sign in _SUMMED]
     ours = and_(LedgerEntry.practice_id == practice.id, LedgerEntry.kind.in_(kinds))
-    first_whole = start.date() if start.time() == time() else start.date() + timedelta(days=1)
-    after_whole = end.date()
+    first_whole = utc_day(start) if start.time() == time() else utc_day(start) + timedelta(days=1)
+    after_whole = utc_day(end)
     if first_whole < after_whole:
         kept = db.select(KeptLedgerDay.kind, KeptLedgerDay.amount_minor).where(
             KeptLedgerDay.practice_id == practice.id,

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from portal.clock import day_of, start_of, utcnow, zone
+from portal.clock import start_of, zone
 from portal.extensions import db
 from portal.models import Practice
 
@@ -149,11 +149,6 @@ def period_ending(as_of: date, days: int = DEFAULT_DAYS) -> Period:
     if not 1 <= days <= MAX_DAYS:
         raise ValueError(f"a period is 1 to {MAX_DAYS} days")
     return Period(as_of - timedelta(days=days - 1), as_of)
-
-
-def today_in(timezone: str) -> date:
-    """Today's date in `timezone` (the default day D of the page and the command)."""
-    return day_of(utcnow(), zone(timezone))
 
 
 def day_starts(timezone: str, day: date) -> datetime:

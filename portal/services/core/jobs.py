@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from portal.clock import practice_today, utcnow
+from portal.clock import hour_key, practice_today, utcnow
 from portal.extensions import db
 from portal.models import Practice
 from portal.services import messaging
@@ -111,9 +111,10 @@ def run_due(
 
 def run_hourly(today: date | None = None, now: datetime | None = None) -> Report | None:
     """`run_due` once for the hour of `now` (naive UTC, default: the clock) across every
-    consumer: under a database lease for the hour; None when another process has it (or
-    has done it). Without `today` each practice runs on its own calendar day at `now`."""
+    consumer: under a database lease for the hour (`hour_key`: the UTC hour, the same for
+    every practice zone); None when another process has it (or has done it). Without
+    `today` each practice runs on its own calendar day at `now`."""
     now = now or utcnow()
-    period = f"{(today or now.date()).isoformat()}T{now.hour:02d}"
+    period = hour_key(now)
     with leases.hold("run-due", period, HOURLY_LEASE) as mine:
         return run_due(today, now=now) if mine else None

@@ -262,7 +262,7 @@ class _Plan:
         if existing is None:
             try:
                 # the patient form's own rules, so an import accepts what the form accepts
-                clean = patients._clean(data)
+                clean = patients._clean(data, self.practice)
             except InvalidPatient as exc:
                 message = _l("Row %(row)s: %(problem)s", row=row.number, problem=exc.args[0])
                 row.fail(None, message)

@@ -101,7 +101,11 @@ def create_patients(practice: Practice, planned: Iterable, actor: Actor) -> dict
     now = utcnow()
     planned = list(planned)
     rows = [
-        dict(practice_id=practice.id, created_at=now, **(p.clean or patients._clean(p.data)))
+        dict(
+            practice_id=practice.id,
+            created_at=now,
+            **(p.clean or patients._clean(p.data, practice)),
+        )
         for p in planned
     ]
     before = _newest_id(Patient)

@@ -16,7 +16,7 @@ from flask import current_app
 from sqlalchemy import update
 
 from portal import gateways
-from portal.clock import utcnow
+from portal.clock import day_of, patient_zone, utcnow
 from portal.extensions import db
 from portal.gateways.sms import SmsError
 from portal.models import Delivery, Installment, Invoice, Payment, Plan
@@ -183,7 +183,7 @@ def _attempt(
     link = None
     if purpose.link:
         link, context["url"] = linking.fresh_link(invoice, actor, now, purpose.lands_on)
-        context["expires_on"] = link.expires_at.date()
+        context["expires_on"] = day_of(link.expires_at, patient_zone(invoice.patient))
     delivery.attempts += 1
     try:
         subject, text = _send(delivery, purpose, context)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from portal.clock import utcnow
+from portal.clock import day_of, patient_zone, utcnow
 from portal.extensions import db
 from portal.models import Delivery, Invoice
 from portal.models.delivery import Channel, DeliveryPurpose, DeliveryStatus
@@ -40,8 +40,9 @@ class Rendered:
 def render_link_message(invoice: Invoice, channel: str, url: str, expires_at: datetime) -> Rendered:
     """The link message for `channel` in the patient's language (the staff preview)."""
     patient, practice = invoice.patient, invoice.practice
+    expires_on = day_of(expires_at, patient_zone(patient))
     context = dict(
-        patient=patient, practice=practice, invoice=invoice, url=url, expires_on=expires_at.date()
+        patient=patient, practice=practice, invoice=invoice, url=url, expires_on=expires_on
     )
     locale = patient.locale or practice.default_locale
     if channel == Channel.SMS:

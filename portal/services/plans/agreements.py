@@ -29,7 +29,7 @@ from portal.clock import utcnow
 from portal.i18n import file_name, rendering_in
 from portal.models import Plan
 from portal.models.payment import PaymentMethod
-from portal.models.plan import DEFAULT_RETRY_DAYS, PlanStatus
+from portal.models.plan import PlanStatus, retry_days_for
 from portal.services.access import privacy
 from portal.services.core import audit
 from portal.services.core.audit import Actor
@@ -130,9 +130,7 @@ def show(plan: Plan) -> str:
         if plan.method is None:
             raise SigningRefused(_l("Choose how you will pay."))
         policy = plans.policy_for(plan.practice_id)
-        plan.retry_days = ",".join(
-            str(d) for d in (policy.retries if policy else DEFAULT_RETRY_DAYS)
-        )
+        plan.retry_days = ",".join(str(d) for d in retry_days_for(policy))
         data = render_document(plan).encode("utf-8")
         plan.document_html, plan.document_sha256 = data, hashlib.sha256(data).hexdigest()
     return plan.document_html.decode("utf-8")

@@ -18,7 +18,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import Installment, InstallmentReminder, Invoice, Payment, Plan, PlanPolicy
 from portal.models.audit import ActorKind
-from portal.models.plan import DEFAULT_RETRY_DAYS, InstallmentStatus, PlanStatus
+from portal.models.plan import InstallmentStatus, PlanStatus, retry_days_for
 from portal.services.billing import ledger
 from portal.services.core import audit
 from portal.services.core.audit import SYSTEM, Actor
@@ -103,7 +103,7 @@ def on_payment_needs_action(payment: Payment) -> None:
 def _record_failure(installment: Installment, code: str) -> None:
     plan = installment.plan
     policy = db.session.scalar(db.select(PlanPolicy).filter_by(practice_id=plan.practice_id))
-    retries = policy.retries if policy else list(DEFAULT_RETRY_DAYS)
+    retries = retry_days_for(policy)
     attempt = installment.attempts
     retry = charging.retryable(code) and attempt <= len(retries)
     next_on = installment.due_on + timedelta(days=retries[attempt - 1]) if retry else None

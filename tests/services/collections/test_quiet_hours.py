@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from portal import clock
 from portal.models import Patient, Practice
 from portal.services.collections import quiet_hours
 
@@ -43,6 +44,10 @@ ROME, NEW_YORK = patient("Europe/Rome"), patient("America/New_York")
         # the last evening of the year and month ends
         (NEW_YORK, datetime(2027, 1, 1, 2, 0), datetime(2027, 1, 1, 13, 0)),  # 21:00 on 31 Dec
         (ROME, datetime(2026, 2, 28, 22, 0), datetime(2026, 3, 1, 7, 0)),
+        # 23:30 UTC on 31 December is 00:30 on 1 January in Rome: it opens that morning
+        (ROME, datetime(2026, 12, 31, 23, 30), datetime(2027, 1, 1, 7, 0)),
+        # 03:00 UTC on 1 January is 22:00 on 31 December in New York: it opens on the 1st
+        (NEW_YORK, datetime(2027, 1, 1, 3, 0), datetime(2027, 1, 1, 13, 0)),
     ],
 )
 def test_the_window_opens_at_eight_in_the_patient_zone(who, now, opens):
@@ -51,9 +56,9 @@ def test_the_window_opens_at_eight_in_the_patient_zone(who, now, opens):
 
 def test_the_patient_zone_comes_before_the_practice_zone():
     traveller = patient("America/New_York", practice_zone="Europe/Rome")
-    assert quiet_hours.zone_of(traveller) == ZoneInfo("America/New_York")
+    assert clock.patient_zone(traveller) == ZoneInfo("America/New_York")
     at_home = patient(None, practice_zone="Europe/Rome")
-    assert quiet_hours.zone_of(at_home) == ZoneInfo("Europe/Rome")
+    assert clock.patient_zone(at_home) == ZoneInfo("Europe/Rome")
     # 14:00 UTC is 15:00 in Rome (open) and 09:00 in New York (open); 03:00 UTC is not
     assert quiet_hours.opens_at(traveller, datetime(2026, 1, 15, 3, 0)) == datetime(
         2026, 1, 15, 13, 0
@@ -64,11 +69,11 @@ def test_the_patient_zone_comes_before_the_practice_zone():
 @pytest.mark.parametrize("bad", ["Mars/Olympus_Mons", "../etc/passwd"])
 def test_an_unknown_zone_falls_back_to_the_practice_then_utc(bad, monkeypatch):
     warned = []
-    monkeypatch.setattr(quiet_hours.log, "warning", lambda *args: warned.append(args))
-    assert quiet_hours.zone_of(patient(bad, practice_zone="Europe/Rome")) == ZoneInfo("Europe/Rome")
+    monkeypatch.setattr(clock.log, "warning", lambda *args: warned.append(args))
+    assert clock.patient_zone(patient(bad, practice_zone="Europe/Rome")) == ZoneInfo("Europe/Rome")
     assert warned == [("unknown time zone %r for patient %s", bad, 7)]
-    assert quiet_hours.zone_of(patient(bad, practice_zone=bad)) == ZoneInfo("UTC")
-    assert quiet_hours.zone_of(patient(None, practice_zone="")) == ZoneInfo("UTC")
+    assert clock.patient_zone(patient(bad, practice_zone=bad)) == ZoneInfo("UTC")
+    assert clock.patient_zone(patient(None, practice_zone="")) == ZoneInfo("UTC")
     assert quiet_hours.opens_at(patient(None, ""), datetime(2026, 1, 15, 21, 0)) == datetime(
         2026, 1, 16, 8, 0
     )
