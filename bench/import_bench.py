@@ -31,10 +31,10 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from portal import create_app  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.models import ImportJob, Patient, Practice, StaffUser  # noqa: E402
-from portal.services import imports  # noqa: E402
+from portal.services.billing import imports  # noqa: E402
+from portal.services.billing.imports import background  # noqa: E402
 from portal.services.core import outbox  # noqa: E402
 from portal.services.core.audit import SYSTEM  # noqa: E402
-from portal.services.imports import background  # noqa: E402
 
 HEADER = (
     "First name,Last name,Date of birth,Email,Invoice number,Issue date,Due date,"

@@ -63,9 +63,17 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app, add_context_processor=False)
     app.context_processor(_current_user)
     i18n.init_app(app)
+    init_vocabulary(app)
     security.init_app(app)
     session_cookie.init_app(app)
     init_gateways(app)
+
+
+def init_vocabulary(app: Flask) -> None:
+    """The enums templates compare statuses and kinds with, as template globals."""
+    from portal import vocabulary
+
+    vocabulary.init_app(app)
 
 
 def init_gateways(app: Flask) -> None:

@@ -153,7 +153,7 @@ def register_local_webhook(url, slug):
 @click.option("--draft", is_flag=True, help="keep the invoices as drafts instead of issuing them")
 def import_invoices(path, slug, pairs, date_format, dry_run, draft):
     """Import invoices from a CSV file (one row per invoice line), all or nothing."""
-    from portal.services import imports
+    from portal.services.billing import imports
     from portal.services.core.audit import Actor
 
     practice = _practice(slug)

@@ -2,12 +2,16 @@
 check constraints allow exactly the members, and the labels the templates and the patient
 messages show cover every member they may be handed."""
 
+import importlib
+import pkgutil
 import re
 from datetime import datetime
+from enum import StrEnum
 from pathlib import Path
 
 import pytest
 
+import portal
 from portal.extensions import db
 from portal.models import (
     Alert,
@@ -81,6 +85,7 @@ from portal.services.core.refusals import PaymentReason
 from portal.staff import access, cadence_views
 from portal.staff.collection_forms import OUTCOME_LABELS
 from portal.staff.report_views import CHANNEL_LABELS
+from portal.vocabulary import TEMPLATE_VOCABULARIES
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
@@ -311,32 +316,92 @@ def test_every_kind_a_run_stores_belongs_to_its_vocabulary(app):
     assert Role.OWNER in seen["StaffUser"]
 
 
-#: the vocabularies a template may compare an attribute of that name with
-TEMPLATE_VOCABULARIES = {
-    "status": set().union(*(enum for _, enum in COLUMNS), QuestionStatus),
-    "kind": set(DocumentKind) | set(AlertKind) | set(LedgerKind),
-    "channel": set(CadenceChannel) | set(ConsentChannel),
-    "role": set(Role),
-    "method": set(PaymentMethod),
-    "tone": set(CadenceTone),
-    "purpose": set(DeliveryPurpose),
-    "outcome": set(CallOutcome),
-}
-_NAMES = "|".join(TEMPLATE_VOCABULARIES)
-_COMPARED = re.compile(rf"\b\w+\.({_NAMES}) (?:==|!=) \"([a-z_]+)\"")
-_LISTED = re.compile(rf"\b\w+\.({_NAMES}) (?:not )?in \(([^)]*)\)")
+def _vocabulary_values() -> dict[str, set[str]]:
+    """Every value of every `StrEnum` of the package, with the enums it belongs to."""
+    for info in pkgutil.walk_packages(portal.__path__, "portal."):
+        if ".migrations" not in info.name:
+            importlib.import_module(info.name)
+    enums, seen = [StrEnum], set()
+    values: dict[str, set[str]] = {}
+    while enums:
+        for enum in enums.pop().__subclasses__():
+            if enum.__module__.startswith("portal.") and enum not in seen:
+                seen.add(enum)
+                enums.append(enum)
+                for member in enum:
+                    values.setdefault(member.value, set()).add(enum.__name__)
+    return values
 
 
-def test_the_templates_compare_only_members_of_a_vocabulary():
-    compared = set()
-    for path in sorted(TEMPLATES.rglob("*.html")):
-        text = path.read_text()
-        compared |= {(a, v, path.name) for a, v in _COMPARED.findall(text)}
-        for attribute, values in _LISTED.findall(text):
-            compared |= {(attribute, v, path.name) for v in re.findall(r'"([a-z_]+)"', values)}
-    strays = {c for c in compared if c[1] not in TEMPLATE_VOCABULARIES[c[0]]}
-    assert not strays
-    # the scan reads the templates: the bill and the invoice page compare statuses and kinds
-    assert {("status", "open"), ("kind", "credit_note"), ("role", "viewer")} <= {
-        (a, v) for a, v, _ in compared
+_LITERAL = r"""(?:"[a-z_]+"|'[a-z_]+')"""
+#: a comparison with a bare string: `x == "open"`, `"open" != x`, `x in ("draft", "open")`
+_BARE = re.compile(
+    rf"(?:(?:==|!=)\s*({_LITERAL}))|(?:({_LITERAL})\s*(?:==|!=))"
+    rf"|(?:\bin\s*[(\[]((?:\s*{_LITERAL}\s*,?)+)[)\]])"
+)
+#: a member read from a vocabulary global: `InvoiceStatus.OPEN`
+_MEMBER = re.compile(r"\b([A-Z][A-Za-z]+)\.([A-Z][A-Z_]*)\b")
+
+
+def bare_vocabulary_comparisons(text: str, values: dict[str, set[str]]) -> list[str]:
+    """The bare strings `text` compares with that are the value of a vocabulary member."""
+    found = []
+    for match in _BARE.finditer(text):
+        literals = re.findall(r"[a-z_]+", "".join(g or "" for g in match.groups()))
+        found += [value for value in literals if value in values]
+    return found
+
+
+def _templates() -> list[Path]:
+    return sorted(p for p in TEMPLATES.rglob("*") if p.suffix in (".html", ".txt"))
+
+
+def test_the_templates_compare_with_members_never_with_their_bare_values():
+    values = _vocabulary_values()
+    strays = {}
+    for path in _templates():
+        found = bare_vocabulary_comparisons(path.read_text(), values)
+        if found:
+            strays[path.relative_to(TEMPLATES).as_posix()] = found
+    assert strays == {}
+
+
+def test_the_scan_finds_a_bare_value_however_it_is_compared():
+    values = _vocabulary_values()
+    text = """{% if invoice.status == "open" %}{% if 'viewer' != current_user.role %}
+    {% if plan.status in ("active", "past_due") %}{{ "x" if tone == 'final' }}
+    {% if what == "next" %}{% if current_locale() == "en" %}{% if kind == AlertKind.CREDIT_HELD %}"""
+    assert bare_vocabulary_comparisons(text, values) == [
+        "open",
+        "viewer",
+        "active",
+        "past_due",
+        "final",
+    ]
+    assert values["open"] >= {
+        e.__name__ for e in (InvoiceStatus, OfferStatus, CallStatus, QuestionStatus)
     }
+
+
+def test_every_member_a_template_reads_is_a_member_of_a_template_global():
+    read = set()
+    for path in _templates():
+        read |= {(name, member) for name, member in _MEMBER.findall(path.read_text())}
+    for name, member in read:
+        assert name in TEMPLATE_VOCABULARIES, name
+        assert member in TEMPLATE_VOCABULARIES[name].__members__, (name, member)
+    # the scan reads the templates: the bill and the invoice page compare statuses and kinds
+    assert {
+        ("InvoiceStatus", "OPEN"),
+        ("DocumentKind", "CREDIT_NOTE"),
+        ("Role", "VIEWER"),
+        ("NoticeState", "NO_CONSENT"),
+    } <= read
+
+
+def test_the_vocabularies_render_as_their_stored_strings(app):
+    template = app.jinja_env.from_string(
+        "{{ status == InvoiceStatus.OPEN }} {{ status in (PlanStatus.ACTIVE,) }} {{ Role.VIEWER }}"
+    )
+    assert template.render(status="open") == "True False viewer"
+    assert all(issubclass(enum, StrEnum) for enum in TEMPLATE_VOCABULARIES.values())

@@ -71,6 +71,15 @@ DESK_METHODS = (PaymentMethod.CASH, PaymentMethod.CHEQUE, PaymentMethod.CARD_TER
 _IN_FLIGHT_SQL = "status IN ('creating', 'requires_action', 'processing')"
 
 
+class RefundOrigin(StrEnum):
+    """Where a refund was made."""
+
+    #: by staff, through Saldo
+    SALDO = "saldo"
+    #: elsewhere (the Stripe Dashboard), and reported by Stripe
+    STRIPE = "stripe"
+
+
 class Payment(db.Model):
     __table_args__ = (
         CheckConstraint(f"status IN {PAYMENT_STATUSES}", name="status"),
@@ -152,7 +161,7 @@ class Refund(db.Model):
     #: True: the amount owed goes down too (a price correction); False: it is owed again
     reduce_balance: Mapped[bool] = mapped_column(default=True)
     #: "saldo": made by staff here; "stripe": made elsewhere (the Dashboard) and reported
-    origin: Mapped[str] = mapped_column(String(8), default="saldo")
+    origin: Mapped[str] = mapped_column(String(8), default=RefundOrigin.SALDO)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

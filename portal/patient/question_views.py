@@ -7,8 +7,9 @@ from portal.extensions import db
 from portal.patient import bp
 from portal.patient import session as patient_session
 from portal.patient.forms import ConfirmForm, QuestionForm
-from portal.services import bill_questions, open_bills
-from portal.services.bill_questions import QuestionRefused
+from portal.services.access import open_bills
+from portal.services.collections import bill_questions
+from portal.services.collections.bill_questions import QuestionRefused
 from portal.units import commit_or_refuse
 
 

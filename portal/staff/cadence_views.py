@@ -11,8 +11,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from portal.extensions import db
 from portal.models import Practice
 from portal.models.cadence_step import CadenceChannel, CadenceTone
-from portal.services import bill_questions
-from portal.services.collections import cadence_settings
+from portal.services.collections import bill_questions, cadence_settings
 from portal.services.collections.cadence_settings import CadenceRefused
 from portal.services.collections.cadence_steps import Step
 from portal.staff import bp

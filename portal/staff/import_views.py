@@ -21,8 +21,8 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.extensions import csrf, db
 from portal.i18n import current_locale
-from portal.services import imports
-from portal.services.imports import background
+from portal.services.billing import imports
+from portal.services.billing.imports import background
 from portal.staff import bp
 from portal.staff.access import WRITE, actor, role_required
 from portal.staff.forms import ActionForm

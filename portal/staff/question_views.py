@@ -11,8 +11,8 @@ from wtforms import TextAreaField
 
 from portal.clock import utcnow
 from portal.models import BillQuestion
-from portal.services import bill_questions
-from portal.services.bill_questions import QuestionRefused
+from portal.services.collections import bill_questions
+from portal.services.collections.bill_questions import QuestionRefused
 from portal.services.messaging import answers
 from portal.staff import bp
 from portal.staff.access import READ, WRITE, actor, role_required, scoped

@@ -6,8 +6,8 @@ import pytest
 from portal.extensions import db
 from portal.gateways.mail import SMTPMailer
 from portal.models import Patient, Practice
-from portal.services import imports, messaging
-from portal.services.billing import money
+from portal.services import messaging
+from portal.services.billing import imports, money
 from portal.services.core.audit import SYSTEM, Actor
 from tests import factories
 from tests.api.conftest import PATIENT, make_api

@@ -3,9 +3,12 @@ they can call are helpers (addresses, CSRF, translation, formatting, request dat
 loaded), never a function that reads domain data from the database. A new global or context
 processor fails here until it is added to the allow-list below, with a reason."""
 
+from enum import StrEnum
+
 import jinja2
 
 from portal import create_app
+from portal.vocabulary import TEMPLATE_VOCABULARIES
 
 #: Flask, Flask-WTF and Flask-Babel helpers, and what Saldo adds for formatting
 ALLOWED_GLOBALS = {
@@ -26,6 +29,30 @@ ALLOWED_GLOBALS = {
     "method_name",  # a payment method's translated name (portal.i18n)
 }
 
+#: the named vocabularies templates compare statuses and kinds with: enums, no data
+VOCABULARY_GLOBALS = {
+    "AlertKind",
+    "CadenceTone",
+    "CallOutcome",
+    "CallStatus",
+    "DeliveryStatus",
+    "DocumentKind",
+    "ElementsMode",
+    "Hold",
+    "ImportStatus",
+    "InvoiceStatus",
+    "LinkState",
+    "NoticeState",
+    "OfferStatus",
+    "PaymentMethod",
+    "PaymentStatus",
+    "PlanStatus",
+    "RefundOrigin",
+    "RefundStatus",
+    "Role",
+    "WorkStatus",
+}
+
 ALLOWED_PROCESSORS = {
     "flask.templating._default_template_ctx_processor",  # request, session, g
     "flask_wtf.csrf.CSRFProtect.init_app.<locals>.<lambda>",  # csrf_token
@@ -44,7 +71,15 @@ def _app():
 def test_templates_get_no_global_function_beyond_the_helpers():
     app = _app()
     jinja_own = set(jinja2.defaults.DEFAULT_NAMESPACE)
-    assert set(app.jinja_env.globals) - jinja_own == ALLOWED_GLOBALS
+    assert set(app.jinja_env.globals) - jinja_own == ALLOWED_GLOBALS | VOCABULARY_GLOBALS
+
+
+def test_the_vocabulary_globals_are_enums_under_their_own_names():
+    app = _app()
+    for name in VOCABULARY_GLOBALS:
+        enum = app.jinja_env.globals[name]
+        assert issubclass(enum, StrEnum) and enum.__name__ == name
+        assert TEMPLATE_VOCABULARIES[name] is enum
 
 
 def test_context_processors_are_the_allowed_ones():

@@ -1,2 +1,3 @@
-"""Who may open a bill: patient links, identity verification, the second factor, and the
-patient's privacy requests."""
+"""Who may open a bill: patient links, identity verification, the second factor, a verified
+patient's other open bills (reached without a new check), and the patient's privacy
+requests."""

@@ -7,6 +7,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import bindparam
 from sqlalchemy.orm import contains_eager
@@ -51,6 +52,16 @@ def issue(
     return link, token
 
 
+class LinkState(StrEnum):
+    """What a token leads to."""
+
+    OK = "ok"
+    #: no link has this token
+    UNKNOWN = "unknown"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
 @dataclass(frozen=True)
 class Lookup:
     """What a token leads to: `state` is ok, unknown, expired or revoked."""
@@ -60,22 +71,22 @@ class Lookup:
 
     @property
     def ok(self) -> bool:
-        return self.state == "ok"
+        return self.state == LinkState.OK
 
 
 def resolve(token: str, now: datetime | None = None) -> Lookup:
     """Find the link for `token` without raising; paid invoices still resolve as ok."""
     now = now or utcnow()
     if not token or len(token) > 100:
-        return Lookup("unknown")
+        return Lookup(LinkState.UNKNOWN)
     link = db.session.scalar(db.select(PaymentLink).filter_by(token_hash=hash_token(token)))
     if link is None:
-        return Lookup("unknown")
+        return Lookup(LinkState.UNKNOWN)
     if link.revoked_at is not None:
-        return Lookup("revoked", link)
+        return Lookup(LinkState.REVOKED, link)
     if link.expires_at <= now:
-        return Lookup("expired", link)
-    return Lookup("ok", link)
+        return Lookup(LinkState.EXPIRED, link)
+    return Lookup(LinkState.OK, link)
 
 
 def usable(link_id: int, now: datetime | None = None, *, options: tuple = ()) -> PaymentLink | None:

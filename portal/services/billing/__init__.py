@@ -1,2 +1,3 @@
 """What a patient owes: invoices, patients, the ledger that holds every balance, desk
-payments, voids and write-offs, credits, receipts, and the bill page a patient sees."""
+payments, voids and write-offs, credits, receipts, the bill page a patient sees, and
+invoices imported from a CSV file (`imports`: reading, mapping, checking, committing)."""

@@ -1,2 +1,3 @@
 """Getting overdue balances paid: the reminder cadence and its settings, calls, letters,
-holds, consent and quiet hours, the staff worklist, reports and alerts."""
+holds and patients' questions that pause it, consent and quiet hours, the staff worklist,
+reports and alerts."""

@@ -78,7 +78,7 @@ def _cadence_follows_disputes(payment: Payment, **_) -> None:
 
 
 def _register_work() -> None:
-    from portal.services.imports import background
+    from portal.services.billing.imports import background
     from portal.services.messaging import answers, plans, receipts
 
     outbox.register(receipts.RECEIPT, receipts.perform_receipt)

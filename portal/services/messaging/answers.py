@@ -18,6 +18,7 @@ each recent answer with what became of its notice.
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy.orm import joinedload
 
@@ -33,8 +34,27 @@ from portal.services.messaging.delivery import Message, deliver
 
 KIND = "question_answered"
 PURPOSE = DeliveryPurpose.QUESTION_ANSWERED
+
+
+class NoticeState(StrEnum):
+    """What became of the notice of an answer, besides the statuses of its `Delivery`."""
+
+    #: the worker has not sent it yet
+    PENDING = "pending"
+    #: answered without a reply: nothing to tell
+    NO_REPLY = "no_reply"
+    #: the invoice is no longer open
+    INVOICE_CLOSED = "invoice_closed"
+    #: the patient agreed to neither email nor texts
+    NO_CONSENT = "no_consent"
+
+
 #: why the patient is not told; otherwise the notice names the channel it goes by
-NO_REPLY, INVOICE_CLOSED, NO_CONSENT = "no_reply", "invoice_closed", "no_consent"
+NO_REPLY, INVOICE_CLOSED, NO_CONSENT = (
+    NoticeState.NO_REPLY,
+    NoticeState.INVOICE_CLOSED,
+    NoticeState.NO_CONSENT,
+)
 #: the messages whose channel shows how the patient is reached
 _CONVERSATION = (
     DeliveryPurpose.LINK,
@@ -164,6 +184,6 @@ def _answered(question: BillQuestion, notice: Delivery | None, queued: bool) -> 
     if not question.reply:
         return Answered(question, NO_REPLY)
     if notice is None:
-        return Answered(question, "pending" if queued else INVOICE_CLOSED)
+        return Answered(question, NoticeState.PENDING if queued else INVOICE_CLOSED)
     at = notice.sent_at if notice.status == DeliveryStatus.SENT else notice.next_attempt_at
     return Answered(question, str(notice.status), notice.channel, notice.last_error, at)

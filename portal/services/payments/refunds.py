@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.gateways.stripe_gateway import RefundResult
 from portal.models import Payment, Refund
 from portal.models.ledger import LedgerKind
-from portal.models.payment import RefundStatus
+from portal.models.payment import RefundOrigin, RefundStatus
 from portal.services.billing import invoices, ledger
 from portal.services.core import audit, events
 from portal.services.core.audit import Actor
@@ -187,7 +187,7 @@ def _record_for(payment: Payment, result) -> Refund:
         reason=DASHBOARD_REASON,
         status=RefundStatus.PENDING,
         stripe_refund_id=result.id,
-        origin="stripe",
+        origin=RefundOrigin.STRIPE,
         reduce_balance=True,
     )
     try:

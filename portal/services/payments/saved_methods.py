@@ -15,7 +15,7 @@ from portal.services.billing import ledger
 from portal.services.core.audit import Actor
 from portal.services.core.refusals import PaymentReason
 from portal.services.payments.payments import Outcome, PaymentRefused, SavedMethod, charge
-from portal.services.payments.stripe_accounts import elements_mode
+from portal.services.payments.stripe_accounts import ElementsMode, elements_mode
 
 #: what a plan may be charged with, by the method its agreement names (or saved since): Link
 #: pays with the card kept in the patient's Link account, saved and charged like a card
@@ -33,7 +33,7 @@ def methods_for(invoice: Invoice) -> list[str]:
     methods = [PaymentMethod.CARD, PaymentMethod.SEPA_DEBIT]
     if invoice.currency != "EUR":
         methods = [PaymentMethod.CARD]
-    if elements_mode(invoice.practice) == "payment":
+    if elements_mode(invoice.practice) == ElementsMode.PAYMENT:
         methods.append(PaymentMethod.LINK)
     return methods
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -291,19 +292,30 @@ def checkout_keys(practice: Practice) -> dict[str, str]:
     }
 
 
-def elements_mode(practice: Practice) -> str:
+class ElementsMode(StrEnum):
+    """The Stripe elements a checkout uses."""
+
+    #: the Payment Element, with wallets (Apple Pay, Google Pay, Link)
+    PAYMENT = "payment"
+    #: the Card Element (and IBAN), which localstripe's Stripe.js has
+    CARD = "card"
+
+
+def elements_mode(practice: Practice) -> ElementsMode:
     """Which Stripe elements the checkout uses: STRIPE_ELEMENTS when set ("payment" or
     "card"); otherwise the Payment Element with wallets ("payment") where the practice's
     account is Stripe itself, and the Card Element ("card") against localstripe, whose
     Stripe.js has no Payment Element."""
     chosen = (current_app.config.get("STRIPE_ELEMENTS") or "").strip().lower()
-    if chosen in ("payment", "card"):
-        return chosen
+    if chosen in set(ElementsMode):
+        return ElementsMode(chosen)
     if practice.has_own_stripe_account:
         base = practice.stripe_api_base
     else:
         base = current_app.config["STRIPE_API_BASE"]
-    return "payment" if not base or urlsplit(base).hostname == "api.stripe.com" else "card"
+    if not base or urlsplit(base).hostname == "api.stripe.com":
+        return ElementsMode.PAYMENT
+    return ElementsMode.CARD
 
 
 def endpoint_accepts(endpoint: Practice | None, practice: Practice) -> bool:

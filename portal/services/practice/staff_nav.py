@@ -3,7 +3,8 @@ wait for an answer, and whether email is missing so that nothing reaches patient
 
 from dataclasses import dataclass
 
-from portal.services import bill_questions, messaging
+from portal.services import messaging
+from portal.services.collections import bill_questions
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,12 @@ from portal.models import (
     LedgerEntry,
     Patient,
 )
-from portal.services import imports
-from portal.services.billing import ledger
+from portal.services.billing import imports, ledger
 from portal.services.collections import kept_totals
 from portal.services.core import jobs
 from portal.services.core.audit import SYSTEM
 from tests import factories
-from tests.services.test_import_writing import ROWS
+from tests.services.billing.imports.test_writing import ROWS
 
 KINDS = sorted(ledger.SIGNS)
 START = datetime(2026, 10, 1, 7, 30)

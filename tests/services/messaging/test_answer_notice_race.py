@@ -6,7 +6,7 @@ from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.mail import SMTPMailer
 from portal.models import BillQuestion, Delivery, PendingWork
-from portal.services import bill_questions
+from portal.services.collections import bill_questions
 from portal.services.core import outbox
 from portal.services.core.audit import SYSTEM
 from tests import factories

@@ -13,9 +13,9 @@ first name, last name and date of birth (case-insensitive), otherwise created.
 - `background`: large files imported by a worker, with their progress kept in the database.
 """
 
-from portal.services.imports.checking import validate
-from portal.services.imports.committing import commit
-from portal.services.imports.mapping import (
+from portal.services.billing.imports.checking import validate
+from portal.services.billing.imports.committing import commit
+from portal.services.billing.imports.mapping import (
     DATE_FORMATS,
     FIELDS,
     FIELDS_BY_KEY,
@@ -25,8 +25,14 @@ from portal.services.imports.mapping import (
     guess_mapping,
     normalize_header,
 )
-from portal.services.imports.reading import CsvError, CsvFile, parse_date, parse_money, read_csv
-from portal.services.imports.results import (
+from portal.services.billing.imports.reading import (
+    CsvError,
+    CsvFile,
+    parse_date,
+    parse_money,
+    read_csv,
+)
+from portal.services.billing.imports.results import (
     ImportResult,
     PlannedInvoice,
     PlannedPatient,

@@ -9,11 +9,11 @@ from sqlalchemy import func
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.models import AuditEvent, ImportJob, Invoice, LedgerEntry, Patient, PendingWork
-from portal.services import imports
+from portal.services.billing import imports
+from portal.services.billing.imports import background, checking, writing
 from portal.services.core import outbox
-from portal.services.imports import background, checking, writing
 from tests import factories
-from tests.services.test_csv_import import GOOD, ITALIAN
+from tests.services.billing.imports.test_csv_import import GOOD, ITALIAN
 from tests.web.staff_client import make_staff
 
 

@@ -6,15 +6,15 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from portal.services.billing.invoices import LineInput
-from portal.services.billing.patients import PatientInput
-from portal.services.imports.results import (
+from portal.services.billing.imports.results import (
     ImportResult,
     PlannedInvoice,
     PlannedPatient,
     RowError,
     patient_key,
 )
+from portal.services.billing.invoices import LineInput
+from portal.services.billing.patients import PatientInput
 
 BORN = date(1984, 3, 9)
 

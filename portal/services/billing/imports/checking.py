@@ -15,22 +15,22 @@ from portal.extensions import db
 from portal.models import Invoice, Patient, Practice
 from portal.models.consent_record import ConsentSource
 from portal.services.billing import patients
-from portal.services.billing.invoices import LineInput
-from portal.services.billing.patients import InvalidPatient, PatientInput
-from portal.services.imports.mapping import (
+from portal.services.billing.imports.mapping import (
     DATE_FORMATS,
     FIELDS_BY_KEY,
     LANGUAGE_NAMES,
     check_mapping,
 )
-from portal.services.imports.reading import CsvFile, parse_date, parse_money
-from portal.services.imports.results import (
+from portal.services.billing.imports.reading import CsvFile, parse_date, parse_money
+from portal.services.billing.imports.results import (
     ImportResult,
     PlannedInvoice,
     PlannedPatient,
     RowError,
     patient_key,
 )
+from portal.services.billing.invoices import LineInput
+from portal.services.billing.patients import InvalidPatient, PatientInput
 from portal.validation import has_control_characters
 
 #: rows between two calls of a validation's `progress` callback

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from portal import create_app
-from portal.services.imports.reading import CsvError, parse_date, parse_money, read_csv
+from portal.services.billing.imports.reading import CsvError, parse_date, parse_money, read_csv
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -5,8 +5,7 @@ from datetime import date, datetime
 
 from portal.extensions import db
 from portal.models import PaymentLink
-from portal.services import open_bills
-from portal.services.access import links
+from portal.services.access import links, open_bills
 from portal.services.billing import ledger, money
 from portal.services.core.audit import SYSTEM
 from tests import factories

@@ -14,10 +14,10 @@ from portal.models import AuditEvent, Invoice, InvoiceLine, LedgerEntry, Patient
 from portal.models.invoice import InvoiceStatus
 from portal.models.ledger import LedgerKind
 from portal.services.billing import invoices, patients
+from portal.services.billing.imports import sqlite_search
+from portal.services.billing.imports.results import patient_key
 from portal.services.core import bulk
 from portal.services.core.audit import Actor
-from portal.services.imports import sqlite_search
-from portal.services.imports.results import patient_key
 
 #: invoice numbers per look-up query
 CHUNK = 1000

@@ -6,12 +6,11 @@ from sqlalchemy import text
 
 from portal.extensions import db
 from portal.models import Invoice, Patient
-from portal.services import imports
-from portal.services.billing import invoices
+from portal.services.billing import imports, invoices
+from portal.services.billing.imports import writing
 from portal.services.billing.invoices import LineInput
 from portal.services.collections import worklist
 from portal.services.core.audit import SYSTEM
-from portal.services.imports import writing
 from tests import factories
 
 ROWS = """\

@@ -18,10 +18,10 @@ from portal.extensions import db
 from portal.models import ImportJob, PendingWork, Practice
 from portal.models.audit import ActorKind
 from portal.models.import_job import ImportStatus
+from portal.services.billing.imports.committing import commit
+from portal.services.billing.imports.reading import CsvError, read_csv
 from portal.services.core import outbox
 from portal.services.core.audit import Actor
-from portal.services.imports.committing import commit
-from portal.services.imports.reading import CsvError, read_csv
 
 #: the outbox kind of a background import
 KIND = "csv_import"

@@ -8,14 +8,14 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Practice
+from portal.services.billing.imports import writing
+from portal.services.billing.imports.checking import validate
+from portal.services.billing.imports.reading import CsvFile
+from portal.services.billing.imports.results import ImportResult, RowError
 from portal.services.billing.invoices import InvalidInvoice
 from portal.services.billing.patients import InvalidPatient
 from portal.services.core import audit
 from portal.services.core.audit import Actor
-from portal.services.imports import writing
-from portal.services.imports.checking import validate
-from portal.services.imports.reading import CsvFile
-from portal.services.imports.results import ImportResult, RowError
 
 
 def commit(

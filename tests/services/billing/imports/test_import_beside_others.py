@@ -12,11 +12,11 @@ import pytest
 
 from portal.extensions import db
 from portal.models import ImportJob, Invoice, StaffUser
-from portal.services.imports import background
+from portal.services.billing.imports import background
 from tests import factories
 from tests.web.staff_client import make_staff, sign_in
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[4]
 HEADER = "First name,Last name,Date of birth,Invoice number,Issue date,Due date,Service date,"
 HEADER += "Description,Charged"
 
@@ -26,7 +26,7 @@ WORKER = """
 import pathlib, sys, time
 from portal import create_app
 from portal.services.core import outbox
-from portal.services.imports import committing, writing
+from portal.services.billing.imports import committing, writing
 
 signals = pathlib.Path(sys.argv[2])
 checked, write = committing.validate, writing.create_invoices

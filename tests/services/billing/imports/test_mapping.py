@@ -4,14 +4,14 @@ column used once, the date order a file gives away, and what a mapping leaves ou
 import pytest
 
 from portal import create_app
-from portal.services.imports.mapping import (
+from portal.services.billing.imports.mapping import (
     FIELDS,
     check_mapping,
     guess_date_format,
     guess_mapping,
     normalize_header,
 )
-from portal.services.imports.reading import read_csv
+from portal.services.billing.imports.reading import read_csv
 
 ITALIAN = (
     "Nome",

@@ -8,10 +8,9 @@ from sqlalchemy import func
 
 from portal.extensions import db
 from portal.models import AuditEvent, Invoice, InvoiceLine, LedgerEntry, Patient
-from portal.services import imports
-from portal.services.billing import ledger
+from portal.services.billing import imports, ledger
+from portal.services.billing.imports import checking
 from portal.services.core.audit import SYSTEM
-from portal.services.imports import checking
 from tests import factories
 
 GOOD = """\

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from portal.services.imports.reading import _NUMERIC, CsvFile
-from portal.services.imports.results import RowError
+from portal.services.billing.imports.reading import _NUMERIC, CsvFile
+from portal.services.billing.imports.results import RowError
 
 #: "iso" 2026-03-09, "dmy" 09/03/2026, "mdy" 03/09/2026; ISO dates are read in every format
 DATE_FORMATS = ("iso", "dmy", "mdy")
