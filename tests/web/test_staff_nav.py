@@ -5,7 +5,7 @@ import html
 
 from portal.extensions import db
 from portal.models import BillQuestion
-from portal.services import bill_questions
+from portal.services.collections import bill_questions
 from portal.services.core.audit import SYSTEM
 from tests import factories
 from tests.web.staff_client import make_staff, sign_in

@@ -16,7 +16,7 @@ from tests.support import workers
 #: each process loads the question, then, at the start, answers it with its reply
 SETUP = """
 from portal.models import BillQuestion
-from portal.services import bill_questions
+from portal.services.collections import bill_questions
 from portal.services.core.audit import SYSTEM
 
 question = db.session.scalars(db.select(BillQuestion)).one()
