@@ -11,6 +11,7 @@ what grows with the number of invoices and what grows with the number due.
 """
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -260,6 +261,7 @@ def main(parts=(run_due_rows,), title: str = "Saldo jobs", doc: str = __doc__) -
         help="start a PostgreSQL cluster for the run (as the tests do) instead of DATABASE_URL",
     )
     args = parser.parse_args()
+    logging.disable(logging.INFO)  # the migrations' progress lines, once per size and database
     sizes = [int(s) for s in args.sizes.split(",")]
     sqlite_sizes = [int(s) for s in (args.sqlite_sizes or args.sizes).split(",")]
     print(

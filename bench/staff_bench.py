@@ -5,7 +5,8 @@ two per patient, one ledger charge each) plus one open alert per 100 invoices, o
 SQLite file and, with `--throwaway-postgres` or a PostgreSQL DATABASE_URL, a scratch
 PostgreSQL database. Then, in the same process, each best of three with its SQL statement
 count: the staff invoice list (first page, a keyset page half-way, the last page, a search by
-surname and by invoice number, each status and age filter, a minimum balance), the alerts page
+a rare surname, by a word in every patient's surname and by invoice number, each status and
+age filter, a minimum balance), the alerts page
 (count and the first and a middle page) and the reports page (aging with the 100 largest
 patients, DSO, CEI, payments by reminder step). The smallest size is the baseline.
 """
@@ -43,6 +44,7 @@ def cases(size: int) -> list[tuple[str, dict]]:
         ("list: a page half-way (keyset)", dict(after=middle)),
         ("list: the last pages (keyset)", dict(after=last)),
         ("list: search 'Surname1234'", dict(text="Surname1234")),
+        ("list: search 'Surname' (every patient)", dict(text="Surname")),
         (f"list: search 'B-{size // 2}'", dict(text=f"B-{size // 2}")),
         ("list: search, no match", dict(text="Nobody")),
     ]

@@ -37,6 +37,9 @@ AGES = {
     "90+": (91, None),
 }
 PAGE_SIZE = 50
+#: on SQLite, a search word matching more rows than this is looked for row by row, in
+#: the list's order, rather than through the search tables
+MANY = 1000
 
 
 @dataclass(frozen=True)
@@ -67,31 +70,33 @@ def invoices(
     """One page of a practice's invoices (`limit`, default `PAGE_SIZE`), newest first, with
     their balances."""
     limit = limit or PAGE_SIZE
-    query = (
-        db.select(Invoice, Patient, Invoice.balance_minor)
-        .join(Patient, Patient.id == Invoice.patient_id)
-        .where(Invoice.practice_id == practice_id)
-    )
-    for word in text.split():
-        query = query.where(_matches(practice_id, word))
+    order = (Invoice.issued_on.desc(), Invoice.id.desc())
+    conditions = [Invoice.practice_id == practice_id]
     if status:
-        query = query.where(Invoice.status == status)
+        conditions.append(Invoice.status == status)
     if age in AGES:
         low, high = AGES[age]
-        due_on = _due_on_in_order()
-        if low is not None:
-            query = query.where(due_on <= today - timedelta(days=low))
-        if high is not None:
-            query = query.where(due_on >= today - timedelta(days=high))
-        query = query.where(Invoice.status == InvoiceStatus.OPEN)
+        latest = today - timedelta(days=low) if low is not None else None
+        earliest = today - timedelta(days=high) if high is not None else None
+        conditions += _due_between(practice_id, earliest, latest)
     if min_balance_minor is not None:
-        query = query.where(Invoice.balance_minor >= min_balance_minor)
+        conditions.append(Invoice.balance_minor >= min_balance_minor)
     cursor = _cursor(after)
     if cursor is not None:
         issued_on, invoice_id = cursor
         # a row value: both databases read it as one range of the (issued_on, id) index
-        query = query.where(tuple_(Invoice.issued_on, Invoice.id) < tuple_(issued_on, invoice_id))
-    query = query.order_by(Invoice.issued_on.desc(), Invoice.id.desc()).limit(limit + 1)
+        conditions.append(tuple_(Invoice.issued_on, Invoice.id) < tuple_(issued_on, invoice_id))
+    query = (
+        db.select(Invoice, Patient, Invoice.balance_minor)
+        .join(Patient, Patient.id == Invoice.patient_id)
+        .order_by(*order)
+        .limit(limit + 1)
+    )
+    words = sorted(text.split(), key=len, reverse=True)
+    if words:
+        query = query.where(Invoice.id.in_(_page_of_matches(practice_id, words, conditions, limit)))
+    else:
+        query = query.where(*conditions)
     found = db.session.execute(query).all()
     more = len(found) > limit
     found = found[:limit]
@@ -112,13 +117,29 @@ def balances_of(invoice_ids: list[int]) -> dict[int, int]:
     return {invoice_id: int(total) for invoice_id, total in db.session.execute(query)}
 
 
-def _due_on_in_order():
-    """The due date to filter on. SQLite, without statistics, would read the range from the
-    due date index and sort all of it; `+due_on` (the same value) keeps it on the index in
-    the list's order, which stops at the page. PostgreSQL chooses by its statistics."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        return type_coerce(literal_column("+invoice.due_on"), Date)
-    return Invoice.due_on
+def _due_between(practice_id: int, earliest: date | None, latest: date | None) -> list:
+    """The age filter: open, due between the two days. PostgreSQL chooses its plan by its
+    statistics; SQLite is told: up to `MANY` invoices in the range are read from the due date
+    index and sorted, more through `+due_on` (the same value, no index), so that the list's
+    index is read in order and stops at the page."""
+
+    def between(due_on) -> list:
+        found = [Invoice.status == InvoiceStatus.OPEN]
+        if latest is not None:
+            found.append(due_on <= latest)
+        if earliest is not None:
+            found.append(due_on >= earliest)
+        return found
+
+    if db.session.get_bind().dialect.name != "sqlite":
+        return between(Invoice.due_on)
+    in_range = db.select(literal_column("1")).where(
+        Invoice.practice_id == practice_id, *between(Invoice.due_on)
+    )
+    count = db.select(func.count()).select_from(in_range.limit(MANY + 1).subquery())
+    if db.session.scalar(count) <= MANY:  # read from the due date index, then sorted
+        return [Invoice.id.in_(in_range.with_only_columns(Invoice.id))]
+    return between(type_coerce(literal_column("+invoice.due_on"), Date))
 
 
 def _cursor(after: str | None) -> tuple[date, int] | None:
@@ -127,6 +148,61 @@ def _cursor(after: str | None) -> tuple[date, int] | None:
         return date.fromisoformat(day), int(number)
     except ValueError:
         return None
+
+
+def _page_of_matches(practice_id: int, words: list[str], conditions: list, limit: int):
+    """The ids of the page's invoices (at most `limit` + 1) among those matching every word.
+
+    The first (longest) word matches the invoice's number or its patient: each of the two
+    is its own subquery, ordered like the list and limited to the page, with the other words
+    and the filters inside it, so each stops at the page whether its word is rare (read from
+    the trigram index, then sorted) or matches nearly everyone (the list's index read in
+    order until the page is full). The page is the first rows of the two."""
+    by_number, of_patient = _word_parts(practice_id, words[0])
+    others = [or_(*_word_parts(practice_id, word)) for word in words[1:]]
+    branches = []
+    for part in (by_number, of_patient):
+        branch = (
+            db.select(Invoice.id)
+            .join(Patient, Patient.id == Invoice.patient_id)
+            .where(*conditions, part, *others)
+            .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
+            .limit(limit + 1)
+            .subquery()
+        )
+        branches.append(db.select(branch.c.id))
+    return union(*branches)
+
+
+def _word_parts(practice_id: int, word: str):
+    """(the invoice's number contains `word`, its patient's names or email contain it), as
+    conditions on an invoice joined to its patient.
+
+    SQLite has no statistics on its FTS5 tables and always starts from their matches: a
+    word found in more than `MANY` rows of a table is looked for with LIKE instead, so the
+    list's index is read in order and stops at the page (LIKE folds the case of ASCII
+    letters only, the trigram tables of every letter)."""
+    like = f"%{word}%"
+    names = or_(
+        Patient.first_name.ilike(like), Patient.last_name.ilike(like), Patient.email.ilike(like)
+    )
+    by_number = Invoice.number.ilike(like)
+    if db.session.get_bind().dialect.name != "sqlite" or len(word) < 3:
+        return by_number, names
+    phrase = '"' + word.replace('"', '""') + '"'
+    numbers = text(_SQLITE_NUMBERS).bindparams(bindparam("w", phrase, unique=True))
+    people = text(_SQLITE_PEOPLE).bindparams(bindparam("w", phrase, unique=True))
+    if not _many("invoice_search", phrase):
+        by_number = Invoice.id.in_(numbers.columns(id=Integer))
+    if not _many("patient_search", phrase):
+        names = Invoice.patient_id.in_(people.columns(id=Integer))
+    return by_number, names
+
+
+def _many(fts: str, phrase: str) -> bool:
+    """Whether more than `MANY` rows of SQLite's search table `fts` match `phrase`."""
+    probe = f"SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH :w LIMIT :n)"  # noqa: S608
+    return db.session.scalar(text(probe), dict(w=phrase, n=MANY + 1)) > MANY
 
 
 def _matches(practice_id: int, word: str):
@@ -150,6 +226,9 @@ def _matches(practice_id: int, word: str):
     return Invoice.id.in_(union(by_number, of_patients))
 
 
+#: invoice ids whose number contains the phrase :w; patient ids whose names or email do
+_SQLITE_NUMBERS = "SELECT rowid AS id FROM invoice_search WHERE invoice_search MATCH :w"
+_SQLITE_PEOPLE = "SELECT rowid AS id FROM patient_search WHERE patient_search MATCH :w"
 #: invoice ids whose number, or whose patient's names or email, contain the phrase :w
 _SQLITE_MATCHES = (
     "SELECT rowid AS id FROM invoice_search WHERE invoice_search MATCH :w UNION "
