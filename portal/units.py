@@ -2,7 +2,8 @@
 calls succeed, or rolled back when a service refuses, the refusal shown to the user.
 
 Services leave the commit to their caller (except where a commit must be durable before an
-external call, see their docstrings); a view runs its change through one of these:
+external call, or another process must see it: `tests/test_service_commits.py` lists each with
+its reason); a view runs its change through one of these:
 
 - `commit_or_refuse(change)`: the outcome, for views that show the refusal on a form;
 - `commit_or_flash(change)`: the refusal flashed as an error (staff pages);

@@ -10,6 +10,7 @@ from portal.patient.forms import LinkRequestForm
 from portal.services import messaging
 from portal.services.access import links
 from portal.services.core.audit import Actor
+from portal.units import commit_or_refuse
 
 
 @bp.post("/p/new-link")
@@ -23,5 +24,5 @@ def request_new_link():
     form = LinkRequestForm()
     if form.validate_on_submit():
         actor = Actor(ActorKind.PATIENT, "link-request", request.remote_addr)
-        messaging.request_link(token, form.channel.data, actor)
+        commit_or_refuse(lambda: messaging.request_link(token, form.channel.data, actor))
     return render_template("patient/link_requested.html"), 200

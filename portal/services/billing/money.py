@@ -268,15 +268,14 @@ def reconcile_refunds(older_than: timedelta = timedelta(minutes=5)) -> int:
 
 
 def refund_credit(payment: Payment, actor: Actor, claim_key: str | None = None) -> Refund:
-    """Give back, in one click, the credit held on an invoice from this payment."""
+    """Give back, in one click, the credit held on an invoice from this payment; the refund
+    commits on its own (Stripe is called), the caller commits the credit alert's resolution."""
     held = {c.payment.id: c.amount_minor for c in credits.held(payment.invoice)}
     if payment.id not in held:
         raise MoneyRefused(_l("There is no credit left to refund on this payment."))
     record = refund(payment, held[payment.id], CREDIT_REASON, actor, True, claim_key)
     if record.status == RefundStatus.SUCCEEDED and not credits.held(payment.invoice):
         credits.resolve_alerts(payment.invoice, credits.ALERT, "refunded")
-        # after the refund's own commits (Stripe was called): the credit alert follows it
-        db.session.commit()
     return record
 
 

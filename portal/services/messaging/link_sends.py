@@ -81,7 +81,8 @@ def request_link(token: str, channel: str, actor: Actor, now: datetime | None = 
     sent to the address on file. Whatever the outcome the patient is told the same thing;
     returns whether a message was sent (for the tests and the log). At most
     `LINK_REQUESTS_PER_DAY` per invoice in 24 hours; only for an invoice still open or paid
-    (a paid one shows its receipts). Commits."""
+    (a paid one shows its receipts). The caller commits the request's record (the refused one
+    included: it counts against the limit) with the delivery."""
     now = now or utcnow()
     lookup = links.resolve(token, now=now)
     if lookup.link is None or channel not in CHANNELS:
@@ -105,13 +106,9 @@ def request_link(token: str, channel: str, actor: Actor, now: datetime | None = 
             channel=channel,
             reason="too_many",
         )
-        # the refused request is recorded (rate limit) though nothing is sent
-        db.session.commit()
         return False
     delivery = deliver(
         Message(DeliveryPurpose.LINK_REQUEST, invoice, channel), actor=actor, now=now
     )
     delivery.created_at = now
-    # the message went out: its delivery is recorded at once
-    db.session.commit()
     return delivery.status == DeliveryStatus.SENT

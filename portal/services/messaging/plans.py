@@ -1,7 +1,8 @@
 """Messages about a plan: the sealed agreement and the plan's notices to the patient (and the
 past-due alert to the practice).
 
-Each public function records pending work in the caller's transaction; the outbox worker
+Each public function records pending work in the caller's transaction (the caller commits
+it with the claim that decided it: a reminder row, a failed attempt); the outbox worker
 seals the agreement (`seal_agreement`) and delivers each message (`perform`) through
 `deliver`, so every one carries a fresh link, re-checks consent and waits for quiet hours
 where it should. Nothing here runs inside a payment request.
@@ -29,9 +30,6 @@ def _queue(plan: Plan, name: str, key: str, **payload) -> None:
         name=name,
         **payload,
     )
-    # its own commit, right after the claim (reminder row, failed attempt) that decided it:
-    # a crash in between must not leave a claimed step without its message
-    db.session.commit()
 
 
 def agreement_signed(plan: Plan) -> None:
@@ -47,7 +45,8 @@ def agreement_signed(plan: Plan) -> None:
 
 
 def upcoming(installment: Installment) -> None:
-    """The notice a few days before an installment is charged. Commits."""
+    """The notice a few days before an installment is charged (the caller commits it with
+    the reminder row that claimed it)."""
     _queue(
         installment.plan,
         "installment_upcoming",
@@ -57,7 +56,8 @@ def upcoming(installment: Installment) -> None:
 
 
 def charge_failed(installment: Installment, next_attempt_on: date) -> None:
-    """The notice that an installment was declined and when it is tried again. Commits."""
+    """The notice that an installment was declined and when it is tried again (the caller
+    commits it with the failure)."""
     _queue(
         installment.plan,
         "installment_failed",
@@ -68,7 +68,8 @@ def charge_failed(installment: Installment, next_attempt_on: date) -> None:
 
 
 def authentication_needed(installment: Installment) -> None:
-    """The request to confirm an installment the bank wants authenticated. Commits."""
+    """The request to confirm an installment the bank wants authenticated (the caller
+    commits it with the failure)."""
     _queue(
         installment.plan,
         "installment_authenticate",
@@ -78,7 +79,8 @@ def authentication_needed(installment: Installment) -> None:
 
 
 def past_due(installment: Installment) -> None:
-    """The plan went past due: the patient and the practice are told. Commits."""
+    """The plan went past due: the patient and the practice are told (the caller commits
+    them with the failure)."""
     plan = installment.plan
     _queue(plan, "plan_past_due", str(installment.id), installment_id=installment.id)
     _queue(plan, "practice_plan_past_due", str(installment.id), installment_id=installment.id)

@@ -131,14 +131,15 @@ def _record_failure(installment: Installment, code: str) -> None:
             actor=JOB,
             plan_id=plan.id,
         )
-    # the failure is durable before the patient is told (the message is queued next)
-    db.session.commit()
     if code == "authentication_required":
         plan_messages.authentication_needed(installment)
     elif next_on is not None:
         plan_messages.charge_failed(installment, next_on)
     else:
         plan_messages.past_due(installment)
+    # a payment subscriber or the charging job, after the payment's commit: the failure and
+    # the patient's notice commit together
+    db.session.commit()
 
 
 def _overdue(plan: Plan) -> bool:
@@ -257,11 +258,12 @@ def remind(today: date, days_ahead: int = 3, practice_ids: Collection[int] | Non
         try:
             if marked.rowcount != 1:
                 raise IntegrityError("reminded", None, Exception("already reminded"))
-            # the reminder is claimed (unique per installment and day) before it is queued
-            db.session.commit()
+            db.session.flush()  # the reminder row is unique per installment and day
         except IntegrityError:
             db.session.rollback()
             continue
         plan_messages.upcoming(db.session.get(Installment, installment_id))
+        # the job's batch, one reminder: its claim and its notice commit together
+        db.session.commit()
         count += 1
     return count
