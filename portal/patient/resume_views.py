@@ -10,7 +10,12 @@ from portal.security import cross_origin_reason
 
 @bp.app_context_processor
 def resume_context() -> dict:
-    return {"resume_token": patient_session.resume_token}
+    return {"resume_token": _resume_token}
+
+
+def _resume_token() -> str:
+    """The session's resume note, or the mark a kept page carries in its place."""
+    return g.get("resume_mark") or patient_session.resume_token()
 
 
 @bp.after_request

@@ -139,12 +139,12 @@ def _now() -> float:
     return clock.timestamp()
 
 
-def resume_token() -> str:
-    """A signed note of the session's link, put in the payment pages so that a patient whose
-    session ends there can start again (with the date of birth) without the message. The
-    note of a link is kept for `RESUME_RESIGN_AFTER` seconds per process."""
+def resume_token(link_id: int | None = None) -> str:
+    """A signed note of the session's link (or of `link_id`), put in the payment pages so
+    that a patient whose session ends there can start again (with the date of birth) without
+    the message. The note of a link is kept for `RESUME_RESIGN_AFTER` seconds per process."""
     notes = current_app.extensions.setdefault("saldo_resume_notes", {})
-    link_id, now = g.link.id, _now()
+    link_id, now = g.link.id if link_id is None else link_id, _now()
     kept = notes.get(link_id)
     if kept is None or now - kept[1] >= RESUME_RESIGN_AFTER:
         kept = (_resume_serializer().dumps(link_id), now)
