@@ -121,6 +121,7 @@ def serve(state: BillState, render: Render) -> Response | None:
         kept = KeptPage(html, content_security_policy())
         cache.put(key, kept)
     token = generate_csrf()
+    g.kept_page_link_id = state.link_id  # the page's resume note cookie (`resume_views`)
     etag = _etag(key)
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)

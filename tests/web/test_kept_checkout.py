@@ -6,6 +6,8 @@ verify page that writes nothing. The checkout's rate limit is tested with the bi
 import html
 import re
 
+from itsdangerous import TimestampSigner
+
 from portal.extensions import db
 from portal.models import Invoice
 from portal.patient import session as patient_session
@@ -85,3 +87,21 @@ def test_a_look_at_the_verify_page_writes_nothing(web_app):
     assert response.status_code == 200
     assert len(statements) == 1, statements
     assert statements[0].lstrip().upper().startswith("SELECT")
+
+
+def test_every_worker_writes_the_same_resume_note_in_one_window(web_app, monkeypatch):
+    start = (int(patient_session._now()) // 60) * 60  # a window's first second
+    clock = {"now": start + 10.0}
+    monkeypatch.setattr(patient_session, "_now", lambda: clock["now"])
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda _self: int(clock["now"]))
+    client, _ = verified_client(web_app)
+    name = patient_session.RESUME_COOKIE
+    client.get("/pay/checkout")
+    note = client.get_cookie(name, path="/pay").value
+    clock["now"] = start + 40.0  # later in the same window, on a worker that kept nothing yet
+    web_app.extensions["saldo_resume_notes"].clear()
+    for path in ("/pay/checkout", "/pay"):
+        again = client.get(path)
+        assert again.status_code == 200
+        assert [c for c in again.headers.getlist("Set-Cookie") if c.startswith(f"{name}=")] == []
+    assert client.get_cookie(name, path="/pay").value == note
