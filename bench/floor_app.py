@@ -8,7 +8,7 @@ Served as `gunicorn -c config/gunicorn.conf.py 'bench.floor_app:create()'`.
 from flask import Flask, render_template
 
 from portal import create_app
-from portal.extensions import limiter
+from portal.patient import limits as patient_limits
 from portal.patient import session as patient_session
 
 #: the default rate limit (300/min per address) raised so the load test is not all 429s
@@ -19,7 +19,7 @@ def create(keep_rate_limit: bool = False, config: dict | None = None) -> Flask:
     app = create_app({**({} if keep_rate_limit else UNLIMITED), **(config or {})} or None)
 
     @app.get("/bench/floor")
-    @limiter.limit(patient_session.default_limit, exempt_when=patient_session.is_verified)
+    @patient_limits.default_unless_verified
     def floor():
         if not patient_session.is_verified():
             return "verify first", 401

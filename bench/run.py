@@ -38,6 +38,12 @@ def options() -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds")
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections")
+    parser.add_argument(
+        "--more-connections",
+        type=int,
+        default=16,
+        help="the bare route, the floor and the bill again with this many (0: not)",
+    )
     parser.add_argument("--loader", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--workers", help="GUNICORN_WORKERS (default: the settings file's)")
     parser.add_argument("--threads", help="GUNICORN_THREADS (default: the settings file's)")
@@ -48,6 +54,7 @@ def options() -> argparse.Namespace:
     args.duration = min(max(args.duration, 1.0), 60.0)
     args.warmup = min(max(args.warmup, 0.0), 10.0)
     args.connections = min(max(args.connections, 1), 64)
+    args.more_connections = min(max(args.more_connections, 0), 64)
     if args.loader == "auto":
         args.loader = "wrk" if loader.have_wrk() else "python"
     elif args.loader == "wrk" and not loader.have_wrk():
@@ -93,24 +100,29 @@ class Load:
     result: loader.Result
     server_cpu_ms: float | None  # gunicorn CPU time per request
     client_cpu: float  # load generator CPU time / wall time (1.0 = one core)
+    connections: int
 
 
-def load(args, server: servers.Server, path: str, cookie: str) -> Load:
-    say(f"load on GET {path} ({args.loader}, {args.warmup:g} s warm-up + {args.duration:g} s)")
+def load(args, server: servers.Server, path: str, cookie: str, connections: int = 0) -> Load:
+    connections = connections or args.connections
+    say(
+        f"load on GET {path} ({args.loader}, {connections} connections, "
+        f"{args.warmup:g} s warm-up + {args.duration:g} s)"
+    )
     if cookie:
         cookie = pages.refreshed(server.port, path, cookie)
     if args.warmup:
-        loader.run(args.loader, server.port, path, cookie, args.connections, args.warmup)
+        loader.run(args.loader, server.port, path, cookie, connections, args.warmup)
     cpu0, wall0 = servers.cpu_seconds(server), time.monotonic()
     child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result = loader.run(args.loader, server.port, path, cookie, args.connections, args.duration)
+    result = loader.run(args.loader, server.port, path, cookie, connections, args.duration)
     child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu1, wall = servers.cpu_seconds(server), time.monotonic() - wall0
     client = (child1.ru_utime + child1.ru_stime - child0.ru_utime - child0.ru_stime) / wall
     server_ms = None
     if cpu0 is not None and cpu1 is not None and result.sent:
         server_ms = (cpu1 - cpu0) * 1000 / result.sent
-    return Load(result, server_ms, client)
+    return Load(result, server_ms, client, connections)
 
 
 def measure(args, tmp: Path, env: dict[str, str], launcher: servers.Launcher) -> dict:
@@ -128,6 +140,8 @@ def measure(args, tmp: Path, env: dict[str, str], launcher: servers.Launcher) ->
             raise RuntimeError(f"GET /pay with the verified cookie gave HTTP {first.status}")
         found["invoice_size"] = first.header_bytes + len(first.body)
         found["invoice"] = load(args, server, "/pay", cookie)
+        if args.more_connections:
+            found["invoice_more"] = load(args, server, "/pay", cookie, args.more_connections)
         found["after"] = pages.check(server.port, "/pay", cookie).status
         cookie = pages.refreshed(server.port, "/bench/floor", cookie)  # as a browser keeps it
         floor = pages.check(server.port, "/bench/floor", cookie)
@@ -135,6 +149,8 @@ def measure(args, tmp: Path, env: dict[str, str], launcher: servers.Launcher) ->
             raise RuntimeError(f"GET /bench/floor with the verified cookie gave {floor.status}")
         found["floor_size"] = floor.header_bytes + len(floor.body)
         found["floor"] = load(args, server, "/bench/floor", cookie)
+        if args.more_connections:
+            found["floor_more"] = load(args, server, "/bench/floor", cookie, args.more_connections)
         cookie = pages.refreshed(server.port, "/pay/checkout", cookie)
         checkout = pages.check(server.port, "/pay/checkout", cookie)
         if checkout.status != 200:
@@ -151,6 +167,8 @@ def measure(args, tmp: Path, env: dict[str, str], launcher: servers.Launcher) ->
         first = pages.check(server.port, "/", "")
         found["bare_size"] = first.header_bytes + len(first.body)
         found["bare"] = load(args, server, "/", "")
+        if args.more_connections:
+            found["bare_more"] = load(args, server, "/", "", args.more_connections)
     return found
 
 
@@ -162,6 +180,13 @@ def load_table(found: dict) -> list[str]:
         ("checkout (GET /pay/checkout)", found["checkout"], found["checkout_size"]),
         ("verify page (GET /pay/verify)", found["verify"], found["verify_size"]),
     ]
+    more = found.get("bare_more") and found["bare_more"].connections
+    if more:
+        rows += [
+            (f"bare route, {more} connections", found["bare_more"], found["bare_size"]),
+            (f"floor, {more} connections", found["floor_more"], found["floor_size"]),
+            (f"invoice page, {more} connections", found["invoice_more"], found["invoice_size"]),
+        ]
     out = [
         f"{'endpoint':33}{'rps':>7}{'p50 ms':>8}{'p99 ms':>8}{'srv CPU':>9}"
         f"{'client':>8}{'B/resp':>8}{'bad':>5}",
@@ -228,7 +253,8 @@ def report(args, found: dict, launcher: servers.Launcher, seconds: float) -> Non
         )
     print(f"portal app: {found['app']}\n  SALDO_ENV=development, SQLite in a temp dir")
     print(
-        f"load: {args.loader}, {args.connections} keep-alive connections, "
+        f"load: {args.loader}, {args.connections} keep-alive connections "
+        f"(the last rows {args.more_connections}), "
         f"{args.warmup:g} s warm-up + {args.duration:g} s measured per endpoint, 127.0.0.1 only"
     )
     print(

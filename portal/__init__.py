@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal import csrf_tokens, gateways, i18n, log_filters, security, session_cookie
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+from portal.flask_app import PortalFlask
 from portal.settings import INSTANCE, ROOT, config_for, engine_options
 from portal.settings import check as check_settings
 
@@ -16,7 +17,7 @@ from portal.settings import check as check_settings
 def create_app(config: dict | str | None = None) -> Flask:
     """Build the app; `config` is a settings name ("test") or a dict of overrides, whose
     optional "SALDO_ENV" key names the settings class they apply to."""
-    app = Flask(
+    app = PortalFlask(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),

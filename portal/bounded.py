@@ -39,3 +39,8 @@ class BoundedMap(Generic[K, V]):
 
     def __contains__(self, key: object) -> bool:
         return key in self._entries
+
+    def clear(self) -> None:
+        """Forget every entry (a new signing key, or a test starting over)."""
+        with self._lock:
+            self._entries.clear()

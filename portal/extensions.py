@@ -10,6 +10,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from portal import rate_limit_storage  # noqa: F401  (registers saldo-memory://)
 from portal.security import SameOriginCSRF
 
 NAMING = {

@@ -32,8 +32,14 @@ def _redact_word(match: re.Match) -> str:
     return TOKEN_PATH.sub(r"\1/[redacted]", decoded)
 
 
+#: what a token path contains literally when it is not percent-encoded
+_MARKERS = ("/p/", "/staff/reset/", "/unsubscribe/")
+
+
 def redact(text: str) -> str:
     """Replace the token of every token path in `text`, however it was percent-encoded."""
+    if "%" not in text and not any(marker in text for marker in _MARKERS):
+        return text  # no token path, encoded or not (most access lines)
     return _WORD.sub(_redact_word, text)
 
 

@@ -37,9 +37,10 @@ INSTANCE = Path(
 
 def engine_options(database_uri: str) -> dict:
     """Engine options for `database_uri`; SQLite waits up to 30 s for another process's
-    write instead of failing at once."""
+    write instead of failing at once, and is not pinged before each use (a file does not
+    drop connections; the ping was one more statement per request)."""
     if database_uri.startswith("sqlite"):
-        return {"pool_pre_ping": True, "connect_args": {"timeout": 30}}
+        return {"connect_args": {"timeout": 30}}
     return {"pool_pre_ping": True}
 
 
@@ -153,7 +154,9 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
     LANGUAGES = ("en", "it")
 
-    RATELIMIT_STORAGE_URI = _env("REDIS_URL", "memory://")
+    #: without Redis, per-process counters (`portal.rate_limit_storage`: `memory://` without its
+    #: timer thread per request)
+    RATELIMIT_STORAGE_URI = _env("REDIS_URL", "saldo-memory://")
     RATELIMIT_DEFAULT = "300 per minute"
     RATELIMIT_HEADERS_ENABLED = True
     #: a Redis outage falls back to per-process limits and never fails a request
@@ -190,7 +193,7 @@ class TestConfig(DevelopmentConfig):
     LINK_QUIET_HOURS = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     RATELIMIT_ENABLED = False
-    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STORAGE_URI = "saldo-memory://"
 
 
 CONFIGS = {

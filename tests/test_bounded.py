@@ -66,3 +66,13 @@ def test_threads_putting_at_once_keep_the_bound_and_the_newest_entries():
         left = [i for i in range(each) if (n, i) in kept]
         assert left == list(range(each - len(left), each)), n
         assert [kept.get((n, i)) for i in left] == [n * each + i for i in left]
+
+
+def test_clear_forgets_every_entry_and_the_map_fills_again():
+    kept = BoundedMap(2)
+    kept.put("a", 1)
+    kept.put("b", 2)
+    kept.clear()
+    assert len(kept) == 0 and kept.get("a") is None
+    kept.put("c", 3)
+    assert kept.get("c") == 3 and len(kept) == 1

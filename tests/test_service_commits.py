@@ -110,7 +110,10 @@ ALLOWED: dict[str, tuple[int, str]] = {
         1,
         "the earlier steps are kept before a step's lost race rolls back",
     ),
-    "billing.imports.background:run": (1, "the staff page, another process, shows the import checking"),
+    "billing.imports.background:run": (
+        1,
+        "the staff page, another process, shows the import checking",
+    ),
     "billing.imports.background:run.progress": (1, "the progress is shown to another process"),
     # --- messages ---------------------------------------------------------------------------------
     "messaging.delivery:_claim": (1, "the retry claim is durable before the message is sent"),

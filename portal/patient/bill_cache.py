@@ -5,8 +5,9 @@ reads (`services.billing.bill_version`: ledger, payments, refunds, plans, instal
 offers, the invoice, patient and practice with its policies and profile), the locale, the
 practice's calendar day and the path. What belongs to the session stays out of the kept
 page: its CSRF token (in the page's meta tag and in the forms of the Italian fiscal section)
-is written in when the page is sent. While flashed messages wait, the bill is rendered as
-usual (the fiscal section shows them).
+and the link's resume note (the checkout's "Open your bill again") are written in when the
+page is sent. The checkout is kept the same way. While flashed messages wait, the bill is
+rendered as usual (the fiscal section shows them).
 
 The ETag names the kept page and the session's CSRF secret, so an `If-None-Match` from the
 same session gets `304 Not Modified` while nothing changed. `BILL_CACHE_SIZE` (default 256
@@ -32,6 +33,9 @@ from portal.services.billing.bill_version import BillState
 
 #: stands for the session's CSRF token in a kept page (never a real token: it is random)
 CSRF_MARK = f"csrf-{secrets.token_hex(16)}"
+#: stands for the link's resume note (signed for a link; a kept page serves every link of
+#: its invoice)
+RESUME_MARK = f"resume-{secrets.token_hex(16)}"
 DEFAULT_SIZE = 256
 
 
@@ -104,11 +108,12 @@ def serve(state: BillState, render: Render) -> Response | None:
         # Flask-WTF hands out the request's token from `g`: every token the page writes (the
         # page's meta tag, the forms of the fiscal section) is the mark
         signed = g.pop("csrf_token", None)
-        g.csrf_token = CSRF_MARK
+        g.csrf_token, g.resume_mark = CSRF_MARK, RESUME_MARK
         try:
             html = render(state)
         finally:
             g.pop("csrf_token", None)
+            g.pop("resume_mark", None)
             if signed is not None:
                 g.csrf_token = signed
         if html is None:
@@ -116,12 +121,16 @@ def serve(state: BillState, render: Render) -> Response | None:
         kept = KeptPage(html, content_security_policy())
         cache.put(key, kept)
     token = generate_csrf()
+    g.kept_page_link_id = state.link_id  # the page's resume note cookie (`resume_views`)
     etag = _etag(key)
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304)
         response.set_etag(etag, weak=True)
         return response
-    response = Response(kept.html.replace(CSRF_MARK, token), mimetype="text/html")
+    html = kept.html.replace(CSRF_MARK, token)
+    if RESUME_MARK in html:
+        html = html.replace(RESUME_MARK, patient_session.resume_token(state.link_id))
+    response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = kept.content_security_policy
     response.set_etag(etag, weak=True)
     return response

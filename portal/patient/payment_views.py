@@ -10,7 +10,8 @@ from portal.i18n import current_locale, money_filter
 from portal.models import Invoice, Payment
 from portal.models.invoice import InvoiceStatus
 from portal.models.payment import PaymentStatus
-from portal.patient import bp
+from portal.patient import bill_cache, bp
+from portal.patient import limits as patient_limits
 from portal.patient import session as patient_session
 from portal.patient.messages import failure, refusal, setup_failure
 from portal.services.billing import bill_page, invoices, receipts
@@ -75,12 +76,30 @@ def _refused(exc: PaymentRefused):
 
 
 @bp.get("/pay/checkout")
-@patient_session.link_required(options=CHECKOUT_OPTIONS)
+@patient_limits.default_unless_verified
 def checkout():
-    summary = bill_page.summary_of(g.invoice)
-    pending = payments.in_flight(g.invoice)
+    """The checkout, kept like the bill while nothing it shows has changed (its balance, the
+    payment in flight and the practice's Stripe account are all in the bill's version)."""
+    state = bill_cache.current_state()
+    response = bill_cache.serve(state, _render_checkout) if state is not None else None
+    return response if response is not None else _checkout()
+
+
+@patient_session.link_required(options=CHECKOUT_OPTIONS)
+def _checkout():
+    return _checkout_page(bill_page.summary_of(g.invoice))
+
+
+def _render_checkout(state) -> str | None:
+    """The checkout of a verified session's `state` (None when its link is gone meanwhile)."""
+    if patient_session.load_link(CHECKOUT_OPTIONS) is None:
+        return None
+    return _checkout_page(bill_page.summary_of(g.invoice, sums=state.sums))
+
+
+def _checkout_page(summary) -> str:
     if summary.balance_minor <= 0 or g.invoice.status != InvoiceStatus.OPEN:
-        return render_template("patient/nothing_due.html", invoice=g.invoice), 200
+        return render_template("patient/nothing_due.html", invoice=g.invoice)
     return render_template(
         "patient/checkout.html",
         invoice=g.invoice,
@@ -88,7 +107,7 @@ def checkout():
         patient=g.invoice.patient,
         summary=summary,
         methods=saved_methods.methods_for(g.invoice),
-        pending=pending,
+        pending=payments.in_flight(g.invoice),
         **checkout_keys(g.practice),
     )
 

@@ -10,7 +10,12 @@ from portal.security import cross_origin_reason
 
 @bp.app_context_processor
 def resume_context() -> dict:
-    return {"resume_token": patient_session.resume_token}
+    return {"resume_token": _resume_token}
+
+
+def _resume_token() -> str:
+    """The session's resume note, or the mark a kept page carries in its place."""
+    return g.get("resume_mark") or patient_session.resume_token()
 
 
 @bp.after_request
@@ -18,12 +23,10 @@ def keep_resume_note(response):
     """With every patient page shown for a link, the browser keeps its resume note (12
     hours, this site's /pay pages only) for the "session ended" page of a later load; the
     cookie is sent when the browser does not hold the link's current note already."""
-    if (
-        g.get("link") is not None
-        and response.status_code == 200
-        and response.mimetype == ("text/html")
-    ):
-        note = patient_session.resume_token()
+    link = g.get("link")
+    link_id = link.id if link is not None else g.get("kept_page_link_id")
+    if link_id is not None and response.status_code == 200 and response.mimetype == "text/html":
+        note = patient_session.resume_token(link_id)
         if request.cookies.get(patient_session.RESUME_COOKIE) == note:
             return response
         response.set_cookie(

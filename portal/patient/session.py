@@ -3,7 +3,7 @@
 from functools import wraps
 
 from flask import current_app, g, jsonify, redirect, render_template, request, session, url_for
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from portal import clock
 from portal.bounded import BoundedMap
@@ -124,13 +124,29 @@ def ended():
     return render_template("patient/session_ended.html", resume_note=note), 401
 
 
-def _resume_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt="saldo-patient-resume")
-
-
-#: a link's resume note is signed again once it is this many seconds old, not on every page
-#: (its 12 hours then count from up to this long before the page was shown)
+#: a link's resume note is signed for a window of this many seconds, not on every page (its
+#: 12 hours then count from up to this long before the page was shown)
 RESUME_RESIGN_AFTER = 60
+
+
+class _WindowSigner(TimestampSigner):
+    """Signs with the start of the current window: every worker writes the same note for a
+    link in one window, so the browser's copy matches whichever worker answers."""
+
+    def get_timestamp(self) -> int:
+        return _window() * RESUME_RESIGN_AFTER
+
+
+def _window() -> int:
+    return int(_now()) // RESUME_RESIGN_AFTER
+
+
+def _resume_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        current_app.secret_key, salt="saldo-patient-resume", signer=_WindowSigner
+    )
+
+
 _NOTES_SIZE = 4096
 
 
@@ -138,16 +154,17 @@ def _now() -> float:
     return clock.timestamp()
 
 
-def resume_token() -> str:
-    """A signed note of the session's link, put in the payment pages so that a patient whose
-    session ends there can start again (with the date of birth) without the message. The
-    note of a link is kept for `RESUME_RESIGN_AFTER` seconds per process."""
+def resume_token(link_id: int | None = None) -> str:
+    """A signed note of the session's link (or of `link_id`), put in the payment pages so
+    that a patient whose session ends there can start again (with the date of birth) without
+    the message. The note of a link is kept per process for its window of
+    `RESUME_RESIGN_AFTER` seconds."""
     notes = current_app.extensions.get("saldo_resume_notes")
     if notes is None:
         notes = current_app.extensions.setdefault("saldo_resume_notes", BoundedMap(_NOTES_SIZE))
-    link_id, now = g.link.id, _now()
+    link_id, now = g.link.id if link_id is None else link_id, _window()
     kept = notes.get(link_id)
-    if kept is None or now - kept[1] >= RESUME_RESIGN_AFTER:
+    if kept is None or kept[1] != now:
         kept = (_resume_serializer().dumps(link_id), now)
         notes.put(link_id, kept)
     return kept[0]

@@ -8,6 +8,7 @@ from portal.extensions import db, limiter
 from portal.models.audit import ActorKind
 from portal.models.invoice import InvoiceStatus
 from portal.patient import bill_cache, bp
+from portal.patient import limits as patient_limits
 from portal.patient import session as patient_session
 from portal.patient.bill_render import render_bill
 from portal.patient.forms import DateOfBirthForm, LinkRequestForm
@@ -79,7 +80,7 @@ def verify():
 
 
 @bp.get("/pay")
-@limiter.limit(patient_session.default_limit, exempt_when=patient_session.is_verified)
+@patient_limits.default_unless_verified
 def invoice():
     state = bill_cache.current_state()
     response = bill_cache.serve(state, _render_bill) if state is not None else None

@@ -96,7 +96,12 @@ def limited_app(sqlite_url):
         db.engine.dispose()
 
 
-def test_a_verified_bill_does_not_touch_the_rate_limit_storage(limited_app, monkeypatch):
+@pytest.mark.parametrize(
+    "path, endpoint", [("/pay", "patient.invoice"), ("/pay/checkout", "patient.checkout")]
+)
+def test_a_verified_bill_does_not_touch_the_rate_limit_storage(
+    limited_app, monkeypatch, path, endpoint
+):
     client, _ = verified_client(limited_app)
     hits: list[str] = []
     storage = limiter.storage
@@ -107,15 +112,16 @@ def test_a_verified_bill_does_not_touch_the_rate_limit_storage(limited_app, monk
         return real_incr(key, *args, **kwargs)
 
     monkeypatch.setattr(storage, "incr", incr)
-    assert client.get("/pay").status_code == 200
+    assert client.get(path).status_code == 200
+    assert client.get(path).status_code == 200  # the kept page too
     assert hits == []
     fresh = limited_app.test_client()
     with limited_app.app_context():
         _, token = bill_scenarios.build("plain")
     fresh.get(f"/p/{token}")
     hits.clear()
-    assert fresh.get("/pay").headers["Location"] == "/pay/verify"
-    assert len(hits) == 1 and "patient.invoice" in hits[0]
+    assert fresh.get(path).headers["Location"] == "/pay/verify"
+    assert len(hits) == 1 and endpoint in hits[0]
 
 
 def test_the_brand_stylesheet_is_kept_by_the_browser_and_revalidated(web_app):

@@ -158,9 +158,10 @@ _OFFERS = (
 )
 
 
-def summary_of(invoice: Invoice) -> InvoiceSummary:
-    """The totals of `invoice` (its lines loaded) with the ledger summed in one statement."""
-    return _summary(invoice, _ledger_sums(invoice.id))
+def summary_of(invoice: Invoice, sums: dict[str, int] | None = None) -> InvoiceSummary:
+    """The totals of `invoice` (its lines loaded) with the ledger summed in one statement,
+    or with `sums` already read (the bill's version has them)."""
+    return _summary(invoice, _ledger_sums(invoice.id) if sums is None else sums)
 
 
 def _ledger_sums(invoice_id: int) -> dict[str, int]:

@@ -1,6 +1,6 @@
 """Posting to the append-only ledger and reading balances from it."""
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func
 
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry
@@ -47,14 +47,15 @@ def post(
     return entry
 
 
+#: the statement of `balance`, built once (a payment asks it several times)
+_BALANCE = db.select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
+    LedgerEntry.invoice_id == bindparam("invoice_id")
+)
+
+
 def balance(invoice_id: int) -> int:
     """What the patient still owes on an invoice, in minor units."""
-    total = db.session.scalar(
-        db.select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
-            LedgerEntry.invoice_id == invoice_id
-        )
-    )
-    return int(total)
+    return int(db.session.scalar(_BALANCE, {"invoice_id": invoice_id}))
 
 
 def total_of(invoice_id: int, *kinds: str) -> int:

@@ -11,7 +11,7 @@ page's read-back and the webhook can race and the payment is still booked once.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -348,12 +348,15 @@ def find_by_intent_id(intent_id: str | None) -> Payment | None:
     return payment if payment is None or in_scope(payment.invoice.practice) else None
 
 
+#: the statement of `in_flight`, built once (the checkout asks on every look)
+_IN_FLIGHT = db.select(Payment).where(
+    Payment.invoice_id == bindparam("invoice_id"), Payment.status.in_(IN_FLIGHT)
+)
+
+
 def in_flight(invoice: Invoice) -> Payment | None:
     """The payment currently being processed for `invoice`, if any."""
-    query = db.select(Payment).where(
-        Payment.invoice_id == invoice.id, Payment.status.in_(IN_FLIGHT)
-    )
-    return db.session.scalar(query)
+    return db.session.scalar(_IN_FLIGHT, {"invoice_id": invoice.id})
 
 
 def receipts_for(invoice: Invoice) -> list[Payment]:
