@@ -36,7 +36,8 @@ def utcnow() -> datetime:
 
 
 def timestamp() -> float:
-    """Seconds since the Unix epoch, for moments kept in a signed cookie or session."""
+    """Seconds since the Unix epoch, for moments kept in a signed cookie or session, and the
+    rate-limit counters' sweeps."""
     return _time.time()
 
 

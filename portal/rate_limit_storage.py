@@ -10,9 +10,10 @@ memory.
 """
 
 import threading
-import time
 
 from limits.storage import MemoryStorage
+
+from portal import clock
 
 SCHEME = "saldo-memory"
 
@@ -31,7 +32,7 @@ class SweptMemoryStorage(MemoryStorage):
         self._sweeping = threading.Lock()
 
     def _MemoryStorage__schedule_expiry(self) -> None:  # the parent's private hook
-        now = time.time()
+        now = clock.timestamp()
         if now < self._next_sweep or not self._sweeping.acquire(blocking=False):
             return
         try:

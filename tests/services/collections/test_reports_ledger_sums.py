@@ -151,26 +151,30 @@ def test_the_reports_page_is_a_fixed_number_of_statements(app, voids, statements
     assert report.aging.invoices > 20
 
 
+#: each filter, and the bounded counts SQLite asks first (its search tables and due-date index
+#: have no statistics): an age range counts its invoices up to `worklist.MANY`; a search word of
+#: three letters or more counts its matches in both search tables. PostgreSQL asks none.
 FILTERS = [
-    {},
-    dict(after="2026-10-01.999999"),
-    dict(text="R-1"),
-    dict(text="P2 R-"),
-    dict(status="open"),
-    dict(age="1-30"),
-    dict(age="90+"),
-    dict(min_balance_minor=5000),
+    ({}, 0),
+    (dict(after="2026-10-01.999999"), 0),
+    (dict(text="R-1"), 2),
+    (dict(text="P2 R-"), 0),  # words under three letters: no probe
+    (dict(status="open"), 0),
+    (dict(age="1-30"), 1),
+    (dict(age="90+"), 1),
+    (dict(min_balance_minor=5000), 0),
 ]
 
 
-@pytest.mark.parametrize("filters", FILTERS)
-def test_a_staff_list_page_is_one_statement_with_the_balances(app, filters):
+@pytest.mark.parametrize(("filters", "sqlite_probes"), FILTERS)
+def test_a_staff_list_page_is_one_statement_with_the_balances(app, filters, sqlite_probes):
     practice, book = _random_book(7)
     practice_id = practice.id
     db.session.expire_all()
     with Statements() as seen:
         page = worklist.invoices(practice_id, today=D, limit=5, **filters)
-    assert seen.count == 1
+    probes = sqlite_probes if db.session.get_bind().dialect.name == "sqlite" else 0
+    assert seen.count == 1 + probes
     sums = {
         invoice.id: sum(SIGNS[kind] * amount for kind, amount, _at in entries)
         for invoice, _patient, entries in book
