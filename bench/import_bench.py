@@ -99,7 +99,8 @@ def run(database_url: str, data: bytes, existing: int) -> list[tuple[str, tuple]
         assert checked.ok, [str(e) for e in checked.errors[:5]]
 
         def commit():
-            result = imports.commit(practice, csv_file, mapping, actor=SYSTEM)
+            # "Import" after "Check" in the same process: the checked plan is used again
+            result = imports.commit(practice, csv_file, mapping, actor=SYSTEM, checked=checked)
             db.session.commit()
             return result
 
@@ -216,8 +217,9 @@ def main() -> None:
     print(
         "\nread = decoding and splitting the file with the csv module, the floor of any import;"
         "\nCPU s = this process's CPU time (the database server's is not counted on PostgreSQL);"
-        '\nvalidate = the dry run ("Check"); commit = validate again, create the patients and'
-        '\nthe issued invoices, COMMIT ("Import"); total = read + validate + commit;'
+        '\nvalidate = the dry run ("Check"); commit = with the checked plan, look again at'
+        '\nnumbers and patients, create the patients and the issued invoices, COMMIT'
+        '\n("Import"); total = read + validate + commit;'
         "\nworker = the same file as a background import (a large file from the staff page):"
         "\nread from the database, validated with its progress saved, written, committed"
     )

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Practice
-from portal.services.billing.imports import writing
+from portal.services.billing.imports import balances, writing
 from portal.services.billing.imports.checking import validate
 from portal.services.billing.imports.reading import CsvFile
 from portal.services.billing.imports.results import ImportResult, RowError
@@ -27,11 +27,19 @@ def commit(
     date_format: str = "iso",
     draft: bool = False,
     progress: Callable[[int], None] | None = None,
+    checked: ImportResult | None = None,
 ) -> ImportResult:
     """Validate, then create every patient and invoice, or nothing if there is any error.
     Invoices are issued unless `draft`. Writes go to the session; the caller commits.
-    `progress` is the validation's (see `validate`): it runs before anything is written."""
-    result = validate(practice, csv_file, mapping, date_format=date_format, progress=progress)
+    `progress` is the validation's (see `validate`): it runs before anything is written.
+    `checked`, the dry run of this same file and mapping in this process, is used instead of
+    validating again; only what may have changed since is looked at again (numbers taken,
+    patients created by someone else in the meantime)."""
+    if checked is None:
+        result = validate(practice, csv_file, mapping, date_format=date_format, progress=progress)
+    else:
+        result = checked
+        writing.match_again(practice, result.patients)
     result.draft = draft
     if not result.ok:
         return result
@@ -44,8 +52,10 @@ def commit(
             raise InvalidInvoice(
                 _l("Invoice number %(number)s is already used.", number=planned.number)
             )
-        people.update(writing.create_patients(practice, fresh, actor))
+        owed = balances.open_balances(result.invoices, draft)
+        people.update(writing.create_patients(practice, fresh, actor, owed))
         writing.create_invoices(practice, result.invoices, people, actor, draft)
+        balances.add_to_matched(owed, result.patients)
         audit.record(
             "invoices.imported",
             practice_id=practice.id,
