@@ -218,7 +218,7 @@ def main() -> None:
         "\nread = decoding and splitting the file with the csv module, the floor of any import;"
         "\nCPU s = this process's CPU time (the database server's is not counted on PostgreSQL);"
         '\nvalidate = the dry run ("Check"); commit = with the checked plan, look again at'
-        '\nnumbers and patients, create the patients and the issued invoices, COMMIT'
+        "\nnumbers and patients, create the patients and the issued invoices, COMMIT"
         '\n("Import"); total = read + validate + commit;'
         "\nworker = the same file as a background import (a large file from the staff page):"
         "\nread from the database, validated with its progress saved, written, committed"
