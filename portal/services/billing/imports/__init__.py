@@ -8,7 +8,8 @@ first name, last name and date of birth (case-insensitive), otherwise created.
 - `mapping`: Saldo's fields, `guess_mapping` pairs them with the file's headers,
   `guess_date_format`, `check_mapping`.
 - `checking`: `validate`, the dry run (what would be created, and every row error).
-- `committing`: `commit` writes everything or nothing (batched inserts in `writing`); the
+- `committing`: `commit` writes everything or nothing (batched inserts in `writing`, balances in
+  `balances`), with the dry run's plan when given; the
   caller commits the session.
 - `background`: large files imported by a worker, with their progress kept in the database.
 """

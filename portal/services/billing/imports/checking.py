@@ -165,7 +165,7 @@ class _Plan:
         self.invoices: dict[str, PlannedInvoice] = {}
         self.patients: dict[tuple, PlannedPatient] = {}
         self.firsts: dict[str, _First] = {}
-        self.known_patients = _existing_patients(practice.id)
+        self.known_patients = existing_patients(practice.id)
         self.taken = _existing_numbers(practice.id)
         self.default_locale = (
             practice.default_locale if practice.default_locale in patients.LANGUAGES else "en"
@@ -306,7 +306,8 @@ def _comparable(contact: tuple) -> tuple:
     return email.casefold(), "".join(ch for ch in phone if ch.isdigit()), language
 
 
-def _existing_patients(practice_id: int) -> dict[tuple, int]:
+def existing_patients(practice_id: int) -> dict[tuple, int]:
+    """{patient key: id} of the practice's patients (the oldest of equal keys)."""
     query = (
         db.select(Patient.id, Patient.first_name, Patient.last_name, Patient.date_of_birth)
         .filter_by(practice_id=practice_id)

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models import Practice
-from portal.services.billing.imports import writing
+from portal.services.billing.imports import balances, writing
 from portal.services.billing.imports.checking import validate
 from portal.services.billing.imports.reading import CsvFile
 from portal.services.billing.imports.results import ImportResult, RowError
@@ -44,8 +44,10 @@ def commit(
             raise InvalidInvoice(
                 _l("Invoice number %(number)s is already used.", number=planned.number)
             )
-        people.update(writing.create_patients(practice, fresh, actor))
+        owed = balances.open_balances(result.invoices, draft)
+        people.update(writing.create_patients(practice, fresh, actor, owed))
         writing.create_invoices(practice, result.invoices, people, actor, draft)
+        balances.add_to_matched(owed, result.patients)
         audit.record(
             "invoices.imported",
             practice_id=practice.id,

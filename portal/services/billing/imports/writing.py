@@ -14,7 +14,7 @@ from portal.models import AuditEvent, Invoice, InvoiceLine, LedgerEntry, Patient
 from portal.models.invoice import InvoiceStatus
 from portal.models.ledger import LedgerKind
 from portal.services.billing import invoices, patients
-from portal.services.billing.imports import sqlite_search
+from portal.services.billing.imports import balances, sqlite_search
 from portal.services.billing.imports.results import patient_key
 from portal.services.core import bulk
 from portal.services.core.audit import Actor
@@ -96,14 +96,19 @@ def numbers_taken(practice: Practice, planned: list) -> list:
     return [p for p in planned if p.number.strip() in taken]
 
 
-def create_patients(practice: Practice, planned: Iterable, actor: Actor) -> dict:
-    """New patients of the import, with a "patient.created" event each; {key: id}."""
+def create_patients(
+    practice: Practice, planned: Iterable, actor: Actor, owed: dict | None = None
+) -> dict:
+    """New patients of the import, with a "patient.created" event each; {key: id}. `owed`:
+    {key: open balance} of those whose new invoices leave them owing."""
     now = utcnow()
     planned = list(planned)
+    owed = owed or {}
     rows = [
         dict(
             practice_id=practice.id,
             created_at=now,
+            open_balance_minor=owed.get(p.key, 0),
             **(p.clean or patients._clean(p.data, practice)),
         )
         for p in planned
@@ -131,7 +136,9 @@ def create_invoices(
     practice: Practice, planned: list, patient_ids: dict, actor: Actor, draft: bool
 ) -> int:
     """The import's invoices with their lines; unless `draft`, issued: the patient's share
-    charged to the ledger, and paid at once when there is nothing to pay."""
+    charged to the ledger, and paid at once when there is nothing to pay. The invoices are
+    inserted with their balance, the ledger's balance trigger set aside for their charges
+    (`balances`); the patients' open balances are the caller's."""
     now = utcnow()
     rows = []
     for p in planned:
@@ -150,6 +157,7 @@ def create_invoices(
                 issued_on=p.issued_on,
                 due_on=p.due_on,
                 status=status,
+                balance_minor=0 if draft else share,
                 created_at=now,
                 paid_at=now if status == InvoiceStatus.PAID else None,
             )
@@ -183,6 +191,7 @@ def create_invoices(
         if row["status"] == "paid":
             events.append(_audit(practice, actor, now, "invoice.paid", invoice_id=invoice_id))
     _insert(InvoiceLine, lines)
-    _insert(LedgerEntry, charges)
+    with balances.balance_trigger_aside():
+        _insert(LedgerEntry, charges)
     _insert(AuditEvent, events)
     return len(ids)
