@@ -19,6 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 #: one Playwright and one Chromium per test process, shared by tests/browser and tests/deploy
 pytest_plugins = ["tests.support.browser"]
 
+# pytest keeps the test modules it has rewritten for assertions in __pycache__ unless bytecode
+# writing is off (PYTHONDONTWRITEBYTECODE): rewriting and compiling the test modules again is
+# about half of every test process's collection, repeated by each xdist worker on every run
+sys.dont_write_bytecode = False
+
 
 fast_app.reuse_url_builders()
 fast_app.cheap_password_hashes()
