@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from sqlalchemy import text
 
 from portal.extensions import db
+from portal.services.billing.imports import sqlite_search
 
 #: 0024's trigger adding each ledger entry to its invoice's balance
 BALANCE_TRIGGER = "ledger_entry_balance"
@@ -65,14 +66,5 @@ def balance_trigger_aside() -> Iterator[None]:
         db.session.execute(text("SELECT set_config(:name, '', true)"), {"name": SETTING})
         return
     raw = db.session.connection().connection.dbapi_connection
-    found = raw.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (BALANCE_TRIGGER,)
-    ).fetchone()
-    if found is None:
+    with sqlite_search.trigger_aside(raw, BALANCE_TRIGGER):
         yield
-        return
-    if not raw.in_transaction:
-        raw.execute("BEGIN")  # DDL outside a transaction would be committed at once
-    raw.execute(f'DROP TRIGGER "{BALANCE_TRIGGER}"')
-    yield
-    raw.execute(found[0])

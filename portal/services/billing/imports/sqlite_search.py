@@ -19,29 +19,39 @@ SEARCH = {
 
 
 @contextmanager
-def indexed_once(raw, table: str) -> Iterator[None]:
-    """Around inserts into `table` on the SQLite DB-API connection `raw`: its search table's
-    insert trigger is dropped, and after the inserts the new rows are indexed and the trigger
-    is created again from its own SQL. On an error the caller rolls back (which restores the
-    trigger); nothing is indexed."""
-    search = SEARCH.get(table)
-    trigger = f"{search[0]}_ai" if search else None
+def trigger_aside(raw, name: str | None) -> Iterator[bool]:
+    """Around a block on the SQLite DB-API connection `raw`: the trigger `name` is dropped
+    inside the connection's transaction and created again from its own SQL afterwards (a
+    rollback restores it). Yields whether there was such a trigger to set aside."""
     found = raw.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ? AND tbl_name = ?",
-        (trigger, table),
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
     ).fetchone()
     if found is None:
-        yield
+        yield False
         return
     if not raw.in_transaction:
         raw.execute("BEGIN")  # DDL outside a transaction would be committed at once
-    (before,) = raw.execute(f'SELECT coalesce(max(id), 0) FROM "{table}"').fetchone()  # noqa: S608
-    raw.execute(f'DROP TRIGGER "{trigger}"')
-    yield
-    fts, columns = search
-    listed = ", ".join(columns)
-    raw.execute(
-        f"INSERT INTO {fts}(rowid, {listed}) SELECT id, {listed} FROM {table} WHERE id > ?",  # noqa: S608
-        (before,),
-    )
+    raw.execute(f'DROP TRIGGER "{name}"')
+    yield True
     raw.execute(found[0])
+
+
+@contextmanager
+def indexed_once(raw, table: str) -> Iterator[None]:
+    """Around inserts into `table` on the SQLite DB-API connection `raw`: its search table's
+    insert trigger is set aside, and after the inserts the new rows are indexed and the
+    trigger is created again from its own SQL. On an error the caller rolls back (which
+    restores the trigger); nothing is indexed."""
+    search = SEARCH.get(table)
+    with trigger_aside(raw, f"{search[0]}_ai" if search else None) as aside:
+        if not aside:
+            yield
+            return
+        (before,) = raw.execute(f'SELECT coalesce(max(id), 0) FROM "{table}"').fetchone()  # noqa: S608
+        yield
+        fts, columns = search
+        listed = ", ".join(columns)
+        raw.execute(
+            f"INSERT INTO {fts}(rowid, {listed}) SELECT id, {listed} FROM {table} WHERE id > ?",  # noqa: S608
+            (before,),
+        )
