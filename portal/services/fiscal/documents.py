@@ -5,14 +5,14 @@ refund has succeeded and the patient's codice fiscale is known. Its number comes
 `numbering.allocate` in the same transaction that inserts it; a unique payment (or refund)
 per document makes a second attempt, from any process, return the first document."""
 
-from datetime import date, datetime
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from portal.clock import day_of, practice_today, practice_zone
 from portal.extensions import db
-from portal.models import FiscalDocument, FiscalProfile, Invoice, Payment, Practice, Refund
+from portal.models import FiscalDocument, FiscalProfile, Invoice, Payment, Refund
 from portal.models.fiscal import DocumentKind, Issuer
 from portal.models.payment import PaymentMethod, PaymentStatus, RefundStatus
 from portal.services.core import audit
@@ -29,11 +29,6 @@ TRACEABLE = (
     PaymentMethod.CARD_TERMINAL,
     PaymentMethod.CHEQUE,
 )
-
-
-def local_date(moment: datetime, practice: Practice) -> date:
-    """The calendar day of a naive-UTC `moment` in the practice's time zone."""
-    return day_of(moment, practice_zone(practice))
 
 
 def of_payment(payment: Payment) -> FiscalDocument | None:
@@ -114,7 +109,7 @@ def issue_invoice(payment: Payment, actor: Actor, today: date | None = None) -> 
         stamp_charged=split.charged,
         currency=payment.currency,
         method=payment.method,
-        paid_on=local_date(payment.succeeded_at, practice),
+        paid_on=day_of(payment.succeeded_at, practice_zone(practice)),
     )
     payment_id = payment.id
     return _insert(values, lambda: of_payment(db.session.get(Payment, payment_id)), actor)
@@ -151,7 +146,7 @@ def issue_credit_note(refund: Refund, actor: Actor, today: date | None = None) -
         stamp_charged=split.charged,
         currency=refund.currency,
         method=refund.payment.method,
-        paid_on=local_date(refund.created_at, practice),
+        paid_on=day_of(refund.created_at, practice_zone(practice)),
     )
     refund_id = refund.id
     return _insert(values, lambda: of_refund(db.session.get(Refund, refund_id)), actor)
@@ -168,14 +163,14 @@ def issue_due(actor: Actor, today: date | None = None) -> int:
         if profile.practice.country != "IT" or profile.issuing_since is None:
             continue
         for payment in _payments_due(profile):
-            day = local_date(payment.succeeded_at, profile.practice)
+            day = day_of(payment.succeeded_at, practice_zone(profile.practice))
             try:
                 issue_invoice(payment, actor, max(today, day) if today else None)
             except FiscalRefused:
                 continue
             issued += 1
         for refund in _refunds_due(profile.practice_id):
-            day = local_date(refund.created_at, profile.practice)
+            day = day_of(refund.created_at, practice_zone(profile.practice))
             issue_credit_note(refund, actor, max(today, day) if today else None)
             issued += 1
     return issued

@@ -7,10 +7,10 @@ from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
+from portal.clock import day_of, practice_zone
 from portal.i18n import file_name
 from portal.models import Invoice, Payment, Practice
 from portal.services.billing import invoices
-from portal.services.fiscal.documents import local_date
 from portal.services.fiscal.profile import FiscalRefused, profile_of
 from portal.services.payments import payments
 
@@ -64,7 +64,7 @@ def build(invoice: Invoice) -> Statement:
         summary=invoices.summarize(invoice),
         payments=[
             PatientPayment(
-                paid_on=local_date(p.succeeded_at, practice),
+                paid_on=day_of(p.succeeded_at, practice_zone(practice)),
                 method=p.method,
                 label=p.method_label,
                 amount_minor=p.amount_minor,
