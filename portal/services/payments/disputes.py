@@ -53,7 +53,9 @@ def from_stripe(event_type: str, obj: dict, actor: Actor):
         _withdraw(dispute, actor)
     if closing:
         _timeline(dispute, f"payment.dispute_{status}", actor)
-        credits.resolve_alerts(payment.invoice, ALERT, status)
+        if not _open_on(payment.invoice_id):
+            # the invoice's alert stays while a chargeback on another of its payments is open
+            credits.resolve_alerts(payment.invoice, ALERT, status)
         announcements.append(lambda: events.dispute_closed.send(payment, dispute=dispute))
     return lambda: [announce() for announce in announcements]
 
@@ -81,6 +83,17 @@ def _record(payment: Payment, obj: dict) -> tuple[Dispute, bool]:
         # another event about the same dispute recorded it a moment ago
         return db.session.scalar(db.select(Dispute).filter_by(stripe_dispute_id=obj["id"])), False
     return dispute, True
+
+
+def _open_on(invoice_id: int) -> bool:
+    """Whether a chargeback on one of the invoice's payments is still open."""
+    query = (
+        db.select(Dispute.id)
+        .join(Payment, Payment.id == Dispute.payment_id)
+        .where(Payment.invoice_id == invoice_id, Dispute.status.not_in(CLOSED))
+        .limit(1)
+    )
+    return db.session.scalar(query) is not None
 
 
 def _move(dispute: Dispute, status: str) -> bool:

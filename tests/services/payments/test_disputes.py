@@ -177,3 +177,26 @@ def test_the_disputes_of_an_invoices_payments_oldest_first(app):
     ]
     assert disputes.of_payments([untouched.id]) == []
     assert disputes.of_payments([]) == []
+
+
+def test_the_alert_stays_open_while_another_payment_of_the_invoice_is_disputed(app):
+    invoice = factories.invoice(factories.patient(factories.practice()), (12000, 3450))
+    payments = []
+    for amount in (5000, 10450):  # two installments, say, both on the stolen card
+        payment = money.record_desk_payment(invoice, amount, "card_terminal", SYSTEM)
+        payment.stripe_payment_intent_id = f"pi_test_{payment.id}"
+        payments.append(payment)
+    db.session.commit()
+    first, second = payments
+    apply("charge.dispute.created", dispute_obj(first, "needs_response", dispute_id="dp_a"))
+    apply("charge.dispute.created", dispute_obj(second, "needs_response", dispute_id="dp_b"))
+    assert state(invoice) == ("open", 15450)
+    apply("charge.dispute.closed", dispute_obj(first, "won", dispute_id="dp_a"))
+    assert state(invoice) == ("open", 10450)
+    # the second chargeback is still open: staff still see it, reminders still wait
+    assert db.session.scalars(db.select(Alert.resolved_at)).all() == [None]
+    assert db.session.get(CollectionState, invoice.id).hold == "dispute"
+    apply("charge.dispute.closed", dispute_obj(second, "lost", dispute_id="dp_b"))
+    [alert] = db.session.scalars(db.select(Alert)).all()
+    assert alert.resolved_at is not None and alert.data["resolution"] == "lost"
+    assert db.session.get(CollectionState, invoice.id).hold is None
