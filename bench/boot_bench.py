@@ -22,7 +22,18 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("weasyprint", "pyhanko", "aiohttp", "segno", "lxml", "stripe", "argon2", "pyotp")
+HEAVY = (
+    "weasyprint",
+    "pyhanko",
+    "aiohttp",
+    "segno",
+    "lxml",
+    "stripe",
+    "argon2",
+    "pyotp",
+    "alembic",
+    "redis",
+)
 
 PRELUDE = "import json, sys, time\nstart = time.perf_counter()\n"
 APP = (

@@ -7,8 +7,16 @@ from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import csrf_tokens, gateways, i18n, log_filters, security, session_cookie
-from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+from portal import (
+    csrf_tokens,
+    gateways,
+    i18n,
+    log_filters,
+    migrations_cli,
+    security,
+    session_cookie,
+)
+from portal.extensions import babel, csrf, db, limiter, login_manager
 from portal.flask_app import PortalFlask
 from portal.settings import INSTANCE, ROOT, config_for, engine_options
 from portal.settings import check as check_settings
@@ -54,7 +62,7 @@ def register_subscriptions() -> None:
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     _sqlite_wal(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    migrations_cli.init_app(app, db)
     csrf.init_app(app)
     csrf_tokens.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)

@@ -100,7 +100,8 @@ def test_four_processes_at_once_agree_on_one_pair(postgres_url):
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
-    context = multiprocessing.get_context("spawn")
+    # forked, as gunicorn makes its workers: each process its own app, engine and connection
+    context = multiprocessing.get_context("fork")
     barrier, results = context.Barrier(4), context.Queue()
     processes = [
         context.Process(target=_make_pair, args=(postgres_url, practice_id, barrier, results))
