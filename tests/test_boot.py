@@ -1,4 +1,4 @@
-"""A worker's boot: no PDF, seal, QR or Stripe SDK loaded until used, no password hashed, no
+"""A worker's boot: no PDF, seal, QR or Stripe SDK, Alembic or Redis client loaded until used, no password hashed, no
 database connection or thread opened, so gunicorn can import the app once before it forks."""
 
 import json
@@ -14,7 +14,19 @@ from tests.support.servers import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-HEAVY = ("weasyprint", "pyhanko", "pyhanko_certvalidator", "aiohttp", "segno", "lxml", "stripe")
+HEAVY = (
+    "weasyprint",
+    "pyhanko",
+    "pyhanko_certvalidator",
+    "aiohttp",
+    "segno",
+    "lxml",
+    "stripe",
+    # migrations and the readiness check's Redis client, only when asked for
+    "alembic",
+    "flask_migrate",
+    "redis",
+)
 
 BOOT = """
 import json, sys, threading
@@ -98,3 +110,18 @@ def test_gunicorn_imports_the_app_once_and_two_workers_serve_the_database(app, t
         server.wait(timeout=30)
     log_text = (tmp_path / "gunicorn.log").read_text()
     assert log_text.count("Booting worker with pid") == 2, log_text
+
+
+def test_the_migration_commands_load_when_asked_for(tmp_path):
+    url = f"sqlite:///{tmp_path}/migrations.sqlite3"
+    env = {**os.environ, "SALDO_ENV": "development", "DATABASE_URL": url}
+    flask = [sys.executable, "-m", "flask", "--app", "portal", "db"]
+    upgraded = subprocess.run([*flask, "upgrade"], capture_output=True, text=True, env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert (tmp_path / "migrations.sqlite3").stat().st_size > 0
+    current = subprocess.run([*flask, "current"], capture_output=True, text=True, env=env)
+    heads = subprocess.run([*flask, "heads"], capture_output=True, text=True, env=env)
+    assert current.returncode == heads.returncode == 0, current.stderr + heads.stderr
+    head = heads.stdout.strip().splitlines()[-1]
+    assert head.endswith(" (head)")
+    assert current.stdout.strip().splitlines()[-1] == head
