@@ -5,8 +5,9 @@ two per patient, one ledger charge each) plus one open alert per 100 invoices, o
 SQLite file and, with `--throwaway-postgres` or a PostgreSQL DATABASE_URL, a scratch
 PostgreSQL database. Then, in the same process, each best of three with its SQL statement
 count: the staff invoice list (first page, a keyset page half-way, the last page, a search by
-a rare surname, by a word in every patient's surname and by invoice number, each status and
-age filter, a minimum balance), the alerts page
+a rare surname, by a word in every patient's surname, by first-name prefixes a fifth and 2% of
+the patients have (all of them far down the list), by two words, by invoice number and by a
+number prefix no patient has, each status and age filter, a minimum balance), the alerts page
 (count and the first and a middle page) and the reports page (aging with the 100 largest
 patients, DSO, CEI, payments by reminder step). The smallest size is the baseline.
 """
@@ -45,7 +46,11 @@ def cases(size: int) -> list[tuple[str, dict]]:
         ("list: the last pages (keyset)", dict(after=last)),
         ("list: search 'Surname1234'", dict(text="Surname1234")),
         ("list: search 'Surname' (every patient)", dict(text="Surname")),
+        ("list: search 'Name1' (a fifth, older)", dict(text="Name1")),
+        ("list: search 'Name12' (2%, older)", dict(text="Name12")),
+        ("list: search 'Surname Name12'", dict(text="Surname Name12")),
         (f"list: search 'B-{size // 2}'", dict(text=f"B-{size // 2}")),
+        (f"list: search 'B-{size // 20}' (numbers)", dict(text=f"B-{size // 20}")),
         ("list: search, no match", dict(text="Nobody")),
     ]
     result += [(f"list: status {s}", dict(status=s)) for s in ("open", "paid", "void", "draft")]

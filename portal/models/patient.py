@@ -30,6 +30,8 @@ class Patient(db.Model):
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     date_of_birth: Mapped[date]
+    #: on PostgreSQL the database also keeps `search_words`, the names and email in lower
+    #: case for the staff search (0037, a generated column, not mapped here)
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32))
     #: preferred language for pages, email, SMS and PDFs ("en", "it")

@@ -5,7 +5,8 @@ Pages are keyset pages, newest first: `after` is the cursor of the last row of t
 page ("<issued_on>.<id>"), so page 1,000 costs what page 1 does. Search matches every word
 against the invoice number and the patient's names and email, by substring, through trigram
 indexes (pg_trgm on PostgreSQL, GIN on the number and GiST on the patient's columns, 0014 and
-0028; FTS5 trigram tables on SQLite, 0014).
+0028, and GIN on the patient's words together, 0037, see `worklist_postgres`; FTS5 trigram
+tables on SQLite, 0014).
 """
 
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from sqlalchemy import (
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, Patient
 from portal.models.invoice import InvoiceStatus
+from portal.services.collections import worklist_postgres
 
 #: age filters by days past the due date
 AGES = {
@@ -157,7 +159,12 @@ def _page_of_matches(practice_id: int, words: list[str], conditions: list, limit
     is its own subquery, ordered like the list and limited to the page, with the other words
     and the filters inside it, so each stops at the page whether its word is rare (read from
     the trigram index, then sorted) or matches nearly everyone (the list's index read in
-    order until the page is full). The page is the first rows of the two."""
+    order until the page is full). The page is the first rows of the two. On PostgreSQL,
+    words of three letters or more are looked for by `worklist_postgres`."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        worklist_postgres.plan_each_time()
+        if min(len(word) for word in words) >= 3:
+            return worklist_postgres.page_of_matches(practice_id, words, conditions, limit)
     by_number, of_patient = _word_parts(practice_id, words[0])
     others = [or_(*_word_parts(practice_id, word)) for word in words[1:]]
     branches = []
