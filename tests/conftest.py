@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from flask_migrate import upgrade
+from hypothesis import settings
 
 from portal import create_app
 from portal.extensions import db
@@ -24,6 +25,11 @@ pytest_plugins = ["tests.support.browser"]
 # about half of every test process's collection, repeated by each xdist worker on every run
 sys.dont_write_bytecode = False
 
+
+# no deadline per example: a deadline is a timed assertion, and on a machine shared with other
+# work an example's time says nothing about the code (speed is measured in bench/)
+settings.register_profile("saldo", deadline=None)
+settings.load_profile("saldo")
 
 fast_app.reuse_url_builders()
 fast_app.cheap_password_hashes()
