@@ -58,6 +58,9 @@ def _signed(practice_values, language, method, amount, count, discount=0):
     return plan, shown
 
 
+# the documents' variety on one database; what PostgreSQL stores and gives back is checked by
+# test_the_staff_check_compares_bytes on both
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 @settings(
     max_examples=8, suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None
 )
@@ -109,8 +112,13 @@ def test_changing_the_method_before_signing_renders_a_new_document(app):
 
 
 def test_the_staff_check_compares_bytes(app):
-    plan, _ = _signed(factories.ITALY, "it", "sepa_debit", 60000, 6)
+    plan, shown = _signed(factories.ITALY, "it", "sepa_debit", 60000, 6)
     agreements.finalize(plan)
+    db.session.commit()
+    db.session.expire_all()
+    # read back from the database: the sealed PDF embeds the bytes shown and stored
+    assert embedded_files(plan.agreement_pdf)["agreement.html"] == shown.encode("utf-8")
+    assert plan.document_html == shown.encode("utf-8")
     assert agreements.check(plan).ok
     plan.document_html = plan.document_html.replace(b"SEPA", b"SEPa")
     check = agreements.check(plan)
