@@ -49,7 +49,18 @@ ALLOWED: dict[str, tuple[int, str]] = {
         1,
         "the late charge row is the claim, durable before Stripe is asked to refund",
     ),
-    "payments.late_charges:_return": (1, "Stripe refunded or canceled: recorded at once"),
+    "payments.late_charges:_lease": (
+        1,
+        "the row is taken for one process before Stripe is asked about it",
+    ),
+    "payments.late_charges:_release": (
+        1,
+        "after an outage the row is free at once for the next sweep",
+    ),
+    "payments.late_charges:_record": (
+        1,
+        "Stripe refunded, canceled or refused: the outcome, its audit and alert at once",
+    ),
     "payments.reconcile:settle": (
         2,
         "what Stripe reports is recorded before the next call (the read-back, the failure)",

@@ -12,8 +12,9 @@ from portal.models.invoice import Invoice
 
 
 class AlertKind(StrEnum):
-    """What an alert is about: the sweep raises most; money moving raises the chargeback and
-    the credit held after a double payment."""
+    """What an alert is about: the sweep raises most; money moving raises the chargeback,
+    the credit held after a double payment and a late second charge Stripe would not
+    refund."""
 
     LATE_INSTALLMENT = "late_installment"
     FAILED_CHARGE = "failed_charge"
@@ -25,6 +26,8 @@ class AlertKind(StrEnum):
     CARD_EXPIRING = "card_expiring"
     STRIPE_DISPUTE = "stripe_dispute"
     CREDIT_HELD = "credit_held"
+    #: Stripe refused to refund a second charge that reached it late: staff must act
+    LATE_CHARGE_FAILED = "late_charge_failed"
 
 
 #: the kinds as plain strings, for the check constraint's SQL

@@ -84,4 +84,8 @@ class LateCharge(db.Model):
     #: a `LateChargeStatus`
     status: Mapped[str] = mapped_column(String(16), default="refund_pending")
     stripe_refund_id: Mapped[str | None] = mapped_column(String(255))
+    #: why Stripe refused to give the money back (status failed): staff must act
+    failure_reason: Mapped[str | None] = mapped_column(String(300))
+    #: when a process last asked Stripe for this row; another leaves it alone meanwhile
+    attempted_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,7 +19,8 @@ class StripeProxy(ServedInThread):
     `delay` seconds before answering), "hold" (never forward; answer 503 after `delay`),
     "late" (wait until `release` is set, at most `delay` seconds, then forward, whether or
     not the caller still waits: a create that reaches Stripe late), "status" (answer `status` with a Stripe error body,
-    never forward)."""
+    never forward). `path` is the POST the mode applies to (default the PaymentIntent
+    create; e.g. "/v1/refunds"); `creates` counts the calls to it."""
 
     def __init__(self, upstream: str):
         target = urlsplit(upstream)
@@ -27,6 +28,7 @@ class StripeProxy(ServedInThread):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.mode = "pass"
+        self.path = CREATE
         self.delay = 0.0
         self.status = 503
         self.error: dict = {"type": "api_error", "message": "Stripe is down"}
@@ -67,7 +69,7 @@ class StripeProxy(ServedInThread):
             def _serve(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
-                is_create = self.command == "POST" and self.path.split("?")[0] == CREATE
+                is_create = self.command == "POST" and self.path.split("?")[0] == proxy.path
                 if is_create:
                     proxy.creates += 1
                 mode = proxy.mode if is_create else "pass"

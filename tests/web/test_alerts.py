@@ -333,3 +333,37 @@ def test_the_queue_is_paged_in_its_order(web_app, world, monkeypatch):
     assert 'rel="next"' not in second and 'href="/staff/alerts?page=1" rel="prev"' in second
     beyond = client.get("/staff/alerts?page=9").get_data(as_text=True)
     assert "Page 2 of 2" in beyond
+
+
+def test_a_late_charge_stripe_would_not_refund_is_shown_for_staff_to_act(web_app, world):
+    ids, emails = world
+    reason = "charge_disputed: Charge ch_1 has been charged back; cannot issue a refund."
+    with web_app.app_context():
+        invoice = db.session.get(Alert, ids["promise"]).invoice
+        late = alert(
+            invoice,
+            "late_charge_failed",
+            late_charge_id=1,
+            payment_id=1,
+            payment_intent="pi_late_1",
+            amount_minor=6000,
+            reason=reason,
+        )
+        practice = invoice.practice
+        italian = make_staff(practice, "billing", email="it@example.org", locale="it").email
+    page = signed_in(web_app, emails["billing"]).get("/staff/alerts").get_data(as_text=True)
+    row = page.split(f'id="alert-{late}"')[1].split("</tr>")[0]
+    assert "<strong>Second charge not refunded</strong>" in row
+    assert (
+        "A second charge of €60.00 (pi_late_1) reached Stripe after this payment was settled,"
+        f" and Stripe refused to refund it: {reason}. Refund it in the Stripe Dashboard, then"
+        " resolve this alert."
+    ) in " ".join(row.split())
+    assert "Urgent (3)" in page
+    text = signed_in(web_app, italian).get("/staff/alerts").get_data(as_text=True)
+    row = " ".join(text.split(f'id="alert-{late}"')[1].split("</tr>")[0].split())
+    assert "<strong>Secondo addebito non rimborsato</strong>" in row
+    assert (
+        "Un secondo addebito di 60,00 € (pi_late_1) è arrivato a Stripe dopo che questo"
+        " pagamento era già stato regolato"
+    ) in row

@@ -97,6 +97,7 @@ SEVERITY = {
     AlertKind.CARD_EXPIRING: 1,
     AlertKind.STRIPE_DISPUTE: 3,
     AlertKind.CREDIT_HELD: 2,
+    AlertKind.LATE_CHARGE_FAILED: 3,
 }
 SEVERITY_LABELS = {3: _l("Urgent"), 2: _l("Needs attention"), 1: _l("To watch")}
 KIND_LABELS = {
@@ -110,10 +111,11 @@ KIND_LABELS = {
     AlertKind.CARD_EXPIRING: _l("Card expiring"),
     AlertKind.STRIPE_DISPUTE: _l("Chargeback"),
     AlertKind.CREDIT_HELD: _l("Paid twice: credit held"),
+    AlertKind.LATE_CHARGE_FAILED: _l("Second charge not refunded"),
 }
-#: raised when Stripe reports money moving (disputes, credits), not by the sweep, which
-#: leaves them open until they are resolved
-MONEY_KINDS = (AlertKind.STRIPE_DISPUTE, AlertKind.CREDIT_HELD)
+#: raised when Stripe reports money moving (disputes, credits, a late second charge it would
+#: not refund), not by the sweep, which leaves them open until they are resolved
+MONEY_KINDS = (AlertKind.STRIPE_DISPUTE, AlertKind.CREDIT_HELD, AlertKind.LATE_CHARGE_FAILED)
 
 #: staff actions, as named in the audit log ("alert.<name>") and on the alert
 ACTIONS = (

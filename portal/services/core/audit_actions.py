@@ -28,6 +28,8 @@ LABELS = {
     "payment.failed": _l("Payment failed"),
     "payment.canceled": _l("Payment cancelled"),
     "payment.refunded": _l("Refunded"),
+    "payment.late_charge_returned": _l("Second charge given back"),
+    "payment.late_charge_refund_failed": _l("Second charge: Stripe refused the refund"),
     "receipt.emailed": _l("Receipt emailed"),
     "receipt.email_failed": _l("Receipt email failed"),
     "payment.refund_failed": _l("Refund failed"),

@@ -7,7 +7,7 @@ from portal.gateways.pdf import html_to_pdf
 from portal.i18n import file_name, rendering_in
 from portal.models import FiscalDocument, Invoice
 from portal.models.fiscal import DocumentKind
-from portal.services.fiscal import statement
+from portal.services.fiscal import reductions, statement
 from portal.services.fiscal.documents import TRACEABLE
 from portal.services.fiscal.opposition import is_opposed
 from portal.services.fiscal.profile import profile_of
@@ -16,16 +16,21 @@ from portal.services.fiscal.profile import profile_of
 def document_context(document: FiscalDocument) -> dict:
     invoice = document.invoice
     shares = sum(line.patient_share_minor for line in invoice.lines)
+    is_invoice = document.kind == DocumentKind.INVOICE
+    lowered = reductions.before_payment(document.payment) if is_invoice else []
+    #: the price the patient owed: the share less what lowered the price itself
+    price = shares - sum(r.amount_minor for r in lowered)
     return {
         "document": document,
         "invoice": invoice,
         "practice": invoice.practice,
         "profile": profile_of(invoice.practice),
         "patient": invoice.patient,
-        #: the document covers the whole patient share
-        "full": document.kind == DocumentKind.INVOICE and document.total_minor == shares,
-        #: each line's amount adds up to the exempt amount
-        "itemized": document.kind == DocumentKind.INVOICE and document.amount_minor == shares,
+        #: the document covers the whole price owed (a write-off does not lower it)
+        "full": is_invoice and document.total_minor == price,
+        #: each line's amount, less the reductions, adds up to the exempt amount
+        "itemized": is_invoice and document.amount_minor == price,
+        "reductions": lowered,
         "traceable": document.method in TRACEABLE,
         "opposed": is_opposed(invoice),
     }

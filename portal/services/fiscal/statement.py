@@ -11,7 +11,9 @@ from portal.clock import day_of, practice_zone
 from portal.i18n import file_name
 from portal.models import Invoice, Payment, Practice
 from portal.services.billing import invoices
+from portal.services.fiscal import reductions
 from portal.services.fiscal.profile import FiscalRefused, profile_of
+from portal.services.fiscal.reductions import Reduction
 from portal.services.payments import payments
 
 
@@ -34,6 +36,11 @@ class Statement:
     invoice: Invoice
     summary: invoices.InvoiceSummary
     payments: list[PatientPayment]
+    #: what lowered the patient's responsibility after the visit (discount, settlement,
+    #: price correction): the patient neither paid nor owes it
+    reductions: list[Reduction]
+    #: what the practice stopped asking for: owed, never paid
+    written_off_minor: int
     first_service: date
     last_service: date
 
@@ -73,6 +80,8 @@ def build(invoice: Invoice) -> Statement:
             for p in received
             if p.succeeded_at is not None
         ],
+        reductions=reductions.of_invoice(invoice),
+        written_off_minor=reductions.written_off(invoice),
         first_service=min(days),
         last_service=max(days),
     )

@@ -6,10 +6,15 @@ from datetime import date, datetime
 import pytest
 
 from portal.extensions import db
-from portal.services.fiscal import profile, statement
+from portal.models.ledger import LedgerKind
+from portal.services.billing import invoices, ledger, money
+from portal.services.core.audit import SYSTEM
+from portal.services.fiscal import profile, render, statement
 from portal.services.fiscal.profile import FiscalRefused, ProfileInput
+from portal.services.fiscal.reductions import Reduction
 from tests import factories
 from tests import fiscal_factories as ff
+from tests.support.pdf import pdf_text
 
 
 def us_invoice(practice):
@@ -60,3 +65,36 @@ def test_no_statement_without_the_ein_and_npi_or_outside_the_us(app):
 def test_the_file_name_is_in_the_requested_language(app):
     invoice = us_invoice(ff.us_practice())
     assert statement.filename(invoice, "en") == "statement-US-7.pdf"
+
+
+def statement_words(invoice) -> str:
+    return " ".join(pdf_text(render.statement_pdf(invoice)).split())
+
+
+def test_a_discount_lowers_what_the_patient_owed_and_is_shown_beside_what_was_paid(app):
+    invoice = us_invoice(ff.us_practice())
+    payment = ff.paid(invoice, 23750)
+    ledger.post(invoice, LedgerKind.DISCOUNT, 1250, payment_id=payment.id)
+    invoices.settle_if_paid(invoice, SYSTEM)
+    db.session.commit()
+    built = statement.build(invoice)
+    assert (built.reductions, built.written_off_minor) == ([Reduction("discount", 1250)], 0)
+    assert (built.summary.paid_minor, built.summary.balance_minor) == (23750, 0)
+    text = statement_words(invoice)
+    assert "Early-payment discount -$12.50 Patient paid in total $237.50 Balance due $0.00" in text
+
+
+def test_a_price_correction_and_a_write_off_each_have_their_line(app):
+    invoice = us_invoice(ff.us_practice())
+    payment = ff.paid(invoice, 15000, "cash")
+    ff.refunded(payment, 1500)
+    money.write_off(invoice, 4000, "Hardship", SYSTEM)
+    db.session.commit()
+    built = statement.build(invoice)
+    assert (built.reductions, built.written_off_minor) == ([Reduction("adjustment", 1500)], 4000)
+    # $250.00 less $15.00 corrected, $135.00 paid and $40.00 written off leaves $60.00
+    assert (built.summary.paid_minor, built.summary.balance_minor) == (13500, 6000)
+    assert (
+        "Price correction -$15.00 Patient paid in total $135.00 "
+        "Written off by the practice, not paid $40.00 Balance due $60.00"
+    ) in statement_words(invoice)

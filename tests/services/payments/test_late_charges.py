@@ -11,12 +11,13 @@ from portal import gateways
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.gateways.stripe_gateway import StripeGateway
-from portal.models import AuditEvent, LateCharge, LedgerEntry
+from portal.models import Alert, AuditEvent, LateCharge, LedgerEntry
 from portal.services.billing import ledger
 from portal.services.payments import charging, late_charges
 from tests.services.billing.test_money_ops import paid_by_card
 from tests.support import stripe_js
 from tests.support.servers import free_port
+from tests.support.stripe_proxy import StripeProxy
 
 #: nothing here differs by database (the claim's unique row is a plain unique index)
 pytestmark = [
@@ -137,3 +138,138 @@ def test_a_refund_stripe_could_not_take_is_finished_by_the_next_sweep(stripe_app
     [refund] = at_stripe(stripe_app, f"/v1/refunds?payment_intent={late.id}")["data"]
     assert (refund["id"], refund["amount"]) == (row.stripe_refund_id, 7000)
     assert late_charges.sweep() == 0
+
+
+@pytest.fixture
+def proxied(stripe_app):
+    """The app's Stripe calls going through a proxy that can fail the refund create."""
+    with StripeProxy(stripe_app.config["STRIPE_API_BASE"]) as proxy:
+        stripe_app.extensions["saldo.stripe"] = StripeGateway(
+            "sk_test_saldo_demo", api_base=proxy.url, max_network_retries=0
+        )
+        proxy.reset(path="/v1/refunds")
+        yield proxy
+
+
+def late_charge_alerts(invoice) -> list[Alert]:
+    return db.session.scalars(db.select(Alert).filter_by(invoice_id=invoice.id)).all()
+
+
+def audited(action) -> list[AuditEvent]:
+    return db.session.scalars(db.select(AuditEvent).filter_by(action=action)).all()
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (503, {"type": "api_error", "message": "Stripe is down"}),
+        (500, {"type": "api_error", "message": "Something went wrong on Stripe's end."}),
+        (429, {"type": "invalid_request_error", "code": "rate_limit", "message": "Too many"}),
+    ],
+)
+def test_an_outage_leaves_the_refund_pending_for_the_next_sweep(stripe_app, proxied, status, error):
+    invoice, payment, claim = watched_claim(stripe_app, 6000)
+    late = charging.create_intent(payment, claim)
+    proxied.reset("status", path="/v1/refunds", status=status, error=error)
+    assert late_charges.sweep() == 0
+    [row] = db.session.scalars(db.select(LateCharge)).all()
+    assert (row.status, row.failure_reason, row.attempted_at) == ("refund_pending", None, None)
+    assert late_charge_alerts(invoice) == []
+    proxied.reset(path="/v1/refunds")
+    assert late_charges.sweep() == 1
+    db.session.refresh(row)
+    [refund] = at_stripe(stripe_app, f"/v1/refunds?payment_intent={late.id}")["data"]
+    assert (row.status, row.stripe_refund_id, refund["amount"]) == ("refunded", refund["id"], 6000)
+
+
+DECLINED = {
+    "type": "invalid_request_error",
+    "code": "charge_disputed",
+    "message": "Charge ch_1 has been charged back; cannot issue a refund.",
+}
+
+
+def test_a_refused_refund_fails_once_with_its_reason_and_raises_one_alert(stripe_app, proxied):
+    invoice, payment, claim = watched_claim(stripe_app, 6000)
+    late = charging.create_intent(payment, claim)
+    proxied.reset("status", path="/v1/refunds", status=400, error=DECLINED)
+    assert late_charges.sweep() == 0
+    assert late_charges.sweep() == 0
+    # refused for good: Stripe was asked once, and nothing was refunded
+    assert proxied.creates == 1
+    assert at_stripe(stripe_app, f"/v1/refunds?payment_intent={late.id}")["data"] == []
+    [row] = db.session.scalars(db.select(LateCharge)).all()
+    reason = "charge_disputed: Charge ch_1 has been charged back; cannot issue a refund."
+    assert (row.status, row.stripe_refund_id, row.failure_reason) == ("failed", None, reason)
+    [alert] = late_charge_alerts(invoice)
+    assert (alert.kind, alert.resolved_at) == ("late_charge_failed", None)
+    assert alert.data == {
+        "late_charge_id": row.id,
+        "payment_id": payment.id,
+        "payment_intent": late.id,
+        "amount_minor": 6000,
+        "reason": reason,
+        "subject": f"late_charge_failed:{payment.id}",
+    }
+    [event] = audited("payment.late_charge_refund_failed")
+    assert (event.invoice_id, event.data["reason"], event.data["amount_minor"]) == (
+        invoice.id,
+        reason,
+        6000,
+    )
+    assert audited("payment.late_charge_returned") == []
+    assert books(invoice) == [("charge", 6000), ("payment", -6000)]
+
+
+ALREADY_REFUNDED = {
+    "type": "invalid_request_error",
+    "code": "charge_already_refunded",
+    "message": "Charge ch_1 has already been refunded.",
+}
+
+
+def test_a_charge_refunded_at_stripe_already_is_recorded_refunded_with_that_refund(
+    stripe_app, proxied
+):
+    invoice, payment, claim = watched_claim(stripe_app, 6000)
+    late = charging.create_intent(payment, claim)
+    # staff refunded it in the Dashboard before the sweep came; Stripe refuses a second one
+    dashboard = stripe_js.post_form(
+        stripe_app.config["STRIPE_API_BASE"],
+        "/v1/refunds",
+        {"payment_intent": late.id, "amount": 6000},
+    )
+    proxied.reset("status", path="/v1/refunds", status=400, error=ALREADY_REFUNDED)
+    assert late_charges.sweep() == 1
+    assert late_charges.sweep() == 0
+    assert proxied.creates == 1
+    [row] = db.session.scalars(db.select(LateCharge)).all()
+    assert (row.status, row.stripe_refund_id, row.failure_reason) == (
+        "refunded",
+        dashboard["id"],
+        None,
+    )
+    refunds = at_stripe(stripe_app, f"/v1/refunds?payment_intent={late.id}")["data"]
+    assert [(r["id"], r["amount"]) for r in refunds] == [(dashboard["id"], 6000)]
+    assert late_charge_alerts(invoice) == []
+    [event] = audited("payment.late_charge_returned")
+    assert (event.data["outcome"], event.data["payment_intent"]) == ("refunded", late.id)
+    assert audited("payment.late_charge_refund_failed") == []
+
+
+def test_a_refusal_of_part_of_a_charge_refunded_elsewhere_fails(stripe_app, proxied):
+    invoice, payment, claim = watched_claim(stripe_app, 6000)
+    late = charging.create_intent(payment, claim)
+    stripe_js.post_form(
+        stripe_app.config["STRIPE_API_BASE"],
+        "/v1/refunds",
+        {"payment_intent": late.id, "amount": 2500},
+    )
+    error = {**ALREADY_REFUNDED, "code": "amount_too_large", "message": "Amount too large."}
+    proxied.reset("status", path="/v1/refunds", status=400, error=error)
+    assert late_charges.sweep() == 0
+    [row] = db.session.scalars(db.select(LateCharge)).all()
+    # €25.00 of the €60.00 is back: staff must give back the rest
+    assert (row.status, row.failure_reason) == ("failed", "amount_too_large: Amount too large.")
+    [alert] = late_charge_alerts(invoice)
+    assert (alert.kind, alert.data["amount_minor"]) == ("late_charge_failed", 6000)
