@@ -7,7 +7,15 @@ from flask_login import current_user
 from sqlalchemy import event
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal import csrf_tokens, gateways, i18n, log_filters, security, session_cookie
+from portal import (
+    csrf_tokens,
+    gateways,
+    i18n,
+    log_filters,
+    security,
+    session_cookie,
+    template_context,
+)
 from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
 from portal.flask_app import PortalFlask
 from portal.settings import INSTANCE, ROOT, config_for, engine_options
@@ -67,6 +75,7 @@ def register_extensions(app: Flask) -> None:
     init_vocabulary(app)
     security.init_app(app)
     session_cookie.init_app(app)
+    template_context.init_app(app)
     init_gateways(app)
 
 
