@@ -15,6 +15,7 @@ from portal import (
     migrations_cli,
     security,
     session_cookie,
+    template_context,
 )
 from portal.extensions import babel, csrf, db, limiter, login_manager
 from portal.flask_app import PortalFlask
@@ -75,6 +76,7 @@ def register_extensions(app: Flask) -> None:
     init_vocabulary(app)
     security.init_app(app)
     session_cookie.init_app(app)
+    template_context.init_app(app)
     init_gateways(app)
 
 

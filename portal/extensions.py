@@ -2,7 +2,6 @@
 
 from flask import current_app
 from flask_babel import Babel
-from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
@@ -10,6 +9,7 @@ from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 from portal import rate_limit_storage  # noqa: F401  (registers saldo-memory://)
+from portal.request_limiter import FilterFirstLimiter
 from portal.security import SameOriginCSRF
 
 NAMING = {
@@ -36,5 +36,5 @@ def _default_limit() -> str:
     return current_app.config["RATELIMIT_DEFAULT"]
 
 
-limiter = Limiter(key_func=get_remote_address, default_limits=[_default_limit])
+limiter = FilterFirstLimiter(key_func=get_remote_address, default_limits=[_default_limit])
 login_manager = LoginManager()

@@ -2,6 +2,7 @@
 (an installed package) or `-c config/gunicorn.conf.py` (a checkout); every value can be set
 through the environment."""
 
+import gc
 import multiprocessing
 import os
 
@@ -49,6 +50,16 @@ logconfig_dict = {
 #: no database connection is opened at import, and each worker drops any pooled connection
 #: it inherited (`post_fork`), so no socket is shared between processes
 preload_app = os.environ.get("GUNICORN_PRELOAD", "1") == "1"
+
+
+def pre_fork(server, worker):
+    """With the app imported in the master, move everything it holds out of the garbage
+    collector's reach before a worker forks (`gc.freeze`): the app's few hundred thousand
+    long-lived objects are then never traversed again by a worker's full collections (a
+    pause of about 0.2 s every few thousand requests), and the pages they sit on stay
+    shared with the master instead of being copied when a collection touches them."""
+    if preload_app:
+        gc.freeze()
 
 
 def post_fork(server, worker):

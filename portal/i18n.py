@@ -12,6 +12,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as pgettext_l
 from flask_login import current_user
+from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 from wtforms.i18n import messages_path
 
 from portal import clock, elision
@@ -26,21 +27,32 @@ def supported() -> tuple[str, ...]:
 def select_locale() -> str:
     """Explicit choice on the page, then the patient's language, Accept-Language, the practice."""
     if has_request_context():
+        languages = current_app.config["LANGUAGES"]
         chosen = session.get("lang")
-        if chosen in supported():
+        if chosen in languages:
             return chosen
-        patient_locale = getattr(g, "patient_locale", None)
-        if patient_locale in supported():
+        patient_locale = g.get("patient_locale")
+        if patient_locale in languages:
             return patient_locale
-        if current_user and current_user.is_authenticated and current_user.locale in supported():
-            return current_user.locale
-        best = request.accept_languages.best_match(supported())
+        staff_locale = _staff_locale()
+        if staff_locale in languages:
+            return staff_locale
+        best = request.accept_languages.best_match(languages)
         if best:
             return best
-        practice_locale = getattr(g, "practice_locale", None)
-        if practice_locale in supported():
+        practice_locale = g.get("practice_locale")
+        if practice_locale in languages:
             return practice_locale
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _staff_locale() -> str | None:
+    """The signed-in staff user's language. A session no one signed in to (a patient's)
+    does not load the user: Flask-Login would only find it anonymous."""
+    remember = current_app.config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE)
+    if "_user_id" not in session and remember not in request.cookies:
+        return None
+    return current_user.locale if current_user and current_user.is_authenticated else None
 
 
 def select_timezone() -> str | None:

@@ -11,6 +11,7 @@ without it, an `Origin` other than `null` must be this site's own. A request wit
 """
 
 import logging
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
@@ -29,11 +30,27 @@ def _origin(url: str | None) -> str | None:
 
 
 def content_security_policy() -> str:
-    stripe_js = _origin(current_app.config["STRIPE_JS_URL"]) or "https://js.stripe.com"
-    stripe_api = _origin(current_app.config["STRIPE_API_BASE"]) or "https://api.stripe.com"
+    """The policy of the current page: Stripe's origins from the settings, and those of the
+    practice's own Stripe account when the page is a practice's that has one."""
     practice = g.get("practice")
-    if getattr(practice, "has_own_stripe_account", False):  # its own account: Stripe or a stand-in
-        base = _origin(practice.stripe_api_base)
+    # the practice's own account: Stripe or a stand-in
+    own = bool(getattr(practice, "has_own_stripe_account", False))
+    config = current_app.config
+    return _policy(
+        config["STRIPE_JS_URL"],
+        config["STRIPE_API_BASE"],
+        own,
+        practice.stripe_api_base if own else None,
+    )
+
+
+@lru_cache(maxsize=64)
+def _policy(js_url: str | None, api_base: str | None, own: bool, own_base: str | None) -> str:
+    """The policy for these Stripe settings, written once per process."""
+    stripe_js = _origin(js_url) or "https://js.stripe.com"
+    stripe_api = _origin(api_base) or "https://api.stripe.com"
+    if own:
+        base = _origin(own_base)
         stripe_js += f" {base or 'https://js.stripe.com'}"
         stripe_api += f" {base or 'https://api.stripe.com'}"
     frames = " ".join(sorted({stripe_js, "https://js.stripe.com", "https://hooks.stripe.com"}))
@@ -70,20 +87,29 @@ PERMISSIONS_POLICY = ", ".join(
 )
 
 
+#: the headers every answer carries as they are, whatever a view set
+FIXED_HEADERS = (
+    ("Permissions-Policy", PERMISSIONS_POLICY),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+)
+
+
 def add_headers(response: Response) -> Response:
-    response.headers.setdefault("Content-Security-Policy", content_security_policy())
-    response.headers["Permissions-Policy"] = PERMISSIONS_POLICY
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["X-Frame-Options"] = "DENY"
+    headers = response.headers
+    if "Content-Security-Policy" not in headers:
+        headers["Content-Security-Policy"] = content_security_policy()
+    for name, value in FIXED_HEADERS:
+        headers[name] = value
     if request.endpoint == "static":
-        response.headers["Cache-Control"] = "public, max-age=86400"
-    elif response.cache_control.max_age is None:
+        headers["Cache-Control"] = "public, max-age=86400"
+    elif "Cache-Control" not in headers or response.cache_control.max_age is None:
         # a view that gives its response a lifetime (the brand stylesheet, the logo) keeps it
-        response.headers["Cache-Control"] = "no-store"
-    if request.is_secure and current_app.config.get("HSTS_SECONDS"):
-        seconds = current_app.config["HSTS_SECONDS"]
-        response.headers["Strict-Transport-Security"] = f"max-age={seconds}; includeSubDomains"
+        headers["Cache-Control"] = "no-store"
+    seconds = current_app.config.get("HSTS_SECONDS")
+    if seconds and request.is_secure:
+        headers["Strict-Transport-Security"] = f"max-age={seconds}; includeSubDomains"
     return response
 
 

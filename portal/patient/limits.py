@@ -4,7 +4,8 @@ confirmed, and no limit at all afterwards.
 
 Flask-Limiter would look the exempt limit up twice per request (its `before_request` and
 the route's decorator) to find it exempt; a request filter answers first, for these views
-only, so a verified look does no limiter work and never touches its storage.
+only (`portal.request_limiter` asks it before any limit is resolved), so a verified look
+does no limiter work and never touches its storage.
 """
 
 from flask import current_app, request

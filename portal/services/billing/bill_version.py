@@ -23,6 +23,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    column,
     func,
     literal_column,
     select,
@@ -109,16 +110,23 @@ def _sums(ledger) -> dict[str, int]:
 _STATEMENTS: dict[str, object] = {}
 
 
+#: the statement's columns read as timestamps (the others are taken as the driver gives them)
+TIMESTAMPS = ("expires_at", "revoked_at", "replaced_at")
+
+
 def _statement(dialect):
     """The statement for `dialect`, built once and kept as its SQL text: SQLAlchemy then
     finds it in its statement cache by the text alone, not by walking a large expression
-    on every execution."""
+    on every execution. Its columns are given in order, so SQLAlchemy also keeps the
+    result's column map instead of matching the cursor's names on every execution."""
     if dialect.name not in _STATEMENTS:
         named = type(dialect)(paramstyle="named")  # `:link_id`, what `text()` reads
         named.bind_typing = BindTyping.NONE  # no `::INTEGER` after it (psycopg)
-        sql = str(_build(dialect.name).compile(dialect=named))
+        built = _build(dialect.name)
+        sql = str(built.compile(dialect=named))
+        names = [c.name for c in built.selected_columns]
         _STATEMENTS[dialect.name] = text(sql).columns(
-            expires_at=DateTime(), revoked_at=DateTime(), replaced_at=DateTime()
+            *(column(name, DateTime()) if name in TIMESTAMPS else column(name) for name in names)
         )
     return _STATEMENTS[dialect.name]
 
