@@ -14,6 +14,7 @@ from sqlalchemy import func, or_
 from portal.extensions import db
 from portal.models import Invoice, LedgerEntry, Payment, Refund
 from portal.models.ledger import LedgerKind
+from portal.services.billing import ledger
 
 #: the kinds that lower the price, each with the kind it is shown under
 PRICE_KINDS = {
@@ -77,7 +78,4 @@ def of_invoice(invoice: Invoice) -> list[Reduction]:
 
 def written_off(invoice: Invoice) -> int:
     """What the practice stopped asking for on `invoice`, in minor units."""
-    query = db.select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
-        LedgerEntry.invoice_id == invoice.id, LedgerEntry.kind == LedgerKind.WRITE_OFF
-    )
-    return -int(db.session.scalar(query))
+    return ledger.total_of(invoice.id, LedgerKind.WRITE_OFF)
