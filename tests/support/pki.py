@@ -4,7 +4,6 @@ certificate and the TSA certificate, and publishes its CRL and an OCSP responder
 revocation information, fetched at sealing and embedded."""
 
 import datetime as dt
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
+
+from tests.support import servers
 
 NOW = dt.datetime.now(dt.UTC)
 
@@ -232,10 +233,5 @@ def local_ca(folder: Path, with_ocsp: bool = True):
     ca.cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     holder["ca"] = ca
 
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with servers.served(server):
         yield ca
-    finally:
-        server.shutdown()
-        server.server_close()

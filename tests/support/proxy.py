@@ -10,10 +10,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
-from tests.support.servers import free_port
+from tests.support.servers import ServedInThread, free_port
 
 
-class LosingProxy:
+class LosingProxy(ServedInThread):
     def __init__(self, upstream: str):
         parts = urlsplit(upstream)
         self.upstream = (parts.hostname, parts.port)
@@ -57,7 +57,6 @@ class LosingProxy:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def drop(self, method: str, path_prefix: str, times: int = 1) -> None:
         with self._lock:
@@ -70,12 +69,3 @@ class LosingProxy:
                     rule[2] -= 1
                     return True
         return False
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)

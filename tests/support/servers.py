@@ -113,21 +113,38 @@ def flush_localstripe(base: str) -> None:
     urllib.request.urlopen(request, timeout=10).read()
 
 
+#: how often a server thread looks for `shutdown()` (socketserver's default, 0.5 s, would
+#: keep every test that stops a server waiting for up to half a second)
+POLL_SECONDS = 0.01
+
+
+@contextmanager
+def served(server):
+    """`server` (a socketserver server) answering in a thread for the `with` block, then
+    shut down and closed."""
+    thread = threading.Thread(target=server.serve_forever, args=(POLL_SECONDS,), daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
 class ServedInThread:
-    """A server (`self._server`, with serve_forever and shutdown) run in a thread while in
-    its `with` block."""
+    """A server (`self._server`, a socketserver server) run in a thread while in its `with`
+    block."""
 
     _server = None
 
     def __enter__(self):
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
+        self._serving = served(self._server)
+        self._serving.__enter__()
         return self
 
     def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+        self._serving.__exit__(*exc)
 
 
 class LiveServer(ServedInThread):

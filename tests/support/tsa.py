@@ -4,7 +4,6 @@ certificate is self-signed, or issued by a local CA (`tests.support.pki`) that p
 revocation status."""
 
 import datetime as dt
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
 from pyhanko.sign.timestamps import DummyTimeStamper
+
+from tests.support import servers
 
 
 @dataclass(frozen=True)
@@ -89,10 +90,5 @@ def local_tsa(folder: Path, ca=None):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with servers.served(server):
         yield LocalTsa(f"http://127.0.0.1:{server.server_port}/tsa", trusted, answered)
-    finally:
-        server.shutdown()
-        server.server_close()

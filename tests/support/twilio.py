@@ -6,15 +6,14 @@ TwilioSender code runs unchanged against it.
 
 import base64
 import itertools
-import threading
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.support.servers import free_port
+from tests.support.servers import ServedInThread, free_port
 
 
-class FakeTwilio:
+class FakeTwilio(ServedInThread):
     def __init__(self, account_sid: str = "AC_test", auth_token: str = "secret"):
         self.account_sid, self.auth_token = account_sid, auth_token
         self.messages: list[dict] = []
@@ -23,7 +22,6 @@ class FakeTwilio:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._server = make_server("127.0.0.1", self.port, self._app, threaded=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @Request.application
     def _app(self, request: Request) -> Response:
@@ -39,11 +37,3 @@ class FakeTwilio:
         sid = f"SM{next(self._ids):032d}"
         self.messages.append({"sid": sid, **request.form.to_dict()})
         return Response(f'{{"sid": "{sid}", "status": "queued"}}', 201, mimetype="application/json")
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._thread.join(timeout=10)

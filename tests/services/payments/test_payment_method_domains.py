@@ -2,13 +2,13 @@
 a small stand-in for that API (localstripe has none)."""
 
 import json
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from portal.gateways.stripe_gateway import StripeGateway
+from tests.support import servers
 
 
 class _Domains(BaseHTTPRequestHandler):
@@ -59,11 +59,8 @@ class _Domains(BaseHTTPRequestHandler):
 @pytest.fixture
 def domains_api():
     _Domains.domains, _Domains.seen = {}, []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Domains)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}", _Domains
-    server.shutdown()
-    server.server_close()
+    with servers.served(ThreadingHTTPServer(("127.0.0.1", 0), _Domains)) as server:
+        yield f"http://127.0.0.1:{server.server_port}", _Domains
 
 
 def test_register_then_validate_again(domains_api):
