@@ -65,12 +65,16 @@ def run_on_workers(day: date | None, at: time, hour: int | None, wait: float) ->
     if not wait:
         click.echo(f"{label(day)}: queued for the workers as task {result.id}")
         return
-    report = result.get(blocking=True, timeout=wait)
-    if "skipped" in report:
-        click.echo(f"{label(day)}: skipped (another worker had the hour {period})")
-    else:
-        click.echo(describe(day, report))
+    click.echo(worker_report(day, period, result.get(blocking=True, timeout=wait)))
     click.echo(describe_backlog())
+
+
+def worker_report(day: date | None, period: str | None, report: dict) -> str:
+    """A consumer's report of a run queued for `day` (as the periodic work of `period`), as
+    `run-due --on-workers --wait` prints it."""
+    if "skipped" in report:
+        return f"{label(day)}: skipped (another worker had the hour {period})"
+    return describe(day, report)
 
 
 def register(group) -> None:

@@ -1,5 +1,6 @@
 """Separate worker processes against the test database: `flask jobs run-due`, as an operator
-runs it, and Huey consumers with the runs queued for them."""
+runs it, and Huey consumers with the runs queued for them (by `run-due --on-workers`, or from
+the test process through `ConsumerQueue`)."""
 
 import os
 import subprocess
@@ -150,3 +151,32 @@ def finish(process: subprocess.Popen, timeout: float = 300) -> str:
     out, err = process.communicate(timeout=timeout)
     assert process.returncode == 0, err[-3000:]
     return out
+
+
+class ConsumerQueue:
+    """The consumers' queue on their Redis, seen from the test process: it hands them runs
+    exactly as `flask jobs run-due --on-workers` does (the same task of `portal.tasks`, under
+    the same name), without starting a process for each."""
+
+    def __init__(self, redis_url: str):
+        from huey import RedisHuey
+
+        from portal import tasks
+
+        self._huey = RedisHuey("saldo", url=redis_url)
+        # registered under the name the consumers know it by: portal.tasks.run_due_on
+        self._run_due_on = self._huey.task()(tasks.run_due_on.func)
+
+    def run_due(self, day: date, hour: int | None = None):
+        """Queue `run-due --as-of day --on-workers [--hour hour]`; returns its Huey result."""
+        from portal.jobs_cli import period_of
+
+        return self._run_due_on(day.isoformat(), period_of(day, hour), "12:00")
+
+    @staticmethod
+    def report(result, day: date, hour: int | None = None, wait: float = 240) -> str:
+        """What `run-due --on-workers --wait` prints for `result` (in an app context)."""
+        from portal.jobs_cli import describe_backlog, period_of, worker_report
+
+        report = result.get(blocking=True, timeout=wait)
+        return f"{worker_report(day, period_of(day, hour), report)}\n{describe_backlog()}\n"

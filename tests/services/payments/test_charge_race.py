@@ -2,6 +2,7 @@
 Redis of their own) running the day's work at once over plans with installments due, against
 a real PostgreSQL and SQLite."""
 
+import time
 from datetime import date
 
 import pytest
@@ -68,9 +69,10 @@ def test_workers_racing_charge_each_installment_once(stripe_app, tmp_path):
                 RUN_DUE_SCHEDULE="off",
                 SALDO_INSTANCE_PATH=str(tmp_path / "instance"),
             )
+            queue = workers.ConsumerQueue(redis.url)
             with workers.consumers(env, 2, tmp_path):
                 for repetition, day in enumerate(RACE_DAYS):
-                    race(env, day, hour=9 + repetition, due=8 if repetition == 0 else 5)
+                    race(env, queue, day, hour=9 + repetition, due=8 if repetition == 0 else 5)
                     check_books(base, customers, plans, later, paid_up_to=repetition + 2)
     finally:
         redis.stop()
@@ -89,19 +91,37 @@ def test_workers_racing_charge_each_installment_once(stripe_app, tmp_path):
     assert len(upcoming) == REPETITIONS
 
 
-def race(env, day: date, hour: int, due: int) -> None:
-    """Four `run-due` processes, the hour's periodic work queued twice for the consumers and
-    two free runs of the day queued for them, all at once: `due` installments charged."""
+def race(env, queue: workers.ConsumerQueue, day: date, hour: int, due: int) -> None:
+    """Four `run-due` processes, the hour's periodic work queued twice for the consumers (by
+    `run-due --on-workers` and from here) and two free runs of the day queued from here, all
+    at once: `due` installments charged. What is queued from here is queued once the first
+    charge of the day is claimed, so the consumers' runs overlap the processes' charging."""
+    claims = claimed()
     started = [workers.run_due(env, day) for _ in range(4)]
-    started += [workers.on_workers(env, day, hour=hour) for _ in range(2)]
-    started += [workers.on_workers(env, day) for _ in range(2)]
+    started.append(workers.on_workers(env, day, hour=hour))
+    deadline = time.monotonic() + 120
+    while claimed() == claims and time.monotonic() < deadline:
+        if any(process.poll() is not None for process in started):
+            break  # one ended before charging: `finish` shows why
+        time.sleep(0.02)
+    queued = [(queue.run_due(day, hour), hour), (queue.run_due(day), None)]
+    queued.append((queue.run_due(day), None))
     outputs = [workers.finish(process) for process in started]
+    db.session.rollback()
+    outputs += [queue.report(result, day, at_hour) for result, at_hour in queued]
     # the hour's work ran on one consumer; the other copy found its lease taken
     skipped = f"{day.isoformat()}: skipped (another worker had the hour"
     assert [o.startswith(skipped) for o in outputs[4:6]].count(True) == 1
     # every installment due was charged by exactly one of the runs
     assert sum(workers.charged(o) for o in outputs) == due
     assert [o.endswith("; 0 payments stuck in flight\n") for o in outputs] == [True] * 8, outputs
+
+
+def claimed() -> int:
+    """How many charges have been claimed so far (a new snapshot each time)."""
+    count = db.session.scalar(db.select(db.func.count(ChargeAttempt.id)))
+    db.session.rollback()
+    return count
 
 
 def check_books(base, customers, plans, later, paid_up_to: int):
