@@ -59,7 +59,7 @@ def postgres():
     run = lambda *cmd: subprocess.run([*as_user, *cmd], check=True, capture_output=True)  # noqa: E731
     run(str(bindir / "initdb"), "-D", str(datadir), "-U", "saldo", "--auth=trust", "-E", "UTF8")
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    options += " -c synchronous_commit=off -c full_page_writes=off"
+    options += " -c synchronous_commit=off -c full_page_writes=off -c autovacuum=off"
     run(
         str(bindir / "pg_ctl"),
         "-D",
