@@ -78,9 +78,13 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# one test process more than the machine has cores: many tests wait on processes and servers
+# of their own (PostgreSQL, localstripe, Chromium, workers), and the extra process fills that time
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+
 test: system-deps install lint
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -p no:cacheprovider -n auto --dist worksteal --durations=25
+	$(PY) -m pytest -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal --durations=25
 
 # Only the production shape: nginx + TLS, two gunicorn servers, two Huey consumers,
 # PostgreSQL and Redis, driven by Chromium; and the built wheel (also part of `make test`).

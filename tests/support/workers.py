@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
+from tests.support import forks
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -56,34 +58,26 @@ def racing(env: dict[str, str], setup: str, race: str, folder: Path, *args: str)
     """Start one Python process per item of `args` with `env`: each runs `setup` (its item is
     `sys.argv[3]`; `app` is made from `env` and its context pushed, `db`, `os`, `sys` and
     `time` are imported), waits at the start line, then runs `race` once every process is
-    ready.
+    ready. The processes are forked from one booted parent (`forks.Forker`), as gunicorn
+    forks its workers, instead of each starting Python and importing the app.
     Returns the processes' outputs (`finish`), in the order of `args`."""
     go = folder / "go"
     ready = [folder / f"ready-{n}" for n in range(len(args))]
     script = OPENING + setup + AT_THE_START + race
-    started = [
-        subprocess.Popen(
-            [sys.executable, "-c", script, str(mark), str(go), arg],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for mark, arg in zip(ready, args, strict=True)
-    ]
-    while not all(mark.exists() for mark in ready):
-        if any(process.poll() is not None for process in started):
-            break  # one failed before the start: `finish` shows its errors
-        time.sleep(0.01)
-    go.touch()
-    return [finish(process) for process in started]
+    marks = [(str(mark), str(go), arg) for mark, arg in zip(ready, args, strict=True)]
+    with forks.Forker(env) as forker:
+        started = [forker.start(["-c", *argv], script) for argv in marks]
+        while not all(mark.exists() for mark in ready):
+            if any(process.poll() is not None for process in started):
+                break  # one failed before the start: `finish` shows its errors
+            time.sleep(0.01)
+        go.touch()
+        return [finish(process) for process in started]
 
 
-def run_due(env: dict[str, str], day: date) -> subprocess.Popen:
-    command = [sys.executable, "-m", "flask", "--app", "portal", "jobs", "run-due"]
+def _python(env: dict[str, str], *args: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [*command, "--as-of", day.isoformat()],
+        [sys.executable, *args],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -92,16 +86,26 @@ def run_due(env: dict[str, str], day: date) -> subprocess.Popen:
     )
 
 
-def on_workers(env: dict[str, str], day: date, hour: int | None = None) -> subprocess.Popen:
+def _flask(env: dict[str, str], forker, *args: str):
+    """`flask --app portal *args` with `env`: its own process, or forked by `forker`."""
+    command = ["flask", "--app", "portal", *args]
+    if forker is not None:
+        return forker.start(command)
+    return _python(env, "-m", *command)
+
+
+def run_due(env: dict[str, str], day: date, forker=None):
+    """`flask jobs run-due --as-of day` (forked by `forker`, if given)."""
+    return _flask(env, forker, "jobs", "run-due", "--as-of", day.isoformat())
+
+
+def on_workers(env: dict[str, str], day: date, hour: int | None = None, forker=None):
     """`flask jobs run-due --on-workers` for `day` (as the periodic work of `hour`, if given),
-    waiting for the consumer's report."""
-    command = [sys.executable, "-m", "flask", "--app", "portal", "jobs", "run-due"]
-    command += ["--as-of", day.isoformat(), "--on-workers", "--wait", "240"]
+    waiting for the consumer's report (forked by `forker`, if given)."""
+    command = ["jobs", "run-due", "--as-of", day.isoformat(), "--on-workers", "--wait", "240"]
     if hour is not None:
         command += ["--hour", str(hour)]
-    return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    return _flask(env, forker, *command)
 
 
 @contextmanager

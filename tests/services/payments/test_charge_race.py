@@ -19,7 +19,7 @@ from portal.models import (
 )
 from tests.deploy.stack import Redis
 from tests.services.plans.test_plans import pay_down_payment, signed_plan
-from tests.support import stripe_js, workers
+from tests.support import forks, stripe_js, workers
 from tests.support.stripe_proxy import StripeProxy
 
 pytestmark = pytest.mark.stripe
@@ -70,9 +70,9 @@ def test_workers_racing_charge_each_installment_once(stripe_app, tmp_path):
                 SALDO_INSTANCE_PATH=str(tmp_path / "instance"),
             )
             queue = workers.ConsumerQueue(redis.url)
-            with workers.consumers(env, 2, tmp_path):
+            with workers.consumers(env, 2, tmp_path), forks.Forker(env) as forker:
                 for repetition, day in enumerate(RACE_DAYS):
-                    race(env, queue, day, hour=9 + repetition, due=8 if repetition == 0 else 5)
+                    race(forker, queue, day, hour=9 + repetition, due=8 if repetition == 0 else 5)
                     check_books(base, customers, plans, later, paid_up_to=repetition + 2)
     finally:
         redis.stop()
@@ -91,14 +91,14 @@ def test_workers_racing_charge_each_installment_once(stripe_app, tmp_path):
     assert len(upcoming) == REPETITIONS
 
 
-def race(env, queue: workers.ConsumerQueue, day: date, hour: int, due: int) -> None:
-    """Four `run-due` processes, the hour's periodic work queued twice for the consumers (by
+def race(forker, queue: workers.ConsumerQueue, day: date, hour: int, due: int) -> None:
+    """Four `run-due` processes (forked from one booted parent, as gunicorn forks its workers), the hour's periodic work queued twice for the consumers (by
     `run-due --on-workers` and from here) and two free runs of the day queued from here, all
     at once: `due` installments charged. What is queued from here is queued once the first
     charge of the day is claimed, so the consumers' runs overlap the processes' charging."""
     claims = claimed()
-    started = [workers.run_due(env, day) for _ in range(4)]
-    started.append(workers.on_workers(env, day, hour=hour))
+    started = [workers.run_due(forker.env, day, forker) for _ in range(4)]
+    started.append(workers.on_workers(forker.env, day, hour=hour, forker=forker))
     deadline = time.monotonic() + 120
     while claimed() == claims and time.monotonic() < deadline:
         if any(process.poll() is not None for process in started):
