@@ -2,9 +2,6 @@
 while the patient pays it by card, in separate processes against the same database, book it
 once; a double-submitted desk form books once."""
 
-import subprocess
-import sys
-
 import pytest
 
 from portal.extensions import db
@@ -14,7 +11,7 @@ from portal.services.core.audit import SYSTEM
 from tests import factories
 from tests.services.payments.test_charge_race import intents_at_stripe
 from tests.services.payments.test_payments import saved_card
-from tests.support import workers
+from tests.support import forks, workers
 from tests.support.stripe_proxy import StripeProxy
 
 pytestmark = pytest.mark.stripe
@@ -48,15 +45,9 @@ with app.app_context():
 """
 
 
-def start(env, kind: str, invoice_id: int, value: str, flag) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, kind, str(invoice_id), value, str(flag)],
-        cwd=workers.ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def start(forker: forks.Forker, kind: str, invoice_id: int, value: str, flag) -> forks.Forked:
+    """One racing process, forked from the booted parent (as gunicorn forks its workers)."""
+    return forker.start(["-c", kind, str(invoice_id), value, str(flag)], SCRIPT)
 
 
 def test_desk_and_card_racing_for_the_balance_book_it_once(stripe_app, tmp_path):
@@ -67,11 +58,12 @@ def test_desk_and_card_racing_for_the_balance_book_it_once(stripe_app, tmp_path)
     with StripeProxy(base) as proxy:
         # the card's create is answered a second late: it holds the invoice meanwhile
         proxy.reset("delay_answer", delay=1.0)
-        env = workers.env_for(stripe_app, proxy.url)
-        started = [start(env, "desk", invoice.id, money.new_claim_key(), flag) for _ in range(2)]
-        started += [start(env, "card", invoice.id, seti, flag) for _ in range(2)]
-        flag.touch()
-        outputs = [workers.finish(process).split() for process in started]
+        with forks.Forker(workers.env_for(stripe_app, proxy.url)) as forker:
+            desk = [money.new_claim_key() for _ in range(2)]
+            started = [start(forker, "desk", invoice.id, key, flag) for key in desk]
+            started += [start(forker, "card", invoice.id, seti, flag) for _ in range(2)]
+            flag.touch()
+            outputs = [workers.finish(process).split() for process in started]
     won = [o for o in outputs if o[0] != "refused"]
     # exactly one process took the balance, by desk or by card; the others were refused
     assert len(won) == 1 and won[0][:2] in (["desk", "booked"], ["card", "succeeded"])

@@ -1,8 +1,7 @@
 """Health invoice numbers: progressive per practice, kind and year, with no gaps and no
 duplicates, also when separate processes issue at the same time."""
 
-import subprocess
-import sys
+import os
 from datetime import date, datetime
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from portal.services.core.audit import SYSTEM
 from portal.services.fiscal import documents, numbering
 from tests import factories
 from tests import fiscal_factories as ff
+from tests.support import forks
 
 ROOT = Path(__file__).resolve().parents[3]
 PROCESSES = 4
@@ -36,17 +36,14 @@ def test_concurrent_processes_number_without_gaps_or_duplicates(app, database_ur
     # every process issues every payment, in a different order: each payment is wanted by
     # all of them at once, so both the counter and the one-document-per-payment guard race
     orders = [ids[k:] + ids[:k] + other_ids for k in range(0, PAYMENTS, PAYMENTS // PROCESSES)]
-    workers = [
-        subprocess.Popen(
-            [sys.executable, "-m", "tests.support.fiscal_worker", database_url, *map(str, order)],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for order in orders
-    ]
-    results = [worker.communicate(timeout=300) for worker in workers]
+    # each a process of its own, forked from one booted parent (as gunicorn forks workers)
+    script = (ROOT / "tests" / "support" / "fiscal_worker.py").read_text()
+    with forks.Forker({**os.environ, "SALDO_ENV": "test"}) as forker:
+        workers = [
+            forker.start(["fiscal_worker", database_url, *map(str, order)], script)
+            for order in orders
+        ]
+        results = [worker.communicate(timeout=300) for worker in workers]
     assert [worker.returncode for worker in workers] == [0] * PROCESSES, [r[1] for r in results]
     db.session.expire_all()
     issued = db.session.scalars(
