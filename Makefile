@@ -78,9 +78,8 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# one test process more than the machine has cores: many tests wait on processes and servers
-# of their own (PostgreSQL, localstripe, Chromium, workers), and the extra process fills that time
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc) + 1 )))
+# test processes: one per core by default (`make test TEST_WORKERS=3` for another number)
+TEST_WORKERS ?= auto
 
 test: system-deps install lint
 	$(VENV)/bin/lint-imports
