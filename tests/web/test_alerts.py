@@ -114,7 +114,7 @@ def act(client, alert_id, action, **extra):
 
 def events(web_app, action):
     with web_app.app_context():
-        query = db.select(AuditEvent).filter_by(action=action)
+        query = db.select(AuditEvent).filter_by(action=action).order_by(AuditEvent.id)
         return db.session.scalars(query).all()
 
 
