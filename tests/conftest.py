@@ -1,6 +1,8 @@
 """Fixtures: the app on SQLite and on a real PostgreSQL, localstripe, SMTP, a live server."""
 
+import atexit
 import compileall
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -72,6 +74,7 @@ def stripe_base():
 
 _migrated: set[str] = set()
 _SEAL_DIR = Path(tempfile.mkdtemp(prefix="saldo-seal-"))
+atexit.register(shutil.rmtree, _SEAL_DIR, ignore_errors=True)
 
 
 def _make_app(database_url: str, stripe_base: str | None = None, **overrides):
