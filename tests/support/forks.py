@@ -87,20 +87,30 @@ while running:  # stdin closed: wait for the children still running
 class Forked:
     """One forked worker, with the part of `subprocess.Popen` the tests use."""
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, parent: subprocess.Popen):
         self.folder = folder
         self.returncode: int | None = None
+        self._parent = parent
 
     @property
     def pid(self) -> int:
         while not (self.folder / "pid").exists():
+            self._check_parent()
             time.sleep(0.005)
         return int((self.folder / "pid").read_text())
 
     def poll(self) -> int | None:
         if self.returncode is None and (self.folder / "rc").exists():
             self.returncode = int((self.folder / "rc").read_text())
+        if self.returncode is None:
+            self._check_parent()
         return self.returncode
+
+    def _check_parent(self) -> None:
+        """The parent writes every child's exit status before it exits, so a parent gone
+        with this one unwritten died: say so now rather than at a timeout."""
+        if self._parent.poll() is not None and not (self.folder / "rc").exists():
+            raise RuntimeError(f"the workers' parent exited ({self._parent.returncode})")
 
     def communicate(self, timeout: float | None = None) -> tuple[str, str]:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -144,7 +154,7 @@ class Forker:
         request = {"argv": argv, "script": script, "folder": str(folder)}
         self._parent.stdin.write(json.dumps(request) + "\n")
         self._parent.stdin.flush()
-        return Forked(folder)
+        return Forked(folder, self._parent)
 
     def __exit__(self, *exc):
         self._parent.stdin.close()

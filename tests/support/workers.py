@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.support import forks
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = forks.ROOT
 BIN = Path(sys.executable).parent
 
 

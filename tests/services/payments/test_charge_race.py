@@ -92,10 +92,11 @@ def test_workers_racing_charge_each_installment_once(stripe_app, tmp_path):
 
 
 def race(forker, queue: workers.ConsumerQueue, day: date, hour: int, due: int) -> None:
-    """Four `run-due` processes (forked from one booted parent, as gunicorn forks its workers), the hour's periodic work queued twice for the consumers (by
-    `run-due --on-workers` and from here) and two free runs of the day queued from here, all
-    at once: `due` installments charged. What is queued from here is queued once the first
-    charge of the day is claimed, so the consumers' runs overlap the processes' charging."""
+    """Four `run-due` processes (forked from one booted parent, as gunicorn forks its
+    workers), the hour's periodic work queued twice for the consumers (by `run-due
+    --on-workers` and from here) and two free runs of the day queued from here, all at once:
+    `due` installments charged. What is queued from here is queued once the first charge of
+    the day is claimed, so the consumers' runs overlap the processes' charging."""
     claims = claimed()
     started = [workers.run_due(forker.env, day, forker) for _ in range(4)]
     started.append(workers.on_workers(forker.env, day, hour=hour, forker=forker))
