@@ -4,7 +4,8 @@ triggers dropped on SQLite), so a benchmark reads what the portal would.
 
 Each invoice's ledger sum and each patient's open total (migration 0024), set-based (one
 grouped pass instead of a sum per row); then migration 0028's own backfill of the receivables
-per due day, the count of patients owing and the ledger sums per day.
+per due day, the count of patients owing and the ledger sums per day; on PostgreSQL, migration
+0039's backfill of each patient's newest invoice.
 """
 
 import importlib.util
@@ -25,9 +26,9 @@ _BALANCES = (
 )
 
 
-def _report_totals():
-    path = _MIGRATION / "0028_kept_report_totals.py"
-    spec = importlib.util.spec_from_file_location("kept_report_totals", path)
+def _migration(name: str):
+    path = _MIGRATION / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -36,8 +37,10 @@ def _report_totals():
 def rebuild(executor) -> None:
     """Every kept total of every practice from the ledger, in the transaction of `executor`
     (a session or a connection)."""
-    totals = _report_totals()
+    totals = _migration("0028_kept_report_totals")
     bind = executor if hasattr(executor, "dialect") else executor.get_bind()
     day = totals.DAY[bind.dialect.name]
     for statement in (*_BALANCES, *totals.BACKFILL):
         executor.execute(text(statement.format(day=day)))
+    if bind.dialect.name == "postgresql":
+        executor.execute(text(_migration("0039_patient_newest_invoice").BACKFILL))

@@ -6,10 +6,11 @@ SQLite file and, with `--throwaway-postgres` or a PostgreSQL DATABASE_URL, a scr
 PostgreSQL database. Then, in the same process, each best of three with its SQL statement
 count: the staff invoice list (first page, a keyset page half-way, the last page, a search by
 a rare surname, by a word in every patient's surname, by first-name prefixes a fifth and 2% of
-the patients have (all of them far down the list), by two words, by invoice number and by a
-number prefix no patient has, each status and age filter, a minimum balance), the alerts page
-(count and the first and a middle page) and the reports page (aging with the 100 largest
-patients, DSO, CEI, payments by reminder step). The smallest size is the baseline.
+the patients have (all of them far down the list; the fifth also its second page), by two
+words, by invoice number and by a number prefix no patient has, each status and age filter, a
+minimum balance), the alerts page (count and the first and a middle page) and the reports page
+(aging with the 100 largest patients, DSO, CEI, payments by reminder step). The smallest size
+is the baseline.
 """
 
 import sys
@@ -37,9 +38,10 @@ _ALERTS = """INSERT INTO alert (practice_id, invoice_id, kind, raised_on, data)
     FROM invoice WHERE practice_id = :practice AND id % 100 = 7"""
 
 
-def cases(size: int) -> list[tuple[str, dict]]:
+def cases(size: int, practice_id: int) -> list[tuple[str, dict]]:
     middle = f"{(TODAY - timedelta(days=40)).isoformat()}.{size // 2}"
     last = f"{(TODAY - timedelta(days=44)).isoformat()}.{min(size, 60)}"
+    name1_next = worklist.invoices(practice_id, text="Name1", today=TODAY).next_after
     result = [
         ("list: first page", {}),
         ("list: a page half-way (keyset)", dict(after=middle)),
@@ -47,6 +49,7 @@ def cases(size: int) -> list[tuple[str, dict]]:
         ("list: search 'Surname1234'", dict(text="Surname1234")),
         ("list: search 'Surname' (every patient)", dict(text="Surname")),
         ("list: search 'Name1' (a fifth, older)", dict(text="Name1")),
+        ("list: search 'Name1', the next page", dict(text="Name1", after=name1_next)),
         ("list: search 'Name12' (2%, older)", dict(text="Name12")),
         ("list: search 'Surname Name12'", dict(text="Surname Name12")),
         (f"list: search 'B-{size // 2}'", dict(text=f"B-{size // 2}")),
@@ -74,7 +77,7 @@ def staff_rows(size: int, practice_id: int, _due: int) -> list[tuple[str, str, f
         rows.append((label, f"{detail(value)}, {statements[0] // 3} SQL", seconds))
         print(f"    {label:40}{seconds:8.3f}   {rows[-1][1]}", flush=True)
 
-    for label, filters in cases(size):
+    for label, filters in cases(size, practice_id):
         run(
             label,
             lambda f=filters: worklist.invoices(practice_id, today=TODAY, **f),

@@ -31,7 +31,9 @@ class Patient(db.Model):
     last_name: Mapped[str] = mapped_column(String(100))
     date_of_birth: Mapped[date]
     #: on PostgreSQL the database also keeps `search_words`, the names and email in lower
-    #: case for the staff search (0037, a generated column, not mapped here)
+    #: case for the staff search (0037, a generated column), and `newest_issued_on` /
+    #: `newest_invoice_id`, the key of the patient's newest invoice (0039, kept by
+    #: triggers); neither is mapped here
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(32))
     #: preferred language for pages, email, SMS and PDFs ("en", "it")

@@ -73,16 +73,17 @@ def invoices(
     their balances."""
     limit = limit or PAGE_SIZE
     order = (Invoice.issued_on.desc(), Invoice.id.desc())
-    conditions = [Invoice.practice_id == practice_id]
+    filters = []
     if status:
-        conditions.append(Invoice.status == status)
+        filters.append(Invoice.status == status)
     if age in AGES:
         low, high = AGES[age]
         latest = today - timedelta(days=low) if low is not None else None
         earliest = today - timedelta(days=high) if high is not None else None
-        conditions += _due_between(practice_id, earliest, latest)
+        filters += _due_between(practice_id, earliest, latest)
     if min_balance_minor is not None:
-        conditions.append(Invoice.balance_minor >= min_balance_minor)
+        filters.append(Invoice.balance_minor >= min_balance_minor)
+    conditions = [Invoice.practice_id == practice_id, *filters]
     cursor = _cursor(after)
     if cursor is not None:
         issued_on, invoice_id = cursor
@@ -96,7 +97,8 @@ def invoices(
     )
     words = sorted(text.split(), key=len, reverse=True)
     if words:
-        query = query.where(Invoice.id.in_(_page_of_matches(practice_id, words, conditions, limit)))
+        matches = _page_of_matches(practice_id, words, conditions, limit, bool(filters), cursor)
+        query = query.where(Invoice.id.in_(matches))
     else:
         query = query.where(*conditions)
     found = db.session.execute(query).all()
@@ -152,7 +154,14 @@ def _cursor(after: str | None) -> tuple[date, int] | None:
         return None
 
 
-def _page_of_matches(practice_id: int, words: list[str], conditions: list, limit: int):
+def _page_of_matches(
+    practice_id: int,
+    words: list[str],
+    conditions: list,
+    limit: int,
+    filtered: bool,
+    cursor: tuple[date, int] | None,
+):
     """The ids of the page's invoices (at most `limit` + 1) among those matching every word.
 
     The first (longest) word matches the invoice's number or its patient: each of the two
@@ -164,7 +173,9 @@ def _page_of_matches(practice_id: int, words: list[str], conditions: list, limit
     if db.session.get_bind().dialect.name == "postgresql":
         worklist_postgres.plan_each_time()
         if min(len(word) for word in words) >= 3:
-            return worklist_postgres.page_of_matches(practice_id, words, conditions, limit)
+            return worklist_postgres.page_of_matches(
+                practice_id, words, conditions, limit, filtered=filtered, cursor=cursor
+            )
     by_number, of_patient = _word_parts(practice_id, words[0])
     others = [or_(*_word_parts(practice_id, word)) for word in words[1:]]
     branches = []

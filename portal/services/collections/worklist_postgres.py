@@ -9,8 +9,16 @@ first name who have no recent invoice) it reads hundreds of thousands of rows. S
    fills the page there;
 2. otherwise the matches are found from the trigram indexes (0037): the invoices whose number
    has a word, and the invoices of the patients having every word (one GIN scan on
-   `PATIENT_WORDS`), read patient by patient in the list's order from the
-   `(patient_id, practice_id, issued_on, id)` index, then sorted and cut to the page.
+   `PATIENT_WORDS`), then sorted and cut to the page.
+
+The patients' invoices of step 2 are read from the `(patient_id, practice_id, issued_on, id)`
+index for a few patients only: the page belongs to the patients whose newest invoices
+(`NEWEST`, 0039) come first. Of the patients whose newest invoice is below the page's cursor,
+the first `limit` + 1 by that key hold every row they can give the page: each of them gives
+the page at least its newest invoice, and any other such patient's invoices all come after
+those. Patients whose newest invoice is above the cursor are all read. A filter (status, age,
+balance) may leave a patient's newest invoice out of the list, so a filtered search reads
+every matching patient's invoices, patient by patient.
 
 Step 1 is one statement; step 2 is a subquery of the list's own statement. Both are planned
 for their words (`plan_each_time`).
@@ -19,7 +27,23 @@ An invoice matching every word either has a number with one of them or a patient
 them, so the two parts of step 2 hold every match.
 """
 
-from sqlalchemy import String, and_, func, literal_column, or_, text, true, type_coerce, union
+from datetime import date
+
+from sqlalchemy import (
+    Date,
+    Integer,
+    String,
+    and_,
+    func,
+    literal_column,
+    or_,
+    text,
+    true,
+    tuple_,
+    type_coerce,
+    union,
+    union_all,
+)
 
 from portal.extensions import db
 from portal.models import Invoice, Patient
@@ -28,13 +52,27 @@ from portal.models import Invoice, Patient
 WALK = 1000
 #: the patient's names and email in one lower-case text, kept by the database (0037)
 PATIENT_WORDS = type_coerce(literal_column("patient.search_words"), String)
+#: the list's key (issued_on, id) of the patient's newest invoice, kept by the database (0039)
+NEWEST = (
+    type_coerce(literal_column("patient.newest_issued_on"), Date),
+    type_coerce(literal_column("patient.newest_invoice_id"), Integer),
+)
 _WILDCARDS = ("%", "_", "\\")
 
 
-def page_of_matches(practice_id: int, words: list[str], conditions: list, limit: int):
+def page_of_matches(
+    practice_id: int,
+    words: list[str],
+    conditions: list,
+    limit: int,
+    *,
+    filtered: bool,
+    cursor: tuple[date, int] | None = None,
+):
     """The ids of the page's invoices (at most `limit` + 1) among those matching every word
     (each word in the invoice's number or in its patient's names or email): a list when the
-    list's first rows held the page, else a subquery."""
+    list's first rows held the page, else a subquery. `conditions` hold the practice, the
+    filters (`filtered` when there are any) and the `cursor`."""
     order = (Invoice.issued_on.desc(), Invoice.id.desc())
     first = (
         db.select(Invoice.id, Invoice.patient_id, Invoice.number, Invoice.issued_on)
@@ -64,11 +102,12 @@ def page_of_matches(practice_id: int, words: list[str], conditions: list, limit:
         .limit(limit + 1)
         .subquery()
     )
-    people = (
-        db.select(Patient.id)
-        .where(Patient.practice_id == practice_id, *(_in_patient(word) for word in words))
-        .subquery()
-    )
+    matching = [Patient.practice_id == practice_id, *(_in_patient(word) for word in words)]
+    if filtered:
+        people = db.select(Patient.id).where(*matching)
+    else:
+        people = _first_patients(matching, limit + 1, cursor)
+    people = people.subquery()
     theirs = (
         db.select(Invoice.id, Invoice.issued_on)
         .where(Invoice.patient_id == people.c.id, *conditions)
@@ -85,6 +124,24 @@ def page_of_matches(practice_id: int, words: list[str], conditions: list, limit:
         .subquery()
     )
     return union(db.select(by_number.c.id), db.select(of_patients.c.id))
+
+
+def _first_patients(matching: list, count: int, cursor: tuple[date, int] | None):
+    """The matching patients who may have invoices on the page of an unfiltered list: the
+    first `count` by their newest invoice below the cursor, and every one whose newest
+    invoice is above it."""
+    newest = tuple_(*NEWEST)
+    below = (
+        db.select(Patient.id)
+        .where(*matching, NEWEST[1].is_not(None))
+        .order_by(NEWEST[0].desc(), NEWEST[1].desc())
+        .limit(count)
+    )
+    if cursor is None:
+        return below
+    below = below.where(newest < tuple_(*cursor))
+    above = db.select(Patient.id).where(*matching, newest >= tuple_(*cursor))
+    return union_all(above, below.subquery().select())
 
 
 def plan_each_time() -> None:
