@@ -13,10 +13,15 @@ from portal.patient import session as patient_session
 
 #: the default rate limit (300/min per address) raised so the load test is not all 429s
 UNLIMITED = {"RATELIMIT_DEFAULT": "100000000 per minute"}
+#: an unchanged session cookie is not sent again once it is a minute old: a browser would keep
+#: the renewed cookie and get the next one a minute later, but the load generator keeps none,
+#: so every answer after that minute would carry (and sign) a new one
+KEPT_COOKIE = {"SESSION_REFRESH_EACH_REQUEST": False}
 
 
 def create(keep_rate_limit: bool = False, config: dict | None = None) -> Flask:
-    app = create_app({**({} if keep_rate_limit else UNLIMITED), **(config or {})} or None)
+    limits = {} if keep_rate_limit else UNLIMITED
+    app = create_app({**KEPT_COOKIE, **limits, **(config or {})})
 
     @app.get("/bench/floor")
     @patient_limits.default_unless_verified

@@ -35,7 +35,15 @@ PORTAL_APP_UNLIMITED = "bench.floor_app:create()"
 
 def options() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds")
+    parser.add_argument(
+        "--duration", type=float, default=5.0, help="measured seconds of each round"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="measured rounds per endpoint, each on new connections (the median is shown)",
+    )
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds")
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections")
     parser.add_argument(
@@ -52,6 +60,7 @@ def options() -> argparse.Namespace:
     )
     args = parser.parse_args()
     args.duration = min(max(args.duration, 1.0), 60.0)
+    args.rounds = min(max(args.rounds, 1), 15)
     args.warmup = min(max(args.warmup, 0.0), 10.0)
     args.connections = min(max(args.connections, 1), 64)
     args.more_connections = min(max(args.more_connections, 0), 64)
@@ -97,17 +106,22 @@ def seed(env: dict[str, str]) -> dict:
 
 @dataclass
 class Load:
-    result: loader.Result
-    server_cpu_ms: float | None  # gunicorn CPU time per request
+    result: loader.Result  # the median round by rps
+    server_cpu_ms: float | None  # gunicorn CPU time per request, over every round
     client_cpu: float  # load generator CPU time / wall time (1.0 = one core)
     connections: int
+    rounds: list[float]  # each round's rps, in the order run
+    bad: int  # bad answers over every round
 
 
 def load(args, server: servers.Server, path: str, cookie: str, connections: int = 0) -> Load:
+    """`args.rounds` rounds on `path`, each with new connections: the kernel hands each new
+    connection to whichever worker accepts first and it stays there, so one round may load
+    three workers and another two; the median round is shown, and the spread next to it."""
     connections = connections or args.connections
     say(
         f"load on GET {path} ({args.loader}, {connections} connections, "
-        f"{args.warmup:g} s warm-up + {args.duration:g} s)"
+        f"{args.warmup:g} s warm-up + {args.rounds} x {args.duration:g} s)"
     )
     if cookie:
         cookie = pages.refreshed(server.port, path, cookie)
@@ -115,14 +129,20 @@ def load(args, server: servers.Server, path: str, cookie: str, connections: int 
         loader.run(args.loader, server.port, path, cookie, connections, args.warmup)
     cpu0, wall0 = servers.cpu_seconds(server), time.monotonic()
     child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    result = loader.run(args.loader, server.port, path, cookie, connections, args.duration)
+    results = [
+        loader.run(args.loader, server.port, path, cookie, connections, args.duration)
+        for _ in range(args.rounds)
+    ]
     child1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu1, wall = servers.cpu_seconds(server), time.monotonic() - wall0
     client = (child1.ru_utime + child1.ru_stime - child0.ru_utime - child0.ru_stime) / wall
+    sent = sum(r.sent for r in results)
     server_ms = None
-    if cpu0 is not None and cpu1 is not None and result.sent:
-        server_ms = (cpu1 - cpu0) * 1000 / result.sent
-    return Load(result, server_ms, client, connections)
+    if cpu0 is not None and cpu1 is not None and sent:
+        server_ms = (cpu1 - cpu0) * 1000 / sent
+    median = sorted(results, key=lambda r: r.rps)[len(results) // 2]
+    bad = sum(r.bad for r in results)
+    return Load(median, server_ms, client, connections, [r.rps for r in results], bad)
 
 
 def measure(args, tmp: Path, env: dict[str, str], launcher: servers.Launcher) -> dict:
@@ -189,7 +209,7 @@ def load_table(found: dict) -> list[str]:
         ]
     out = [
         f"{'endpoint':33}{'rps':>7}{'p50 ms':>8}{'p99 ms':>8}{'srv CPU':>9}"
-        f"{'client':>8}{'B/resp':>8}{'bad':>5}",
+        f"{'client':>8}{'B/resp':>8}{'bad':>5}{'rounds: rps':>18}",
         f"{'':33}{'':>7}{'':>8}{'':>8}{'ms/req':>9}{'CPU':>8}",
     ]
     for name, m, _ in rows:
@@ -197,7 +217,8 @@ def load_table(found: dict) -> list[str]:
         cpu = f"{m.server_cpu_ms:9.2f}" if m.server_cpu_ms is not None else f"{'n/a':>9}"
         out.append(
             f"{name:33}{r.rps:7.0f}{r.p50_ms:8.2f}{r.p99_ms:8.2f}{cpu}"
-            f"{m.client_cpu:8.0%}{r.bytes_per_response:8.0f}{r.bad:5d}"
+            f"{m.client_cpu:8.0%}{r.bytes_per_response:8.0f}{m.bad:5d}   "
+            + " ".join(f"{rps:.0f}" for rps in m.rounds)
         )
     bare, floor = found["bare"], found["floor"]
     for page in ("invoice page", "checkout", "verify page"):
@@ -212,9 +233,9 @@ def load_table(found: dict) -> list[str]:
                 out.append(f"{'':14}{ratio:.1f}x the server CPU per request of {name}")
     for name, m, size in rows:
         r = m.result
-        if r.bad or (r.requests and abs(r.bytes_per_response - size) > 0.05 * size):
+        if m.bad or (r.requests and abs(r.bytes_per_response - size) > 0.05 * size):
             out.append(
-                f"WARNING {name}: {r.bad} bad answers, {r.bytes_per_response:.0f} B/resp "
+                f"WARNING {name}: {m.bad} bad answers, {r.bytes_per_response:.0f} B/resp "
                 f"vs {size} B for the full page {r.statuses}"
             )
     out.append(f"after the load, GET /pay with the same cookie: HTTP {found['after']}")
@@ -255,7 +276,9 @@ def report(args, found: dict, launcher: servers.Launcher, seconds: float) -> Non
     print(
         f"load: {args.loader}, {args.connections} keep-alive connections "
         f"(the last rows {args.more_connections}), "
-        f"{args.warmup:g} s warm-up + {args.duration:g} s measured per endpoint, 127.0.0.1 only"
+        f"{args.warmup:g} s warm-up + {args.rounds} rounds x {args.duration:g} s measured per "
+        "endpoint, each round on new connections; rps, p50 and p99 of the median round, "
+        "127.0.0.1 only"
     )
     print(
         f"NOTE client and server share this machine's {cpus} CPUs: compare the rows, "

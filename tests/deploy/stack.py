@@ -219,8 +219,11 @@ class Processes:
         self.root, self.env = root, env
         self.running: list[subprocess.Popen] = []
 
-    def _spawn(self, name: str, command: list[str], instance: str) -> subprocess.Popen:
-        env = {**os.environ, **self.env, "SALDO_INSTANCE_PATH": str(self.root / instance)}
+    def _spawn(
+        self, name: str, command: list[str], instance: str, env: dict | None = None
+    ) -> subprocess.Popen:
+        env = {**os.environ, **self.env, **(env or {})}
+        env["SALDO_INSTANCE_PATH"] = str(self.root / instance)
         with (self.root / f"{name}.log").open("wb") as log:
             process = subprocess.Popen(command, env=env, cwd=self.root, stdout=log, stderr=log)
         self.running.append(process)
@@ -228,9 +231,11 @@ class Processes:
 
     def gunicorn(self, name: str, port: int) -> subprocess.Popen:
         conf = ["-c", str(ROOT / "config" / "gunicorn.conf.py")]
-        env_bind = ["--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "4"]
+        bind = ["--bind", f"127.0.0.1:{port}"]
+        # through the environment, as `/etc/saldo/saldo.env` would set them
+        sizes = {"GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "4"}
         process = self._spawn(
-            name, [str(BIN / "gunicorn"), *conf, *env_bind, "portal:create_app()"], name
+            name, [str(BIN / "gunicorn"), *conf, *bind, "portal:create_app()"], name, sizes
         )
         wait_for_port(port, timeout=60)
         wait_until_ok(f"http://127.0.0.1:{port}/readyz")

@@ -1,0 +1,88 @@
+"""gunicorn with the project's settings spreads kept-alive connections over its workers: a
+worker holds at most `worker_connections` at once and keeps at most `worker_connections -
+threads` of them idle, so one worker cannot gather the connections of a proxy's pool while
+the others idle."""
+
+import http.client
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.support import servers
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = servers.free_port()
+    env = {
+        **os.environ,
+        "SALDO_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'saldo.sqlite3'}",
+        "SALDO_INSTANCE_PATH": str(tmp_path),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "3",
+        "GUNICORN_THREADS": "2",
+        "GUNICORN_ACCESSLOG": "/dev/null",
+    }
+    command = [str(BIN / "gunicorn"), "-c", str(ROOT / "config/gunicorn.conf.py")]
+    with (tmp_path / "gunicorn.log").open("wb") as log:
+        process = subprocess.Popen(
+            [*command, "portal:create_app()"], env=env, cwd=tmp_path, stdout=log, stderr=log
+        )
+    try:
+        servers.wait_for_port(port, timeout=60)
+        yield port, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _held(port: int, master: int) -> Counter:
+    """Established connections to `port`, by the worker process holding them."""
+    listing = subprocess.run(
+        ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    held = Counter()
+    for line in listing.splitlines():
+        pid = int(line.split("pid=")[1].split(",")[0])
+        assert pid != master, line
+        held[pid] += 1
+    return held
+
+
+def test_kept_alive_connections_spread_over_the_workers(server):
+    port, master = server
+    connections = []
+    try:
+        for _ in range(6):
+            connections.append(http.client.HTTPConnection("127.0.0.1", port, timeout=15))
+            assert _get(connections[-1]) == 200
+            time.sleep(0.05)  # the worker puts the connection back among its kept ones
+        held = _held(port, master)
+        # 2 threads, 4 connections a worker: at most 2 kept idle by each of the 3 workers
+        assert max(held.values()) <= 2, held
+        assert sum(held.values()) >= 4, held
+        # a connection beyond what every worker keeps is still answered
+        connections.append(http.client.HTTPConnection("127.0.0.1", port, timeout=15))
+        assert _get(connections[-1]) == 200
+    finally:
+        for conn in connections:
+            conn.close()
+
+
+def _get(conn: http.client.HTTPConnection) -> int:
+    conn.request("GET", "/healthz")
+    response = conn.getresponse()
+    response.read()
+    return response.status
