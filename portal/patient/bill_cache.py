@@ -98,10 +98,18 @@ Render = Callable[[BillState], "str | None"]
 
 
 def serve(state: BillState, render: Render) -> Response | None:
-    """The bill for `state`: the kept page with this session's CSRF token, `304` when the
-    browser's copy is current, or a fresh render, kept for next time."""
+    """The bill for `state`: `304` when the browser's copy is current (answered by any
+    worker, kept page or not), the kept page with this session's CSRF token, or a fresh
+    render, kept for next time."""
     today = clock.today_in(state.practice_timezone)
     key = (state.invoice_id, state.digest, current_locale(), today.isoformat(), request.full_path)
+    token = generate_csrf()
+    g.kept_page_link_id = state.link_id  # the page's resume note cookie (`resume_views`)
+    etag = _etag(key)
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304)
+        response.set_etag(etag, weak=True)
+        return response
     cache = _cache()
     kept = cache.get(key)
     if kept is None:
@@ -120,13 +128,6 @@ def serve(state: BillState, render: Render) -> Response | None:
             return None
         kept = KeptPage(html, content_security_policy())
         cache.put(key, kept)
-    token = generate_csrf()
-    g.kept_page_link_id = state.link_id  # the page's resume note cookie (`resume_views`)
-    etag = _etag(key)
-    if request.if_none_match.contains_weak(etag):
-        response = Response(status=304)
-        response.set_etag(etag, weak=True)
-        return response
     html = kept.html.replace(CSRF_MARK, token)
     if RESUME_MARK in html:
         html = html.replace(RESUME_MARK, patient_session.resume_token(state.link_id))

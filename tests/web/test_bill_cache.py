@@ -63,6 +63,18 @@ def test_the_browsers_current_copy_gets_304_until_a_payment_changes_it(web_app):
     assert balance_shown(after) != balance_shown(first)
 
 
+def test_a_worker_that_kept_nothing_answers_the_current_copy_with_304(web_app):
+    client, _ = verified_client(web_app, "incentives", 3, "it")
+    etag = client.get("/pay").headers["ETag"]
+    web_app.extensions.pop("saldo_bill_cache")  # another worker of the same server
+    with counted_statements(web_app) as statements:
+        same = client.get("/pay", headers={"If-None-Match": etag})
+    assert (same.status_code, same.headers["ETag"]) == (304, etag)
+    assert len(statements) == 1, statements  # the bill's version, no page built
+    assert "saldo_bill_cache" not in web_app.extensions  # nothing rendered to keep
+    assert client.get("/pay").status_code == 200
+
+
 def test_a_payment_a_refund_and_a_write_off_each_show_at_once(web_app):
     client, invoice_id = verified_client(web_app)
     seen = [client.get("/pay")]
