@@ -80,9 +80,11 @@ def link_usable(expires_at: datetime, revoked_at, replaced_at, now: datetime) ->
 def state(link_id: int, now: datetime | None = None) -> BillState | None:
     """The bill behind the session's link `link_id`, or None when the link is gone, expired
     or withdrawn. One statement."""
-    connection = db.session.connection()  # Core rows: nothing to map to objects
-    query = _statement(connection.dialect)
-    row = connection.execute(query, {"link_id": link_id}).one_or_none()
+    # a connection of its own from the pool, not the ORM session's: a look at a kept page
+    # then opens no session at all (its begin and teardown cost more than this statement)
+    with db.engine.connect() as connection:
+        query = _statement(connection.dialect)
+        row = connection.execute(query, {"link_id": link_id}).one_or_none()
     if row is None or not link_usable(
         row.expires_at, row.revoked_at, row.replaced_at, now or clock.utcnow()
     ):
