@@ -16,12 +16,19 @@ index for a few patients only: the page belongs to the patients whose newest inv
 (`NEWEST`, 0039) come first. Of the patients whose newest invoice is below the page's cursor,
 the first `limit` + 1 by that key hold every row they can give the page: each of them gives
 the page at least its newest invoice, and any other such patient's invoices all come after
-those. Patients whose newest invoice is above the cursor are all read. A filter (status, age,
-balance) may leave a patient's newest invoice out of the list, so a filtered search reads
-every matching patient's invoices, patient by patient.
+those. Patients whose newest invoice is above the cursor are all read.
 
-Step 1 is one statement; step 2 is a subquery of the list's own statement. Both are planned
-for their words (`plan_each_time`).
+When a word is in no invoice number of the practice (a name, mostly), every match has a
+patient with that word, and the invoices by number are not looked for. If the search is
+filtered (status, age, balance) or has other words, which may leave a patient's newest
+invoice out of the list, the first `FIRST_PATIENTS` by that key are read first
+(`_page_of_patients`): they hold the page when its last row is not older than the newest
+invoice of every patient not read. Otherwise a filtered search reads every matching patient's
+invoices, patient by patient.
+
+Step 1 is one statement, and when it read the whole list its matches are the page. Step 2
+is a subquery of the list's own statement, or a few statements when read in steps. All are
+planned for their words (`plan_each_time`).
 
 An invoice matching every word either has a number with one of them or a patient with all of
 them, so the two parts of step 2 hold every match.
@@ -34,6 +41,8 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    any_,
+    bindparam,
     func,
     literal_column,
     or_,
@@ -44,12 +53,15 @@ from sqlalchemy import (
     union,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from portal.extensions import db
 from portal.models import Invoice, Patient
 
 #: rows of the list read in order before the matches are taken from the indexes
 WALK = 1000
+#: patients read first, by their newest invoice, in a search read in steps
+FIRST_PATIENTS = 400
 #: the patient's names and email in one lower-case text, kept by the database (0037)
 PATIENT_WORDS = type_coerce(literal_column("patient.search_words"), String)
 #: the list's key (issued_on, id) of the patient's newest invoice, kept by the database (0039)
@@ -88,8 +100,17 @@ def page_of_matches(
         .order_by(first.c.issued_on.desc(), first.c.id.desc())
         .limit(limit + 1)
     ).all()
-    if len(walked) > limit:
+    if len(walked) > limit or _shorter_than_walk(first):  # the page, or the whole list
         return walked
+    free = _in_no_number(practice_id, words)
+    if free:
+        matching = [Patient.practice_id == practice_id, *(_in_patient(word) for word in free)]
+        others = [_word(Invoice.number, word) for word in words if word not in free]
+        if not (filtered or others):
+            return _of_patients(_first_patients(matching, limit + 1, cursor), conditions, limit)
+        page = _page_of_patients(matching, conditions, others, limit, cursor)
+        if page is not None:
+            return page
     by_number = (
         db.select(Invoice.id)
         .join(Patient, Patient.id == Invoice.patient_id)
@@ -107,32 +128,79 @@ def page_of_matches(
         people = db.select(Patient.id).where(*matching)
     else:
         people = _first_patients(matching, limit + 1, cursor)
+    of_patients = _of_patients(people, conditions, limit).subquery()
+    return union(db.select(by_number.c.id), db.select(of_patients.c.id))
+
+
+def _of_patients(
+    people, conditions: list, limit: int, keyed: bool = False, by_patient: bool = False
+):
+    """The first `limit` + 1 invoices meeting `conditions` of the patients `people` (a select
+    of their ids), read patient by patient: their ids, or (id, issued_on) when `keyed`;
+    `by_patient` when the conditions read the invoice's patient too."""
     people = people.subquery()
+    theirs = db.select(Invoice.id, Invoice.issued_on)
+    if by_patient:
+        theirs = theirs.join(Patient, Patient.id == Invoice.patient_id)
     theirs = (
-        db.select(Invoice.id, Invoice.issued_on)
-        .where(Invoice.patient_id == people.c.id, *conditions)
-        .order_by(*order)
+        theirs.where(Invoice.patient_id == people.c.id, *conditions)
+        .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
         .limit(limit + 1)
         .lateral()
     )
-    of_patients = (
-        db.select(theirs.c.id)
+    columns = (theirs.c.id, theirs.c.issued_on) if keyed else (theirs.c.id,)
+    return (
+        db.select(*columns)
         .select_from(people)
         .join(theirs, true())
         .order_by(theirs.c.issued_on.desc(), theirs.c.id.desc())
         .limit(limit + 1)
-        .subquery()
     )
-    return union(db.select(by_number.c.id), db.select(of_patients.c.id))
 
 
-def _first_patients(matching: list, count: int, cursor: tuple[date, int] | None):
+def _page_of_patients(
+    matching: list, conditions: list, others: list, limit: int, cursor: tuple[date, int] | None
+) -> list[int] | None:
+    """The ids of the first `limit` + 1 invoices meeting `conditions` and having the `others`
+    words in their number or patient, of the patients `matching`: those of the first
+    `FIRST_PATIENTS` by their newest invoice (and of every one above the cursor), or None
+    when these may not hold the page.
+
+    A patient not read has only invoices older than the newest of every patient read below
+    the cursor, so once the page's last row is not older than the last of those, no other
+    patient can change the page."""
+    people = db.session.execute(_first_patients(matching, FIRST_PATIENTS, cursor, keyed=True))
+    people = people.all()
+    below = [(on, newest) for _, on, newest in people if not _above(on, newest, cursor)]
+    conditions = [*conditions, *others]
+    found = []
+    if people:
+        ids = bindparam("ids", [row[0] for row in people], type_=ARRAY(Integer))
+        chosen = db.select(Patient.id).where(Patient.id == any_(ids))
+        chosen = _of_patients(chosen, conditions, limit, keyed=True, by_patient=bool(others))
+        found = db.session.execute(chosen).all()
+    if len(below) < FIRST_PATIENTS or (
+        len(found) > limit and (found[limit][1], found[limit][0]) >= min(below)
+    ):
+        return [invoice_id for invoice_id, _ in found]
+    return None
+
+
+def _above(on: date, newest: int, cursor: tuple[date, int] | None) -> bool:
+    return cursor is not None and (on, newest) >= cursor
+
+
+def _first_patients(
+    matching: list, count: int, cursor: tuple[date, int] | None, keyed: bool = False
+):
     """The matching patients who may have invoices on the page of an unfiltered list: the
     first `count` by their newest invoice below the cursor, and every one whose newest
-    invoice is above it."""
+    invoice is above it; their ids, or (id, newest issued_on, newest invoice id) when
+    `keyed`."""
     newest = tuple_(*NEWEST)
+    columns = (Patient.id, *NEWEST) if keyed else (Patient.id,)
     below = (
-        db.select(Patient.id)
+        db.select(*columns)
         .where(*matching, NEWEST[1].is_not(None))
         .order_by(NEWEST[0].desc(), NEWEST[1].desc())
         .limit(count)
@@ -140,8 +208,47 @@ def _first_patients(matching: list, count: int, cursor: tuple[date, int] | None)
     if cursor is None:
         return below
     below = below.where(newest < tuple_(*cursor))
-    above = db.select(Patient.id).where(*matching, newest >= tuple_(*cursor))
+    above = db.select(*columns).where(*matching, newest >= tuple_(*cursor))
     return union_all(above, below.subquery().select())
+
+
+def _in_no_number(practice_id: int, words: list[str]) -> list[str]:
+    """The words no invoice number of the practice has. Looked for in the trigram index of
+    the numbers only (bitmap scans, for this statement): for a word few numbers have, the
+    planner would otherwise walk the practice's invoices until it found one, all of them
+    when there is none."""
+    found = [
+        db.select(literal_column("1"))
+        .where(Invoice.practice_id == practice_id, Invoice.number.ilike(_like(word)))
+        .exists()
+        for word in words
+    ]
+    db.session.execute(text(_SCANS_OFF))
+    try:
+        has = db.session.execute(db.select(*found)).one()
+    finally:
+        db.session.execute(text(_SCANS_BACK))
+    return [word for word, there in zip(words, has, strict=True) if not there]
+
+
+#: index and sequential scans off for the rest of the transaction, then as they were
+_SCANS_OFF = (
+    "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_indexscan', 'off', true)"
+)
+_SCANS_BACK = (
+    "SELECT set_config(name, reset_val, true) FROM pg_settings "
+    "WHERE name IN ('enable_seqscan', 'enable_indexscan')"
+)
+
+
+def _like(word: str) -> str:
+    return f"%{word}%"
+
+
+def _shorter_than_walk(first) -> bool:
+    """Whether the list has fewer rows than `WALK` (the walk then read all of it)."""
+    counted = db.select(func.count()).select_from(first)
+    return db.session.scalar(counted) < WALK
 
 
 def plan_each_time() -> None:

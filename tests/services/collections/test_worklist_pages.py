@@ -105,16 +105,20 @@ def _pages(practice_id: int, text: str, limit: int, status: str) -> list[list[st
     words=WORDS,
     limit=st.integers(1, 4),
     walk=st.sampled_from([0, 0, 3, 1000]),
-    status=st.sampled_from(["", "open"]),
+    status=st.sampled_from(["", "open", "paid"]),
+    first_patients=st.sampled_from([1, 2, 400]),
 )
 def test_search_pages_are_the_plain_answer_cut_into_pages(
-    app, monkeypatch, people, bills, words, limit, walk, status
+    app, monkeypatch, people, bills, words, limit, walk, status, first_patients
 ):
     """`walk` 0 takes every PostgreSQL search from the indexes and the patients' ranking, 3
-    reads a few rows in order first, 1000 the whole list; the status filter takes the
-    filtered way (every matching patient's invoices)."""
+    reads a few rows in order first (and a list shorter than that is all read), 1000 the
+    whole list; the status filter, or a second word, takes the patients in steps
+    (`first_patients` of them first, which may not hold the page) or every matching
+    patient's invoices."""
     _empty()
     monkeypatch.setattr(worklist_postgres, "WALK", walk)
+    monkeypatch.setattr(worklist_postgres, "FIRST_PATIENTS", first_patients)
     monkeypatch.setattr(worklist, "MANY", 1000 if walk else 0)
     practice = factories.practice()
     _add(practice.id, people, bills)
