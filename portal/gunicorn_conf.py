@@ -20,6 +20,12 @@ keepalive = 5
 #: one beyond every worker's cap waits in the listen queue for the first with room.
 worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", 2 * threads))
 timeout = 30
+#: each worker's heartbeat file, touched on every turn of its loop: in memory (/dev/shm where
+#: there is one), so a disk busy with the database's writes never holds a worker up
+_MEMORY = "/dev/shm"  # noqa: S108 (gunicorn makes its file there with mkstemp, then unlinks it)
+worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR") or (
+    _MEMORY if os.path.isdir(_MEMORY) else None
+)
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-") or None
 #: client, request line, status, bytes, duration and the request id the app answered with

@@ -1,7 +1,7 @@
 """gunicorn with the project's settings spreads kept-alive connections over its workers: a
 worker holds at most `worker_connections` at once and keeps at most `worker_connections -
 threads` of them idle, so one worker cannot gather the connections of a proxy's pool while
-the others idle."""
+the others idle; and its workers' heartbeat files are in memory."""
 
 import http.client
 import os
@@ -80,6 +80,26 @@ def test_kept_alive_connections_spread_over_the_workers(server):
     finally:
         for conn in connections:
             conn.close()
+
+
+def test_the_workers_heartbeat_files_are_in_memory(server):
+    """Each worker's heartbeat file (opened, then unlinked) lies in /dev/shm."""
+    port, master = server
+    children = Path(f"/proc/{master}/task/{master}/children")
+    deadline = time.monotonic() + 30
+    while len(children.read_text().split()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)  # the master listens before its workers are forked
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=15)
+    try:
+        assert _get(conn) == 200
+    finally:
+        conn.close()
+    workers = [int(pid) for pid in children.read_text().split()]
+    assert len(workers) == 3
+    for pid in workers:
+        opened = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        heartbeats = [name for name in opened if "wgunicorn-" in name]
+        assert heartbeats and all(name.startswith("/dev/shm/") for name in heartbeats), opened
 
 
 def _get(conn: http.client.HTTPConnection) -> int:
