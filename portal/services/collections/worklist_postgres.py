@@ -18,15 +18,17 @@ the first `limit` + 1 by that key hold every row they can give the page: each of
 the page at least its newest invoice, and any other such patient's invoices all come after
 those. Patients whose newest invoice is above the cursor are all read.
 
-When a word is in no invoice number of the practice (a name, mostly), every match has a
-patient with that word, and the invoices by number are not looked for. If the search is
+When a search is filtered or has several words and one of them is in no invoice number of
+the practice (a name, mostly), every match has a patient with that word, and the invoices by
+number are not looked for. If the search is
 filtered (status, age, balance) or has other words, which may leave a patient's newest
 invoice out of the list, the first `FIRST_PATIENTS` by that key are read first
 (`_page_of_patients`): they hold the page when its last row is not older than the newest
 invoice of every patient not read. Otherwise a filtered search reads every matching patient's
 invoices, patient by patient.
 
-Step 1 is one statement, and when it read the whole list its matches are the page. Step 2
+Step 1 is one statement, and when it read the whole of a filtered list its matches are the
+page. Step 2
 is a subquery of the list's own statement, or a few statements when read in steps. All are
 planned for their words (`plan_each_time`).
 
@@ -100,9 +102,10 @@ def page_of_matches(
         .order_by(first.c.issued_on.desc(), first.c.id.desc())
         .limit(limit + 1)
     ).all()
-    if len(walked) > limit or _shorter_than_walk(first):  # the page, or the whole list
+    if len(walked) > limit or (filtered and _shorter_than_walk(first)):  # the page, or all
         return walked
-    free = _in_no_number(practice_id, words)
+    # one word, no filter: the first patients by newest invoice hold the page (below)
+    free = _in_no_number(practice_id, words) if filtered or len(words) > 1 else []
     if free:
         matching = [Patient.practice_id == practice_id, *(_in_patient(word) for word in free)]
         others = [_word(Invoice.number, word) for word in words if word not in free]
@@ -116,7 +119,7 @@ def page_of_matches(
         .join(Patient, Patient.id == Invoice.patient_id)
         .where(
             *conditions,
-            or_(*(Invoice.number.ilike(f"%{word}%") for word in words)),
+            or_(*(Invoice.number.ilike(_like(word)) for word in words)),
             *(_word(Invoice.number, word) for word in words),
         )
         .order_by(*order)
@@ -136,7 +139,8 @@ def _of_patients(
     people, conditions: list, limit: int, keyed: bool = False, by_patient: bool = False
 ):
     """The first `limit` + 1 invoices meeting `conditions` of the patients `people` (a select
-    of their ids), read patient by patient: their ids, or (id, issued_on) when `keyed`;
+    of their ids), read patient by patient: their ids, or their keys (issued_on, id) when
+    `keyed`;
     `by_patient` when the conditions read the invoice's patient too."""
     people = people.subquery()
     theirs = db.select(Invoice.id, Invoice.issued_on)
@@ -148,7 +152,7 @@ def _of_patients(
         .limit(limit + 1)
         .lateral()
     )
-    columns = (theirs.c.id, theirs.c.issued_on) if keyed else (theirs.c.id,)
+    columns = (theirs.c.issued_on, theirs.c.id) if keyed else (theirs.c.id,)
     return (
         db.select(*columns)
         .select_from(people)
@@ -169,8 +173,8 @@ def _page_of_patients(
     A patient not read has only invoices older than the newest of every patient read below
     the cursor, so once the page's last row is not older than the last of those, no other
     patient can change the page."""
-    people = db.session.execute(_first_patients(matching, FIRST_PATIENTS, cursor, keyed=True))
-    people = people.all()
+    first = _first_patients(matching, FIRST_PATIENTS, cursor, keyed=True)
+    people = db.session.execute(first).all()
     below = [(on, newest) for _, on, newest in people if not _above(on, newest, cursor)]
     conditions = [*conditions, *others]
     found = []
@@ -179,10 +183,8 @@ def _page_of_patients(
         chosen = db.select(Patient.id).where(Patient.id == any_(ids))
         chosen = _of_patients(chosen, conditions, limit, keyed=True, by_patient=bool(others))
         found = db.session.execute(chosen).all()
-    if len(below) < FIRST_PATIENTS or (
-        len(found) > limit and (found[limit][1], found[limit][0]) >= min(below)
-    ):
-        return [invoice_id for invoice_id, _ in found]
+    if len(below) < FIRST_PATIENTS or (len(found) > limit and tuple(found[limit]) >= min(below)):
+        return [invoice_id for _, invoice_id in found]
     return None
 
 
@@ -265,14 +267,14 @@ def plan_each_time() -> None:
 
 def _word(number, word: str):
     """The invoice's `number` or its (joined) patient has `word`."""
-    return or_(number.ilike(f"%{word}%"), _in_patient(word))
+    return or_(number.ilike(_like(word)), _in_patient(word))
 
 
 def _in_patient(word: str):
     """The patient's names or email contain `word` (the case folded as ILIKE folds it): read
     through `PATIENT_WORDS`'s index; a word with a LIKE wildcard could match across two of
     the columns there, so it is also matched column by column."""
-    like = f"%{word}%"
+    like = _like(word)
     found = PATIENT_WORDS.like(func.lower(like))
     if any(mark in word for mark in _WILDCARDS):
         columns = (Patient.first_name, Patient.last_name, Patient.email)
