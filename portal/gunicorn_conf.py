@@ -8,17 +8,23 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", multiprocessing.cpu_count() * 2 + 1))
-threads = int(os.environ.get("GUNICORN_THREADS", "2"))
+#: one thread a worker: a page is Python work under the worker's one interpreter lock, so a
+#: second thread only makes each request wait for the other's turn. At 16 connections the
+#: bill's p99 was 17.0 ms with 5 workers of one thread against 27.0 ms with 5 of two (12
+#: alternating rounds of each, bench/results.md, 2026-12-03). A request waiting on Stripe
+#: holds its worker for the call: see docs/deploy.md for when to raise workers or threads.
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 worker_class = "gthread"
 keepalive = 5
-#: connections a worker holds at once. A kept-alive connection (nginx's upstream pool, a load
-#: generator) stays with the worker that accepted it, and the first to wake accepts: uncapped,
-#: one worker may hold most of them, all sharing its one core, while other workers idle (at 16
-#: connections the bill served 640-680 requests/s in such rounds, against 1,550-1,750).
-#: Capped, a worker stops accepting at the cap and closes a connection once it keeps
-#: `worker_connections - threads` idle ones, so the connections spread over the workers and
-#: one beyond every worker's cap waits in the listen queue for the first with room.
-worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", 2 * threads))
+#: connections a worker holds at once: those its threads answer on, and three kept idle. A
+#: kept-alive connection (nginx's upstream pool, a load generator) stays with the worker that
+#: accepted it, and the first to wake accepts: uncapped, one worker may hold most of them,
+#: all sharing its one core, while other workers idle (at 16 connections the bill served
+#: 640-680 requests/s in such rounds, against 1,550-1,750). Capped, a worker stops accepting
+#: at the cap and closes a connection once it keeps `worker_connections - threads` idle ones,
+#: so the connections spread over the workers and one beyond every worker's cap waits in the
+#: listen queue for the first with room.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", threads + 3))
 timeout = 30
 #: each worker's heartbeat file, touched on every turn of its loop: in memory (/dev/shm where
 #: there is one), so a disk busy with the database's writes never holds a worker up

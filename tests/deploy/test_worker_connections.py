@@ -29,7 +29,6 @@ def server(tmp_path):
         "SALDO_INSTANCE_PATH": str(tmp_path),
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "3",
-        "GUNICORN_THREADS": "2",
         "GUNICORN_ACCESSLOG": "/dev/null",
     }
     command = [str(BIN / "gunicorn"), "-c", str(ROOT / "config/gunicorn.conf.py")]
@@ -65,15 +64,15 @@ def test_kept_alive_connections_spread_over_the_workers(server):
     port, master = server
     connections = []
     try:
-        for _ in range(6):
+        for _ in range(9):  # as many as the 3 workers keep idle together
             connections.append(http.client.HTTPConnection("127.0.0.1", port, timeout=15))
             assert _get(connections[-1]) == 200
             time.sleep(0.05)  # the worker puts the connection back among its kept ones
         held = _held(port, master)
-        # 2 threads, 4 connections a worker: at most 2 kept idle by each of the 3 workers (a
-        # worker that accepted a third closes it after its answer; how many stay open
-        # depends on which worker woke first, on a busy machine fewer)
-        assert held and max(held.values()) <= 2, held
+        # the settings' 1 thread and 4 connections a worker: at most 3 kept idle by each of
+        # the 3 workers (a worker that accepted a fourth closes it after its answer; how many
+        # stay open depends on which worker woke first, on a busy machine fewer)
+        assert held and max(held.values()) <= 3, held
         # a connection beyond what every worker keeps is still answered
         connections.append(http.client.HTTPConnection("127.0.0.1", port, timeout=15))
         assert _get(connections[-1]) == 200
